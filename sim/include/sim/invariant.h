@@ -1,0 +1,69 @@
+/*
+ * invariant.h: named safety and liveness checks, run after every event.
+ *
+ * An invariant is a check function that returns 0 when it holds, or 1 and
+ * a sentence saying what happened.  sim_inv_check() runs every registered
+ * check; the first violation of each invariant is recorded with the
+ * simulated time and the trace event that broke it (later ones only count).
+ * Checks must be cheap: they run after every event, so they keep cursors
+ * into append-only logs instead of rescanning the world.  A check may also
+ * be flagged end-only (liveness: "by the end of the run ...").
+ */
+#ifndef SIM_INVARIANT_H
+#define SIM_INVARIANT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/loop.h"
+
+#define SIM_INV_MAX 32
+#define SIM_INV_WHY_MAX 512
+
+/* Returns 0 if it holds, 1 if violated (with a sentence in why). */
+typedef int (*sim_inv_check_cb)(void *ctx, char *why, size_t why_len);
+
+typedef struct {
+    const char *id;         /* public: "S1" */
+    const char *title;      /* public: "daemon ownership" */
+    sim_inv_check_cb check; /* public */
+    void *ctx;              /* public */
+    int end_only;           /* public: checked only by sim_inv_check_end */
+    uint64_t violations;    /* read-only: events after which it failed */
+    uint64_t first_ns;      /* read-only: time of the first violation */
+    uint64_t first_seq;     /* read-only: trace seq of the breaking event */
+    char first_ev[64];      /* read-only: its name */
+    char why[SIM_INV_WHY_MAX]; /* read-only: the first sentence */
+} sim_inv_entry_t;
+
+typedef struct sim_inv {
+    sim_inv_entry_t e[SIM_INV_MAX]; /* private */
+    int n;                          /* read-only */
+    sim_loop_t *loop;               /* private */
+} sim_inv_t;
+
+void sim_inv_init(sim_inv_t *inv, sim_loop_t *loop);
+
+/* Registers a check.  Returns 0 or SIM_ERANGE when full. */
+int sim_inv_add(sim_inv_t *inv, const char *id, const char *title,
+                sim_inv_check_cb check, void *ctx, int end_only);
+
+/* Runs every check that is not end-only (use as the loop's after_event). */
+void sim_inv_check(sim_inv_t *inv);
+
+/* Runs every check, end-only ones included, once, at the end of a run. */
+void sim_inv_check_end(sim_inv_t *inv);
+
+/* Number of invariants violated at least once. */
+int sim_inv_violated(const sim_inv_t *inv);
+
+/* The catalogue of every invariant rddsim knows: id, title, what. */
+typedef struct {
+    const char *id;
+    const char *title;
+    const char *what;
+} sim_inv_info_t;
+extern const sim_inv_info_t sim_inv_catalogue[];
+extern const size_t sim_inv_catalogue_len;
+
+#endif

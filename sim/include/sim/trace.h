@@ -1,0 +1,66 @@
+/*
+ * trace.h: the run's record, one event per line, in two renderings.
+ *
+ * Text for people:
+ *   t=1.250000000s #42 kube.obj.delete kind=Container name=0a1b...
+ * JSON Lines for tools (keys in the order written):
+ *   {"t_ns":1250000000,"seq":42,"ev":"kube.obj.delete","kind":"Container",..}
+ *
+ * The trace hash is FNV-1a over every JSON line, so two runs with one seed
+ * must give one hash on every build.  Event names are
+ * <component>.<object>.<verb>; values never carry addresses or wall time.
+ * docs/trace.md lists every event.
+ *
+ * Usage, with tr possibly NULL (tracing off; every call is then a no-op):
+ *   sim_trace_t *tr = sim_trace_begin(loop, "npipe.listen.fail");
+ *   sim_trace_str(tr, "name", name);
+ *   sim_trace_err(tr, "err", rc);
+ *   sim_trace_end(tr);
+ */
+#ifndef SIM_TRACE_H
+#define SIM_TRACE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sim/loop.h"
+
+#define SIM_TRACE_LINE_MAX 4096
+
+typedef struct sim_trace {
+    FILE *text;             /* public: human lines, or NULL */
+    FILE *jsonl;            /* public: JSON Lines, or NULL */
+    uint64_t hash;          /* read-only: FNV-1a over all JSON lines */
+    uint64_t seq;           /* read-only: events written */
+    char last_ev[64];       /* read-only: name of the latest event */
+    uint64_t last_seq;      /* read-only */
+    int open;               /* private: between begin and end */
+    int overflow;           /* private */
+    size_t tlen;            /* private */
+    size_t jlen;            /* private */
+    char tbuf[SIM_TRACE_LINE_MAX]; /* private */
+    char jbuf[SIM_TRACE_LINE_MAX * 2]; /* private */
+} sim_trace_t;
+
+/* Sets up an empty trace writing to the given streams (either may be NULL;
+ * the hash is kept regardless). */
+void sim_trace_init(sim_trace_t *tr, FILE *text, FILE *jsonl);
+
+/* Starts an event at sim_now(loop).  Returns NULL when loop->trace is NULL. */
+sim_trace_t *sim_trace_begin(sim_loop_t *loop, const char *ev);
+
+void sim_trace_str(sim_trace_t *tr, const char *key, const char *val);
+void sim_trace_u64(sim_trace_t *tr, const char *key, uint64_t val);
+void sim_trace_i64(sim_trace_t *tr, const char *key, int64_t val);
+/* Duration or time in ns, rendered "1.5s" in text, an integer in JSON. */
+void sim_trace_ns(sim_trace_t *tr, const char *key, uint64_t ns);
+/* An error code, rendered by name ("EACCES"), "OK" for 0. */
+void sim_trace_err(sim_trace_t *tr, const char *key, int err);
+
+/* Writes the line to the sinks and folds it into the hash. */
+void sim_trace_end(sim_trace_t *tr);
+
+/* Formats ns as "1.250s", "200ms", "0s" into buf (at least 32 bytes). */
+const char *sim_fmt_ns(char *buf, uint64_t ns);
+
+#endif

@@ -1,0 +1,77 @@
+/* invariant.c: registration and checking of invariants. */
+#include "sim/invariant.h"
+
+#include <string.h>
+
+#include "sim/assert.h"
+#include "sim/errno.h"
+#include "sim/trace.h"
+
+void sim_inv_init(sim_inv_t *inv, sim_loop_t *loop)
+{
+    memset(inv, 0, sizeof(*inv));
+    inv->loop = loop;
+}
+
+int sim_inv_add(sim_inv_t *inv, const char *id, const char *title,
+                sim_inv_check_cb check, void *ctx, int end_only)
+{
+    sim_inv_entry_t *e;
+    SIM_ASSERT(check != NULL);
+    if (inv->n >= SIM_INV_MAX)
+        return SIM_ERANGE;
+    e = &inv->e[inv->n++];
+    memset(e, 0, sizeof(*e));
+    e->id = id;
+    e->title = title;
+    e->check = check;
+    e->ctx = ctx;
+    e->end_only = end_only;
+    return 0;
+}
+
+static void run_one(sim_inv_t *inv, sim_inv_entry_t *e)
+{
+    char why[SIM_INV_WHY_MAX];
+    sim_trace_t *tr;
+    why[0] = 0;
+    if (!e->check(e->ctx, why, sizeof(why)))
+        return;
+    if (e->violations++ > 0)
+        return;
+    e->first_ns = sim_now(inv->loop);
+    if (inv->loop->trace) {
+        e->first_seq = inv->loop->trace->last_seq;
+        snprintf(e->first_ev, sizeof(e->first_ev), "%s",
+                 inv->loop->trace->last_ev);
+    }
+    snprintf(e->why, sizeof(e->why), "%s", why);
+    tr = sim_trace_begin(inv->loop, "sim.invariant.violated");
+    sim_trace_str(tr, "id", e->id);
+    sim_trace_u64(tr, "after_seq", e->first_seq);
+    sim_trace_str(tr, "why", e->why);
+    sim_trace_end(tr);
+}
+
+void sim_inv_check(sim_inv_t *inv)
+{
+    int i;
+    for (i = 0; i < inv->n; i++)
+        if (!inv->e[i].end_only)
+            run_one(inv, &inv->e[i]);
+}
+
+void sim_inv_check_end(sim_inv_t *inv)
+{
+    int i;
+    for (i = 0; i < inv->n; i++)
+        run_one(inv, &inv->e[i]);
+}
+
+int sim_inv_violated(const sim_inv_t *inv)
+{
+    int i, n = 0;
+    for (i = 0; i < inv->n; i++)
+        n += inv->e[i].violations > 0;
+    return n;
+}
