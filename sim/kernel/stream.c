@@ -151,6 +151,11 @@ void sim_stream_close(sim_stream_t *s, sim_close_cb cb)
         return;
     s->closed = 1;
     s->close_cb = cb;
+    if (s->hook) {
+        void (*hook)(sim_stream_t *, void *) = s->hook;
+        s->hook = NULL;
+        hook(s, s->hook_arg);
+    }
     if (s->peer) {
         sim_stream_t *p = s->peer;
         if (!p->closed)
@@ -163,4 +168,11 @@ void sim_stream_close(sim_stream_t *s, sim_close_cb cb)
             cb(s);
         stream_unref(s);
     }
+}
+
+void sim_stream_set_hook(sim_stream_t *s,
+                         void (*hook)(sim_stream_t *s, void *arg), void *arg)
+{
+    s->hook = hook;
+    s->hook_arg = arg;
 }

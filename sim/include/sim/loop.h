@@ -144,6 +144,8 @@ struct sim_stream {
     uint64_t latency_ns;      /* public: delay added to each write */
     int closed;               /* read-only */
     int refs;                 /* private: pending deliveries + 1 */
+    void (*hook)(sim_stream_t *s, void *arg); /* private: transport hook */
+    void *hook_arg;           /* private */
 };
 
 /* Creates a connected pair *a <-> *b.  Returns 0 or SIM_ENOMEM. */
@@ -160,5 +162,10 @@ int sim_stream_write(sim_stream_t *s, const void *buf, size_t len);
 /* Closes s.  The peer reads SIM_EPIPE on a later turn.  cb (may be NULL) runs
  * on a later turn; s is freed after it. */
 void sim_stream_close(sim_stream_t *s, sim_close_cb cb);
+
+/* For transports (npipe, uds) that must know when a handle goes away: hook
+ * runs synchronously inside sim_stream_close(s), once.  Not for models. */
+void sim_stream_set_hook(sim_stream_t *s,
+                         void (*hook)(sim_stream_t *s, void *arg), void *arg);
 
 #endif

@@ -1,0 +1,225 @@
+/*
+ * kube.h: a Kubernetes-style apiserver as RDD's controllers see it.
+ *
+ * What it models (platform-semantics.md §4):
+ * - an authoritative store (etcd) with one uint64 resourceVersion counter,
+ *   objects with uid, generation, finalizers, deletionTimestamp, spec fields,
+ *   status fields and metav1.Conditions;
+ * - writes: create, update (409 when metadata.resourceVersion is stale),
+ *   status update (the /status subresource: never bumps generation), SSA
+ *   apply (create-or-merge, force), delete (with finalizers: sets
+ *   deletionTimestamp and bumps generation; the last finalizer removed by an
+ *   update deletes the object); a no-op update writes nothing and sends no
+ *   event;
+ * - watch: every committed change is offered, in commit order, to each
+ *   subscriber (ADDED / MODIFIED / DELETED) on a later turn;
+ * - readers: kube_reader_t is one read interface with two implementations,
+ *   the store itself (GET and controller-runtime's APIReader) and an
+ *   informer cache fed by a watch (client.Get / client.List).  A later
+ *   issue puts a lagging watch cache between the store and the informers;
+ *   readers never touch the store's internals, so it slots in there.
+ * What it leaves out: field managers other than the finalizer list, label
+ * and field selectors, pagination, admission webhooks.
+ *
+ * All calls are synchronous and return 0 or a negative SIM_E* code; with a
+ * non-NULL kube_status_t they also fill the exact apiserver message.
+ * Objects are plain structs copied in and out; the store owns its copies.
+ */
+#ifndef KUBE_H
+#define KUBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/loop.h"
+
+#define KUBE_NAME_MAX 96
+#define KUBE_NS_MAX 64
+#define KUBE_KEY_MAX 40
+#define KUBE_VAL_MAX 200
+#define KUBE_FIELDS_MAX 12
+#define KUBE_FINALIZERS_MAX 4
+#define KUBE_CONDS_MAX 8
+
+typedef enum {
+    KUBE_APP = 0,       /* apps.rancherdesktop.io App (singleton "app") */
+    KUBE_CONTAINER,     /* containers.rancherdesktop.io Container */
+    KUBE_IMAGE,         /* Image */
+    KUBE_VOLUME,        /* Volume */
+    KUBE_CONTAINER_NS,  /* ContainerNamespace */
+    KUBE_KIND__COUNT
+} kube_kind_t;
+
+typedef struct {
+    char key[KUBE_KEY_MAX]; /* "running", "containerEngine.name", "id" */
+    char val[KUBE_VAL_MAX];
+} kube_field_t;
+
+typedef struct {
+    char type[32];          /* "ContainerEngineReady" */
+    char status[8];         /* "True" | "False" | "Unknown" */
+    char reason[40];
+    char message[KUBE_VAL_MAX];
+    int64_t observed_gen;
+    uint64_t last_transition_ns;
+} kube_cond_t;
+
+typedef struct {
+    kube_kind_t kind;
+    char ns[KUBE_NS_MAX];       /* "" for cluster-scoped (App) */
+    char name[KUBE_NAME_MAX];
+    uint64_t uid;               /* set by create */
+    uint64_t rv;                /* resourceVersion: set by every write */
+    int64_t generation;         /* 1 at create; spec changes and delete +1 */
+    int deleting;               /* deletionTimestamp set */
+    uint64_t deletion_ns;
+    int nfin;
+    char fin[KUBE_FINALIZERS_MAX][64];
+    int nspec;
+    kube_field_t spec[KUBE_FIELDS_MAX];
+    int nstatus;
+    kube_field_t status[KUBE_FIELDS_MAX];
+    int nconds;
+    kube_cond_t conds[KUBE_CONDS_MAX];
+    char provenance[64];        /* simulator-only ground truth, never read by
+                                   models: the daemon ID a mirror's data came
+                                   from (invariant S2). Not part of equality */
+} kube_obj_t;
+
+typedef struct {
+    int http;                   /* 200, 404, 409, 422, 429, 500 ... */
+    char reason[32];            /* "NotFound", "Conflict", ... */
+    char message[320];          /* the apiserver's message, verbatim */
+} kube_status_t;
+
+typedef enum { KUBE_ADDED, KUBE_MODIFIED, KUBE_DELETED } kube_event_type_t;
+
+/* A committed change.  obj is the new state (the last state for DELETED). */
+typedef void (*kube_watch_cb)(void *arg, kube_event_type_t type,
+                              const kube_obj_t *obj);
+
+typedef struct kube_store kube_store_t;
+
+/* object helpers (pure) -------------------------------------------------*/
+
+const char *kube_kind_name(kube_kind_t k);     /* "Container" */
+const char *kube_kind_resource(kube_kind_t k); /* "containers.containers.rancherdesktop.io" */
+void kube_obj_init(kube_obj_t *o, kube_kind_t kind, const char *ns,
+                   const char *name);
+/* Field access: get returns NULL when absent; set adds or replaces
+ * (SIM_ERANGE when full). */
+const char *kube_spec_get(const kube_obj_t *o, const char *key);
+int kube_spec_set(kube_obj_t *o, const char *key, const char *val);
+const char *kube_status_get(const kube_obj_t *o, const char *key);
+int kube_status_set(kube_obj_t *o, const char *key, const char *val);
+int kube_has_finalizer(const kube_obj_t *o, const char *fin);
+int kube_add_finalizer(kube_obj_t *o, const char *fin);
+int kube_remove_finalizer(kube_obj_t *o, const char *fin); /* 1 if removed */
+const kube_cond_t *kube_cond_find(const kube_obj_t *o, const char *type);
+/* apimachinery SetStatusCondition: adds or updates; last_transition_ns
+ * changes only when status changes.  Returns 1 if anything changed. */
+int kube_cond_set(kube_obj_t *o, const kube_cond_t *c, uint64_t now_ns);
+
+/* store ----------------------------------------------------------------*/
+
+/* Creates an empty store on loop.  Returns 0 or SIM_ENOMEM. */
+int kube_store_new(sim_loop_t *loop, const char *name, kube_store_t **out);
+void kube_store_free(kube_store_t *s);
+
+/* Writes.  Each bumps the store RV and notifies watchers (later turn).
+ * Fault sites evaluated (target = store name): kube.update.conflict on
+ * update/update_status/remove paths, kube.apf.throttled and
+ * kube.server.error on every write. */
+int kube_create(kube_store_t *s, kube_obj_t *o, kube_status_t *st);
+/* o->rv must equal the stored RV (else SIM_ECONFLICT, 409 message); spec
+ * changes bump generation; status and conditions in o are ignored; removing
+ * the last finalizer of a deleting object deletes it.  On success o is
+ * refreshed with the stored state. */
+int kube_update(kube_store_t *s, kube_obj_t *o, kube_status_t *st);
+/* The /status subresource: only status fields and conditions are taken. */
+int kube_update_status(kube_store_t *s, kube_obj_t *o, kube_status_t *st);
+/* Server-side apply with force: creates the object if absent (finalizers and
+ * spec/status fields given), else merges the fields and finalizers given in
+ * o into the stored object.  SIM_EINVALID (422) when it would add a finalizer
+ * to a deleting object.  No RV check. */
+int kube_apply(kube_store_t *s, const kube_obj_t *o, int status_part,
+               kube_status_t *st);
+/* DELETE: no finalizers -> removed (DELETED event); finalizers -> sets
+ * deletionTimestamp (kept if set), generation+1, MODIFIED.  SIM_ENOTFOUND if
+ * absent. */
+int kube_delete(kube_store_t *s, kube_kind_t kind, const char *ns,
+                const char *name, kube_status_t *st);
+
+/* Reads straight from the store (GET with RV unset, APIReader). */
+int kube_get(kube_store_t *s, kube_kind_t kind, const char *ns,
+             const char *name, kube_obj_t *out, kube_status_t *st);
+
+/* Subscribes to committed changes of one kind (or all kinds with
+ * KUBE_KIND__COUNT).  Events for changes committed before the call are not
+ * replayed; callers list first.  Returns a watch id > 0 or SIM_ENOMEM. */
+int kube_watch(kube_store_t *s, kube_kind_t kind, kube_watch_cb cb,
+               void *arg);
+void kube_unwatch(kube_store_t *s, int watch_id);
+
+uint64_t kube_store_rv(const kube_store_t *s);
+sim_loop_t *kube_store_loop(const kube_store_t *s);
+
+/* readers ----------------------------------------------------------------*/
+
+/*
+ * A read interface.  list and count visit objects of one kind in one
+ * namespace ("" = all namespaces) in (ns, name) order.  visit returns 0 to
+ * go on, 1 to stop.
+ */
+typedef int (*kube_visit_cb)(void *arg, const kube_obj_t *o);
+typedef struct kube_reader kube_reader_t;
+struct kube_reader {
+    int (*get)(kube_reader_t *r, kube_kind_t kind, const char *ns,
+               const char *name, kube_obj_t *out, kube_status_t *st);
+    int (*list)(kube_reader_t *r, kube_kind_t kind, const char *ns,
+                kube_visit_cb visit, void *arg, kube_status_t *st);
+    int (*count)(kube_reader_t *r, kube_kind_t kind, const char *ns,
+                 size_t *n, kube_status_t *st);
+    void *impl;
+};
+
+/* The store as a reader (controller-runtime APIReader, uncached). */
+kube_reader_t *kube_store_reader(kube_store_t *s);
+
+/* An informer cache: a local copy of every object of every kind, fed by a
+ * watch on the store.  Changes reach it on a later turn than the commit, in
+ * commit order.  on_change (may be NULL) is called after each applied event
+ * (controller-runtime's event handlers hang here). */
+typedef struct kube_cache kube_cache_t;
+int kube_cache_new(kube_store_t *s, const char *name, kube_watch_cb on_change,
+                   void *arg, kube_cache_t **out);
+void kube_cache_free(kube_cache_t *c);
+kube_reader_t *kube_cache_reader(kube_cache_t *c);
+
+/* controller-runtime's work queue ---------------------------------------*/
+
+/*
+ * One controller: a deduplicated queue of reconcile keys, one reconcile at a
+ * time, per-key exponential back-off on error (5ms doubling, cap 1000s:
+ * client-go's default controller rate limiter; the 10qps/100 bucket is not
+ * modelled), immediate forget on success, RequeueAfter.
+ * The reconcile function is asynchronous: it is handed a done token and
+ * must call kube_ctrl_done(ctrl, key, err, requeue_after_ns) exactly once.
+ */
+typedef struct kube_ctrl kube_ctrl_t;
+typedef void (*kube_reconcile_cb)(void *arg, kube_ctrl_t *ctrl,
+                                  const char *key);
+
+int kube_ctrl_new(sim_loop_t *loop, const char *name, kube_reconcile_cb cb,
+                  void *arg, kube_ctrl_t **out);
+void kube_ctrl_free(kube_ctrl_t *c);
+/* Adds key; a key already queued (not running) is not added twice; a key
+ * that is running is re-queued to run once more after it finishes. */
+void kube_ctrl_enqueue(kube_ctrl_t *c, const char *key);
+/* err != 0: retried after the key's back-off; else requeue_after_ns > 0:
+ * re-added after that delay; else forgotten. */
+void kube_ctrl_done(kube_ctrl_t *c, const char *key, int err,
+                    uint64_t requeue_after_ns);
+uint64_t kube_ctrl_reconciles(const kube_ctrl_t *c);
+
+#endif

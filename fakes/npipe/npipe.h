@@ -1,0 +1,114 @@
+/*
+ * npipe.h: the machine-wide Windows named-pipe namespace, with go-winio's
+ * semantics (platform-semantics.md §0, §1).
+ *
+ * - Names are case-insensitive; "\\.\pipe\x" and "//./pipe/x" are one name.
+ * - npipe_listen is go-winio ListenPipe: the first handle is created with
+ *   FILE_CREATE, so if the name exists (served, or lingering because any
+ *   handle, client ones included, is still open) it fails with SIM_EACCES,
+ *   "open <path>: Access is denied."  With opts.first_instance = 0 it is a
+ *   plain CreateNamedPipe without FILE_FLAG_FIRST_PIPE_INSTANCE: it adds an
+ *   instance to an existing pipe (squatting) if the DACL allows it.
+ * - A listener has at most one listening instance, and only while an
+ *   npipe_accept is pending.  A client dialing a name that exists but has no
+ *   listening instance gets ERROR_PIPE_BUSY; go-winio's dialer retries every
+ *   10 ms until its deadline.  With several owners' instances listening,
+ *   a client takes the earliest-created one (FIFO, ReactOS NPFS).
+ * - A name with no server handle left answers SIM_ENOENT ("The system cannot
+ *   find the file specified.") to new clients; the name itself lives until
+ *   its last handle (listener, server end or client end) closes.
+ * - Connections are sim_stream_t pairs; closing either end is closing that
+ *   handle.
+ * Owners are identified by a process name and pid (for ownership checks
+ * and invariant S11).  Trace events: npipe.listen.ok|fail, npipe.accept.*,
+ * npipe.dial.ok|busy|fail, npipe.name.gone.
+ */
+#ifndef NPIPE_H
+#define NPIPE_H
+
+#include <stdint.h>
+
+#include "sim/loop.h"
+
+#define NPIPE_NAME_MAX 256
+#define NPIPE_DIAL_RETRY_NS (10 * SIM_NS_PER_MS) /* go-winio DialPipe */
+#define NPIPE_DIAL_DEFAULT_NS (2 * SIM_NS_PER_S) /* DialPipe(nil timeout) */
+
+typedef struct npipe_ns npipe_ns_t;
+typedef struct npipe_listener npipe_listener_t;
+typedef struct npipe_dial npipe_dial_t;
+
+typedef struct {
+    const char *proc;   /* owning process name, e.g. "com.docker.backend" */
+    uint32_t pid;       /* virtual pid */
+} npipe_owner_t;
+
+typedef struct {
+    int first_instance;     /* 1: go-winio (FILE_CREATE) */
+    uint32_t max_instances; /* 0: unlimited (go-winio) */
+    int dacl_allows_others; /* 0: default DACL; squatting is refused */
+} npipe_listen_opts_t;
+
+/* Called once per npipe_accept: status 0 with the server end of a new
+ * connection, or SIM_ECLOSED when the listener was closed meanwhile, or
+ * the error injected by npipe.accept.error (SIM_EPIPE). */
+typedef void (*npipe_accept_cb)(npipe_listener_t *l, void *arg, int status,
+                                sim_stream_t *server_end);
+
+/* Called once per npipe_dial: 0 with the client end, or SIM_ENOENT,
+ * SIM_EACCES, or the deadline error given to npipe_dial, or
+ * SIM_ECANCELED after npipe_dial_cancel. */
+typedef void (*npipe_dial_cb)(void *arg, int status, sim_stream_t *client_end);
+
+int npipe_ns_new(sim_loop_t *loop, npipe_ns_t **out);
+void npipe_ns_free(npipe_ns_t *ns);
+
+/* Canonical form "\\.\pipe\<name>" with the name lower-cased, into out
+ * (NPIPE_NAME_MAX bytes).  Accepts "\\.\pipe\x", "//./pipe/x" and the
+ * URL form "npipe:////./pipe/x".  SIM_EINVAL if it is none of those. */
+int npipe_normalize(const char *path, char *out);
+
+/* go-winio ListenPipe (opts NULL = go-winio defaults).  Synchronous.
+ * Returns 0, SIM_EACCES (name exists / DACL), SIM_EBUSY (instance limit, or
+ * fault npipe.listen.instances_exhausted), SIM_EINVAL, SIM_ENOMEM. */
+int npipe_listen(npipe_ns_t *ns, const char *path, npipe_owner_t owner,
+                 const npipe_listen_opts_t *opts, npipe_listener_t **out);
+
+/* Arms one Accept: creates a listening instance until a client takes it.
+ * SIM_ESTATE if an accept is already pending or the listener is closed. */
+int npipe_accept(npipe_listener_t *l, npipe_accept_cb cb, void *arg);
+
+/* Closes the listener's first handle and aborts a pending accept (its cb
+ * gets SIM_ECLOSED on a later turn).  Accepted connections stay open.  The
+ * listener is freed by this call. */
+void npipe_listener_close(npipe_listener_t *l);
+
+/* go-winio DialPipeContext/DialPipe.  deadline_ns is absolute virtual time
+ * (SIM_NEVER: spin on busy forever, as the Docker client does with a
+ * context without deadline); deadline_err is what the deadline returns:
+ * SIM_ETIMEDOUT for DialPipe ("i/o timeout"), SIM_EDEADLINE for a context.
+ * *out (may be NULL) gets a handle for npipe_dial_cancel, valid until cb.
+ * Fault sites: npipe.dial.busy, npipe.dial.access_denied (target = the
+ * client proc). */
+int npipe_dial(npipe_ns_t *ns, const char *path, npipe_owner_t client,
+               uint64_t deadline_ns, int deadline_err, npipe_dial_cb cb,
+               void *arg, npipe_dial_t **out);
+void npipe_dial_cancel(npipe_dial_t *d);
+
+/* Process exit: closes every listener and server end the process owns. */
+void npipe_close_owner(npipe_ns_t *ns, uint32_t pid);
+
+/* queries (for owners' checks and invariants) --------------------------*/
+
+/* 1 if the name exists (any handle open). */
+int npipe_exists(npipe_ns_t *ns, const char *path);
+/* Number of distinct processes holding server handles (listener or
+ * instance) on the name right now: > 1 violates S11. */
+int npipe_server_count(npipe_ns_t *ns, const char *path);
+/* The pid of the creator of the name's first instance, 0 if none. */
+uint32_t npipe_creator_pid(npipe_ns_t *ns, const char *path);
+/* Win32 text for a code: "Access is denied.", "All pipe instances are
+ * busy.", "The system cannot find the file specified.", "i/o timeout". */
+const char *npipe_strerror(int err);
+
+#endif
