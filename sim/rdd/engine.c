@@ -1,0 +1,631 @@
+/*
+ * engine.c: the engine reconciler,
+ * rdd/pkg/controllers/app/engine/controllers/engine_reconciler.go at
+ * 00f5645 (rdd-behavior.md §3).
+ *
+ * Models: the decision table (rows A-D) with watcherDied and alreadyClean,
+ * startWatcherAndSync / stopWatcher, setEngineCondition with observedGeneration
+ * stamping and the no-op short-cut, cleanupMirrorResources with
+ * deleteAllOfType (APIReader) and waitMirrorResourcesGone (informer cache,
+ * 200 ms poll, 30 s deadline), and processFinalizers.  Reconciles run one at
+ * a time through controller-runtime's queue (fakes/kube), which retries
+ * errors with its back-off.
+ * Deviations: retry-on-conflict retries without its 10 ms sleeps; Docker
+ * contexts (§5) and container actions (§3.10) are traced, not modelled;
+ * with the flag bind_failure_surfaced the engine refuses to dial until its
+ * bridge is listening (the review's I1 fix).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "rdd.h"
+#include "sim/alloc.h"
+#include "sim/assert.h"
+#include "sim/errno.h"
+#include "sim/trace.h"
+
+struct rdd_fin_item {
+    kube_kind_t kind;
+    char name[KUBE_NAME_MAX];
+    dock_op_t op;
+    char ref[DOCK_REF_MAX];
+    int force;
+    int skip_docker;
+};
+
+static const char *const state_names[] = {"idle", "starting", "finalizers",
+                                          "cleanup_wait"};
+
+const char *rdd_engine_state_name(rdd_engine_state_t s)
+{
+    SIM_ASSERT(s < RDD_ENG__COUNT);
+    return state_names[s];
+}
+
+/* The only place the engine's state changes. */
+static void rdd__engine_transition(rdd_instance_t *inst,
+                                   rdd_engine_state_t to)
+{
+    static const unsigned char allowed[RDD_ENG__COUNT][RDD_ENG__COUNT] = {
+        /* idle */ {0, 1, 1, 1},
+        /* starting */ {1, 0, 1, 0},
+        /* finalizers */ {1, 0, 0, 0},
+        /* cleanup_wait */ {1, 0, 0, 0},
+    };
+    rdd_engine_t *e = &inst->engine;
+    sim_trace_t *tr;
+    SIM_ASSERT(allowed[e->state][to]);
+    tr = sim_trace_begin(inst->loop, "rdd.engine.state");
+    sim_trace_str(tr, "inst", inst->id.name);
+    sim_trace_str(tr, "from", state_names[e->state]);
+    sim_trace_str(tr, "to", state_names[to]);
+    sim_trace_end(tr);
+    e->state = to;
+}
+
+static void etrace(rdd_instance_t *inst, const char *ev, const char *k,
+                   const char *v)
+{
+    sim_trace_t *tr = sim_trace_begin(inst->loop, ev);
+    sim_trace_str(tr, "inst", inst->id.name);
+    if (k)
+        sim_trace_str(tr, k, v);
+    sim_trace_end(tr);
+}
+
+static kube_reader_t *cached(rdd_instance_t *inst)
+{
+    return kube_cache_reader(inst->engine.cache);
+}
+
+static void done(rdd_instance_t *inst, int err)
+{
+    rdd_engine_t *e = &inst->engine;
+    if (e->state != RDD_ENG_IDLE)
+        rdd__engine_transition(inst, RDD_ENG_IDLE);
+    kube_ctrl_done(e->ctrl, RDD_APP_NAME, err, 0);
+}
+
+int rdd_get_app(rdd_instance_t *inst, kube_reader_t *r, kube_obj_t *app)
+{
+    kube_status_t st;
+    return r->get(r, KUBE_APP, "", RDD_APP_NAME, app, &st);
+}
+
+/* :434-487 setEngineCondition: retry-on-conflict {cached Get (NotFound ->
+ * nothing), set the condition with observedGeneration = the re-read
+ * generation, unchanged -> no write, else Status().Update}. */
+static int set_engine_condition(rdd_instance_t *inst, const char *status,
+                                const char *reason, const char *msg)
+{
+    kube_obj_t app;
+    kube_cond_t c;
+    kube_status_t st;
+    int rc = 0, tries;
+    for (tries = 0; tries < 5; tries++) {
+        rc = rdd_get_app(inst, cached(inst), &app);
+        if (rc == SIM_ENOTFOUND)
+            return 0;
+        if (rc)
+            return rc;
+        memset(&c, 0, sizeof(c));
+        snprintf(c.type, sizeof(c.type), "%s", RDD_COND_ENGINE);
+        snprintf(c.status, sizeof(c.status), "%s", status);
+        snprintf(c.reason, sizeof(c.reason), "%s", reason);
+        snprintf(c.message, sizeof(c.message), "%s", msg);
+        c.observed_gen = app.generation;
+        if (!kube_cond_set(&app, &c, sim_now(inst->loop)))
+            return 0;
+        rc = kube_update_status(inst->api, &app, &st);
+        if (rc != SIM_ECONFLICT)
+            break;
+    }
+    if (rc == 0) {
+        sim_trace_t *tr = sim_trace_begin(inst->loop, "rdd.engine.condition");
+        sim_trace_str(tr, "inst", inst->id.name);
+        sim_trace_str(tr, "status", status);
+        sim_trace_str(tr, "reason", reason);
+        sim_trace_str(tr, "message", msg);
+        sim_trace_i64(tr, "observed_gen", app.generation);
+        sim_trace_end(tr);
+    }
+    return rc;
+}
+
+/* :320-330 stopWatcher, and :407-431 removeDockerContext (contexts are not
+ * modelled yet: traced only). */
+static void stop_watcher(rdd_instance_t *inst)
+{
+    if (inst->watcher) {
+        rdd_watcher_t *w = inst->watcher;
+        inst->watcher = NULL;
+        rdd_watcher_stop(w);
+    }
+    etrace(inst, "rdd.engine.remove_docker_context", "name", inst->id.name);
+}
+
+/* cleanup: rows A and B ----------------------------------------------------*/
+
+typedef struct {
+    char (*names)[KUBE_NAME_MAX];
+    size_t n, cap;
+} names_t;
+
+static int collect(void *arg, const kube_obj_t *o)
+{
+    names_t *s = arg;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        void *p = sim__realloc(s->names, cap * sizeof(*s->names));
+        if (!p)
+            return 1;
+        s->names = p;
+        s->cap = cap;
+    }
+    snprintf(s->names[s->n++], KUBE_NAME_MAX, "%s", o->name);
+    return 0;
+}
+
+static const char *go_type(kube_kind_t k)
+{
+    switch (k) {
+    case KUBE_CONTAINER:
+        return "*v1alpha1.Container";
+    case KUBE_IMAGE:
+        return "*v1alpha1.Image";
+    case KUBE_VOLUME:
+        return "*v1alpha1.Volume";
+    default:
+        return "*v1alpha1.ContainerNamespace";
+    }
+}
+
+/* :588-636 deleteAllOfType: list via the APIReader; per item
+ * retry-on-conflict {APIReader Get (NotFound -> done), finalizer absent ->
+ * done, remove it, Update}; then Delete (NotFound ignored). */
+static void delete_all_of_type(rdd_instance_t *inst, kube_kind_t kind,
+                               char *errs, size_t errs_len)
+{
+    kube_reader_t *live = kube_store_reader(inst->api);
+    names_t s = {NULL, 0, 0};
+    kube_status_t st;
+    kube_obj_t o;
+    size_t i;
+    char msg[600];
+    int rc = live->list(live, kind, inst->engine.api_ns, collect, &s, &st);
+    if (rc) {
+        rdd_errs_join(errs, errs_len, st.message);
+        sim__free(s.names);
+        return;
+    }
+    for (i = 0; i < s.n; i++) {
+        int tries;
+        rc = 0;
+        for (tries = 0; tries < 5; tries++) {
+            rc = live->get(live, kind, inst->engine.api_ns, s.names[i], &o,
+                           &st);
+            if (rc == SIM_ENOTFOUND) {
+                rc = 0;
+                break;
+            }
+            if (rc || !kube_remove_finalizer(&o, RDD_MIRROR_FINALIZER))
+                break;
+            rc = kube_update(inst->api, &o, &st);
+            if (rc != SIM_ECONFLICT)
+                break;
+        }
+        if (rc) {
+            snprintf(msg, sizeof(msg),
+                     "failed to remove finalizer from %s %s: %s",
+                     go_type(kind), s.names[i], st.message);
+            rdd_errs_join(errs, errs_len, msg);
+            continue;
+        }
+        rc = kube_delete(inst->api, kind, inst->engine.api_ns, s.names[i],
+                         &st);
+        if (rc && rc != SIM_ENOTFOUND) {
+            snprintf(msg, sizeof(msg), "failed to delete %s %s: %s",
+                     go_type(kind), s.names[i], st.message);
+            rdd_errs_join(errs, errs_len, msg);
+        }
+    }
+    sim__free(s.names);
+}
+
+/* :554-573 countMirrorResources: the informer cache, Terminating included. */
+static int count_mirrors(rdd_instance_t *inst, size_t *total)
+{
+    static const kube_kind_t kinds[] = {KUBE_CONTAINER, KUBE_VOLUME,
+                                        KUBE_IMAGE, KUBE_CONTAINER_NS};
+    kube_reader_t *r = cached(inst);
+    kube_status_t st;
+    size_t i, n;
+    *total = 0;
+    for (i = 0; i < SIM_ARRAY_LEN(kinds); i++) {
+        int rc = r->count(r, kinds[i], inst->engine.api_ns, &n, &st);
+        if (rc)
+            return rc;
+        *total += n;
+    }
+    return 0;
+}
+
+static void finish_terminal(rdd_instance_t *inst)
+{
+    rdd_engine_t *e = &inst->engine;
+    done(inst, set_engine_condition(inst, e->term_status, e->term_reason,
+                                    e->term_msg));
+}
+
+/* :529-550 waitMirrorResourcesGone: count; zero -> done; else wait 200 ms
+ * or the 30 s deadline, whichever comes first. */
+static void cleanup_poll(sim_timer_t *t)
+{
+    rdd_instance_t *inst = t->data;
+    rdd_engine_t *e = &inst->engine;
+    uint64_t now = sim_now(inst->loop), next;
+    size_t n;
+    int rc;
+    if (now >= e->cleanup_deadline_ns) {
+        char msg[160];
+        snprintf(msg, sizeof(msg),
+                 "timed out waiting for %zu mirror resources to be deleted: "
+                 "context deadline exceeded", e->last_count);
+        etrace(inst, "rdd.engine.reconcile_error", "err", msg);
+        done(inst, SIM_EDEADLINE);
+        return;
+    }
+    rc = count_mirrors(inst, &n);
+    if (rc) {
+        etrace(inst, "rdd.engine.reconcile_error", "err",
+               "error verifying mirror resources gone");
+        done(inst, rc);
+        return;
+    }
+    e->last_count = n;
+    if (n == 0) {
+        finish_terminal(inst);
+        return;
+    }
+    next = now + RDD_CLEANUP_POLL_NS;
+    if (next > e->cleanup_deadline_ns)
+        next = e->cleanup_deadline_ns;
+    (void)sim_timer_start(t, cleanup_poll, next - now);
+}
+
+/* :494-524 cleanupMirrorResources: delete all four kinds, then wait. */
+static void cleanup_mirrors(rdd_instance_t *inst)
+{
+    rdd_engine_t *e = &inst->engine;
+    char errs[1024] = "";
+    etrace(inst, "rdd.engine.cleanup", NULL, NULL);
+    delete_all_of_type(inst, KUBE_CONTAINER, errs, sizeof(errs));
+    delete_all_of_type(inst, KUBE_VOLUME, errs, sizeof(errs));
+    delete_all_of_type(inst, KUBE_IMAGE, errs, sizeof(errs));
+    delete_all_of_type(inst, KUBE_CONTAINER_NS, errs, sizeof(errs));
+    if (errs[0]) {
+        etrace(inst, "rdd.engine.reconcile_error", "err", errs);
+        done(inst, SIM_ESERVER);
+        return;
+    }
+    rdd__engine_transition(inst, RDD_ENG_CLEANUP_WAIT);
+    e->cleanup_deadline_ns = sim_now(inst->loop) + RDD_CLEANUP_TIMEOUT_NS;
+    e->last_count = 0;
+    cleanup_poll(&e->poll);
+}
+
+/* processFinalizers: row D -------------------------------------------------*/
+
+typedef struct {
+    rdd_engine_t *e;
+    kube_kind_t kind;
+} fin_collect_t;
+
+static int collect_fin(void *arg, const kube_obj_t *o)
+{
+    fin_collect_t *fc = arg;
+    rdd_engine_t *e = fc->e;
+    rdd_fin_item_t *it;
+    if (!o->deleting || !kube_has_finalizer(o, RDD_MIRROR_FINALIZER))
+        return 0;
+    it = sim__realloc(e->fin, (e->nfin + 1) * sizeof(*it));
+    if (!it)
+        return 1;
+    e->fin = it;
+    it = &e->fin[e->nfin++];
+    memset(it, 0, sizeof(*it));
+    it->kind = fc->kind;
+    snprintf(it->name, sizeof(it->name), "%s", o->name);
+    if (fc->kind == KUBE_CONTAINER) {
+        it->op = DOCK_OP_CONTAINER_REMOVE;
+        it->force = 1;
+        snprintf(it->ref, sizeof(it->ref), "%s", o->name);
+    } else if (fc->kind == KUBE_IMAGE) {
+        const char *tag = kube_status_get(o, "repoTag");
+        const char *id = kube_status_get(o, "id");
+        it->op = DOCK_OP_IMAGE_REMOVE;
+        if (tag && tag[0])
+            snprintf(it->ref, sizeof(it->ref), "%s", tag);
+        else if (id && id[0])
+            snprintf(it->ref, sizeof(it->ref), "%s", id);
+        else
+            it->skip_docker = 1;
+    } else {
+        const char *vn = kube_status_get(o, "name");
+        it->op = DOCK_OP_VOLUME_REMOVE;
+        it->force = 1;
+        if (vn && vn[0])
+            snprintf(it->ref, sizeof(it->ref), "%s", vn);
+        else
+            it->skip_docker = 1;
+    }
+    return 0;
+}
+
+/* Strip the finalizer after Docker said yes: retry-on-conflict {cached Get,
+ * NotFound ok, remove, Update}. */
+static void strip_finalizer(rdd_instance_t *inst, const rdd_fin_item_t *it)
+{
+    kube_obj_t o;
+    kube_status_t st;
+    char msg[600];
+    int rc = 0, tries;
+    for (tries = 0; tries < 5; tries++) {
+        rc = cached(inst)->get(cached(inst), it->kind, inst->engine.api_ns,
+                               it->name, &o, &st);
+        if (rc == SIM_ENOTFOUND) {
+            rc = 0;
+            break;
+        }
+        if (rc || !kube_remove_finalizer(&o, RDD_MIRROR_FINALIZER))
+            break;
+        rc = kube_update(inst->api, &o, &st);
+        if (rc != SIM_ECONFLICT)
+            break;
+    }
+    if (rc) {
+        snprintf(msg, sizeof(msg), "failed to remove finalizer from %s %s: %s",
+                 kube_kind_name(it->kind), it->name, st.message);
+        rdd_errs_join(inst->engine.errs, sizeof(inst->engine.errs), msg);
+    }
+}
+
+static void fin_next(rdd_instance_t *inst);
+
+static void on_fin_removed(rdd_instance_t *inst, int err, const char *msg)
+{
+    rdd_engine_t *e = &inst->engine;
+    rdd_fin_item_t *it = &e->fin[e->ifin];
+    if (err) {
+        char m[800];
+        snprintf(m, sizeof(m), "failed to delete %s %s from Docker: %s",
+                 it->kind == KUBE_CONTAINER ? "container"
+                 : it->kind == KUBE_IMAGE   ? "image"
+                                            : "volume",
+                 it->name, msg);
+        rdd_errs_join(e->errs, sizeof(e->errs), m);
+    } else {
+        strip_finalizer(inst, it);
+    }
+    e->ifin++;
+    fin_next(inst);
+}
+
+static void fin_next(rdd_instance_t *inst)
+{
+    rdd_engine_t *e = &inst->engine;
+    while (e->ifin < e->nfin) {
+        rdd_fin_item_t *it = &e->fin[e->ifin];
+        if (!it->skip_docker && inst->watcher &&
+            rdd_watcher_remove(inst->watcher, it->op, it->ref, it->force,
+                               on_fin_removed) == 0)
+            return;
+        if (it->skip_docker)
+            strip_finalizer(inst, it);
+        e->ifin++;
+    }
+    SIM_FREE(e->fin);
+    e->nfin = e->ifin = 0;
+    if (e->errs[0])
+        etrace(inst, "rdd.engine.reconcile_error", "err", e->errs);
+    done(inst, e->errs[0] ? SIM_ESERVER : 0);
+}
+
+/* :673-817 processFinalizers, and :642-669 reconcileContainerActions
+ * (traced only). */
+static void row_d(rdd_instance_t *inst)
+{
+    static const kube_kind_t kinds[] = {KUBE_CONTAINER, KUBE_IMAGE,
+                                        KUBE_VOLUME};
+    rdd_engine_t *e = &inst->engine;
+    kube_status_t st;
+    size_t i;
+    int rc = set_engine_condition(inst, "True", "Connected",
+                                  "Container engine synced");
+    if (rc) {
+        done(inst, rc);
+        return;
+    }
+    e->errs[0] = 0;
+    e->nfin = e->ifin = 0;
+    for (i = 0; i < SIM_ARRAY_LEN(kinds); i++) {
+        fin_collect_t fc = {e, kinds[i]};
+        kube_reader_t *r = cached(inst);
+        (void)r->list(r, kinds[i], e->api_ns, collect_fin, &fc, &st);
+    }
+    if (e->nfin == 0) {
+        done(inst, 0);
+        return;
+    }
+    if (e->state != RDD_ENG_FINALIZERS)
+        rdd__engine_transition(inst, RDD_ENG_FINALIZERS);
+    fin_next(inst);
+}
+
+/* row C ---------------------------------------------------------------------*/
+
+static void on_watcher_started(rdd_instance_t *inst, int err, const char *msg)
+{
+    rdd_engine_t *e = &inst->engine;
+    SIM_ASSERT(e->state == RDD_ENG_STARTING);
+    if (err) {
+        /* :248-257: ConnectFailed with the error text, return the error. */
+        rdd_watcher_t *w = inst->watcher;
+        inst->watcher = NULL;
+        if (w)
+            rdd_watcher_stop(w);
+        (void)set_engine_condition(inst, "False", "ConnectFailed", msg);
+        done(inst, SIM_ECONNREFUSED);
+        return;
+    }
+    /* :302-317: published only after the full sync; then
+     * manageDockerContext (traced only). */
+    etrace(inst, "rdd.engine.manage_docker_context", "endpoint",
+           inst->id.docker_endpoint);
+    row_d(inst);
+}
+
+static void start_watcher(rdd_instance_t *inst)
+{
+    rdd_bridge_t *b = &inst->bridge;
+    int rc;
+    if (RDD_HAS(inst->flags, BIND_FAILURE_SURFACED) &&
+        inst->id.os == RDD_OS_WINDOWS && b->state != RDD_BRIDGE_LISTENING) {
+        char msg[400];
+        if (b->state == RDD_BRIDGE_BIND_FAILED)
+            snprintf(msg, sizeof(msg), "%s", b->bind_msg);
+        else
+            snprintf(msg, sizeof(msg), "socket bridge is not listening on %s",
+                     inst->id.bridge_pipe);
+        (void)set_engine_condition(inst, "False", "ConnectFailed", msg);
+        done(inst, SIM_ESTATE);
+        return;
+    }
+    rdd__engine_transition(inst, RDD_ENG_STARTING);
+    rc = rdd_watcher_new(inst, on_watcher_started, &inst->watcher);
+    if (rc) {
+        inst->watcher = NULL;
+        done(inst, rc);
+    }
+    /* A start that failed at once was reported through
+     * on_watcher_started already. */
+}
+
+/* :164-293 Reconcile. */
+static void reconcile(void *arg, kube_ctrl_t *ctrl, const char *key)
+{
+    rdd_instance_t *inst = arg;
+    rdd_engine_t *e = &inst->engine;
+    kube_obj_t app;
+    const kube_cond_t *running_c, *cur;
+    const char *ns, *eng;
+    int running, docker, rc;
+    (void)ctrl;
+    (void)key;
+    SIM_ASSERT(e->state == RDD_ENG_IDLE);
+    /* Step 0: App Get fails -> return (NotFound is no error). */
+    rc = rdd_get_app(inst, cached(inst), &app);
+    if (rc) {
+        done(inst, rc == SIM_ENOTFOUND ? 0 : rc);
+        return;
+    }
+    ns = kube_spec_get(&app, "namespace");
+    snprintf(e->api_ns, sizeof(e->api_ns), "%s", ns && ns[0] ? ns : "default");
+    /* Step 1: a watcher that is present but not alive is forgotten. */
+    e->watcher_died = 0;
+    if (inst->watcher && !rdd_watcher_alive(inst->watcher)) {
+        rdd_watcher_t *w = inst->watcher;
+        inst->watcher = NULL;
+        rdd_watcher_stop(w);
+        e->watcher_died = 1;
+        etrace(inst, "rdd.engine.watcher_died", "log",
+               "Docker watcher died, will attempt to reconnect");
+    }
+    /* Step 2. */
+    running_c = kube_cond_find(&app, RDD_COND_RUNNING);
+    running = running_c && !strcmp(running_c->status, "True");
+    eng = kube_spec_get(&app, "containerEngine.name");
+    docker = eng && !strcmp(eng, "moby");
+    if (running && docker) {
+        if (!inst->watcher)
+            start_watcher(inst); /* row C, then D */
+        else
+            row_d(inst);         /* row D */
+        return;
+    }
+    /* Rows A and B. */
+    stop_watcher(inst);
+    if (running && !docker) {
+        snprintf(e->term_status, sizeof(e->term_status), "True");
+        snprintf(e->term_reason, sizeof(e->term_reason), "NotApplicable");
+        snprintf(e->term_msg, sizeof(e->term_msg),
+                 "Engine mirroring is only supported with the moby backend");
+    } else {
+        snprintf(e->term_status, sizeof(e->term_status), "False");
+        snprintf(e->term_reason, sizeof(e->term_reason), "Stopped");
+        snprintf(e->term_msg, sizeof(e->term_msg), "Container engine stopped");
+    }
+    /* :235-238 alreadyClean. */
+    cur = kube_cond_find(&app, RDD_COND_ENGINE);
+    if (!e->watcher_died && cur && !strcmp(cur->reason, e->term_reason) &&
+        !strcmp(cur->status, e->term_status) &&
+        cur->observed_gen >= app.generation) {
+        finish_terminal(inst);
+        return;
+    }
+    cleanup_mirrors(inst);
+}
+
+static void on_cache_change(void *arg, kube_event_type_t type,
+                            const kube_obj_t *obj)
+{
+    (void)type;
+    (void)obj;
+    /* :820-858: App, Container, Image, Volume, ContainerNamespace events
+     * all enqueue the singleton key. */
+    rdd_engine_enqueue(arg);
+}
+
+int rdd_engine_init(rdd_instance_t *inst)
+{
+    rdd_engine_t *e = &inst->engine;
+    char name[128];
+    int rc;
+    memset(e, 0, sizeof(*e));
+    snprintf(e->api_ns, sizeof(e->api_ns), "default");
+    sim_timer_init(inst->loop, &e->poll);
+    e->poll.data = inst;
+    snprintf(name, sizeof(name), "%s/engine", inst->id.name);
+    rc = kube_cache_new(inst->api, name, on_cache_change, inst, &e->cache);
+    if (rc)
+        return rc;
+    rc = kube_ctrl_new(inst->loop, name, reconcile, inst, &e->ctrl);
+    if (rc) {
+        kube_cache_free(e->cache);
+        e->cache = NULL;
+    }
+    return rc;
+}
+
+void rdd_engine_free(rdd_instance_t *inst)
+{
+    rdd_engine_t *e = &inst->engine;
+    sim_timer_stop(&e->poll);
+    if (inst->watcher) {
+        rdd_watcher_stop(inst->watcher);
+        inst->watcher = NULL;
+    }
+    SIM_FREE(e->fin);
+    if (e->ctrl)
+        kube_ctrl_free(e->ctrl);
+    if (e->cache)
+        kube_cache_free(e->cache);
+    e->ctrl = NULL;
+    e->cache = NULL;
+}
+
+void rdd_engine_enqueue(rdd_instance_t *inst)
+{
+    if (inst->engine.ctrl)
+        kube_ctrl_enqueue(inst->engine.ctrl, RDD_APP_NAME);
+}

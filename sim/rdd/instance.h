@@ -1,0 +1,41 @@
+/*
+ * instance.h: RDD's instance identity (rdd/pkg/instance/instance.go),
+ * computed once from RDD_INSTANCE and the host OS, as RDD freezes it at
+ * first use (sync.OnceValue).  See rdd-behavior.md §1.1.
+ */
+#ifndef RDD_INSTANCE_H
+#define RDD_INSTANCE_H
+
+#include "flags.h"
+
+typedef enum {
+    RDD_OS_WINDOWS,
+    RDD_OS_LINUX,
+    RDD_OS_DARWIN,
+} rdd_os_t;
+
+typedef struct {
+    rdd_os_t os;
+    char suffix[64];          /* Suffix() */
+    int index;                /* Index() */
+    char name[96];            /* Name() */
+    char dir[256];            /* Dir() */
+    char short_dir[128];      /* ShortDir() */
+    char docker_socket[256];  /* DockerSocket() */
+    char docker_endpoint[300]; /* DockerEndpoint() */
+    char bridge_pipe[256];    /* the pipe NewDockerHostBridge listens on */
+} rdd_identity_t;
+
+/* env_set = 0 means RDD_INSTANCE is unset.  home is the user's home
+ * ("C:\Users\u" or "/home/u").  flags selects the I1 fix. */
+void rdd_identity(rdd_identity_t *id, rdd_os_t os, int env_set,
+                  const char *rdd_instance, const char *home,
+                  rdd_flags_t flags);
+
+/* Index() alone (instance.go:30-39). */
+int rdd_index(const char *suffix);
+
+const char *rdd_os_name(rdd_os_t os);
+int rdd_os_by_name(const char *name); /* -1 if unknown */
+
+#endif

@@ -1,0 +1,155 @@
+/*
+ * rdd.h: one RDD instance (one RDD_INSTANCE value: one service process, one
+ * apiserver, one Lima VM with its dockerd) and the models of RDD's code that
+ * run inside it:
+ *   bridge.c   the Windows host-switch's socket bridge (rdd-behavior.md §2)
+ *   watcher.c  the docker watcher (§4)
+ *   engine.c   the engine reconciler (§3)
+ *   vm.c       a stand-in for the LimaVM and App controllers (§6, §7 come
+ *              later): boot delay, dockerd up, App Running=True/False.
+ * Every model cites the RDD file:line it follows in a comment above each
+ * modelled function.  Flags (flags.h) select the review's fixes.
+ */
+#ifndef RDD_RDD_H
+#define RDD_RDD_H
+
+#include "docker/docker.h"
+#include "instance.h"
+#include "kube/kube.h"
+#include "moby.h"
+#include "npipe/npipe.h"
+#include "uds/uds.h"
+
+#define RDD_APP_NAME "app"                                 /* :38 */
+#define RDD_MIRROR_FINALIZER "engine.rancherdesktop.io/mirror"
+#define RDD_CONTAINER_NS "moby"
+#define RDD_COND_ENGINE "ContainerEngineReady"
+#define RDD_COND_RUNNING "Running"
+#define RDD_PING_TIMEOUT_NS (5 * SIM_NS_PER_S)              /* watcher :63 */
+#define RDD_INFO_TIMEOUT_NS (5 * SIM_NS_PER_S)              /* watcher :109 */
+#define RDD_CLEANUP_TIMEOUT_NS (30 * SIM_NS_PER_S)          /* reconciler */
+#define RDD_CLEANUP_POLL_NS (200 * SIM_NS_PER_MS)
+#define RDD_HANDSHAKE_MAX_NS (300 * SIM_NS_PER_S)           /* hostswitch :99 */
+
+typedef struct rdd_instance rdd_instance_t;
+typedef struct rdd_watcher rdd_watcher_t;
+
+/* bridge --------------------------------------------------------------------*/
+
+typedef enum {
+    RDD_BRIDGE_OFF,        /* no host-switch (not started, or not Windows) */
+    RDD_BRIDGE_HANDSHAKE,  /* vsock handshake running (<= 5 min) */
+    RDD_BRIDGE_LISTENING,  /* ListenPipe succeeded; accept loop running */
+    RDD_BRIDGE_BIND_FAILED,/* ListenPipe failed; error swallowed (§2.1) */
+    RDD_BRIDGE_DEAD_BOUND, /* accept error: Run returned, name still bound */
+    RDD_BRIDGE__COUNT
+} rdd_bridge_state_t;
+
+typedef struct {
+    rdd_bridge_state_t state;  /* read-only: via rdd__bridge_transition */
+    sim_timer_t handshake;     /* private */
+    npipe_listener_t *ln;      /* private */
+    int bind_err;              /* read-only: ListenPipe's error */
+    char bind_msg[300];        /* read-only: the error Run returned */
+    int failed_this_vm;        /* read-only: a bind failed in this VM life */
+    uint64_t accepted;         /* read-only: connections handed to the VM */
+} rdd_bridge_t;
+
+/* watcher -------------------------------------------------------------------*/
+
+typedef void (*rdd_watcher_start_cb)(rdd_instance_t *inst, int err,
+                                     const char *msg);
+
+/* engine --------------------------------------------------------------------*/
+
+typedef enum {
+    RDD_ENG_IDLE,          /* no reconcile running */
+    RDD_ENG_STARTING,      /* row C: startWatcherAndSync in flight */
+    RDD_ENG_FINALIZERS,    /* row D: processFinalizers' Docker deletes */
+    RDD_ENG_CLEANUP_WAIT,  /* rows A/B: waitMirrorResourcesGone polling */
+    RDD_ENG__COUNT
+} rdd_engine_state_t;
+
+typedef struct rdd_fin_item rdd_fin_item_t;
+
+typedef struct {
+    rdd_engine_state_t state; /* read-only: via rdd__engine_transition */
+    kube_ctrl_t *ctrl;        /* private: the engine controller's queue */
+    kube_cache_t *cache;      /* private: its informer cache */
+    char api_ns[64];          /* apiNamespace (App.spec.namespace) */
+    /* reconcile in flight */
+    int watcher_died;         /* private */
+    rdd_fin_item_t *fin;      /* private: processFinalizers work list */
+    size_t nfin, ifin;        /* private */
+    char errs[1024];          /* private: joined errors */
+    sim_timer_t poll;         /* private: cleanup poll */
+    uint64_t cleanup_deadline_ns; /* private */
+    size_t last_count;        /* private */
+    char term_status[8];      /* private: terminal condition */
+    char term_reason[40];
+    char term_msg[128];
+} rdd_engine_t;
+
+/* instance ------------------------------------------------------------------*/
+
+struct rdd_instance {
+    sim_loop_t *loop;
+    rdd_identity_t id;
+    rdd_flags_t flags;
+    npipe_ns_t *pipes;
+    uds_ns_t *socks;
+    npipe_owner_t proc;          /* the RDD service process */
+    dock_daemon_t *vm_daemon;    /* dockerd inside this instance's VM */
+    kube_store_t *api;           /* this instance's apiserver */
+    rdd_bridge_t bridge;
+    rdd_engine_t engine;
+    rdd_watcher_t *watcher;      /* published watcher (r.watcher) */
+    uds_listener_t *sock_fwd;    /* Lima's socket forward (Unix hosts) */
+    sim_timer_t boot;            /* private: VM boot */
+    int vm_running;              /* the stand-in VM is up */
+    uint64_t vm_lives;           /* VM starts so far */
+};
+
+/* Sets up the instance's apiserver, engine controller and App object.
+ * Returns 0 or SIM_ENOMEM. */
+int rdd_instance_init(rdd_instance_t *inst, sim_loop_t *loop, rdd_os_t os,
+                      int env_set, const char *rdd_instance,
+                      rdd_flags_t flags, npipe_ns_t *pipes, uds_ns_t *socks,
+                      uint32_t pid, dock_daemon_t *vm_daemon);
+void rdd_instance_free(rdd_instance_t *inst);
+
+/* The VM stand-in: starts the host-switch (handshake_ns), then after
+ * boot_ns brings dockerd up and sets App Running=True. */
+int rdd_vm_start(rdd_instance_t *inst, uint64_t handshake_ns,
+                 uint64_t boot_ns);
+/* App Running=False, dockerd down, host-switch stopped. */
+void rdd_vm_stop(rdd_instance_t *inst);
+
+/* Bridge (bridge.c). */
+void rdd_bridge_start(rdd_instance_t *inst, uint64_t handshake_ns);
+void rdd_bridge_stop(rdd_instance_t *inst);
+const char *rdd_bridge_state_name(rdd_bridge_state_t s);
+
+/* Watcher (watcher.c).  Creates a watcher and runs ping, info and the full
+ * sync; cb reports the outcome (err 0: published by the caller). */
+int rdd_watcher_new(rdd_instance_t *inst, rdd_watcher_start_cb cb,
+                    rdd_watcher_t **out);
+int rdd_watcher_alive(const rdd_watcher_t *w);
+/* stop(): cancel and wait; frees w. */
+void rdd_watcher_stop(rdd_watcher_t *w);
+/* Docker remove via the watcher's client (deleteContainer/Image/Volume). */
+typedef void (*rdd_remove_cb)(rdd_instance_t *inst, int err, const char *msg);
+int rdd_watcher_remove(rdd_watcher_t *w, dock_op_t op, const char *ref,
+                       int force, rdd_remove_cb cb);
+
+/* Engine (engine.c). */
+int rdd_engine_init(rdd_instance_t *inst);
+void rdd_engine_free(rdd_instance_t *inst);
+void rdd_engine_enqueue(rdd_instance_t *inst);
+const char *rdd_engine_state_name(rdd_engine_state_t s);
+
+/* Helpers shared by the models. */
+int rdd_get_app(rdd_instance_t *inst, kube_reader_t *r, kube_obj_t *app);
+void rdd_errs_join(char *errs, size_t len, const char *msg);
+
+#endif

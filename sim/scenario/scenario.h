@@ -1,0 +1,149 @@
+/*
+ * scenario.h: a scenario file, parsed and checked (docs/scenarios.md).
+ *
+ * scenario_load reads YAML through ytree: every key is consumed or
+ * rejected, every value is typed, and every error reads
+ * `file:line:col: what is wrong`.  The result is plain data; world.c turns
+ * it into a running world for one variant.
+ */
+#ifndef SIM_SCENARIO_H
+#define SIM_SCENARIO_H
+
+#include <stdint.h>
+
+#include "kube/kube.h"
+#include "owners/owners.h"
+#include "rdd/flags.h"
+#include "rdd/instance.h"
+#include "sim/fault.h"
+#include "ytree.h"
+
+#define SC_NAME_MAX 64
+#define SC_MAX_DAEMONS 8
+#define SC_MAX_OWNERS 8
+#define SC_MAX_INSTANCES 4
+#define SC_MAX_ITEMS 32
+#define SC_MAX_FAULTS 16
+#define SC_MAX_ACTIONS 64
+#define SC_MAX_VARIANTS 8
+#define SC_MAX_EXPECT 16
+
+typedef struct {
+    char name[SC_NAME_MAX];
+    char image[128];
+    char state[16];
+    uint64_t count;           /* > 1: name-0 .. name-(count-1) */
+} sc_container_t;
+
+typedef struct {
+    char id[80];              /* "" = derived from the first tag */
+    int ntags;
+    char tags[4][128];
+} sc_image_t;
+
+typedef struct {
+    char name[SC_NAME_MAX];
+    char id[64];              /* Info.ID */
+    uint64_t lat_min_ns, lat_max_ns;
+    int has_latency;
+    sc_container_t c[SC_MAX_ITEMS];
+    int nc;
+    sc_image_t im[SC_MAX_ITEMS];
+    int ni;
+    char vol[SC_MAX_ITEMS][SC_NAME_MAX];
+    int nv;
+} sc_daemon_t;
+
+typedef struct {
+    owner_kind_t kind;
+    char name[SC_NAME_MAX];
+    char daemon[SC_NAME_MAX]; /* docker-desktop: its engine */
+    char pipe[256];
+    uint64_t start_ns;
+    int has_start;
+} sc_owner_t;
+
+typedef struct {
+    int env_set;              /* RDD_INSTANCE set */
+    char value[SC_NAME_MAX];  /* its value */
+    uint64_t start_ns;
+    uint64_t handshake_ns;
+    uint64_t boot_ns;
+    sc_daemon_t daemon;       /* the VM's dockerd */
+} sc_instance_t;
+
+typedef struct {
+    sim_fault_site_t site;
+    sim_fault_arm_t arm;
+} sc_fault_t;
+
+typedef enum {
+    SC_ACT_KUBE_DELETE,   /* a user deletes a mirror in RDD's API */
+    SC_ACT_OWNER_START,
+    SC_ACT_OWNER_STOP,
+    SC_ACT_VM_STOP,
+    SC_ACT_VM_START,
+    SC_ACT_DOCKER_RM,     /* docker rm [-f] on a daemon, as its user */
+    SC_ACT_DOCKER_RUN,    /* docker run -d on a daemon */
+    SC_ACT__COUNT
+} sc_act_kind_t;
+
+typedef struct {
+    sc_act_kind_t kind;
+    uint64_t at_ns;
+    int line, col;
+    int instance;             /* index, SC_ACT_KUBE_DELETE / VM_* */
+    kube_kind_t kube_kind;
+    char docker_name[128];    /* mirror whose status.name (or repoTag for
+                                 images) is this */
+    int owner;                /* index */
+    char daemon[SC_NAME_MAX]; /* daemon name, or the instance's VM */
+    int daemon_instance;      /* >= 0: the VM daemon of that instance */
+    char container[SC_NAME_MAX];
+    char image[128];
+    int force;
+} sc_action_t;
+
+typedef struct {
+    char name[SC_NAME_MAX];
+    rdd_flags_t flags;
+    char expect[SC_MAX_EXPECT][8]; /* invariant ids, sorted */
+    int nexpect;
+} sc_variant_t;
+
+typedef struct {
+    char file[256];
+    char name[96];
+    char description[2048];
+    rdd_os_t os;
+    uint64_t seed;
+    int has_seed;
+    uint64_t duration_ns;
+    sc_daemon_t daemons[SC_MAX_DAEMONS];
+    int ndaemons;
+    sc_owner_t owners[SC_MAX_OWNERS];
+    int nowners;
+    sc_instance_t instances[SC_MAX_INSTANCES];
+    int ninstances;
+    sc_fault_t faults[SC_MAX_FAULTS];
+    int nfaults;
+    sc_action_t actions[SC_MAX_ACTIONS];
+    int nactions;
+    sc_variant_t variants[SC_MAX_VARIANTS];
+    int nvariants;
+} scenario_t;
+
+/* Parses path into *sc (caller-allocated; large).  Returns 0, or SIM_EINVAL
+ * / SIM_ESYNTAX / SIM_ENOENT with err filled. */
+int scenario_load(const char *path, scenario_t *sc, yt_error_t *err);
+
+/* Same, from a buffer (name is used in messages). */
+int scenario_load_buffer(const char *name, const char *buf, size_t len,
+                         scenario_t *sc, yt_error_t *err);
+
+/* The variant by name, or NULL. */
+const sc_variant_t *scenario_variant(const scenario_t *sc, const char *name);
+
+const char *sc_act_name(sc_act_kind_t k);
+
+#endif

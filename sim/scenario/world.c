@@ -1,0 +1,577 @@
+/*
+ * world.c: builds and runs a scenario's world (see world.h), and holds the
+ * invariant checks, which need the whole world to judge it.
+ */
+#include "world.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "docker/docker.h"
+#include "npipe/npipe.h"
+#include "owners/owners.h"
+#include "rdd/rdd.h"
+#include "sim/alloc.h"
+#include "sim/assert.h"
+#include "sim/errno.h"
+#include "sim/fault.h"
+#include "sim/trace.h"
+#include "uds/uds.h"
+
+#define PID_OWNER0 1000
+#define PID_RDD0 2000
+
+const sim_inv_info_t sim_inv_catalogue[] = {
+    {"S1", "daemon ownership",
+     "every mutating Docker call from instance I reaches I's own dockerd "
+     "(rdd-behavior.md §10.4)"},
+    {"S2", "mirror provenance",
+     "every mirror in I's namespace was produced from I's own daemon"},
+    {"S3", "bind failure visibility",
+     "if I's bridge did not bind its pipe, I's ContainerEngineReady is "
+     "never True/Connected for that VM lifetime"},
+    {"S11", "pipe exclusivity",
+     "at most one process serves a pipe name at a time"},
+    {"S14", "no hijack of a well-known name",
+     "no other product fails to bind its pipe because an RDD instance "
+     "holds it (ours: hazard H2)"},
+};
+const size_t sim_inv_catalogue_len =
+    sizeof(sim_inv_catalogue) / sizeof(sim_inv_catalogue[0]);
+
+typedef struct world world_t;
+
+typedef struct {
+    world_t *w;
+    rdd_instance_t inst;
+    int up;
+    char provenance_bad[SIM_INV_WHY_MAX]; /* S2: first foreign mirror */
+    int watch_id;
+} winst_t;
+
+struct world {
+    const scenario_t *sc;
+    const sc_variant_t *var;
+    sim_loop_t loop;
+    sim_trace_t trace;
+    sim_faults_t faults;
+    sim_inv_t inv;
+    npipe_ns_t *pipes;
+    uds_ns_t *socks;
+    dock_daemon_t *daemons[SC_MAX_DAEMONS];
+    dock_daemon_t *vm_daemons[SC_MAX_INSTANCES];
+    owner_t owners[SC_MAX_OWNERS];
+    winst_t inst[SC_MAX_INSTANCES];
+    size_t s1_cursor[SC_MAX_DAEMONS + SC_MAX_INSTANCES];
+    char s14_why[SIM_INV_WHY_MAX];
+};
+
+/* invariants ----------------------------------------------------------------*/
+
+static dock_daemon_t *daemon_at(world_t *w, int i)
+{
+    return i < SC_MAX_DAEMONS ? w->daemons[i]
+                              : w->vm_daemons[i - SC_MAX_DAEMONS];
+}
+
+static int check_s1(void *ctx, char *why, size_t len)
+{
+    world_t *w = ctx;
+    int i, j;
+    for (i = 0; i < SC_MAX_DAEMONS + SC_MAX_INSTANCES; i++) {
+        dock_daemon_t *d = daemon_at(w, i);
+        const dock_call_t *calls;
+        size_t n;
+        if (!d)
+            continue;
+        n = dock_calls(d, &calls);
+        for (; w->s1_cursor[i] < n; w->s1_cursor[i]++) {
+            const dock_call_t *c = &calls[w->s1_cursor[i]];
+            for (j = 0; j < w->sc->ninstances; j++) {
+                winst_t *wi = &w->inst[j];
+                if (!wi->up || strcmp(c->client, wi->inst.id.name))
+                    continue;
+                if (d == wi->inst.vm_daemon)
+                    continue;
+                snprintf(why, len,
+                         "%s sent %s%s %.24s to daemon '%s' (%s), not its "
+                         "own, through %s",
+                         c->client, dock_op_name(c->op),
+                         c->force ? "(force)" : "", c->ref,
+                         dock_daemon_name(d), dock_daemon_id(d), c->endpoint);
+                w->s1_cursor[i]++;
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+static void on_mirror_change(void *arg, kube_event_type_t type,
+                             const kube_obj_t *o)
+{
+    winst_t *wi = arg;
+    if (type == KUBE_DELETED || o->kind == KUBE_APP || !o->provenance[0] ||
+        wi->provenance_bad[0])
+        return;
+    if (strcmp(o->provenance, dock_daemon_id(wi->inst.vm_daemon)))
+        snprintf(wi->provenance_bad, sizeof(wi->provenance_bad),
+                 "%s mirrors %s %.24s from daemon %s, not from its own "
+                 "(%s)", wi->inst.id.name, kube_kind_name(o->kind), o->name,
+                 o->provenance, dock_daemon_id(wi->inst.vm_daemon));
+}
+
+static int check_s2(void *ctx, char *why, size_t len)
+{
+    world_t *w = ctx;
+    int j;
+    for (j = 0; j < w->sc->ninstances; j++)
+        if (w->inst[j].provenance_bad[0]) {
+            snprintf(why, len, "%s", w->inst[j].provenance_bad);
+            return 1;
+        }
+    return 0;
+}
+
+static int check_s3(void *ctx, char *why, size_t len)
+{
+    world_t *w = ctx;
+    int j;
+    for (j = 0; j < w->sc->ninstances; j++) {
+        winst_t *wi = &w->inst[j];
+        kube_obj_t app;
+        const kube_cond_t *c;
+        if (!wi->up || !wi->inst.bridge.failed_this_vm)
+            continue;
+        if (rdd_get_app(&wi->inst, kube_store_reader(wi->inst.api), &app))
+            continue;
+        c = kube_cond_find(&app, RDD_COND_ENGINE);
+        if (c && !strcmp(c->status, "True") &&
+            !strcmp(c->reason, "Connected")) {
+            snprintf(why, len,
+                     "%s reports ContainerEngineReady True/Connected although "
+                     "its bridge failed: %s",
+                     wi->inst.id.name, wi->inst.bridge.bind_msg);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int check_s11(void *ctx, char *why, size_t len)
+{
+    world_t *w = ctx;
+    int i;
+    for (i = 0; i < w->sc->nowners; i++) {
+        int n = npipe_server_count(w->pipes, w->owners[i].pipe);
+        if (n > 1) {
+            snprintf(why, len, "%d processes serve %s", n,
+                     w->owners[i].pipe);
+            return 1;
+        }
+    }
+    for (i = 0; i < w->sc->ninstances; i++) {
+        int n;
+        if (!w->inst[i].up)
+            continue;
+        n = npipe_server_count(w->pipes, w->inst[i].inst.id.bridge_pipe);
+        if (n > 1) {
+            snprintf(why, len, "%d processes serve %s", n,
+                     w->inst[i].inst.id.bridge_pipe);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int check_s14(void *ctx, char *why, size_t len)
+{
+    world_t *w = ctx;
+    if (!w->s14_why[0])
+        return 0;
+    snprintf(why, len, "%s", w->s14_why);
+    return 1;
+}
+
+static int add_invariants(world_t *w)
+{
+    static const struct {
+        const char *id;
+        sim_inv_check_cb cb;
+    } checks[] = {{"S1", check_s1},
+                  {"S2", check_s2},
+                  {"S3", check_s3},
+                  {"S11", check_s11},
+                  {"S14", check_s14}};
+    size_t i, k;
+    for (i = 0; i < SIM_ARRAY_LEN(checks); i++) {
+        const char *title = "";
+        for (k = 0; k < sim_inv_catalogue_len; k++)
+            if (!strcmp(sim_inv_catalogue[k].id, checks[i].id))
+                title = sim_inv_catalogue[k].title;
+        if (sim_inv_add(&w->inv, checks[i].id, title, checks[i].cb, w, 0))
+            return SIM_ERANGE;
+    }
+    return 0;
+}
+
+static void after_event(sim_loop_t *loop, void *arg)
+{
+    (void)loop;
+    sim_inv_check(arg);
+}
+
+/* building ------------------------------------------------------------------*/
+
+static int populate(world_t *w, dock_daemon_t *d, const sc_daemon_t *sd)
+{
+    int i, rc;
+    uint64_t k;
+    if (sd->has_latency)
+        dock_daemon_set_latency(d, sd->lat_min_ns, sd->lat_max_ns);
+    for (i = 0; i < sd->ni; i++) {
+        const char *tags[4];
+        int t;
+        for (t = 0; t < sd->im[i].ntags; t++)
+            tags[t] = sd->im[i].tags[t];
+        rc = dock_image_add(d, sd->im[i].id[0] ? sd->im[i].id : NULL, tags,
+                            sd->im[i].ntags);
+        if (rc)
+            return rc;
+    }
+    for (i = 0; i < sd->nv; i++)
+        if ((rc = dock_volume_add(d, sd->vol[i])) != 0)
+            return rc;
+    for (i = 0; i < sd->nc; i++) {
+        const sc_container_t *c = &sd->c[i];
+        for (k = 0; k < c->count; k++) {
+            char name[96];
+            if (c->count > 1)
+                snprintf(name, sizeof(name), "%s-%" PRIu64, c->name, k);
+            else
+                snprintf(name, sizeof(name), "%s", c->name);
+            rc = dock_container_add(d, name, c->image, c->state, NULL);
+            if (rc)
+                return rc;
+        }
+    }
+    (void)w;
+    return 0;
+}
+
+static int find_daemon(world_t *w, const char *name)
+{
+    int i;
+    for (i = 0; i < w->sc->ndaemons; i++)
+        if (!strcmp(w->sc->daemons[i].name, name))
+            return i;
+    return -1;
+}
+
+/* timeline ------------------------------------------------------------------*/
+
+static void act_trace(world_t *w, const sc_action_t *a, const char *what,
+                      int rc)
+{
+    sim_trace_t *tr = sim_trace_begin(&w->loop, "sim.action");
+    sim_trace_str(tr, "do", sc_act_name(a->kind));
+    if (what)
+        sim_trace_str(tr, "what", what);
+    sim_trace_err(tr, "rc", rc);
+    sim_trace_end(tr);
+}
+
+typedef struct {
+    const sc_action_t *a;
+    char found[KUBE_NAME_MAX];
+} match_t;
+
+static int match_mirror(void *arg, const kube_obj_t *o)
+{
+    match_t *m = arg;
+    const char *key = o->kind == KUBE_IMAGE ? "repoTag" : "name";
+    const char *v = kube_status_get(o, key);
+    if (v && !strcmp(v, m->a->docker_name)) {
+        snprintf(m->found, sizeof(m->found), "%s", o->name);
+        return 1;
+    }
+    return 0;
+}
+
+static void start_instance(world_t *w, int i);
+
+static void owner_start_checked(world_t *w, owner_t *o)
+{
+    int rc = owner_start(o);
+    if (rc && !w->s14_why[0]) {
+        uint32_t pid = npipe_creator_pid(w->pipes, o->pipe);
+        int j;
+        for (j = 0; j < w->sc->ninstances; j++)
+            if (w->inst[j].up && w->inst[j].inst.proc.pid == pid)
+                snprintf(w->s14_why, sizeof(w->s14_why),
+                         "%s cannot start: %s (the name is held by %s)",
+                         o->name, o->start_err, w->inst[j].inst.id.name);
+    }
+}
+
+static void run_action(void *arg, void *actp)
+{
+    world_t *w = arg;
+    const sc_action_t *a = actp;
+    int rc = 0;
+    switch (a->kind) {
+    case SC_ACT_KUBE_DELETE: {
+        winst_t *wi = &w->inst[a->instance];
+        match_t m = {a, ""};
+        kube_status_t st;
+        kube_reader_t *r;
+        if (!wi->up) {
+            act_trace(w, a, "instance not started", SIM_ESTATE);
+            return;
+        }
+        r = kube_store_reader(wi->inst.api);
+        (void)r->list(r, a->kube_kind, wi->inst.engine.api_ns, match_mirror,
+                      &m, &st);
+        if (!m.found[0]) {
+            act_trace(w, a, a->docker_name, SIM_ENOTFOUND);
+            return;
+        }
+        rc = kube_delete(wi->inst.api, a->kube_kind, wi->inst.engine.api_ns,
+                         m.found, &st);
+        act_trace(w, a, m.found, rc);
+        return;
+    }
+    case SC_ACT_OWNER_START:
+        owner_start_checked(w, &w->owners[a->owner]);
+        act_trace(w, a, w->owners[a->owner].name, 0);
+        return;
+    case SC_ACT_OWNER_STOP:
+        owner_stop(&w->owners[a->owner]);
+        act_trace(w, a, w->owners[a->owner].name, 0);
+        return;
+    case SC_ACT_VM_STOP:
+        if (w->inst[a->instance].up)
+            rdd_vm_stop(&w->inst[a->instance].inst);
+        act_trace(w, a, NULL, 0);
+        return;
+    case SC_ACT_VM_START: {
+        const sc_instance_t *si = &w->sc->instances[a->instance];
+        if (w->inst[a->instance].up)
+            rc = rdd_vm_start(&w->inst[a->instance].inst, si->handshake_ns,
+                              si->boot_ns);
+        act_trace(w, a, NULL, rc);
+        return;
+    }
+    case SC_ACT_DOCKER_RM:
+    case SC_ACT_DOCKER_RUN: {
+        dock_daemon_t *d = a->daemon_instance >= 0
+                               ? w->vm_daemons[a->daemon_instance]
+                               : w->daemons[find_daemon(w, a->daemon)];
+        if (a->kind == SC_ACT_DOCKER_RM)
+            rc = dock_container_remove(d, a->container, a->force);
+        else
+            rc = dock_container_add(d, a->container, a->image, "running",
+                                    NULL);
+        act_trace(w, a, a->container, rc);
+        return;
+    }
+    default:
+        SIM_ASSERT(0);
+    }
+}
+
+static void owner_start_cb(void *arg, void *op)
+{
+    owner_start_checked(arg, op);
+}
+
+static void start_instance(world_t *w, int i)
+{
+    const sc_instance_t *si = &w->sc->instances[i];
+    winst_t *wi = &w->inst[i];
+    int rc = rdd_instance_init(&wi->inst, &w->loop, w->sc->os, si->env_set,
+                               si->value, w->var->flags, w->pipes, w->socks,
+                               PID_RDD0 + (uint32_t)i, w->vm_daemons[i]);
+    sim_trace_t *tr = sim_trace_begin(&w->loop, "rdd.instance.start");
+    sim_trace_str(tr, "inst", wi->inst.id.name);
+    sim_trace_str(tr, "endpoint", wi->inst.id.docker_endpoint);
+    sim_trace_str(tr, "bridge_pipe", wi->inst.id.bridge_pipe);
+    sim_trace_err(tr, "rc", rc);
+    sim_trace_end(tr);
+    if (rc)
+        return;
+    wi->up = 1;
+    wi->watch_id = kube_watch(wi->inst.api, KUBE_KIND__COUNT,
+                              on_mirror_change, wi);
+    (void)rdd_vm_start(&wi->inst, si->handshake_ns, si->boot_ns);
+}
+
+static void instance_start_cb(void *arg, void *ip)
+{
+    world_t *w = arg;
+    start_instance(w, (int)((winst_t *)ip - w->inst));
+}
+
+static int build(world_t *w)
+{
+    const scenario_t *sc = w->sc;
+    int i, rc;
+    if ((rc = npipe_ns_new(&w->loop, &w->pipes)) != 0)
+        return rc;
+    if ((rc = uds_ns_new(&w->loop, &w->socks)) != 0)
+        return rc;
+    for (i = 0; i < sc->ndaemons; i++) {
+        rc = dock_daemon_new(&w->loop, sc->daemons[i].name, sc->daemons[i].id,
+                             &w->daemons[i]);
+        if (rc || (rc = populate(w, w->daemons[i], &sc->daemons[i])))
+            return rc;
+    }
+    for (i = 0; i < sc->nowners; i++) {
+        const sc_owner_t *so = &sc->owners[i];
+        int d = so->daemon[0] ? find_daemon(w, so->daemon) : -1;
+        owner_init(&w->owners[i], so->kind, so->name, so->pipe, &w->loop,
+                   w->pipes, PID_OWNER0 + (uint32_t)i,
+                   d >= 0 ? w->daemons[d] : NULL);
+        if (d >= 0)
+            dock_daemon_stop(w->daemons[d]); /* up when its owner starts */
+        if (so->has_start &&
+            (rc = sim_call(&w->loop, so->start_ns, owner_start_cb, w,
+                           &w->owners[i])) != 0)
+            return rc;
+    }
+    for (i = 0; i < sc->ninstances; i++) {
+        const sc_instance_t *si = &sc->instances[i];
+        char name[96], id[96];
+        snprintf(name, sizeof(name), "vm-%s",
+                 si->env_set ? si->value : "unset");
+        snprintf(id, sizeof(id), "RDD-VM-ENGINE-%s",
+                 si->env_set ? si->value : "unset");
+        rc = dock_daemon_new(&w->loop, name, id, &w->vm_daemons[i]);
+        if (rc || (rc = populate(w, w->vm_daemons[i], &si->daemon)))
+            return rc;
+        w->inst[i].w = w;
+        if ((rc = sim_call(&w->loop, si->start_ns, instance_start_cb, w,
+                           &w->inst[i])) != 0)
+            return rc;
+    }
+    for (i = 0; i < sc->nactions; i++)
+        if ((rc = sim_call(&w->loop, sc->actions[i].at_ns, run_action, w,
+                           (void *)&sc->actions[i])) != 0)
+            return rc;
+    for (i = 0; i < sc->nfaults; i++) {
+        char name[96];
+        snprintf(name, sizeof(name), "%d", i);
+        sim_faults_arm(&w->faults, sc->faults[i].site, &sc->faults[i].arm,
+                       w->loop.seed);
+    }
+    return add_invariants(w);
+}
+
+static void teardown(world_t *w)
+{
+    int i;
+    for (i = 0; i < w->sc->ninstances; i++)
+        if (w->inst[i].up)
+            rdd_instance_free(&w->inst[i].inst);
+    for (i = 0; i < w->sc->nowners; i++)
+        owner_stop(&w->owners[i]);
+    for (i = 0; i < SC_MAX_DAEMONS; i++)
+        if (w->daemons[i])
+            dock_daemon_free(w->daemons[i]);
+    for (i = 0; i < SC_MAX_INSTANCES; i++)
+        if (w->vm_daemons[i])
+            dock_daemon_free(w->vm_daemons[i]);
+    if (w->socks)
+        uds_ns_free(w->socks);
+    if (w->pipes)
+        npipe_ns_free(w->pipes);
+    sim_loop_close(&w->loop);
+}
+
+static int cmp_ids(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+int world_run(const scenario_t *sc, const sc_variant_t *v, uint64_t seed,
+              const world_io_t *io, world_result_t *res)
+{
+    world_t *w = sim__calloc(1, sizeof(*w));
+    sim_trace_t *tr;
+    int rc, i, k;
+    if (!w)
+        return SIM_ENOMEM;
+    memset(res, 0, sizeof(*res));
+    w->sc = sc;
+    w->var = v;
+    if ((rc = sim_loop_init(&w->loop, seed)) != 0) {
+        sim__free(w);
+        return rc;
+    }
+    sim_trace_init(&w->trace, io ? io->text : NULL, io ? io->jsonl : NULL);
+    w->loop.trace = &w->trace;
+    sim_faults_init(&w->faults);
+    w->loop.faults = &w->faults;
+    sim_inv_init(&w->inv, &w->loop);
+    tr = sim_trace_begin(&w->loop, "sim.run.start");
+    sim_trace_u64(tr, "seed", seed);
+    sim_trace_str(tr, "scenario", sc->name);
+    sim_trace_str(tr, "variant", v->name);
+    sim_trace_u64(tr, "flags", v->flags);
+    sim_trace_str(tr, "host", rdd_os_name(sc->os));
+    sim_trace_end(tr);
+    rc = build(w);
+    if (rc == 0) {
+        w->loop.after_event = after_event;
+        w->loop.after_event_arg = &w->inv;
+        sim_loop_run(&w->loop, sc->duration_ns);
+        sim_inv_check_end(&w->inv);
+    }
+    res->seed = seed;
+    res->events = w->loop.events;
+    res->sim_ns = sim_now(&w->loop);
+    for (i = 0; i < w->inv.n; i++) {
+        const sim_inv_entry_t *e = &w->inv.e[i];
+        if (!e->violations)
+            continue;
+        k = res->nviolated++;
+        snprintf(res->violated[k], sizeof(res->violated[k]), "%s", e->id);
+        res->violated_ns[k] = e->first_ns;
+        snprintf(res->why[k], sizeof(res->why[k]), "%s", e->why);
+    }
+    /* Sort ids, keeping time and sentence with them. */
+    for (i = 1; i < res->nviolated; i++)
+        for (k = i; k > 0 && cmp_ids(res->violated[k - 1],
+                                     res->violated[k]) > 0; k--) {
+            char id[8], why[SIM_INV_WHY_MAX];
+            uint64_t t = res->violated_ns[k];
+            memcpy(id, res->violated[k], sizeof(id));
+            memcpy(why, res->why[k], sizeof(why));
+            memcpy(res->violated[k], res->violated[k - 1], sizeof(id));
+            memcpy(res->why[k], res->why[k - 1], sizeof(why));
+            res->violated_ns[k] = res->violated_ns[k - 1];
+            memcpy(res->violated[k - 1], id, sizeof(id));
+            memcpy(res->why[k - 1], why, sizeof(why));
+            res->violated_ns[k - 1] = t;
+        }
+    res->matches = res->nviolated == v->nexpect;
+    for (i = 0; res->matches && i < v->nexpect; i++)
+        res->matches = !strcmp(res->violated[i], v->expect[i]);
+    /* The hash covers every line before sim.run.end, which carries it. */
+    res->trace_hash = w->trace.hash;
+    tr = sim_trace_begin(&w->loop, "sim.run.end");
+    sim_trace_u64(tr, "events", w->loop.events);
+    sim_trace_u64(tr, "violated", (uint64_t)res->nviolated);
+    {
+        char h[20];
+        snprintf(h, sizeof(h), "%016" PRIx64, res->trace_hash);
+        sim_trace_str(tr, "trace_hash", h);
+    }
+    sim_trace_end(tr);
+    res->trace_events = w->trace.seq;
+    w->loop.trace = NULL;
+    teardown(w);
+    sim__free(w);
+    return rc;
+}
