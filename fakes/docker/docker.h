@@ -16,9 +16,12 @@
  * (untag event) and deletes the image when its last tag goes (delete
  * event); an image used by a container is 409 "conflict: unable to delete
  * <short> (must be forced) - image is being used by stopped container
- * <id>" (running: "cannot be forced").  Volume remove: 404 if absent, 409
- * "volume is in use" via fault or when a container mounts it (not
- * modelled: mounts), destroy event.  NotFound bodies are Docker's verbatim.
+ * <id>" (running: "cannot be forced"; both IDs are 12-hex short IDs, as
+ * moby's stringid.TruncateID).  Volume remove: 404 `get <name>: no such
+ * volume` if absent, but 204 with force (moby's PurgeOnError); 409
+ * "remove <name>: volume is in use" via fault or when a container mounts it
+ * (not modelled: mounts), destroy event.  NotFound bodies are Docker's
+ * verbatim.
  *
  * Wire: each message is one sim_stream write (streams keep message
  * boundaries).  A request is a dock_req_t; the answer is a dock_resp_t
@@ -26,11 +29,14 @@
  * DOCK_OP_EVENTS answers a dock_resp_t header, then one message per event
  * (a dock_resp_t with nitems = 1 plus one dock_event_t) until either side
  * closes or the daemon stops.  Each connection carries one request at a time
- * (the client opens a connection per call).
+ * (the client opens a connection per call); requests written back to back
+ * are answered in order.  A message that is not a dock_req_t gets http 400
+ * (err SIM_EINVAL) and the connection is closed.
  *
  * Every mutating call (remove, start, stop, pause, unpause, restart) is
  * recorded in the daemon's call log with the client identity and endpoint
- * the request carried; invariant S1 reads it.
+ * the request carried and the http answered, whatever the outcome;
+ * invariant S1 reads it.  Fault sites fire only for calls over the API.
  */
 #ifndef DOCK_H
 #define DOCK_H
@@ -142,7 +148,8 @@ int dock_op_mutating(dock_op_t op);
 /* lifecycle --------------------------------------------------------------*/
 
 /* name: the daemon's name in the scenario ("dd", "rdd-2-vm"); id: Info.ID.
- * Returns 0 or SIM_ENOMEM. The daemon starts up (serving). */
+ * Returns 0, SIM_EINVAL (empty name, name or id of 64 bytes or more) or
+ * SIM_ENOMEM. The daemon starts up (serving). */
 int dock_daemon_new(sim_loop_t *loop, const char *name, const char *id,
                     dock_daemon_t **out);
 void dock_daemon_free(dock_daemon_t *d);
@@ -164,24 +171,28 @@ void dock_daemon_serve(dock_daemon_t *d, sim_stream_t *server_end);
 
 /* state, as the user's docker CLI would change it (events emitted) -------*/
 
-/* Creates a container (create event; start event if state is "running").
- * id_out (may be NULL) gets the 64-hex ID, derived from daemon id and name
- * (sha256).  SIM_EEXIST if the name is taken. */
+/* Creates a container (create event; start event if state is "running",
+ * "paused" or "restarting"; then pause if "paused").  id_out (may be NULL)
+ * gets the 64-hex ID, sha256 of "<daemon id>/<name>/<per-daemon counter>".
+ * SIM_EEXIST if the name is taken, SIM_EINVAL for an unknown state. */
 int dock_container_add(dock_daemon_t *d, const char *name, const char *image,
                        const char *state, char id_out[DOCK_ID_MAX]);
 /* Finds a container by ID, ID prefix or name ("/web" or "web"). */
 const dock_container_t *dock_container_find(const dock_daemon_t *d,
                                             const char *ref);
-/* Image with the given ID ("sha256:..."; NULL: derived from the first tag)
- * and tags.  Emits pull per tag. */
+/* Image with the given ID ("sha256:..."; NULL: "sha256:" + sha256 of the
+ * first tag) and tags; a tag held by another image moves (untag there).
+ * Emits pull per tag, Actor.ID = the tag (as moby).  SIM_EEXIST if the ID
+ * is present, SIM_EINVAL for no ID and no tag or a malformed ID. */
 int dock_image_add(dock_daemon_t *d, const char *id, const char *const *tags,
                    int ntags);
 const dock_image_t *dock_image_find(const dock_daemon_t *d, const char *ref);
 int dock_volume_add(dock_daemon_t *d, const char *name);
 const dock_volume_t *dock_volume_find(const dock_daemon_t *d,
                                       const char *name);
-/* The same removal logic the API uses, for scenario actions (`docker rm`).
- * client = "user". */
+/* The same removal logic the API uses, for scenario actions (`docker rm`),
+ * without fault sites; logged with client = "user", endpoint "".  Returns
+ * 0, SIM_ENOTFOUND, SIM_ECONFLICT, or SIM_ECONNREFUSED while down. */
 int dock_container_remove(dock_daemon_t *d, const char *ref, int force);
 
 size_t dock_container_count(const dock_daemon_t *d);

@@ -20,8 +20,9 @@
  * - Connections are sim_stream_t pairs; closing either end is closing that
  *   handle.
  * Owners are identified by a process name and pid (for ownership checks
- * and invariant S11).  Trace events: npipe.listen.ok|fail, npipe.accept.*,
- * npipe.dial.ok|busy|fail, npipe.name.gone.
+ * and invariant S11).  Trace events: npipe.listen.ok|fail|close,
+ * npipe.accept.wait|ok|fail, npipe.dial.ok|busy|fail (busy: the first busy
+ * answer of a dial only), npipe.name.gone.
  */
 #ifndef NPIPE_H
 #define NPIPE_H
@@ -51,16 +52,21 @@ typedef struct {
 
 /* Called once per npipe_accept: status 0 with the server end of a new
  * connection, or SIM_ECLOSED when the listener was closed meanwhile, or
- * the error injected by npipe.accept.error (SIM_EPIPE). */
+ * the error injected by npipe.accept.error (SIM_EPIPE), or SIM_EBUSY when
+ * the pipe is at its max_instances.  l is closed (and freed after cb) if
+ * npipe_listener_close ran before. */
 typedef void (*npipe_accept_cb)(npipe_listener_t *l, void *arg, int status,
                                 sim_stream_t *server_end);
 
 /* Called once per npipe_dial: 0 with the client end, or SIM_ENOENT,
  * SIM_EACCES, or the deadline error given to npipe_dial, or
- * SIM_ECANCELED after npipe_dial_cancel. */
+ * SIM_ECANCELED after npipe_dial_cancel (SIM_ENOMEM if the connection
+ * could not be allocated). */
 typedef void (*npipe_dial_cb)(void *arg, int status, sim_stream_t *client_end);
 
 int npipe_ns_new(sim_loop_t *loop, npipe_ns_t **out);
+/* Pending callbacks are dropped; streams already handed out stay their
+ * holders'.  Not from inside one of the namespace's callbacks. */
 void npipe_ns_free(npipe_ns_t *ns);
 
 /* Canonical form "\\.\pipe\<name>" with the name lower-cased, into out
@@ -75,12 +81,16 @@ int npipe_listen(npipe_ns_t *ns, const char *path, npipe_owner_t owner,
                  const npipe_listen_opts_t *opts, npipe_listener_t **out);
 
 /* Arms one Accept: creates a listening instance until a client takes it.
- * SIM_ESTATE if an accept is already pending or the listener is closed. */
+ * SIM_ESTATE if an accept is already pending or the listener is closed;
+ * SIM_ENOMEM.  Fault npipe.accept.error (target = the owner proc) is
+ * evaluated here: cb then gets SIM_EPIPE on a later turn. */
 int npipe_accept(npipe_listener_t *l, npipe_accept_cb cb, void *arg);
 
 /* Closes the listener's first handle and aborts a pending accept (its cb
- * gets SIM_ECLOSED on a later turn).  Accepted connections stay open.  The
- * listener is freed by this call. */
+ * gets SIM_ECLOSED on a later turn; if a client had already connected, cb
+ * still gets that connection).  Accepted connections stay open.  The
+ * listener must not be used after this call (it is freed by it, or after
+ * its pending cb). */
 void npipe_listener_close(npipe_listener_t *l);
 
 /* go-winio DialPipeContext/DialPipe.  deadline_ns is absolute virtual time
@@ -88,14 +98,22 @@ void npipe_listener_close(npipe_listener_t *l);
  * context without deadline); deadline_err is what the deadline returns:
  * SIM_ETIMEDOUT for DialPipe ("i/o timeout"), SIM_EDEADLINE for a context.
  * *out (may be NULL) gets a handle for npipe_dial_cancel, valid until cb.
+ * The first CreateFile runs on a later turn at the same virtual time; each
+ * busy answer sleeps NPIPE_DIAL_RETRY_NS, so the deadline is seen at the
+ * first attempt at or after it (deadline 2 s from t=0: cb at 2 s).
+ * Returns 0, SIM_EINVAL (not a pipe path) or SIM_ENOMEM.
  * Fault sites: npipe.dial.busy, npipe.dial.access_denied (target = the
  * client proc). */
 int npipe_dial(npipe_ns_t *ns, const char *path, npipe_owner_t client,
                uint64_t deadline_ns, int deadline_err, npipe_dial_cb cb,
                void *arg, npipe_dial_t **out);
+/* cb gets SIM_ECANCELED on a later turn, replacing any result not yet
+ * delivered; a client end not yet delivered is closed. */
 void npipe_dial_cancel(npipe_dial_t *d);
 
-/* Process exit: closes every listener and server end the process owns. */
+/* Process exit: closes every listener and server end the process owns.
+ * Client ends are left to their models.  Holders of the closed server
+ * ends must drop them without closing them again. */
 void npipe_close_owner(npipe_ns_t *ns, uint32_t pid);
 
 /* queries (for owners' checks and invariants) --------------------------*/

@@ -10,7 +10,10 @@
  * - a Go net.Listen listener unlinks its path on close, even when the file
  *   is now a newcomer's (uds_listener_close with unlink = 1).
  * A listener accepts every connection (no backlog limit is modelled).
- * Trace events: uds.listen.ok|fail, uds.connect.ok|fail, uds.unlink.
+ * A path starting with '@' is an abstract name: no file, so it is freed on
+ * close and cannot be unlinked.  File permissions (EACCES) are not
+ * modelled.
+ * Trace events: uds.listen.ok|fail|close, uds.connect.ok|fail, uds.unlink.
  */
 #ifndef UDS_H
 #define UDS_H
@@ -32,15 +35,18 @@ typedef void (*uds_conn_cb)(uds_listener_t *l, void *arg,
 typedef void (*uds_connect_cb)(void *arg, int status, sim_stream_t *client_end);
 
 int uds_ns_new(sim_loop_t *loop, uds_ns_t **out);
+/* Pending callbacks are dropped.  Not from inside one of its callbacks. */
 void uds_ns_free(uds_ns_t *ns);
 
-/* bind + listen.  Returns 0, SIM_EADDRINUSE, SIM_ENOMEM. */
+/* bind + listen.  Returns 0, SIM_EADDRINUSE, SIM_ENOMEM, SIM_EINVAL (empty
+ * path or not shorter than UDS_PATH_MAX). */
 int uds_listen(uds_ns_t *ns, const char *path, uint32_t pid, uds_conn_cb cb,
                void *arg, uds_listener_t **out);
 /* Removes the path (whoever's it is).  SIM_ENOENT if absent. */
 int uds_unlink(uds_ns_t *ns, const char *path);
 /* Closes the listener (freed by this call).  unlink = 1 removes the path
- * it was bound to, whatever file is there now (Go's UnixListener.Close). */
+ * it was bound to, whatever file is there now (Go's UnixListener.Close).
+ * Connections not yet handed to its cb are closed (the client reads EOF). */
 void uds_listener_close(uds_listener_t *l, int unlink);
 /* Connects (result on a later turn).  Returns 0 or SIM_ENOMEM. */
 int uds_connect(uds_ns_t *ns, const char *path, const char *client,

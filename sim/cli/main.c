@@ -266,7 +266,7 @@ static int cmd_suite(int argc, char **argv)
                     argv[j]);
             worst = EXIT_USAGE;
         }
-    printf("%-36s %-14s %-14s %-14s %-34s %10s %9s\n", "scenario", "variant",
+    printf("%-24s %-24s %-12s %-12s %-44s %8s %8s\n", "scenario", "variant",
            "expected", "got", "violated (first at)", "sim time", "wall");
     for (i = 0; i < n; i++) {
         int rc = load(files[i], sc);
@@ -299,7 +299,7 @@ static int cmd_suite(int argc, char **argv)
             if (!res.nviolated)
                 snprintf(viol, sizeof(viol), "-");
             snprintf(wb, sizeof(wb), "%.1fms", (double)wall / 1e6);
-            printf("%-36s %-14s %-14s %-14s %-34s %10s %9s%s\n", sc->name,
+            printf("%-24s %-24s %-12s %-12s %-44s %8s %8s%s\n", sc->name,
                    sc->variants[j].name, exp, got, viol,
                    sim_fmt_ns(tb, res.sim_ns), wb,
                    rc == 0 ? "" : "  MISMATCH");

@@ -30,7 +30,8 @@ int sim_inv_add(sim_inv_t *inv, const char *id, const char *title,
     return 0;
 }
 
-static void run_one(sim_inv_t *inv, sim_inv_entry_t *e)
+static void run_one(sim_inv_t *inv, sim_inv_entry_t *e, uint64_t seq,
+                    const char *ev)
 {
     char why[SIM_INV_WHY_MAX];
     sim_trace_t *tr;
@@ -40,11 +41,8 @@ static void run_one(sim_inv_t *inv, sim_inv_entry_t *e)
     if (e->violations++ > 0)
         return;
     e->first_ns = sim_now(inv->loop);
-    if (inv->loop->trace) {
-        e->first_seq = inv->loop->trace->last_seq;
-        snprintf(e->first_ev, sizeof(e->first_ev), "%s",
-                 inv->loop->trace->last_ev);
-    }
+    e->first_seq = seq;
+    snprintf(e->first_ev, sizeof(e->first_ev), "%s", ev);
     snprintf(e->why, sizeof(e->why), "%s", why);
     tr = sim_trace_begin(inv->loop, "sim.invariant.violated");
     sim_trace_str(tr, "id", e->id);
@@ -53,19 +51,28 @@ static void run_one(sim_inv_t *inv, sim_inv_entry_t *e)
     sim_trace_end(tr);
 }
 
+/* The event to blame is the last one traced before any check runs: a
+ * violation record traced by one check must not be blamed by the next. */
+static void run_all(sim_inv_t *inv, int with_end_only)
+{
+    const sim_trace_t *tr = inv->loop->trace;
+    uint64_t seq = tr ? tr->last_seq : 0;
+    char ev[sizeof(tr->last_ev)];
+    int i;
+    snprintf(ev, sizeof(ev), "%s", tr ? tr->last_ev : "");
+    for (i = 0; i < inv->n; i++)
+        if (with_end_only || !inv->e[i].end_only)
+            run_one(inv, &inv->e[i], seq, ev);
+}
+
 void sim_inv_check(sim_inv_t *inv)
 {
-    int i;
-    for (i = 0; i < inv->n; i++)
-        if (!inv->e[i].end_only)
-            run_one(inv, &inv->e[i]);
+    run_all(inv, 0);
 }
 
 void sim_inv_check_end(sim_inv_t *inv)
 {
-    int i;
-    for (i = 0; i < inv->n; i++)
-        run_one(inv, &inv->e[i]);
+    run_all(inv, 1);
 }
 
 int sim_inv_violated(const sim_inv_t *inv)

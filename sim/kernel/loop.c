@@ -220,7 +220,8 @@ uint64_t sim_loop_run(sim_loop_t *loop, uint64_t until_ns)
     while (!loop->stopped && loop->heap_len > 0) {
         sim_timer_t *t = loop->heap[0].t;
         if (t->due_ns > until_ns) {
-            loop->now_ns = until_ns;
+            if (loop->now_ns < until_ns)
+                loop->now_ns = until_ns;
             return n;
         }
         SIM_ASSERT(t->due_ns >= loop->now_ns);

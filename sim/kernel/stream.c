@@ -24,6 +24,7 @@ typedef struct {
     sim_stream_t pub;
     msg_t *held_head; /* delivered before read_start */
     msg_t *held_tail;
+    int flush_pending; /* a flush_cb is queued */
 } stream_int_t;
 
 static void stream_unref(sim_stream_t *s)
@@ -40,24 +41,56 @@ static void stream_unref(sim_stream_t *s)
     }
 }
 
+static void flush_cb(void *a, void *b);
+
+static void schedule_flush(sim_stream_t *s)
+{
+    stream_int_t *si = (stream_int_t *)s;
+    if (si->flush_pending || !si->held_head || !s->read_cb)
+        return;
+    if (sim_call(s->loop, 0, flush_cb, s, NULL) == 0) {
+        si->flush_pending = 1;
+        s->refs++;
+    }
+}
+
 static void deliver(sim_stream_t *s, msg_t *m)
 {
+    stream_int_t *si = (stream_int_t *)s;
     if (s->closed) {
         sim__free(m);
         return;
     }
-    if (!s->read_cb) {
-        stream_int_t *si = (stream_int_t *)s;
+    if (!s->read_cb || si->held_head) {
+        /* No reader yet, or older data still queued: keep arrival order. */
         m->next = NULL;
         if (si->held_tail)
             si->held_tail->next = m;
         else
             si->held_head = m;
         si->held_tail = m;
+        schedule_flush(s);
         return;
     }
     s->read_cb(s, m->nread, m->bytes);
     sim__free(m);
+}
+
+static void flush_cb(void *a, void *b)
+{
+    sim_stream_t *s = a;
+    stream_int_t *si = (stream_int_t *)s;
+    (void)b;
+    si->flush_pending = 0;
+    while (si->held_head && s->read_cb && !s->closed) {
+        msg_t *m = si->held_head;
+        si->held_head = m->next;
+        if (!si->held_head)
+            si->held_tail = NULL;
+        s->read_cb(s, m->nread, m->bytes);
+        sim__free(m);
+    }
+    stream_unref(s);
 }
 
 static void deliver_cb(void *a, void *b)
@@ -111,20 +144,9 @@ int sim_stream_pair(sim_loop_t *loop, sim_stream_t **a, sim_stream_t **b)
 
 void sim_stream_read_start(sim_stream_t *s, sim_read_cb cb)
 {
-    stream_int_t *si = (stream_int_t *)s;
     s->read_cb = cb;
-    /* Flush what arrived before, in order, on this turn's caller's behalf:
-     * each held message is re-posted so the callback still runs later. */
-    while (si->held_head) {
-        msg_t *m = si->held_head;
-        si->held_head = m->next;
-        if (!si->held_head)
-            si->held_tail = NULL;
-        if (sim_call(s->loop, 0, deliver_cb, m, NULL) == 0)
-            s->refs++;
-        else
-            sim__free(m);
-    }
+    /* Held data goes out in order on a later turn, ahead of later data. */
+    schedule_flush(s);
 }
 
 int sim_stream_write(sim_stream_t *s, const void *buf, size_t len)

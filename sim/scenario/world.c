@@ -422,9 +422,18 @@ static int build(world_t *w)
     if ((rc = uds_ns_new(&w->loop, &w->socks)) != 0)
         return rc;
     for (i = 0; i < sc->ndaemons; i++) {
+        int j, owned = 0;
         rc = dock_daemon_new(&w->loop, sc->daemons[i].name, sc->daemons[i].id,
                              &w->daemons[i]);
-        if (rc || (rc = populate(w, w->daemons[i], &sc->daemons[i])))
+        if (rc)
+            return rc;
+        /* A daemon behind an owner is down until its owner starts; it is
+         * populated while down so its containers keep their states. */
+        for (j = 0; j < sc->nowners; j++)
+            owned |= !strcmp(sc->owners[j].daemon, sc->daemons[i].name);
+        if (owned)
+            dock_daemon_stop(w->daemons[i]);
+        if ((rc = populate(w, w->daemons[i], &sc->daemons[i])) != 0)
             return rc;
     }
     for (i = 0; i < sc->nowners; i++) {
@@ -433,8 +442,6 @@ static int build(world_t *w)
         owner_init(&w->owners[i], so->kind, so->name, so->pipe, &w->loop,
                    w->pipes, PID_OWNER0 + (uint32_t)i,
                    d >= 0 ? w->daemons[d] : NULL);
-        if (d >= 0)
-            dock_daemon_stop(w->daemons[d]); /* up when its owner starts */
         if (so->has_start &&
             (rc = sim_call(&w->loop, so->start_ns, owner_start_cb, w,
                            &w->owners[i])) != 0)
@@ -448,7 +455,10 @@ static int build(world_t *w)
         snprintf(id, sizeof(id), "RDD-VM-ENGINE-%s",
                  si->env_set ? si->value : "unset");
         rc = dock_daemon_new(&w->loop, name, id, &w->vm_daemons[i]);
-        if (rc || (rc = populate(w, w->vm_daemons[i], &si->daemon)))
+        if (rc)
+            return rc;
+        dock_daemon_stop(w->vm_daemons[i]); /* up when its VM boots */
+        if ((rc = populate(w, w->vm_daemons[i], &si->daemon)) != 0)
             return rc;
         w->inst[i].w = w;
         if ((rc = sim_call(&w->loop, si->start_ns, instance_start_cb, w,

@@ -1,0 +1,107 @@
+/*
+ * kube_int.h: what store.c, cache.c and object.c share, and nothing else
+ * may use.
+ *
+ * A kube_obj_t is about 8.5 KiB because its strings are fixed arrays; with
+ * 10,000 mirrors per kind, a store plus two informer caches would hold
+ * hundreds of MiB of zeros.  So the store and the caches keep objects
+ * packed: a kube__rec_t is one allocation with the scalar fields and the
+ * strings back to back, immutable once built and reference-counted, so one
+ * stored state is shared by the index and every watch event that carries
+ * it.  A write builds a new record and swaps the pointer.
+ *
+ * An index is one kind's records in (ns, name) byte order, an array of
+ * pointers searched by bisection; appending past the last key skips the
+ * search.  The generic readers below serve both the store reader and the
+ * cache reader from an index.
+ */
+#ifndef KUBE_INT_H
+#define KUBE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kube/kube.h"
+
+/* A packed, immutable object state. */
+typedef struct kube__rec {
+    uint32_t refs;                  /* private: owners (index, events) */
+    kube_kind_t kind;               /* read-only */
+    uint64_t uid;                   /* read-only */
+    uint64_t rv;                    /* read-only */
+    int64_t generation;             /* read-only */
+    uint64_t deletion_ns;           /* read-only */
+    int deleting;                   /* read-only */
+    uint8_t nfin;                   /* read-only */
+    uint8_t nspec;                  /* read-only */
+    uint8_t nstatus;                /* read-only */
+    uint8_t nconds;                 /* read-only */
+    int64_t cond_gen[KUBE_CONDS_MAX];   /* read-only: observed_gen */
+    uint64_t cond_lt[KUBE_CONDS_MAX];   /* read-only: last transition */
+    const char *name;               /* read-only: points into data */
+    char data[];                    /* private: ns, name, strings... */
+} kube__rec_t;
+
+#define KUBE__REC_NS(r) ((const char *)(r)->data)
+
+/* One kind's records in (ns, name) order. */
+typedef struct {
+    kube__rec_t **v;    /* private */
+    size_t n;           /* read-only */
+    size_t cap;         /* private */
+} kube__index_t;
+
+/* records ---------------------------------------------------------------*/
+
+/* Packs o into a new record with one reference.  NULL on ENOMEM. */
+kube__rec_t *kube__rec_pack(const kube_obj_t *o);
+/* Fills *o (every byte defined) from r. */
+void kube__rec_unpack(const kube__rec_t *r, kube_obj_t *o);
+kube__rec_t *kube__rec_ref(kube__rec_t *r);
+void kube__rec_unref(kube__rec_t *r);
+int kube__key_cmp(const char *ns_a, const char *name_a, const char *ns_b,
+                  const char *name_b);
+
+/* Equality of the parts a write compares (maps order-free, lists in
+ * order). */
+int kube__spec_equal(const kube_obj_t *a, const kube_obj_t *b);
+int kube__status_equal(const kube_obj_t *a, const kube_obj_t *b);
+int kube__fin_equal(const kube_obj_t *a, const kube_obj_t *b);
+int kube__conds_equal(const kube_obj_t *a, const kube_obj_t *b);
+/* SIM_EINVAL when counts are out of range or a string is unterminated. */
+int kube__obj_check(const kube_obj_t *o);
+
+/* index -----------------------------------------------------------------*/
+
+/* 1 and *pos = its slot if found, else 0 and *pos = where it would go. */
+int kube__idx_find(const kube__index_t *ix, const char *ns,
+                   const char *name, size_t *pos);
+/* Makes room for extra more records.  0 or SIM_ENOMEM. */
+int kube__idx_reserve(kube__index_t *ix, size_t extra);
+/* Inserts at pos (room reserved), taking over the caller's reference. */
+void kube__idx_insert(kube__index_t *ix, size_t pos, kube__rec_t *r);
+/* Removes the record at pos and hands its reference to the caller. */
+kube__rec_t *kube__idx_remove(kube__index_t *ix, size_t pos);
+/* Drops every record and the array. */
+void kube__idx_free(kube__index_t *ix);
+
+/* The reader operations of kube_reader_t over one kind's index. */
+int kube__idx_get(const kube__index_t *ix, kube_kind_t kind, const char *ns,
+                  const char *name, kube_obj_t *out, kube_status_t *st);
+int kube__idx_list(const kube__index_t *ix, const char *ns,
+                   kube_visit_cb visit, void *arg, kube_status_t *st);
+int kube__idx_count(const kube__index_t *ix, const char *ns, size_t *n,
+                    kube_status_t *st);
+
+/* status answers --------------------------------------------------------*/
+
+/* Fills st (may be NULL) with a success answer. */
+void kube__st_ok(kube_status_t *st, int http);
+/* Fills st (may be NULL) with an error answer; returns rc. */
+int kube__st_err(kube_status_t *st, int rc, int http, const char *reason,
+                 const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* 404 `<resource> "<name>" not found`. */
+int kube__st_notfound(kube_status_t *st, kube_kind_t kind, const char *name);
+
+#endif

@@ -1,0 +1,665 @@
+/*
+ * object.c: pure helpers for kube objects, shared by the store and the
+ * informer cache.
+ *
+ * Models: the names of the rancherdesktop.io kinds and their REST
+ * resources, field access on spec and status, finalizer lists,
+ * apimachinery's meta.SetStatusCondition, and the apiserver's Status
+ * answers (reason and message text).  Also the packed record and the
+ * sorted index that both the store and the caches keep (see kube_int.h).
+ * Leaves out: labels, annotations, owner references, managed fields.
+ * Nothing here reads the clock or the loop; time comes in as an argument.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kube/kube_int.h"
+#include "sim/alloc.h"
+#include "sim/assert.h"
+#include "sim/errno.h"
+
+/* kinds -----------------------------------------------------------------*/
+
+static const char *const kind_names[KUBE_KIND__COUNT] = {
+    [KUBE_APP] = "App",
+    [KUBE_CONTAINER] = "Container",
+    [KUBE_IMAGE] = "Image",
+    [KUBE_VOLUME] = "Volume",
+    [KUBE_CONTAINER_NS] = "ContainerNamespace",
+};
+
+static const char *const kind_resources[KUBE_KIND__COUNT] = {
+    [KUBE_APP] = "apps.apps.rancherdesktop.io",
+    [KUBE_CONTAINER] = "containers.containers.rancherdesktop.io",
+    [KUBE_IMAGE] = "images.containers.rancherdesktop.io",
+    [KUBE_VOLUME] = "volumes.containers.rancherdesktop.io",
+    [KUBE_CONTAINER_NS] = "containernamespaces.containers.rancherdesktop.io",
+};
+
+/* The Kind as the API spells it, for traces and messages. */
+const char *kube_kind_name(kube_kind_t k)
+{
+    SIM_ASSERT((unsigned)k < KUBE_KIND__COUNT);
+    return kind_names[k];
+}
+
+/* <plural>.<group>, the way apiserver messages name a resource. */
+const char *kube_kind_resource(kube_kind_t k)
+{
+    SIM_ASSERT((unsigned)k < KUBE_KIND__COUNT);
+    return kind_resources[k];
+}
+
+/* Copies src into a fixed array; the caller's names are ours to get
+ * right, so an oversized one is our bug. */
+static void copy_fixed(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    SIM_ASSERT(n < cap);
+    memcpy(dst, src, n + 1);
+}
+
+/* Zeroes o and names it; every byte of o is defined afterwards. */
+void kube_obj_init(kube_obj_t *o, kube_kind_t kind, const char *ns,
+                   const char *name)
+{
+    SIM_ASSERT((unsigned)kind < KUBE_KIND__COUNT);
+    memset(o, 0, sizeof(*o));
+    o->kind = kind;
+    copy_fixed(o->ns, sizeof(o->ns), ns ? ns : "");
+    copy_fixed(o->name, sizeof(o->name), name);
+}
+
+/* fields ----------------------------------------------------------------*/
+
+static const char *fields_get(const kube_field_t *f, int n, const char *key)
+{
+    int i;
+    for (i = 0; i < n; i++)
+        if (strcmp(f[i].key, key) == 0)
+            return f[i].val;
+    return NULL;
+}
+
+static int fields_set(kube_field_t *f, int *n, const char *key,
+                      const char *val)
+{
+    size_t klen = strlen(key), vlen = strlen(val);
+    int i;
+    if (klen >= KUBE_KEY_MAX || vlen >= KUBE_VAL_MAX)
+        return SIM_ERANGE;
+    for (i = 0; i < *n; i++)
+        if (strcmp(f[i].key, key) == 0)
+            break;
+    if (i == *n) {
+        if (*n >= KUBE_FIELDS_MAX)
+            return SIM_ERANGE;
+        memset(&f[i], 0, sizeof(f[i]));
+        memcpy(f[i].key, key, klen + 1);
+        (*n)++;
+    }
+    memset(f[i].val, 0, sizeof(f[i].val));
+    memcpy(f[i].val, val, vlen + 1);
+    return 0;
+}
+
+/* Spec field by key, or NULL. */
+const char *kube_spec_get(const kube_obj_t *o, const char *key)
+{
+    return fields_get(o->spec, o->nspec, key);
+}
+
+/* Adds or replaces a spec field; SIM_ERANGE when full or too long. */
+int kube_spec_set(kube_obj_t *o, const char *key, const char *val)
+{
+    return fields_set(o->spec, &o->nspec, key, val);
+}
+
+/* Status field by key, or NULL. */
+const char *kube_status_get(const kube_obj_t *o, const char *key)
+{
+    return fields_get(o->status, o->nstatus, key);
+}
+
+/* Adds or replaces a status field; SIM_ERANGE when full or too long. */
+int kube_status_set(kube_obj_t *o, const char *key, const char *val)
+{
+    return fields_set(o->status, &o->nstatus, key, val);
+}
+
+/* finalizers ------------------------------------------------------------*/
+
+/* 1 if fin is in o's finalizer list. */
+int kube_has_finalizer(const kube_obj_t *o, const char *fin)
+{
+    int i;
+    for (i = 0; i < o->nfin; i++)
+        if (strcmp(o->fin[i], fin) == 0)
+            return 1;
+    return 0;
+}
+
+/* Appends fin unless present: 1 if added, 0 if already there, SIM_ERANGE
+ * when the list is full or fin too long. */
+int kube_add_finalizer(kube_obj_t *o, const char *fin)
+{
+    size_t n = strlen(fin);
+    if (kube_has_finalizer(o, fin))
+        return 0;
+    if (o->nfin >= KUBE_FINALIZERS_MAX || n >= sizeof(o->fin[0]))
+        return SIM_ERANGE;
+    memset(o->fin[o->nfin], 0, sizeof(o->fin[0]));
+    memcpy(o->fin[o->nfin], fin, n + 1);
+    o->nfin++;
+    return 1;
+}
+
+/* Removes fin keeping the others' order: 1 if removed, 0 if absent. */
+int kube_remove_finalizer(kube_obj_t *o, const char *fin)
+{
+    int i;
+    for (i = 0; i < o->nfin; i++) {
+        if (strcmp(o->fin[i], fin) != 0)
+            continue;
+        memmove(o->fin[i], o->fin[i + 1],
+                (size_t)(o->nfin - i - 1) * sizeof(o->fin[0]));
+        o->nfin--;
+        memset(o->fin[o->nfin], 0, sizeof(o->fin[0]));
+        return 1;
+    }
+    return 0;
+}
+
+/* conditions ------------------------------------------------------------*/
+
+/* meta.FindStatusCondition: the condition of that type, or NULL. */
+const kube_cond_t *kube_cond_find(const kube_obj_t *o, const char *type)
+{
+    int i;
+    for (i = 0; i < o->nconds; i++)
+        if (strcmp(o->conds[i].type, type) == 0)
+            return &o->conds[i];
+    return NULL;
+}
+
+static int set_str(char *dst, size_t cap, const char *src)
+{
+    if (strncmp(dst, src, cap) == 0)
+        return 0;
+    memset(dst, 0, cap);
+    snprintf(dst, cap, "%s", src);
+    return 1;
+}
+
+/*
+ * meta.SetStatusCondition: a new type is appended (lastTransitionTime =
+ * c's, or now when c's is zero); an existing one takes status, reason,
+ * message and observedGeneration, and its lastTransitionTime moves (to
+ * c's, or now) only when status changes.  Returns 1 if anything changed,
+ * 0 if not, SIM_ERANGE when a new type does not fit.
+ */
+int kube_cond_set(kube_obj_t *o, const kube_cond_t *c, uint64_t now_ns)
+{
+    kube_cond_t *e = (kube_cond_t *)kube_cond_find(o, c->type);
+    int changed = 0;
+    if (!e) {
+        if (o->nconds >= KUBE_CONDS_MAX)
+            return SIM_ERANGE;
+        e = &o->conds[o->nconds++];
+        memset(e, 0, sizeof(*e));
+        snprintf(e->type, sizeof(e->type), "%s", c->type);
+        snprintf(e->status, sizeof(e->status), "%s", c->status);
+        snprintf(e->reason, sizeof(e->reason), "%s", c->reason);
+        snprintf(e->message, sizeof(e->message), "%s", c->message);
+        e->observed_gen = c->observed_gen;
+        e->last_transition_ns =
+            c->last_transition_ns ? c->last_transition_ns : now_ns;
+        return 1;
+    }
+    if (set_str(e->status, sizeof(e->status), c->status)) {
+        e->last_transition_ns =
+            c->last_transition_ns ? c->last_transition_ns : now_ns;
+        changed = 1;
+    }
+    changed |= set_str(e->reason, sizeof(e->reason), c->reason);
+    changed |= set_str(e->message, sizeof(e->message), c->message);
+    if (e->observed_gen != c->observed_gen) {
+        e->observed_gen = c->observed_gen;
+        changed = 1;
+    }
+    return changed;
+}
+
+/* equality and validation -----------------------------------------------*/
+
+static int fields_equal(const kube_field_t *a, int na, const kube_field_t *b,
+                        int nb)
+{
+    int i;
+    if (na != nb)
+        return 0;
+    for (i = 0; i < na; i++) {
+        const char *v = fields_get(b, nb, a[i].key);
+        if (!v || strcmp(v, a[i].val) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* Spec as a map: same keys with the same values, in any order. */
+int kube__spec_equal(const kube_obj_t *a, const kube_obj_t *b)
+{
+    return fields_equal(a->spec, a->nspec, b->spec, b->nspec);
+}
+
+/* Status fields as a map. */
+int kube__status_equal(const kube_obj_t *a, const kube_obj_t *b)
+{
+    return fields_equal(a->status, a->nstatus, b->status, b->nstatus);
+}
+
+/* Finalizers as the list the API keeps: order counts. */
+int kube__fin_equal(const kube_obj_t *a, const kube_obj_t *b)
+{
+    int i;
+    if (a->nfin != b->nfin)
+        return 0;
+    for (i = 0; i < a->nfin; i++)
+        if (strcmp(a->fin[i], b->fin[i]) != 0)
+            return 0;
+    return 1;
+}
+
+/* Conditions as a list: order and every field count. */
+int kube__conds_equal(const kube_obj_t *a, const kube_obj_t *b)
+{
+    int i;
+    if (a->nconds != b->nconds)
+        return 0;
+    for (i = 0; i < a->nconds; i++) {
+        const kube_cond_t *x = &a->conds[i], *y = &b->conds[i];
+        if (strcmp(x->type, y->type) || strcmp(x->status, y->status) ||
+            strcmp(x->reason, y->reason) ||
+            strcmp(x->message, y->message) ||
+            x->observed_gen != y->observed_gen ||
+            x->last_transition_ns != y->last_transition_ns)
+            return 0;
+    }
+    return 1;
+}
+
+static int terminated(const char *s, size_t cap)
+{
+    return memchr(s, 0, cap) != NULL;
+}
+
+#define TERM(f) terminated((f), sizeof(f))
+
+/* A malformed object from a model: counts out of range or a string with
+ * no NUL.  SIM_EINVAL or 0. */
+int kube__obj_check(const kube_obj_t *o)
+{
+    int i;
+    if ((unsigned)o->kind >= KUBE_KIND__COUNT || !TERM(o->ns) ||
+        !TERM(o->name) || !o->name[0] || !TERM(o->provenance))
+        return SIM_EINVAL;
+    if (o->nfin < 0 || o->nfin > KUBE_FINALIZERS_MAX || o->nspec < 0 ||
+        o->nspec > KUBE_FIELDS_MAX || o->nstatus < 0 ||
+        o->nstatus > KUBE_FIELDS_MAX || o->nconds < 0 ||
+        o->nconds > KUBE_CONDS_MAX)
+        return SIM_EINVAL;
+    for (i = 0; i < o->nfin; i++)
+        if (!TERM(o->fin[i]))
+            return SIM_EINVAL;
+    for (i = 0; i < o->nspec; i++)
+        if (!TERM(o->spec[i].key) || !TERM(o->spec[i].val))
+            return SIM_EINVAL;
+    for (i = 0; i < o->nstatus; i++)
+        if (!TERM(o->status[i].key) || !TERM(o->status[i].val))
+            return SIM_EINVAL;
+    for (i = 0; i < o->nconds; i++) {
+        const kube_cond_t *c = &o->conds[i];
+        if (!TERM(c->type) || !TERM(c->status) || !TERM(c->reason) ||
+            !TERM(c->message))
+            return SIM_EINVAL;
+    }
+    return 0;
+}
+
+/* records ---------------------------------------------------------------*/
+
+/* Strings in pack order; visit(ctx, str, cap) for each. */
+#define REC_STRINGS(o, X)                                                      \
+    do {                                                                       \
+        int i_;                                                                \
+        X((o)->ns);                                                            \
+        X((o)->name);                                                          \
+        X((o)->provenance);                                                    \
+        for (i_ = 0; i_ < (o)->nfin; i_++)                                     \
+            X((o)->fin[i_]);                                                   \
+        for (i_ = 0; i_ < (o)->nspec; i_++) {                                  \
+            X((o)->spec[i_].key);                                              \
+            X((o)->spec[i_].val);                                              \
+        }                                                                      \
+        for (i_ = 0; i_ < (o)->nstatus; i_++) {                                \
+            X((o)->status[i_].key);                                            \
+            X((o)->status[i_].val);                                            \
+        }                                                                      \
+        for (i_ = 0; i_ < (o)->nconds; i_++) {                                 \
+            X((o)->conds[i_].type);                                            \
+            X((o)->conds[i_].status);                                          \
+            X((o)->conds[i_].reason);                                          \
+            X((o)->conds[i_].message);                                         \
+        }                                                                      \
+    } while (0)
+
+/* Packs o (already checked by kube__obj_check) into one allocation. */
+kube__rec_t *kube__rec_pack(const kube_obj_t *o)
+{
+    size_t len = 0;
+    kube__rec_t *r;
+    char *p;
+    int i;
+    SIM_ASSERT(kube__obj_check(o) == 0);
+#define SIZE_OF(f) (len += strlen(f) + 1)
+    REC_STRINGS(o, SIZE_OF);
+#undef SIZE_OF
+    r = sim__malloc(sizeof(*r) + len);
+    if (!r)
+        return NULL;
+    memset(r, 0, sizeof(*r));
+    r->refs = 1;
+    r->kind = o->kind;
+    r->uid = o->uid;
+    r->rv = o->rv;
+    r->generation = o->generation;
+    r->deletion_ns = o->deletion_ns;
+    r->deleting = o->deleting ? 1 : 0;
+    r->nfin = (uint8_t)o->nfin;
+    r->nspec = (uint8_t)o->nspec;
+    r->nstatus = (uint8_t)o->nstatus;
+    r->nconds = (uint8_t)o->nconds;
+    for (i = 0; i < o->nconds; i++) {
+        r->cond_gen[i] = o->conds[i].observed_gen;
+        r->cond_lt[i] = o->conds[i].last_transition_ns;
+    }
+    p = r->data;
+#define PUT(f)                                                                 \
+    do {                                                                       \
+        size_t n_ = strlen(f) + 1;                                             \
+        memcpy(p, (f), n_);                                                    \
+        p += n_;                                                               \
+    } while (0)
+    REC_STRINGS(o, PUT);
+#undef PUT
+    SIM_ASSERT((size_t)(p - r->data) == len);
+    r->name = r->data + strlen(r->data) + 1;
+    return r;
+}
+
+/* Unpacks r into o; every byte of o is defined afterwards. */
+void kube__rec_unpack(const kube__rec_t *r, kube_obj_t *o)
+{
+    const char *p = r->data;
+    int i;
+    memset(o, 0, sizeof(*o));
+    o->kind = r->kind;
+    o->uid = r->uid;
+    o->rv = r->rv;
+    o->generation = r->generation;
+    o->deletion_ns = r->deletion_ns;
+    o->deleting = r->deleting;
+    o->nfin = r->nfin;
+    o->nspec = r->nspec;
+    o->nstatus = r->nstatus;
+    o->nconds = r->nconds;
+    for (i = 0; i < o->nconds; i++) {
+        o->conds[i].observed_gen = r->cond_gen[i];
+        o->conds[i].last_transition_ns = r->cond_lt[i];
+    }
+#define GET(f)                                                                 \
+    do {                                                                       \
+        size_t n_ = strlen(p) + 1;                                             \
+        SIM_ASSERT(n_ <= sizeof(f));                                           \
+        memcpy((f), p, n_);                                                    \
+        p += n_;                                                               \
+    } while (0)
+    REC_STRINGS(o, GET);
+#undef GET
+}
+
+/* Takes one more reference. */
+kube__rec_t *kube__rec_ref(kube__rec_t *r)
+{
+    SIM_ASSERT(r->refs > 0);
+    r->refs++;
+    return r;
+}
+
+/* Drops one reference; the last one frees. */
+void kube__rec_unref(kube__rec_t *r)
+{
+    if (!r)
+        return;
+    SIM_ASSERT(r->refs > 0);
+    if (--r->refs == 0)
+        sim__free(r);
+}
+
+/* (ns, name) byte order: the order of every list. */
+int kube__key_cmp(const char *ns_a, const char *name_a, const char *ns_b,
+                  const char *name_b)
+{
+    int c = strcmp(ns_a, ns_b);
+    return c ? c : strcmp(name_a, name_b);
+}
+
+/* index -----------------------------------------------------------------*/
+
+static int rec_cmp(const kube__rec_t *r, const char *ns, const char *name)
+{
+    return kube__key_cmp(KUBE__REC_NS(r), r->name, ns, name);
+}
+
+/* Bisection for (ns, name); appends past the last key skip it. */
+int kube__idx_find(const kube__index_t *ix, const char *ns,
+                   const char *name, size_t *pos)
+{
+    size_t lo = 0, hi = ix->n;
+    int c;
+    if (ix->n == 0) {
+        *pos = 0;
+        return 0;
+    }
+    c = rec_cmp(ix->v[ix->n - 1], ns, name);
+    if (c < 0) {
+        *pos = ix->n;
+        return 0;
+    }
+    if (c == 0) {
+        *pos = ix->n - 1;
+        return 1;
+    }
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        c = rec_cmp(ix->v[mid], ns, name);
+        if (c == 0) {
+            *pos = mid;
+            return 1;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *pos = lo;
+    return 0;
+}
+
+/* First slot whose namespace is >= ns (upper = 0) or > ns (upper = 1). */
+static size_t ns_bound(const kube__index_t *ix, const char *ns, int upper)
+{
+    size_t lo = 0, hi = ix->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(KUBE__REC_NS(ix->v[mid]), ns);
+        if (c < 0 || (upper && c == 0))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Grows the pointer array so extra more records fit. */
+int kube__idx_reserve(kube__index_t *ix, size_t extra)
+{
+    size_t cap;
+    kube__rec_t **v;
+    if (ix->n + extra <= ix->cap)
+        return 0;
+    cap = ix->cap ? ix->cap : 16;
+    while (cap < ix->n + extra)
+        cap *= 2;
+    v = sim__realloc(ix->v, cap * sizeof(*v));
+    if (!v)
+        return SIM_ENOMEM;
+    ix->v = v;
+    ix->cap = cap;
+    return 0;
+}
+
+/* Inserts r at pos; room must have been reserved. */
+void kube__idx_insert(kube__index_t *ix, size_t pos, kube__rec_t *r)
+{
+    SIM_ASSERT(ix->n < ix->cap);
+    SIM_ASSERT(pos <= ix->n);
+    memmove(&ix->v[pos + 1], &ix->v[pos], (ix->n - pos) * sizeof(*ix->v));
+    ix->v[pos] = r;
+    ix->n++;
+}
+
+/* Removes the record at pos; the caller gets its reference. */
+kube__rec_t *kube__idx_remove(kube__index_t *ix, size_t pos)
+{
+    kube__rec_t *r;
+    SIM_ASSERT(pos < ix->n);
+    r = ix->v[pos];
+    memmove(&ix->v[pos], &ix->v[pos + 1],
+            (ix->n - pos - 1) * sizeof(*ix->v));
+    ix->n--;
+    return r;
+}
+
+/* Drops every record and the array. */
+void kube__idx_free(kube__index_t *ix)
+{
+    size_t i;
+    for (i = 0; i < ix->n; i++)
+        kube__rec_unref(ix->v[i]);
+    SIM_FREE(ix->v);
+    ix->n = ix->cap = 0;
+}
+
+/* readers over an index ---------------------------------------------------*/
+
+/* GET: a copy of the record, or 404. */
+int kube__idx_get(const kube__index_t *ix, kube_kind_t kind, const char *ns,
+                  const char *name, kube_obj_t *out, kube_status_t *st)
+{
+    size_t pos;
+    if (!kube__idx_find(ix, ns ? ns : "", name, &pos))
+        return kube__st_notfound(st, kind, name);
+    if (out)
+        kube__rec_unpack(ix->v[pos], out);
+    kube__st_ok(st, 200);
+    return 0;
+}
+
+/*
+ * LIST: visits in (ns, name) order.  The visitor may write to the store
+ * it lists (RDD deletes while walking a list): the walk holds a reference
+ * on the current record and, if the slot no longer holds it, finds the
+ * first key after it again, so no object is visited twice and objects
+ * created behind the cursor are not visited.
+ */
+int kube__idx_list(const kube__index_t *ix, const char *ns,
+                   kube_visit_cb visit, void *arg, kube_status_t *st)
+{
+    kube_obj_t o;
+    size_t i;
+    int all = !ns || !ns[0];
+    i = all ? 0 : ns_bound(ix, ns, 0);
+    while (i < ix->n) {
+        kube__rec_t *r = ix->v[i];
+        int stop;
+        if (!all && strcmp(KUBE__REC_NS(r), ns) != 0)
+            break;
+        kube__rec_ref(r);
+        kube__rec_unpack(r, &o);
+        stop = visit(arg, &o);
+        if (stop) {
+            kube__rec_unref(r);
+            break;
+        }
+        if (i < ix->n && ix->v[i] == r) {
+            i++;
+        } else {
+            size_t pos;
+            if (kube__idx_find(ix, KUBE__REC_NS(r), r->name, &pos))
+                pos++;
+            i = pos;
+        }
+        kube__rec_unref(r);
+    }
+    kube__st_ok(st, 200);
+    return 0;
+}
+
+/* Number of objects in ns ("" = all), by bisection. */
+int kube__idx_count(const kube__index_t *ix, const char *ns, size_t *n,
+                    kube_status_t *st)
+{
+    if (!ns || !ns[0])
+        *n = ix->n;
+    else
+        *n = ns_bound(ix, ns, 1) - ns_bound(ix, ns, 0);
+    kube__st_ok(st, 200);
+    return 0;
+}
+
+/* status answers --------------------------------------------------------*/
+
+/* A success answer. */
+void kube__st_ok(kube_status_t *st, int http)
+{
+    if (!st)
+        return;
+    memset(st, 0, sizeof(*st));
+    st->http = http;
+}
+
+/* An error answer with the apiserver's reason and message. */
+int kube__st_err(kube_status_t *st, int rc, int http, const char *reason,
+                 const char *fmt, ...)
+{
+    va_list ap;
+    if (!st)
+        return rc;
+    memset(st, 0, sizeof(*st));
+    st->http = http;
+    snprintf(st->reason, sizeof(st->reason), "%s", reason);
+    va_start(ap, fmt);
+    vsnprintf(st->message, sizeof(st->message), fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* NewNotFound: `<resource> "<name>" not found`. */
+int kube__st_notfound(kube_status_t *st, kube_kind_t kind, const char *name)
+{
+    return kube__st_err(st, SIM_ENOTFOUND, 404, "NotFound",
+                        "%s \"%s\" not found", kube_kind_resource(kind),
+                        name);
+}

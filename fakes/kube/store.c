@@ -1,0 +1,816 @@
+/*
+ * store.c: the apiserver's authoritative store (etcd behind the registry),
+ * its writes, its watch, and the store reader (GET / APIReader).
+ *
+ * Models (platform-semantics.md §4.1, §4.4, §4.5, §4.6):
+ * - one uint64 resourceVersion per store, bumped by every committed write
+ *   and stamped on the object written (a DELETED event carries the
+ *   deletion's RV); a write that changes nothing commits nothing: same RV,
+ *   no event (GuaranteedUpdate's short-circuit);
+ * - CRDs with the /status subresource: create and the main endpoint drop
+ *   status, the /status endpoint takes only status and never bumps
+ *   generation, a spec change on the main endpoint bumps it, metadata-only
+ *   changes (finalizers) do not, clients cannot set it;
+ * - optimistic concurrency: an update whose RV is not the stored one gets
+ *   409 Conflict; RV 0 gets 422 (CRs forbid unconditional update);
+ * - DELETE: no finalizers -> gone (DELETED); finalizers -> deletionTimestamp
+ *   = now and generation + 1 (MODIFIED); again while terminating -> no
+ *   write; the update that removes the last finalizer of a terminating
+ *   object deletes it (DELETED); a new finalizer on a terminating object is
+ *   422;
+ * - server-side apply with force as RDD uses it: the main endpoint creates
+ *   or merges spec fields and finalizers (finalizers are a set), the
+ *   /status endpoint merges status fields and conditions (by type) and
+ *   never creates (404 when absent, like StatusREST);
+ * - fault sites kube.apf.throttled (429, plain text) and kube.server.error
+ *   (500) on every write, kube.update.conflict on update and update_status;
+ * - watch: each committed change is queued, in commit order, to every
+ *   subscriber of its kind and delivered one event per loop turn, never
+ *   inside the write.
+ * Leaves out: field managers (an apply never removes what an earlier apply
+ * set), labels and annotations, selectors, pagination, watch history and
+ * 410 Expired, the watch cache (a later layer, fed by kube_watch).
+ */
+#include <string.h>
+
+#include "kube/kube_int.h"
+#include "sim/alloc.h"
+#include "sim/assert.h"
+#include "sim/errno.h"
+#include "sim/fault.h"
+#include "sim/trace.h"
+
+#define STORE_NAME_MAX 64
+
+typedef struct {
+    kube__rec_t *rec;               /* one reference */
+    kube_event_type_t type;
+} watch_ev_t;
+
+typedef struct watcher {
+    kube_store_t *s;                /* NULL once unwatched in its callback */
+    int id;
+    kube_kind_t kind;               /* KUBE_KIND__COUNT: every kind */
+    kube_watch_cb cb;
+    void *arg;
+    watch_ev_t *q;                  /* ring of pending events */
+    size_t head;
+    size_t len;
+    size_t cap;
+    sim_timer_t timer;              /* delivers q[head] on a later turn */
+    int in_cb;                      /* inside cb: free after it returns */
+    int dead;
+} watcher_t;
+
+struct kube_store {
+    sim_loop_t *loop;
+    char name[STORE_NAME_MAX];
+    uint64_t rv;                    /* the store's revision */
+    uint64_t next_uid;
+    kube__index_t idx[KUBE_KIND__COUNT];
+    watcher_t **w;                  /* in subscription order */
+    size_t nw;
+    size_t capw;
+    int next_watch_id;
+    kube_reader_t reader;
+};
+
+/* watch -----------------------------------------------------------------*/
+
+static void watcher_free(watcher_t *w)
+{
+    sim_timer_stop(&w->timer);
+    while (w->len > 0) {
+        kube__rec_unref(w->q[w->head].rec);
+        w->head = (w->head + 1) % w->cap;
+        w->len--;
+    }
+    sim__free(w->q);
+    sim__free(w);
+}
+
+static int watcher_wants(const watcher_t *w, kube_kind_t kind)
+{
+    return w->kind == KUBE_KIND__COUNT || w->kind == kind;
+}
+
+static int watcher_reserve(watcher_t *w)
+{
+    size_t cap, i;
+    watch_ev_t *q;
+    if (w->len < w->cap)
+        return 0;
+    cap = w->cap ? w->cap * 2 : 8;
+    q = sim__malloc(cap * sizeof(*q));
+    if (!q)
+        return SIM_ENOMEM;
+    for (i = 0; i < w->len; i++)
+        q[i] = w->q[(w->head + i) % w->cap];
+    sim__free(w->q);
+    w->q = q;
+    w->head = 0;
+    w->cap = cap;
+    return 0;
+}
+
+static void watcher_push(watcher_t *w, kube__rec_t *r, kube_event_type_t t)
+{
+    SIM_ASSERT(w->len < w->cap);
+    w->q[(w->head + w->len) % w->cap] = (watch_ev_t){kube__rec_ref(r), t};
+    w->len++;
+}
+
+static void watcher_reap(void *a, void *b)
+{
+    (void)b;
+    watcher_free(a);
+}
+
+/* Timer callback: one event to one subscriber per loop turn.  A watcher
+ * unwatched inside its own callback cannot be freed here (the loop reads
+ * its timer after we return); a loop-owned call frees it next turn. */
+static void watcher_deliver(sim_timer_t *t)
+{
+    watcher_t *w = t->data;
+    watch_ev_t ev;
+    kube_obj_t o;
+    if (w->len == 0)
+        return;
+    ev = w->q[w->head];
+    w->head = (w->head + 1) % w->cap;
+    w->len--;
+    kube__rec_unpack(ev.rec, &o);
+    kube__rec_unref(ev.rec);
+    w->in_cb = 1;
+    w->cb(w->arg, ev.type, &o);
+    w->in_cb = 0;
+    if (w->dead) {
+        /* On ENOMEM the struct leaks: better than a use after free. */
+        (void)sim_call(t->loop, 0, watcher_reap, w, NULL);
+        return;
+    }
+    if (w->len > 0) {
+        /* The timer is firing, so it is still in the heap: no alloc. */
+        int rc = sim_timer_start(t, watcher_deliver, 0);
+        SIM_ASSERT(rc == 0);
+    }
+}
+
+/* Takes w out of s; frees it now, or after its running callback. */
+static void watcher_detach(kube_store_t *s, size_t i)
+{
+    watcher_t *w = s->w[i];
+    memmove(&s->w[i], &s->w[i + 1], (s->nw - i - 1) * sizeof(*s->w));
+    s->nw--;
+    w->s = NULL;
+    if (w->in_cb)
+        w->dead = 1;
+    else
+        watcher_free(w);
+}
+
+/* Subscribes cb to committed changes; see kube.h.  SIM_EINVAL for a bad
+ * kind, SIM_ENOMEM. */
+int kube_watch(kube_store_t *s, kube_kind_t kind, kube_watch_cb cb,
+               void *arg)
+{
+    watcher_t *w;
+    SIM_ASSERT(cb != NULL);
+    if ((unsigned)kind > KUBE_KIND__COUNT)
+        return SIM_EINVAL;
+    if (s->nw == s->capw) {
+        size_t cap = s->capw ? s->capw * 2 : 4;
+        watcher_t **v = sim__realloc(s->w, cap * sizeof(*v));
+        if (!v)
+            return SIM_ENOMEM;
+        s->w = v;
+        s->capw = cap;
+    }
+    w = sim__calloc(1, sizeof(*w));
+    if (!w)
+        return SIM_ENOMEM;
+    w->s = s;
+    w->id = ++s->next_watch_id;
+    w->kind = kind;
+    w->cb = cb;
+    w->arg = arg;
+    sim_timer_init(s->loop, &w->timer);
+    w->timer.data = w;
+    s->w[s->nw++] = w;
+    return w->id;
+}
+
+/* Ends a subscription; pending events are dropped.  Safe inside the
+ * subscriber's own callback; unknown ids are ignored. */
+void kube_unwatch(kube_store_t *s, int watch_id)
+{
+    size_t i;
+    for (i = 0; i < s->nw; i++) {
+        if (s->w[i]->id == watch_id) {
+            watcher_detach(s, i);
+            return;
+        }
+    }
+}
+
+/* commit ----------------------------------------------------------------*/
+
+/*
+ * The one place a write lands.  nw is the new state (its rv is set here);
+ * pos/found come from the lookup.  Everything that can fail (the packed
+ * record, index room, queue room, delivery timers) is done first, so a
+ * write either commits whole or not at all.
+ */
+static int commit(kube_store_t *s, kube_obj_t *nw, size_t pos, int found,
+                  kube_event_type_t type)
+{
+    kube__index_t *ix = &s->idx[nw->kind];
+    kube__rec_t *r;
+    size_t i;
+    int rc = 0;
+    nw->rv = s->rv + 1;
+    r = kube__rec_pack(nw);
+    if (!r)
+        return SIM_ENOMEM;
+    if (!found)
+        rc = kube__idx_reserve(ix, 1);
+    for (i = 0; rc == 0 && i < s->nw; i++) {
+        watcher_t *w = s->w[i];
+        if (!watcher_wants(w, nw->kind))
+            continue;
+        rc = watcher_reserve(w);
+        if (rc == 0 && !w->in_cb && !sim_timer_active(&w->timer))
+            rc = sim_timer_start(&w->timer, watcher_deliver, 0);
+    }
+    if (rc) {
+        kube__rec_unref(r);
+        return rc;
+    }
+    s->rv++;
+    for (i = 0; i < s->nw; i++)
+        if (watcher_wants(s->w[i], nw->kind))
+            watcher_push(s->w[i], r, type);
+    if (type == KUBE_DELETED) {
+        SIM_ASSERT(found);
+        kube__rec_unref(kube__idx_remove(ix, pos));
+        kube__rec_unref(r);
+    } else if (found) {
+        kube__rec_unref(ix->v[pos]);
+        ix->v[pos] = r;
+    } else {
+        kube__idx_insert(ix, pos, r);
+    }
+    return 0;
+}
+
+/* helpers ---------------------------------------------------------------*/
+
+static void trace_write(kube_store_t *s, const char *ev, const char *sub,
+                        kube_kind_t kind, const char *ns, const char *name,
+                        int rc, const kube_status_t *st, const char *result,
+                        const kube_obj_t *o)
+{
+    sim_trace_t *tr = sim_trace_begin(s->loop, ev);
+    if (!tr)
+        return;
+    sim_trace_str(tr, "store", s->name);
+    if (sub)
+        sim_trace_str(tr, "sub", sub);
+    sim_trace_str(tr, "kind", (unsigned)kind < KUBE_KIND__COUNT
+                                  ? kube_kind_name(kind)
+                                  : "?");
+    sim_trace_str(tr, "ns", ns);
+    sim_trace_str(tr, "name", name);
+    if (rc == 0) {
+        sim_trace_str(tr, "result", result);
+        sim_trace_u64(tr, "rv", o->rv);
+        sim_trace_i64(tr, "gen", o->generation);
+    } else {
+        sim_trace_err(tr, "err", rc);
+        sim_trace_i64(tr, "http", st->http);
+    }
+    sim_trace_end(tr);
+}
+
+/* The filters in front of every write: APF, then the injected 500. */
+static int write_faults(kube_store_t *s, kube_status_t *st)
+{
+    if (SIM_FAULT(s->loop, KUBE_APF_THROTTLED, s->name))
+        return kube__st_err(st, SIM_ETOOMANY, 429, "TooManyRequests",
+                            "Too many requests, please try again later.");
+    if (SIM_FAULT(s->loop, KUBE_SERVER_ERROR, s->name))
+        return kube__st_err(st, SIM_ESERVER, 500, "InternalError",
+                            "Internal error occurred: injected");
+    return 0;
+}
+
+static int bad_object(kube_status_t *st)
+{
+    return kube__st_err(st, SIM_EINVAL, 400, "BadRequest",
+                        "the object is malformed");
+}
+
+static int conflict(kube_status_t *st, kube_kind_t kind, const char *name)
+{
+    return kube__st_err(st, SIM_ECONFLICT, 409, "Conflict",
+                        "Operation cannot be fulfilled on %s \"%s\": the "
+                        "object has been modified; please apply your "
+                        "changes to the latest version and try again",
+                        kube_kind_resource(kind), name);
+}
+
+/* The optimistic-lock check of an update (main or /status endpoint). */
+static int check_rv(kube_store_t *s, const kube_obj_t *o, uint64_t rv,
+                    kube_status_t *st)
+{
+    if (SIM_FAULT(s->loop, KUBE_UPDATE_CONFLICT, s->name))
+        return conflict(st, o->kind, o->name);
+    if (o->rv == 0)
+        return kube__st_err(st, SIM_EINVALID, 422, "Invalid",
+                            "%s \"%s\" is invalid: "
+                            "metadata.resourceVersion: Invalid value: 0: "
+                            "must be specified for an update",
+                            kube_kind_resource(o->kind), o->name);
+    if (o->rv != rv)
+        return conflict(st, o->kind, o->name);
+    return 0;
+}
+
+/* ValidateNoNewFinalizers: 422 naming, Go-style, the finalizers in nw
+ * that old lacks. */
+static int no_new_finalizers(const kube_obj_t *old, const kube_obj_t *nw,
+                             kube_status_t *st)
+{
+    char list[KUBE_FINALIZERS_MAX * 70];
+    size_t len = 0;
+    int i, n = 0;
+    list[0] = 0;
+    for (i = 0; i < nw->nfin; i++) {
+        if (kube_has_finalizer(old, nw->fin[i]))
+            continue;
+        len += (size_t)snprintf(list + len, sizeof(list) - len, "%s\"%s\"",
+                                n++ ? ", " : "", nw->fin[i]);
+    }
+    if (n == 0)
+        return 0;
+    return kube__st_err(st, SIM_EINVALID, 422, "Invalid",
+                        "metadata.finalizers: Forbidden: no new finalizers "
+                        "can be added if the object is being deleted, found "
+                        "new finalizers []string{%s}",
+                        list);
+}
+
+static void take_fins(kube_obj_t *dst, const kube_obj_t *src)
+{
+    int i;
+    memset(dst->fin, 0, sizeof(dst->fin));
+    dst->nfin = 0;
+    for (i = 0; i < src->nfin; i++)
+        (void)kube_add_finalizer(dst, src->fin[i]);
+}
+
+static void take_fields(kube_field_t *dst, int *ndst, const kube_field_t *src,
+                        int nsrc)
+{
+    int i;
+    memset(dst, 0, KUBE_FIELDS_MAX * sizeof(*dst));
+    *ndst = 0;
+    for (i = 0; i < nsrc; i++) {
+        snprintf(dst[*ndst].key, KUBE_KEY_MAX, "%s", src[i].key);
+        snprintf(dst[*ndst].val, KUBE_VAL_MAX, "%s", src[i].val);
+        (*ndst)++;
+    }
+}
+
+static void copy_cond(kube_cond_t *d, const kube_cond_t *c)
+{
+    memset(d, 0, sizeof(*d));
+    snprintf(d->type, sizeof(d->type), "%s", c->type);
+    snprintf(d->status, sizeof(d->status), "%s", c->status);
+    snprintf(d->reason, sizeof(d->reason), "%s", c->reason);
+    snprintf(d->message, sizeof(d->message), "%s", c->message);
+    d->observed_gen = c->observed_gen;
+    d->last_transition_ns = c->last_transition_ns;
+}
+
+static void take_conds(kube_obj_t *dst, const kube_obj_t *src)
+{
+    int i;
+    memset(dst->conds, 0, sizeof(dst->conds));
+    for (i = 0; i < src->nconds; i++)
+        copy_cond(&dst->conds[i], &src->conds[i]);
+    dst->nconds = src->nconds;
+}
+
+/* provenance is simulator ground truth: taken when given, and a change of
+ * it is a change (a mirror re-applied from another daemon shows it). */
+static void take_provenance(kube_obj_t *dst, const kube_obj_t *src)
+{
+    if (src->provenance[0])
+        snprintf(dst->provenance, sizeof(dst->provenance), "%s",
+                 src->provenance);
+}
+
+/* writes ----------------------------------------------------------------*/
+
+/* POST: generation 1, a new uid, finalizers and spec from o; status,
+ * conditions, generation and deletion fields in o are dropped (CRDs with
+ * the /status subresource).  409 AlreadyExists if present.  On success o
+ * holds the stored state. */
+int kube_create(kube_store_t *s, kube_obj_t *o, kube_status_t *st)
+{
+    kube_status_t lst;
+    kube_obj_t nw;
+    size_t pos;
+    int rc;
+    if (!st)
+        st = &lst;
+    if ((rc = kube__obj_check(o)) != 0) {
+        rc = bad_object(st);
+        goto out;
+    }
+    if ((rc = write_faults(s, st)) != 0)
+        goto out;
+    if (kube__idx_find(&s->idx[o->kind], o->ns, o->name, &pos)) {
+        rc = kube__st_err(st, SIM_EEXIST, 409, "AlreadyExists",
+                          "%s \"%s\" already exists",
+                          kube_kind_resource(o->kind), o->name);
+        goto out;
+    }
+    kube_obj_init(&nw, o->kind, o->ns, o->name);
+    take_fins(&nw, o);
+    take_fields(nw.spec, &nw.nspec, o->spec, o->nspec);
+    take_provenance(&nw, o);
+    nw.uid = s->next_uid + 1;
+    nw.generation = 1;
+    if ((rc = commit(s, &nw, pos, 0, KUBE_ADDED)) != 0) {
+        kube__st_err(st, rc, 500, "InternalError",
+                     "Internal error occurred: out of memory");
+        goto out;
+    }
+    s->next_uid++;
+    *o = nw;
+    kube__st_ok(st, 201);
+out:
+    trace_write(s, "kube.obj.create", NULL, o->kind, o->ns, o->name, rc, st,
+                "created", o);
+    return rc;
+}
+
+/* Common lookup for update-type writes: checks, faults, 404. */
+static int lookup(kube_store_t *s, const kube_obj_t *o, kube_obj_t *old,
+                  size_t *pos, kube_status_t *st)
+{
+    int rc;
+    if (kube__obj_check(o) != 0)
+        return bad_object(st);
+    if ((rc = write_faults(s, st)) != 0)
+        return rc;
+    if (!kube__idx_find(&s->idx[o->kind], o->ns, o->name, pos))
+        return kube__st_notfound(st, o->kind, o->name);
+    kube__rec_unpack(s->idx[o->kind].v[*pos], old);
+    return 0;
+}
+
+static int oom(kube_status_t *st, int rc)
+{
+    return kube__st_err(st, rc, 500, "InternalError",
+                        "Internal error occurred: out of memory");
+}
+
+/* PUT on the main endpoint; see kube.h.  422 for RV 0 or a new finalizer
+ * on a terminating object, 409, 404, 429, 500. */
+int kube_update(kube_store_t *s, kube_obj_t *o, kube_status_t *st)
+{
+    kube_status_t lst;
+    kube_obj_t old, nw;
+    const char *result = "updated";
+    size_t pos;
+    int rc, spec_changed;
+    if (!st)
+        st = &lst;
+    if ((rc = lookup(s, o, &old, &pos, st)) != 0)
+        goto out;
+    if ((rc = check_rv(s, o, old.rv, st)) != 0)
+        goto out;
+    nw = old;
+    take_fields(nw.spec, &nw.nspec, o->spec, o->nspec);
+    take_fins(&nw, o);
+    if (old.deleting && (rc = no_new_finalizers(&old, &nw, st)) != 0)
+        goto out;
+    spec_changed = !kube__spec_equal(&nw, &old);
+    if (!spec_changed && kube__fin_equal(&nw, &old)) {
+        result = "noop";
+        *o = old;
+        kube__st_ok(st, 200);
+        goto out;
+    }
+    if (spec_changed)
+        nw.generation++;
+    if (old.deleting && nw.nfin == 0) {
+        result = "deleted";
+        rc = commit(s, &nw, pos, 1, KUBE_DELETED);
+    } else {
+        rc = commit(s, &nw, pos, 1, KUBE_MODIFIED);
+    }
+    if (rc) {
+        oom(st, rc);
+        goto out;
+    }
+    *o = nw;
+    kube__st_ok(st, 200);
+out:
+    trace_write(s, "kube.obj.update", NULL, o->kind, o->ns, o->name, rc, st,
+                result, o);
+    return rc;
+}
+
+/* PUT on /status: status fields and conditions replace the stored ones;
+ * provenance is taken when given; nothing else is; generation never
+ * moves.  409, 422 (RV 0), 404, 429, 500. */
+int kube_update_status(kube_store_t *s, kube_obj_t *o, kube_status_t *st)
+{
+    kube_status_t lst;
+    kube_obj_t old, nw;
+    const char *result = "updated";
+    size_t pos;
+    int rc;
+    if (!st)
+        st = &lst;
+    if ((rc = lookup(s, o, &old, &pos, st)) != 0)
+        goto out;
+    if ((rc = check_rv(s, o, old.rv, st)) != 0)
+        goto out;
+    nw = old;
+    take_fields(nw.status, &nw.nstatus, o->status, o->nstatus);
+    take_conds(&nw, o);
+    take_provenance(&nw, o);
+    if (kube__status_equal(&nw, &old) && kube__conds_equal(&nw, &old) &&
+        strcmp(nw.provenance, old.provenance) == 0) {
+        result = "noop";
+        *o = old;
+        kube__st_ok(st, 200);
+        goto out;
+    }
+    if ((rc = commit(s, &nw, pos, 1, KUBE_MODIFIED)) != 0) {
+        oom(st, rc);
+        goto out;
+    }
+    *o = nw;
+    kube__st_ok(st, 200);
+out:
+    trace_write(s, "kube.obj.update", "status", o->kind, o->ns, o->name, rc,
+                st, result, o);
+    return rc;
+}
+
+/* Merges o's status fields and conditions (by type, whole condition as
+ * given) into nw. */
+static int merge_status(kube_obj_t *nw, const kube_obj_t *o)
+{
+    int i, j;
+    for (i = 0; i < o->nstatus; i++)
+        if (kube_status_set(nw, o->status[i].key, o->status[i].val) != 0)
+            return SIM_ERANGE;
+    for (i = 0; i < o->nconds; i++) {
+        for (j = 0; j < nw->nconds; j++)
+            if (strcmp(nw->conds[j].type, o->conds[i].type) == 0)
+                break;
+        if (j == nw->nconds) {
+            if (nw->nconds >= KUBE_CONDS_MAX)
+                return SIM_ERANGE;
+            nw->nconds++;
+        }
+        copy_cond(&nw->conds[j], &o->conds[i]);
+    }
+    return 0;
+}
+
+/* Merges o's spec fields and finalizers into nw; 422 if a finalizer is new
+ * on a terminating object. */
+static int merge_main(kube_obj_t *nw, const kube_obj_t *old,
+                      const kube_obj_t *o, kube_status_t *st)
+{
+    int i, rc;
+    for (i = 0; i < o->nspec; i++)
+        if (kube_spec_set(nw, o->spec[i].key, o->spec[i].val) != 0)
+            return SIM_ERANGE;
+    for (i = 0; i < o->nfin; i++)
+        if (kube_add_finalizer(nw, o->fin[i]) < 0)
+            return SIM_ERANGE;
+    if (old->deleting && (rc = no_new_finalizers(old, nw, st)) != 0)
+        return rc;
+    return 0;
+}
+
+/* PATCH (apply, force); see kube.h.  404 for a /status apply on an absent
+ * object, 422, 429, 500; SIM_ERANGE when the merge exceeds this fake's
+ * fixed field counts. */
+int kube_apply(kube_store_t *s, const kube_obj_t *o, int status_part,
+               kube_status_t *st)
+{
+    kube_status_t lst;
+    kube_obj_t old, nw;
+    const char *result = "applied";
+    size_t pos;
+    int rc;
+    if (!st)
+        st = &lst;
+    if (kube__obj_check(o) != 0) {
+        rc = bad_object(st);
+        goto out_err;
+    }
+    if ((rc = write_faults(s, st)) != 0)
+        goto out_err;
+    if (!kube__idx_find(&s->idx[o->kind], o->ns, o->name, &pos)) {
+        if (status_part) {
+            rc = kube__st_notfound(st, o->kind, o->name);
+            goto out_err;
+        }
+        kube_obj_init(&nw, o->kind, o->ns, o->name);
+        take_fins(&nw, o);
+        take_fields(nw.spec, &nw.nspec, o->spec, o->nspec);
+        take_provenance(&nw, o);
+        nw.uid = s->next_uid + 1;
+        nw.generation = 1;
+        if ((rc = commit(s, &nw, pos, 0, KUBE_ADDED)) != 0) {
+            oom(st, rc);
+            goto out_err;
+        }
+        s->next_uid++;
+        kube__st_ok(st, 201);
+        result = "created";
+        goto out;
+    }
+    kube__rec_unpack(s->idx[o->kind].v[pos], &old);
+    nw = old;
+    rc = status_part ? merge_status(&nw, o) : merge_main(&nw, &old, o, st);
+    if (rc == SIM_ERANGE)
+        kube__st_err(st, rc, 422, "Invalid",
+                     "%s \"%s\" is too large for this fake",
+                     kube_kind_resource(o->kind), o->name);
+    if (rc)
+        goto out_err;
+    take_provenance(&nw, o);
+    if (kube__spec_equal(&nw, &old) && kube__fin_equal(&nw, &old) &&
+        kube__status_equal(&nw, &old) && kube__conds_equal(&nw, &old) &&
+        strcmp(nw.provenance, old.provenance) == 0) {
+        result = "noop";
+        nw = old;
+        kube__st_ok(st, 200);
+        goto out;
+    }
+    if (!kube__spec_equal(&nw, &old))
+        nw.generation++;
+    if ((rc = commit(s, &nw, pos, 1, KUBE_MODIFIED)) != 0) {
+        oom(st, rc);
+        goto out_err;
+    }
+    kube__st_ok(st, 200);
+out:
+    trace_write(s, "kube.obj.apply", status_part ? "status" : NULL, o->kind,
+                o->ns, o->name, 0, st, result, &nw);
+    return 0;
+out_err:
+    trace_write(s, "kube.obj.apply", status_part ? "status" : NULL, o->kind,
+                o->ns, o->name, rc, st, NULL, NULL);
+    return rc;
+}
+
+/* DELETE; see kube.h.  A second DELETE of a terminating object changes
+ * nothing (no write, no event).  404, 429, 500. */
+int kube_delete(kube_store_t *s, kube_kind_t kind, const char *ns,
+                const char *name, kube_status_t *st)
+{
+    kube_status_t lst;
+    kube_obj_t old, nw;
+    const char *result = NULL;
+    size_t pos;
+    int rc;
+    if (!st)
+        st = &lst;
+    ns = ns ? ns : "";
+    memset(&nw, 0, sizeof(nw));
+    if ((unsigned)kind >= KUBE_KIND__COUNT) {
+        rc = bad_object(st);
+        goto out;
+    }
+    if ((rc = write_faults(s, st)) != 0)
+        goto out;
+    if (!kube__idx_find(&s->idx[kind], ns, name, &pos)) {
+        rc = kube__st_notfound(st, kind, name);
+        goto out;
+    }
+    kube__rec_unpack(s->idx[kind].v[pos], &old);
+    nw = old;
+    if (old.nfin == 0) {
+        result = "deleted";
+        rc = commit(s, &nw, pos, 1, KUBE_DELETED);
+    } else if (old.deleting) {
+        result = "noop";
+    } else {
+        result = "terminating";
+        nw.deleting = 1;
+        nw.deletion_ns = sim_now(s->loop);
+        nw.generation++;
+        rc = commit(s, &nw, pos, 1, KUBE_MODIFIED);
+    }
+    if (rc)
+        oom(st, rc);
+    else
+        kube__st_ok(st, 200);
+out:
+    trace_write(s, "kube.obj.delete", NULL, kind, ns, name, rc, st, result,
+                &nw);
+    return rc;
+}
+
+/* reads -----------------------------------------------------------------*/
+
+/* GET straight from the store: a copy, or 404. */
+int kube_get(kube_store_t *s, kube_kind_t kind, const char *ns,
+             const char *name, kube_obj_t *out, kube_status_t *st)
+{
+    if ((unsigned)kind >= KUBE_KIND__COUNT)
+        return bad_object(st);
+    return kube__idx_get(&s->idx[kind], kind, ns, name, out, st);
+}
+
+static int reader_get(kube_reader_t *r, kube_kind_t kind, const char *ns,
+                      const char *name, kube_obj_t *out, kube_status_t *st)
+{
+    return kube_get(r->impl, kind, ns, name, out, st);
+}
+
+static int reader_list(kube_reader_t *r, kube_kind_t kind, const char *ns,
+                       kube_visit_cb visit, void *arg, kube_status_t *st)
+{
+    kube_store_t *s = r->impl;
+    if ((unsigned)kind >= KUBE_KIND__COUNT)
+        return bad_object(st);
+    return kube__idx_list(&s->idx[kind], ns, visit, arg, st);
+}
+
+static int reader_count(kube_reader_t *r, kube_kind_t kind, const char *ns,
+                        size_t *n, kube_status_t *st)
+{
+    kube_store_t *s = r->impl;
+    if ((unsigned)kind >= KUBE_KIND__COUNT)
+        return bad_object(st);
+    return kube__idx_count(&s->idx[kind], ns, n, st);
+}
+
+/* The store as a reader; lives as long as the store. */
+kube_reader_t *kube_store_reader(kube_store_t *s)
+{
+    return &s->reader;
+}
+
+/* The store's current revision (0 before the first write). */
+uint64_t kube_store_rv(const kube_store_t *s)
+{
+    return s->rv;
+}
+
+/* The loop the store runs on. */
+sim_loop_t *kube_store_loop(const kube_store_t *s)
+{
+    return s->loop;
+}
+
+/* life ------------------------------------------------------------------*/
+
+/* An empty store.  name is the fault target and the trace's store=. */
+int kube_store_new(sim_loop_t *loop, const char *name, kube_store_t **out)
+{
+    kube_store_t *s;
+    SIM_ASSERT(loop != NULL);
+    SIM_ASSERT(strlen(name) < STORE_NAME_MAX);
+    *out = NULL;
+    s = sim__calloc(1, sizeof(*s));
+    if (!s)
+        return SIM_ENOMEM;
+    s->loop = loop;
+    memcpy(s->name, name, strlen(name) + 1);
+    s->reader.get = reader_get;
+    s->reader.list = reader_list;
+    s->reader.count = reader_count;
+    s->reader.impl = s;
+    *out = s;
+    return 0;
+}
+
+/* Frees the store, its objects and its subscriptions (pending events are
+ * dropped).  Free the caches fed by it first.  NULL is a no-op. */
+void kube_store_free(kube_store_t *s)
+{
+    int k;
+    if (!s)
+        return;
+    while (s->nw > 0)
+        watcher_detach(s, s->nw - 1);
+    sim__free(s->w);
+    for (k = 0; k < KUBE_KIND__COUNT; k++)
+        kube__idx_free(&s->idx[k]);
+    sim__free(s);
+}
