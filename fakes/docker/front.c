@@ -10,7 +10,7 @@
  * gets 400 and the connection is closed, as net/http does with a malformed
  * request; an op the daemon does not implement gets 404 "page not found".
  * An events request turns its connection into a stream: the header, the
- * ring's events newer than since_ns, then live events, one message each;
+ * ring's events at or after since_ns (moby: TimeNano >= since), then live events, one message each;
  * anything the client sends afterwards is ignored.
  *
  * Answers due on every connection of a daemon sit in one list ordered by
@@ -206,7 +206,7 @@ static int answer_events(dock__conn_t *c, const dock_req_t *req)
     c->state = CONN_EVENTS;
     for (i = 0; i < d->ring_len; i++) {
         const dock_event_t *ev = dock__ring_at(d, i);
-        if (ev->time_ns > req->since_ns && send_event(c, ev))
+        if (ev->time_ns >= req->since_ns && send_event(c, ev))
             return 1;
     }
     return 0;

@@ -632,7 +632,8 @@ static void test_pause_and_unpause_conflicts_use_docker_text(void **state)
 
 /* events -----------------------------------------------------------------*/
 
-static void test_events_since_replays_only_later_events(void **state)
+/* moby's rule: an event at exactly `since` is replayed (TimeNano >= since). */
+static void test_events_since_replays_events_at_or_after_since(void **state)
 {
     fx_t *fx = *state;
     client_t *ev;
@@ -644,6 +645,11 @@ static void test_events_since_replays_only_later_events(void **state)
     sim_loop_run(&fx->loop, SIM_S(2));
     assert_int_equal(dock_volume_add(fx->d, "late"), 0);
     ev = events_open(fx, mark);
+    assert_int_equal(ev->nmsgs, 3);
+    assert_string_equal(msg_event(ev, 1).actor_id, "same-time");
+    assert_int_equal(msg_event(ev, 1).time_ns, mark);
+    assert_string_equal(msg_event(ev, 2).actor_id, "late");
+    ev = events_open(fx, mark + 1);
     assert_int_equal(ev->nmsgs, 2);
     assert_string_equal(msg_event(ev, 1).actor_id, "late");
     assert_int_equal(msg_event(ev, 1).time_ns, (int64_t)SIM_S(2));
@@ -1041,7 +1047,7 @@ int main(void)
         T(test_start_of_running_and_stop_of_stopped_are_304),
         T(test_stop_and_start_change_state_with_events),
         T(test_pause_and_unpause_conflicts_use_docker_text),
-        T(test_events_since_replays_only_later_events),
+        T(test_events_since_replays_events_at_or_after_since),
         T(test_events_replay_is_limited_to_the_last_256),
         T(test_open_stream_receives_live_events_in_order),
         T(test_daemon_stop_closes_streams_with_eof_and_loses_ring),
