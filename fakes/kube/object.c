@@ -581,8 +581,8 @@ int kube__idx_get(const kube__index_t *ix, kube_kind_t kind, const char *ns,
  * LIST: visits in (ns, name) order.  The visitor may write to the store
  * it lists (RDD deletes while walking a list): the walk holds a reference
  * on the current record and, if the slot no longer holds it, finds the
- * first key after it again, so no object is visited twice and objects
- * created behind the cursor are not visited.
+ * first key after it again.  No object is visited twice; objects created
+ * ahead of the cursor are visited, those behind it are not.
  */
 int kube__idx_list(const kube__index_t *ix, const char *ns,
                    kube_visit_cb visit, void *arg, kube_status_t *st)

@@ -271,16 +271,20 @@ static void trace_write(kube_store_t *s, const char *ev, const char *sub,
                         const kube_obj_t *o)
 {
     sim_trace_t *tr = sim_trace_begin(s->loop, ev);
+    char nsb[KUBE_NS_MAX], nameb[KUBE_NAME_MAX];
     if (!tr)
         return;
+    /* bounded copies: a malformed object may lack its NUL */
+    snprintf(nsb, sizeof(nsb), "%.*s", KUBE_NS_MAX - 1, ns);
+    snprintf(nameb, sizeof(nameb), "%.*s", KUBE_NAME_MAX - 1, name);
     sim_trace_str(tr, "store", s->name);
     if (sub)
         sim_trace_str(tr, "sub", sub);
     sim_trace_str(tr, "kind", (unsigned)kind < KUBE_KIND__COUNT
                                   ? kube_kind_name(kind)
                                   : "?");
-    sim_trace_str(tr, "ns", ns);
-    sim_trace_str(tr, "name", name);
+    sim_trace_str(tr, "ns", nsb);
+    sim_trace_str(tr, "name", nameb);
     if (rc == 0) {
         sim_trace_str(tr, "result", result);
         sim_trace_u64(tr, "rv", o->rv);

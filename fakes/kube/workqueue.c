@@ -276,11 +276,11 @@ void kube_ctrl_free(kube_ctrl_t *c)
     SIM_FREE(c->keys);
     c->nkeys = c->capkeys = 0;
     c->head = c->tail = c->running = NULL;
+    sim_timer_stop(&c->dispatch);
     if (c->in_cb) {
-        c->dead = 1;
+        c->dead = 1; /* dispatch() hands c to a loop-owned call */
         return;
     }
-    sim_timer_stop(&c->dispatch);
     sim__free(c);
 }
 

@@ -16,16 +16,17 @@
  * folding.  Client ends are not closed by npipe_close_owner; their models
  * close them.
  *
- * Results reach callbacks through one delivery queue per namespace, drained
- * by one timer (the pump), one result per loop event, in the order they
- * were decided.  Records are freed by the pump, never inside their own
- * timer's callback (the loop reads a timer after its callback returns),
- * and npipe_ns_free can disarm everything still pending.  A dial runs its
- * first attempt one turn after npipe_dial, at the same virtual time.
+ * Each result reaches its callback on a timer owned by its record (a dial
+ * or a listener), armed when the result is decided, so results keep their
+ * order with every other event of that instant and npipe_ns_free can
+ * disarm whatever is pending.  The loop reads a timer after its callback
+ * returns, so a finished record is not freed at once but buried, and the
+ * dead are freed when the next npipe timer fires (or by npipe_ns_free).
+ * A dial runs its first attempt one turn after npipe_dial, at the same
+ * virtual time.
  */
 #include "npipe/npipe.h"
 
-#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -38,15 +39,6 @@
 #define NPIPE_PROC_MAX 64
 #define NPIPE_PREFIX "\\\\.\\pipe\\"
 #define NPIPE_PREFIX_LEN 9
-
-/* A result waiting in the namespace's delivery queue. */
-typedef struct npipe_pend {
-    struct npipe_pend *next;              /* queue order */
-    int queued;                           /* in the queue now */
-    void (*deliver)(struct npipe_pend *); /* runs the callback, frees */
-} npipe_pend_t;
-
-#define PEND_OWNER(p, type) ((type *)((char *)(p)-offsetof(type, pend)))
 
 typedef struct npipe_name {
     struct npipe_name *next;   /* namespace list, creation order */
@@ -94,7 +86,7 @@ struct npipe_listener {
     int pend_status;           /* result to deliver */
     sim_stream_t *pend_stream; /* server end to deliver, or NULL */
     npipe_conn_t *pend_conn;   /* its connection */
-    npipe_pend_t pend;
+    sim_timer_t timer;         /* delivers the Accept result */
 };
 
 typedef enum {
@@ -117,8 +109,7 @@ struct npipe_dial {
     uint32_t attempts;         /* CreateFile calls so far */
     int status;                /* result to deliver */
     sim_stream_t *client_end;  /* to deliver, or NULL */
-    sim_timer_t timer;         /* the next attempt */
-    npipe_pend_t pend;
+    sim_timer_t timer;         /* the next attempt, or the delivery */
 };
 
 struct npipe_ns {
@@ -131,9 +122,8 @@ struct npipe_ns {
     npipe_conn_t *conns_tail;
     npipe_dial_t *dials;         /* undelivered, creation order */
     npipe_dial_t *dials_tail;
-    npipe_pend_t *q_head;        /* results to deliver, decision order */
-    npipe_pend_t *q_tail;
-    sim_timer_t pump;            /* armed while the queue is not empty */
+    npipe_listener_t *dead_l;    /* buried, freed on the next event */
+    npipe_dial_t *dead_d;        /* buried, freed on the next event */
     uint64_t instance_seq;       /* numbers listening instances */
 };
 
@@ -162,50 +152,41 @@ struct npipe_ns {
         (x)->next = (x)->prev = NULL;                                          \
     } while (0)
 
-/* delivery queue ---------------------------------------------------------*/
+/* burial -----------------------------------------------------------------*/
 
-static void pump_fire(sim_timer_t *t)
+/* Frees the buried records.  Only at the start of one of our timer
+ * callbacks (the buried timers are then no longer the loop's concern) or
+ * from npipe_ns_free. */
+static void reap(npipe_ns_t *ns)
 {
-    npipe_ns_t *ns = t->data;
-    npipe_pend_t *p = ns->q_head;
-    SIM_ASSERT(p != NULL);
-    ns->q_head = p->next;
-    if (!ns->q_head)
-        ns->q_tail = NULL;
-    p->next = NULL;
-    p->queued = 0;
-    if (ns->q_head) /* firing: moving it never allocates */
-        (void)sim_timer_start(&ns->pump, pump_fire, 0);
-    p->deliver(p); /* may free ns: touch nothing after */
-}
-
-/* Queues p for a later turn.  SIM_ENOMEM if the pump cannot be armed (the
- * timer heap could not grow); p is then not queued. */
-static int pend_push(npipe_ns_t *ns, npipe_pend_t *p)
-{
-    SIM_ASSERT(!p->queued);
-    if (!ns->q_head) {
-        int rc = sim_timer_start(&ns->pump, pump_fire, 0);
-        if (rc)
-            return rc;
+    while (ns->dead_l) {
+        npipe_listener_t *l = ns->dead_l;
+        ns->dead_l = l->next;
+        sim__free(l);
     }
-    p->next = NULL;
-    p->queued = 1;
-    if (ns->q_tail)
-        ns->q_tail->next = p;
-    else
-        ns->q_head = p;
-    ns->q_tail = p;
-    return 0;
+    while (ns->dead_d) {
+        npipe_dial_t *d = ns->dead_d;
+        ns->dead_d = d->next;
+        sim__free(d);
+    }
 }
 
-/* Where nobody can be told of a failure: queue p, or, if even that fails
- * for lack of memory, deliver at once (sim_stream_close does the same with
- * its close callback). */
-static void pend_push_or_run(npipe_ns_t *ns, npipe_pend_t *p)
+/* Takes l (already off the listener list) out of service.  Its timer may
+ * be the one firing now, so its memory must outlive this event. */
+static void bury_listener(npipe_ns_t *ns, npipe_listener_t *l)
 {
-    if (pend_push(ns, p) != 0)
-        p->deliver(p);
+    sim_timer_stop(&l->timer);
+    l->prev = NULL;
+    l->next = ns->dead_l;
+    ns->dead_l = l;
+}
+
+static void bury_dial(npipe_ns_t *ns, npipe_dial_t *d)
+{
+    sim_timer_stop(&d->timer);
+    d->prev = NULL;
+    d->next = ns->dead_d;
+    ns->dead_d = d;
 }
 
 /* names ------------------------------------------------------------------*/
@@ -299,8 +280,6 @@ int npipe_ns_new(sim_loop_t *loop, npipe_ns_t **out)
     if (!ns)
         return SIM_ENOMEM;
     ns->loop = loop;
-    sim_timer_init(loop, &ns->pump);
-    ns->pump.data = ns;
     *out = ns;
     return 0;
 }
@@ -314,7 +293,7 @@ void npipe_ns_free(npipe_ns_t *ns)
     npipe_conn_t *c;
     if (!ns)
         return;
-    sim_timer_stop(&ns->pump);
+    reap(ns);
     for (c = ns->conns; c; c = c->next) {
         if (c->server)
             sim_stream_set_hook(c->server, NULL, NULL);
@@ -329,6 +308,7 @@ void npipe_ns_free(npipe_ns_t *ns)
     while (ns->listeners) {
         npipe_listener_t *l = ns->listeners;
         LIST_REMOVE(ns->listeners, ns->listeners_tail, l);
+        sim_timer_stop(&l->timer);
         if (l->pend_stream)
             sim_stream_close(l->pend_stream, NULL);
         sim__free(l);
@@ -379,7 +359,7 @@ static int listen_check(npipe_ns_t *ns, const npipe_name_t *n,
     return 0;
 }
 
-static void accept_deliver(npipe_pend_t *p);
+static void accept_fire(sim_timer_t *t);
 
 /* ListenPipe: creates the name (first_instance) or adds an instance of
  * someone's pipe.  The first create fixes the DACL and the limit. */
@@ -425,7 +405,8 @@ int npipe_listen(npipe_ns_t *ns, const char *path, npipe_owner_t owner,
     snprintf(l->proc, sizeof(l->proc), "%s", owner.proc);
     l->pid = owner.pid;
     l->state = NPIPE_L_IDLE;
-    l->pend.deliver = accept_deliver;
+    sim_timer_init(ns->loop, &l->timer);
+    l->timer.data = l;
     LIST_APPEND(ns->listeners, ns->listeners_tail, l);
     trace_listen(ns, "npipe.listen.ok", canon, owner, 0);
     *out = l;
@@ -443,10 +424,10 @@ static void trace_accept(npipe_listener_t *l, const char *ev, int err)
     sim_trace_end(tr);
 }
 
-/* Hands the decided result to the caller; frees a closed listener. */
-static void accept_deliver(npipe_pend_t *p)
+/* Hands the decided result to the caller; buries a closed listener. */
+static void accept_deliver(npipe_listener_t *l)
 {
-    npipe_listener_t *l = PEND_OWNER(p, npipe_listener_t);
+    npipe_ns_t *ns = l->ns;
     npipe_accept_cb cb = l->cb;
     void *arg = l->arg;
     int status = l->pend_status;
@@ -461,11 +442,25 @@ static void accept_deliver(npipe_pend_t *p)
     if (l->pend_conn)
         l->pend_conn->pend_l = NULL;
     l->pend_conn = NULL;
-    if (zombie)
-        LIST_REMOVE(l->ns->listeners, l->ns->listeners_tail, l);
+    if (zombie) {
+        LIST_REMOVE(ns->listeners, ns->listeners_tail, l);
+        bury_listener(ns, l);
+    }
     cb(l, arg, status, s); /* may close l, if it was open */
-    if (zombie)
-        sim__free(l);
+}
+
+static void accept_fire(sim_timer_t *t)
+{
+    npipe_listener_t *l = t->data;
+    reap(l->ns);
+    accept_deliver(l);
+}
+
+/* Arms the delivery of a decided Accept result: SIM_ENOMEM if the timer
+ * heap cannot grow. */
+static int accept_arm(npipe_listener_t *l)
+{
+    return sim_timer_start(&l->timer, accept_fire, 0);
 }
 
 /* go-winio Accept: one new listening instance (FILE_OPEN) per call.  On a
@@ -486,7 +481,7 @@ int npipe_accept(npipe_listener_t *l, npipe_accept_cb cb, void *arg)
     l->cb = cb;
     l->arg = arg;
     if (err) {
-        rc = pend_push(l->ns, &l->pend);
+        rc = accept_arm(l);
         if (rc) {
             l->cb = NULL;
             l->arg = NULL;
@@ -527,10 +522,13 @@ void npipe_listener_close(npipe_listener_t *l)
     n->handles--;
     name_release(ns, n);
     if (was == NPIPE_L_LISTENING) {
-        pend_push_or_run(ns, &l->pend);
+        /* Out of memory for the timer: deliver now, as sim_stream_close
+         * does with its close callback. */
+        if (accept_arm(l) != 0)
+            accept_deliver(l);
     } else if (was == NPIPE_L_IDLE) {
         LIST_REMOVE(ns->listeners, ns->listeners_tail, l);
-        sim__free(l);
+        bury_listener(ns, l);
     }
 }
 
@@ -584,17 +582,15 @@ static int connect_instance(npipe_listener_t *l, sim_stream_t **client)
 {
     npipe_ns_t *ns = l->ns;
     npipe_name_t *n = l->name;
-    npipe_conn_t *c = sim__calloc(1, sizeof(*c));
+    npipe_conn_t *c;
     sim_stream_t *srv, *cli;
-    int rc = c ? sim_stream_pair(ns->loop, &srv, &cli) : SIM_ENOMEM;
-    if (rc == 0) {
-        rc = pend_push(ns, &l->pend);
-        if (rc) {
-            sim_stream_close(srv, NULL);
-            sim_stream_close(cli, NULL);
-        }
-    }
+    int rc = accept_arm(l);
+    if (rc)
+        return rc;
+    c = sim__calloc(1, sizeof(*c));
+    rc = c ? sim_stream_pair(ns->loop, &srv, &cli) : SIM_ENOMEM;
     if (rc) {
+        sim_timer_stop(&l->timer);
         sim__free(c);
         return rc;
     }
@@ -637,22 +633,23 @@ static void trace_dial(npipe_dial_t *d, const char *ev, int err,
     sim_trace_end(tr);
 }
 
-/* Decides the dial's result and queues it.  The dial's timer is stopped
- * first, which frees the heap slot the pump may need. */
+static void dial_fire(sim_timer_t *t);
+
+/* Decides the dial's result; its timer delivers it on a later turn. */
 static void dial_settle(npipe_dial_t *d, int status, sim_stream_t *s,
                         uint32_t server_pid)
 {
-    sim_timer_stop(&d->timer);
+    int rc;
     d->state = NPIPE_D_DELIVER;
     d->status = status;
     d->client_end = s;
     trace_dial(d, status ? "npipe.dial.fail" : "npipe.dial.ok", status,
                server_pid);
-    if (!d->pend.queued)
-        pend_push_or_run(d->ns, &d->pend);
+    /* The timer is armed or firing from npipe_dial until delivery, so
+     * this only moves it: no allocation. */
+    rc = sim_timer_start(&d->timer, dial_fire, 0);
+    SIM_ASSERT(rc == 0);
 }
-
-static void dial_fire(sim_timer_t *t);
 
 /* One pass of go-winio's tryDialPipe loop: check the context, then
  * CreateFile; on ERROR_PIPE_BUSY sleep 10 ms. */
@@ -680,7 +677,6 @@ static void dial_attempt(npipe_dial_t *d)
     if (!SIM_FAULT(ns->loop, NPIPE_DIAL_BUSY, d->proc))
         l = first_listening(ns, n);
     if (l) {
-        sim_timer_stop(&d->timer); /* a heap slot for the pump */
         rc = connect_instance(l, &cli);
         dial_settle(d, rc, cli, rc ? 0 : l->pid);
         return;
@@ -692,22 +688,23 @@ static void dial_attempt(npipe_dial_t *d)
         dial_settle(d, rc, NULL, 0);
 }
 
+/* The next attempt, or the delivery of the result (the dial is then
+ * buried: the handle is invalid from the callback on). */
 static void dial_fire(sim_timer_t *t)
 {
-    dial_attempt(t->data);
-}
-
-/* Hands the result to the caller and frees the dial. */
-static void dial_deliver(npipe_pend_t *p)
-{
-    npipe_dial_t *d = PEND_OWNER(p, npipe_dial_t);
+    npipe_dial_t *d = t->data;
+    npipe_ns_t *ns = d->ns;
     npipe_dial_cb cb = d->cb;
     void *arg = d->arg;
-    int status = d->status;
     sim_stream_t *s = d->client_end;
-    SIM_ASSERT(d->state == NPIPE_D_DELIVER);
-    LIST_REMOVE(d->ns->dials, d->ns->dials_tail, d);
-    sim__free(d);
+    int status = d->status;
+    reap(ns);
+    if (d->state == NPIPE_D_POLLING) {
+        dial_attempt(d);
+        return;
+    }
+    LIST_REMOVE(ns->dials, ns->dials_tail, d);
+    bury_dial(ns, d);
     cb(arg, status, s);
 }
 
@@ -738,7 +735,6 @@ int npipe_dial(npipe_ns_t *ns, const char *path, npipe_owner_t client,
     d->cb = cb;
     d->arg = arg;
     d->state = NPIPE_D_POLLING;
-    d->pend.deliver = dial_deliver;
     sim_timer_init(ns->loop, &d->timer);
     d->timer.data = d;
     rc = sim_timer_start(&d->timer, dial_fire, 0);

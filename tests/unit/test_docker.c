@@ -418,7 +418,7 @@ test_force_remove_running_container_emits_kill_die_destroy(void **state)
     const char *want[] = {"kill", "die", "destroy"};
     size_t i;
     add_ctr(fx, "web", "running", id);
-    ev = events_open(fx, (int64_t)sim_now(&fx->loop));
+    ev = events_open(fx, (int64_t)sim_now(&fx->loop) + 1); /* later only */
     assert_int_equal(ev->nmsgs, 1);
     assert_int_equal(call_resp(fx, DOCK_OP_CONTAINER_REMOVE, id, 1).http, 204);
     assert_int_equal(ev->nmsgs, 4);
@@ -436,7 +436,7 @@ static void test_remove_stopped_container_emits_destroy_only(void **state)
     fx_t *fx = *state;
     client_t *ev;
     add_ctr(fx, "web", "exited", NULL);
-    ev = events_open(fx, (int64_t)sim_now(&fx->loop));
+    ev = events_open(fx, (int64_t)sim_now(&fx->loop) + 1); /* later only */
     assert_int_equal(call_resp(fx, DOCK_OP_CONTAINER_REMOVE, "web", 0).http,
                      204);
     assert_int_equal(ev->nmsgs, 2);
@@ -473,7 +473,7 @@ test_image_remove_by_tag_untags_while_other_tags_remain(void **state)
     assert_int_equal(dock_image_add(fx->d, NULL, tags, 2), 0);
     im = dock_image_find(fx->d, "nginx:1.27");
     assert_non_null(im);
-    ev = events_open(fx, (int64_t)sim_now(&fx->loop));
+    ev = events_open(fx, (int64_t)sim_now(&fx->loop) + 1); /* later only */
     r = call_resp(fx, DOCK_OP_IMAGE_REMOVE, "nginx:1.27", 0);
     assert_int_equal(r.http, 200);
     assert_int_equal(ev->nmsgs, 2);
@@ -492,7 +492,7 @@ static void test_image_remove_of_last_tag_deletes_the_image(void **state)
     char id[DOCK_ID_MAX];
     assert_int_equal(dock_image_add(fx->d, NULL, tags, 1), 0);
     snprintf(id, sizeof(id), "%s", dock_image_find(fx->d, "alpine:3")->id);
-    ev = events_open(fx, (int64_t)sim_now(&fx->loop));
+    ev = events_open(fx, (int64_t)sim_now(&fx->loop) + 1); /* later only */
     assert_int_equal(call_resp(fx, DOCK_OP_IMAGE_REMOVE, "alpine:3", 0).http,
                      200);
     assert_int_equal(ev->nmsgs, 3);
@@ -545,7 +545,7 @@ static void test_volume_remove_emits_destroy_and_absent_is_404(void **state)
     client_t *ev;
     dock_resp_t r;
     assert_int_equal(dock_volume_add(fx->d, "data"), 0);
-    ev = events_open(fx, (int64_t)sim_now(&fx->loop));
+    ev = events_open(fx, (int64_t)sim_now(&fx->loop) + 1); /* later only */
     assert_int_equal(call_resp(fx, DOCK_OP_VOLUME_REMOVE, "data", 0).http, 204);
     assert_int_equal(ev->nmsgs, 2);
     assert_string_equal(msg_event(ev, 1).type, "volume");
@@ -583,7 +583,7 @@ static void test_stop_and_start_change_state_with_events(void **state)
                           "die",  "stop", "start", "restart"};
     size_t i;
     add_ctr(fx, "web", "running", NULL);
-    ev = events_open(fx, (int64_t)sim_now(&fx->loop));
+    ev = events_open(fx, (int64_t)sim_now(&fx->loop) + 1); /* later only */
     assert_int_equal(call_resp(fx, DOCK_OP_CONTAINER_STOP, "web", 0).http, 204);
     assert_string_equal(dock_container_find(fx->d, "web")->state, "exited");
     assert_int_equal(dock_container_find(fx->d, "web")->pid, 0);
@@ -679,8 +679,8 @@ static void test_open_stream_receives_live_events_in_order(void **state)
 {
     fx_t *fx = *state;
     client_t *a, *b;
-    a = events_open(fx, (int64_t)sim_now(&fx->loop));
-    b = events_open(fx, (int64_t)sim_now(&fx->loop));
+    a = events_open(fx, (int64_t)sim_now(&fx->loop) + 1); /* later only */
+    b = events_open(fx, (int64_t)sim_now(&fx->loop) + 1); /* later only */
     sim_loop_run(&fx->loop, SIM_S(3));
     add_ctr(fx, "web", "running", NULL);
     run(fx);
@@ -936,7 +936,7 @@ static void test_fault_events_stream_eof_closes_the_stream(void **state)
     fx_t *fx = *state;
     client_t *ev, *other;
     sim_fault_arm_t a;
-    ev = events_open(fx, (int64_t)sim_now(&fx->loop));
+    ev = events_open(fx, (int64_t)sim_now(&fx->loop) + 1); /* later only */
     assert_int_equal(dock_volume_add(fx->d, "a"), 0);
     run(fx);
     assert_int_equal(ev->nmsgs, 2);
