@@ -83,7 +83,9 @@ typedef struct {
     kube_cond_t conds[KUBE_CONDS_MAX];
     char provenance[64];        /* simulator-only ground truth, never read by
                                    models: the daemon ID a mirror's data came
-                                   from (invariant S2). Not part of equality */
+                                   from (invariant S2).  Taken by create,
+                                   apply and update_status when non-empty;
+                                   a change of it is a write */
 } kube_obj_t;
 
 typedef struct {
@@ -117,35 +119,51 @@ int kube_add_finalizer(kube_obj_t *o, const char *fin);
 int kube_remove_finalizer(kube_obj_t *o, const char *fin); /* 1 if removed */
 const kube_cond_t *kube_cond_find(const kube_obj_t *o, const char *type);
 /* apimachinery SetStatusCondition: adds or updates; last_transition_ns
- * changes only when status changes.  Returns 1 if anything changed. */
+ * changes only when status changes (to c's, or now_ns when c's is 0).
+ * Returns 1 if anything changed, 0 if not, SIM_ERANGE when a new type does
+ * not fit. */
 int kube_cond_set(kube_obj_t *o, const kube_cond_t *c, uint64_t now_ns);
 
 /* store ----------------------------------------------------------------*/
 
 /* Creates an empty store on loop.  Returns 0 or SIM_ENOMEM. */
 int kube_store_new(sim_loop_t *loop, const char *name, kube_store_t **out);
+/* Frees objects and subscriptions; free the caches fed by s first.  Safe
+ * inside a watch callback. */
 void kube_store_free(kube_store_t *s);
 
-/* Writes.  Each bumps the store RV and notifies watchers (later turn).
+/* Writes.  Each bumps the store RV and notifies watchers (later turn);
+ * a write that changes nothing keeps the RV and sends no event.
  * Fault sites evaluated (target = store name): kube.update.conflict on
- * update/update_status/remove paths, kube.apf.throttled and
- * kube.server.error on every write. */
+ * update/update_status (the path RDD's finalizer removal takes),
+ * kube.apf.throttled and kube.server.error on every write.
+ * Success fills st->http = 201 for a creation, 200 otherwise. */
+/* POST: generation 1, a new uid; finalizers and spec are taken, status and
+ * conditions are dropped (CRDs with /status).  SIM_EEXIST (409
+ * AlreadyExists) if present.  On success o holds the stored state. */
 int kube_create(kube_store_t *s, kube_obj_t *o, kube_status_t *st);
-/* o->rv must equal the stored RV (else SIM_ECONFLICT, 409 message); spec
- * changes bump generation; status and conditions in o are ignored; removing
- * the last finalizer of a deleting object deletes it.  On success o is
- * refreshed with the stored state. */
+/* o->rv must equal the stored RV (else SIM_ECONFLICT, 409 message; rv 0 is
+ * SIM_EINVALID, 422, as for every CR); spec changes bump generation;
+ * status and conditions in o are ignored; removing the last finalizer of a
+ * deleting object deletes it.  On success o is refreshed with the stored
+ * state. */
 int kube_update(kube_store_t *s, kube_obj_t *o, kube_status_t *st);
-/* The /status subresource: only status fields and conditions are taken. */
+/* The /status subresource: only status fields and conditions are taken
+ * (they replace the stored ones); never bumps generation; RV checked as
+ * for kube_update. */
 int kube_update_status(kube_store_t *s, kube_obj_t *o, kube_status_t *st);
-/* Server-side apply with force: creates the object if absent (finalizers and
- * spec/status fields given), else merges the fields and finalizers given in
- * o into the stored object.  SIM_EINVALID (422) when it would add a finalizer
- * to a deleting object.  No RV check. */
+/* Server-side apply with force.  status_part = 0 (main endpoint): creates
+ * the object if absent (finalizers and spec fields given), else merges the
+ * spec fields and finalizers given in o into the stored one (nothing is
+ * removed); status in o is ignored.  status_part = 1 (/status): merges
+ * status fields and conditions (by type, as given), never creates
+ * (SIM_ENOTFOUND when absent, like StatusREST).  SIM_EINVALID (422) when it
+ * would add a finalizer to a deleting object.  No RV check. */
 int kube_apply(kube_store_t *s, const kube_obj_t *o, int status_part,
                kube_status_t *st);
 /* DELETE: no finalizers -> removed (DELETED event); finalizers -> sets
- * deletionTimestamp (kept if set), generation+1, MODIFIED.  SIM_ENOTFOUND if
+ * deletionTimestamp, generation+1, MODIFIED; on an object already being
+ * deleted -> nothing changes (no write, no event).  SIM_ENOTFOUND if
  * absent. */
 int kube_delete(kube_store_t *s, kube_kind_t kind, const char *ns,
                 const char *name, kube_status_t *st);
@@ -156,7 +174,9 @@ int kube_get(kube_store_t *s, kube_kind_t kind, const char *ns,
 
 /* Subscribes to committed changes of one kind (or all kinds with
  * KUBE_KIND__COUNT).  Events for changes committed before the call are not
- * replayed; callers list first.  Returns a watch id > 0 or SIM_ENOMEM. */
+ * replayed; callers list first.  One event per subscriber per loop turn.
+ * Returns a watch id > 0 or SIM_ENOMEM.  kube_unwatch drops pending events
+ * and is safe inside the subscriber's own callback. */
 int kube_watch(kube_store_t *s, kube_kind_t kind, kube_watch_cb cb,
                void *arg);
 void kube_unwatch(kube_store_t *s, int watch_id);
@@ -193,7 +213,7 @@ kube_reader_t *kube_store_reader(kube_store_t *s);
 typedef struct kube_cache kube_cache_t;
 int kube_cache_new(kube_store_t *s, const char *name, kube_watch_cb on_change,
                    void *arg, kube_cache_t **out);
-void kube_cache_free(kube_cache_t *c);
+void kube_cache_free(kube_cache_t *c); /* safe inside on_change */
 kube_reader_t *kube_cache_reader(kube_cache_t *c);
 
 /* controller-runtime's work queue ---------------------------------------*/
@@ -212,12 +232,17 @@ typedef void (*kube_reconcile_cb)(void *arg, kube_ctrl_t *ctrl,
 
 int kube_ctrl_new(sim_loop_t *loop, const char *name, kube_reconcile_cb cb,
                   void *arg, kube_ctrl_t **out);
+/* Drops keys and pending re-adds; safe inside the reconcile callback (the
+ * reconcile in flight must not call kube_ctrl_done afterwards). */
 void kube_ctrl_free(kube_ctrl_t *c);
-/* Adds key; a key already queued (not running) is not added twice; a key
- * that is running is re-queued to run once more after it finishes. */
+/* Adds key (never runs the reconcile inside this call); a key already
+ * queued (not running) is not added twice; a key that is running is
+ * re-queued to run once more after it finishes. */
 void kube_ctrl_enqueue(kube_ctrl_t *c, const char *key);
 /* err != 0: retried after the key's back-off; else requeue_after_ns > 0:
- * re-added after that delay; else forgotten. */
+ * failures forgotten, re-added after that delay (an earlier pending re-add
+ * wins); else forgotten.  A delayed re-add does not stop event-driven adds
+ * from running the key meanwhile. */
 void kube_ctrl_done(kube_ctrl_t *c, const char *key, int err,
                     uint64_t requeue_after_ns);
 uint64_t kube_ctrl_reconciles(const kube_ctrl_t *c);

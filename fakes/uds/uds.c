@@ -14,9 +14,10 @@
  * (their server end is closed: the client reads EOF), path length limits
  * beyond UDS_PATH_MAX, directories.
  *
- * Results reach callbacks through one delivery queue per namespace,
- * drained by one timer, one result per loop event in decision order, so
- * uds_ns_free can disarm everything still pending.
+ * Each connect owns two timers, armed when it is decided: the answer, then
+ * the listener's new server end.  uds_ns_free disarms whatever is pending.
+ * A finished connect is buried, not freed, since the loop reads a timer
+ * after its callback; the dead go when the next uds timer fires.
  */
 #include "uds/uds.h"
 
@@ -49,18 +50,21 @@ struct uds_listener {
     uds_file_t *file;        /* NULL once unlinked (unreachable) */
 };
 
-/* One result waiting in the queue: a connect answer or a new server end. */
-typedef struct uds_pend {
-    struct uds_pend *next;  /* queue order */
-    struct uds_pend *lnext; /* namespace list of undelivered results */
-    struct uds_pend *lprev;
-    uds_listener_t *l;      /* server end for l; NULL: connect answer */
-    int to_listener;        /* 1: hand s to l (if still open) */
-    uds_connect_cb cb;      /* connect answer */
+/* A connect whose answer or server end is still to be handed out. */
+typedef struct uds_req {
+    struct uds_req *next;   /* namespace list (or the dead list) */
+    struct uds_req *prev;
+    uds_ns_t *ns;
+    uds_connect_cb cb;
     void *arg;
-    int status;
-    sim_stream_t *s;        /* the end to hand out, or NULL */
-} uds_pend_t;
+    int status;             /* the answer */
+    sim_stream_t *cli;      /* client end to hand out, or NULL */
+    sim_stream_t *srv;      /* server end to hand out, or NULL */
+    uds_listener_t *l;      /* gets srv; NULL once closed */
+    int pending;            /* timers still to fire */
+    sim_timer_t t_cli;      /* the answer */
+    sim_timer_t t_srv;      /* the server end */
+} uds_req_t;
 
 struct uds_ns {
     sim_loop_t *loop;
@@ -68,11 +72,9 @@ struct uds_ns {
     uds_file_t *files_tail;
     uds_listener_t *listeners;  /* creation order */
     uds_listener_t *listeners_tail;
-    uds_pend_t *pend;           /* undelivered results */
-    uds_pend_t *pend_tail;
-    uds_pend_t *q_head;         /* delivery order */
-    uds_pend_t *q_tail;
-    sim_timer_t pump;           /* armed while the queue is not empty */
+    uds_req_t *reqs;            /* undelivered connects, creation order */
+    uds_req_t *reqs_tail;
+    uds_req_t *dead;            /* buried connects */
 };
 
 #define LIST_APPEND(head, tail, x, nx, pv)                                     \
@@ -127,60 +129,57 @@ static int path_ok(const char *path)
     return path && path[0] && strlen(path) < UDS_PATH_MAX;
 }
 
-/* delivery queue ---------------------------------------------------------*/
+/* connect records --------------------------------------------------------*/
 
-static void pend_deliver(uds_ns_t *ns, uds_pend_t *p)
+/* Frees buried records: only at the start of a uds timer callback or from
+ * uds_ns_free, when no buried timer is firing. */
+static void reap(uds_ns_t *ns)
 {
-    LIST_REMOVE(ns->pend, ns->pend_tail, p, lnext, lprev);
-    if (p->to_listener) {
-        uds_listener_t *l = p->l;
-        sim_stream_t *s = p->s;
-        sim__free(p);
-        if (l)
-            l->cb(l, l->arg, s);
-        else
-            sim_stream_close(s, NULL); /* never accepted */
+    while (ns->dead) {
+        uds_req_t *r = ns->dead;
+        ns->dead = r->next;
+        sim__free(r);
+    }
+}
+
+/* One of r's deliveries is done; the last one buries r. */
+static void req_done(uds_req_t *r)
+{
+    uds_ns_t *ns = r->ns;
+    SIM_ASSERT(r->pending > 0);
+    if (--r->pending > 0)
         return;
-    }
-    {
-        uds_connect_cb cb = p->cb;
-        void *arg = p->arg;
-        int status = p->status;
-        sim_stream_t *s = p->s;
-        sim__free(p);
-        cb(arg, status, s);
-    }
+    LIST_REMOVE(ns->reqs, ns->reqs_tail, r, next, prev);
+    r->next = ns->dead;
+    ns->dead = r;
 }
 
-static void pump_fire(sim_timer_t *t)
+static void cli_fire(sim_timer_t *t)
 {
-    uds_ns_t *ns = t->data;
-    uds_pend_t *p = ns->q_head;
-    SIM_ASSERT(p != NULL);
-    ns->q_head = p->next;
-    if (!ns->q_head)
-        ns->q_tail = NULL;
-    if (ns->q_head) /* firing: moving it never allocates */
-        (void)sim_timer_start(&ns->pump, pump_fire, 0);
-    pend_deliver(ns, p); /* may free ns: touch nothing after */
+    uds_req_t *r = t->data;
+    uds_connect_cb cb = r->cb;
+    void *arg = r->arg;
+    int status = r->status;
+    sim_stream_t *s = r->cli;
+    reap(r->ns);
+    r->cli = NULL;
+    req_done(r);
+    cb(arg, status, s);
 }
 
-/* Queues p (already on the namespace list).  SIM_ENOMEM if the pump
- * cannot be armed. */
-static int pend_push(uds_ns_t *ns, uds_pend_t *p)
+static void srv_fire(sim_timer_t *t)
 {
-    if (!ns->q_head) {
-        int rc = sim_timer_start(&ns->pump, pump_fire, 0);
-        if (rc)
-            return rc;
-    }
-    p->next = NULL;
-    if (ns->q_tail)
-        ns->q_tail->next = p;
+    uds_req_t *r = t->data;
+    uds_listener_t *l = r->l;
+    sim_stream_t *s = r->srv;
+    reap(r->ns);
+    r->srv = NULL;
+    r->l = NULL;
+    req_done(r);
+    if (l)
+        l->cb(l, l->arg, s);
     else
-        ns->q_head = p;
-    ns->q_tail = p;
-    return 0;
+        sim_stream_close(s, NULL); /* never accepted */
 }
 
 /* namespace --------------------------------------------------------------*/
@@ -195,8 +194,6 @@ int uds_ns_new(sim_loop_t *loop, uds_ns_t **out)
     if (!ns)
         return SIM_ENOMEM;
     ns->loop = loop;
-    sim_timer_init(loop, &ns->pump);
-    ns->pump.data = ns;
     *out = ns;
     return 0;
 }
@@ -208,13 +205,17 @@ void uds_ns_free(uds_ns_t *ns)
 {
     if (!ns)
         return;
-    sim_timer_stop(&ns->pump);
-    while (ns->pend) {
-        uds_pend_t *p = ns->pend;
-        LIST_REMOVE(ns->pend, ns->pend_tail, p, lnext, lprev);
-        if (p->s)
-            sim_stream_close(p->s, NULL);
-        sim__free(p);
+    reap(ns);
+    while (ns->reqs) {
+        uds_req_t *r = ns->reqs;
+        LIST_REMOVE(ns->reqs, ns->reqs_tail, r, next, prev);
+        sim_timer_stop(&r->t_cli);
+        sim_timer_stop(&r->t_srv);
+        if (r->cli)
+            sim_stream_close(r->cli, NULL);
+        if (r->srv)
+            sim_stream_close(r->srv, NULL);
+        sim__free(r);
     }
     while (ns->files)
         file_remove(ns, ns->files);
@@ -304,16 +305,16 @@ int uds_unlink(uds_ns_t *ns, const char *path)
 void uds_listener_close(uds_listener_t *l, int unlink)
 {
     uds_ns_t *ns = l->ns;
-    uds_pend_t *p;
+    uds_req_t *r;
     uds_file_t *f;
     sim_trace_t *tr = sim_trace_begin(ns->loop, "uds.listen.close");
     sim_trace_str(tr, "path", l->path);
     sim_trace_u64(tr, "pid", l->pid);
     sim_trace_u64(tr, "unlink", (uint64_t)(unlink != 0));
     sim_trace_end(tr);
-    for (p = ns->pend; p; p = p->lnext)
-        if (p->to_listener && p->l == l)
-            p->l = NULL;
+    for (r = ns->reqs; r; r = r->next)
+        if (r->l == l)
+            r->l = NULL;
     if (l->file) {
         l->file->owner = NULL; /* a stale file from now on */
         if (is_abstract(l->path))
@@ -346,22 +347,6 @@ static void trace_connect(uds_ns_t *ns, const char *path, const char *client,
     sim_trace_end(tr);
 }
 
-static uds_pend_t *pend_new(uds_ns_t *ns)
-{
-    uds_pend_t *p = sim__calloc(1, sizeof(*p));
-    if (p)
-        LIST_APPEND(ns->pend, ns->pend_tail, p, lnext, lprev);
-    return p;
-}
-
-static void pend_drop(uds_ns_t *ns, uds_pend_t *p)
-{
-    if (!p)
-        return;
-    LIST_REMOVE(ns->pend, ns->pend_tail, p, lnext, lprev);
-    sim__free(p);
-}
-
 /* Whether a connect would be refused or find nothing; 0 if it reaches a
  * listener (*out). */
 static int connect_target(uds_ns_t *ns, const char *path, const char *client,
@@ -382,41 +367,41 @@ int uds_connect(uds_ns_t *ns, const char *path, const char *client,
                 uds_connect_cb cb, void *arg)
 {
     uds_listener_t *l = NULL;
-    uds_pend_t *ans, *acc = NULL;
-    sim_stream_t *srv = NULL, *cli = NULL;
+    uds_req_t *r;
     int status, rc;
     SIM_ASSERT(cb != NULL);
     if (!client)
         client = "";
     status = connect_target(ns, path, client, &l);
-    ans = pend_new(ns);
-    rc = ans ? 0 : SIM_ENOMEM;
-    if (rc == 0 && status == 0 && !(acc = pend_new(ns)))
-        rc = SIM_ENOMEM;
-    if (rc == 0 && status == 0)
-        rc = sim_stream_pair(ns->loop, &srv, &cli);
+    r = sim__calloc(1, sizeof(*r));
+    if (!r)
+        return SIM_ENOMEM;
+    sim_timer_init(ns->loop, &r->t_cli);
+    sim_timer_init(ns->loop, &r->t_srv);
+    r->t_cli.data = r->t_srv.data = r;
+    rc = status == 0 ? sim_stream_pair(ns->loop, &r->srv, &r->cli) : 0;
     if (rc == 0)
-        rc = pend_push(ns, ans);
+        rc = sim_timer_start(&r->t_cli, cli_fire, 0);
+    if (rc == 0 && status == 0) {
+        rc = sim_timer_start(&r->t_srv, srv_fire, 0);
+        if (rc)
+            sim_timer_stop(&r->t_cli);
+    }
     if (rc) {
-        if (srv) {
-            sim_stream_close(srv, NULL);
-            sim_stream_close(cli, NULL);
+        if (r->srv) {
+            sim_stream_close(r->srv, NULL);
+            sim_stream_close(r->cli, NULL);
         }
-        pend_drop(ns, acc);
-        pend_drop(ns, ans);
+        sim__free(r);
         return rc;
     }
-    ans->cb = cb;
-    ans->arg = arg;
-    ans->status = status;
-    ans->s = cli;
-    if (acc) {
-        acc->to_listener = 1;
-        acc->l = l;
-        acc->s = srv;
-        rc = pend_push(ns, acc); /* the queue is not empty: no allocation */
-        SIM_ASSERT(rc == 0);
-    }
+    r->ns = ns;
+    r->cb = cb;
+    r->arg = arg;
+    r->status = status;
+    r->l = l;
+    r->pending = status == 0 ? 2 : 1;
+    LIST_APPEND(ns->reqs, ns->reqs_tail, r, next, prev);
     trace_connect(ns, path, client, status, l ? l->pid : 0);
     return 0;
 }

@@ -817,6 +817,48 @@ static void test_store_free_inside_watch_callback_is_safe(void **state)
     assert_null(f->s);
 }
 
+static void write_back_cb(void *arg, kube_event_type_t type,
+                          const kube_obj_t *o)
+{
+    fx_t *f = arg;
+    kube_obj_t w = *o;
+    on_event(arg, type, o);
+    if (type != KUBE_ADDED)
+        return;
+    assert_int_equal(kube_spec_set(&w, "seen", "yes"), 0);
+    assert_int_equal(kube_update(f->s, &w, NULL), 0);
+    assert_int_equal(f->nev, 1); /* not delivered inside the write */
+}
+
+static void test_write_inside_watch_callback_arrives_on_a_later_turn(
+    void **state)
+{
+    fx_t *f = *state;
+    assert_true(kube_watch(f->s, KUBE_KIND__COUNT, write_back_cb, f) > 0);
+    create_ctr(f, "web", 0, NULL);
+    sim_loop_run(&f->loop, SIM_NEVER);
+    assert_int_equal(f->nev, 2);
+    assert_int_equal(f->ev[1].type, KUBE_MODIFIED);
+    assert_int_equal(f->ev[1].rv, 2);
+    assert_int_equal(f->ev[1].gen, 2);
+    assert_true(f->ev[1].at_event > f->ev[0].at_event);
+}
+
+static void test_malformed_object_is_400_and_writes_nothing(void **state)
+{
+    fx_t *f = *state;
+    kube_obj_t o;
+    kube_status_t st;
+    mk(&o, KUBE_CONTAINER, NS, "web");
+    o.nspec = KUBE_FIELDS_MAX + 1;
+    assert_int_equal(kube_create(f->s, &o, &st), SIM_EINVAL);
+    assert_int_equal(st.http, 400);
+    mk(&o, KUBE_CONTAINER, NS, "web");
+    memset(o.name, 'x', sizeof(o.name)); /* no NUL */
+    assert_int_equal(kube_apply(f->s, &o, 0, &st), SIM_EINVAL);
+    assert_int_equal(kube_store_rv(f->s), 0);
+}
+
 /* store reader ----------------------------------------------------------*/
 
 typedef struct {
@@ -1201,6 +1243,8 @@ int main(void)
         T(test_watch_filters_by_kind_and_does_not_replay),
         T(test_unwatch_drops_pending_events_and_is_safe_in_callback),
         T(test_store_free_inside_watch_callback_is_safe),
+        T(test_write_inside_watch_callback_arrives_on_a_later_turn),
+        T(test_malformed_object_is_400_and_writes_nothing),
         T(test_store_reader_lists_in_ns_name_order),
         T(test_store_reader_counts_by_namespace),
         T(test_list_visitor_may_delete_what_it_lists),

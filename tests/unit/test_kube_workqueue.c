@@ -69,6 +69,8 @@ static void reconcile(void *arg, kube_ctrl_t *c, const char *key)
     if (f->running > f->max_running)
         f->max_running = f->running;
     if (f->free_in_cb) {
+        if (f->free_in_cb == 2) /* done first: the next run is armed */
+            kube_ctrl_done(f->c, key, SIM_ETIMEDOUT, 0);
         kube_ctrl_free(f->c);
         f->c = NULL;
         return;
@@ -287,6 +289,17 @@ static void test_ctrl_free_inside_reconcile_is_safe(void **state)
     assert_null(f->c);
 }
 
+static void test_ctrl_free_after_done_inside_reconcile_is_safe(void **state)
+{
+    fx_t *f = *state;
+    f->free_in_cb = 2;
+    kube_ctrl_enqueue(f->c, "a");
+    kube_ctrl_enqueue(f->c, "b");
+    sim_loop_run(&f->loop, SIM_NEVER);
+    assert_int_equal(f->n, 1);
+    assert_null(f->c);
+}
+
 static void test_enqueue_out_of_memory_drops_the_key(void **state)
 {
     fx_t *f = *state;
@@ -338,6 +351,7 @@ int main(void)
         T(test_earlier_requeue_after_replaces_a_later_one),
         T(test_trace_start_and_done),
         T(test_ctrl_free_inside_reconcile_is_safe),
+        T(test_ctrl_free_after_done_inside_reconcile_is_safe),
         T(test_enqueue_out_of_memory_drops_the_key),
 #undef T
         cmocka_unit_test(test_ctrl_new_oom_loop),

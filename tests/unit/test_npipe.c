@@ -544,6 +544,87 @@ static void test_accepted_connection_survives_listener_close(void **state)
     world_fini(&w);
 }
 
+static void on_accept_close(npipe_listener_t *l, void *arg, int status,
+                            sim_stream_t *s)
+{
+    on_accept(l, arg, status, s);
+    npipe_listener_close(l);
+}
+
+static void test_listener_closed_inside_its_accept_callback(void **state)
+{
+    world_t w;
+    npipe_listener_t *l;
+    rec_t acc = {0}, r, r2;
+    world_init(&w);
+    assert_int_equal(npipe_listen(w.ns, PIPE, RDD, NULL, &l), 0);
+    assert_int_equal(npipe_accept(l, on_accept_close, &acc), 0);
+    assert_int_equal(dial(&w, CLI, SIM_S(2), &r, NULL), 0);
+    sim_loop_run(&w.loop, SIM_NEVER);
+    assert_int_equal(acc.status, 0);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(npipe_server_count(w.ns, PIPE), 1); /* its server end */
+    /* A server end is left but no listener: busy until the deadline. */
+    assert_int_equal(dial(&w, CLI, sim_now(&w.loop) + SIM_S(2), &r2, NULL),
+                     0);
+    sim_loop_run(&w.loop, SIM_NEVER);
+    assert_int_equal(r2.status, SIM_ETIMEDOUT);
+    sim_stream_close(acc.s, NULL);
+    sim_stream_close(r.s, NULL);
+    world_fini(&w);
+}
+
+/* The moby client cancels a dial, then frees its call on a later turn:
+ * the cancellation must reach it first. */
+typedef struct {
+    npipe_dial_t *d;
+    rec_t *r;
+    int order;    /* callbacks seen so far */
+    int dial_at;  /* order of the dial's callback */
+    int later_at; /* order of the call scheduled after the cancel */
+} race_t;
+
+static void race_later(void *a, void *b)
+{
+    race_t *x = a;
+    x->later_at = ++x->order;
+}
+
+static void race_dial_cb(void *arg, int status, sim_stream_t *s)
+{
+    race_t *x = arg;
+    x->dial_at = ++x->order;
+    on_dial(x->r, status, s);
+}
+
+static void race_cancel(void *a, void *b)
+{
+    race_t *x = a;
+    npipe_dial_cancel(x->d);
+    assert_int_equal(sim_call(g_loop, 0, race_later, x, NULL), 0);
+}
+
+static void test_cancel_answer_precedes_calls_scheduled_after_it(
+    void **state)
+{
+    world_t w;
+    npipe_listener_t *l;
+    rec_t r = {0};
+    race_t x = {NULL, &r, 0, 0, 0};
+    world_init(&w);
+    assert_int_equal(npipe_listen(w.ns, PIPE, RDD, NULL, &l), 0);
+    assert_int_equal(npipe_dial(w.ns, PIPE, CLI, SIM_NEVER, SIM_EDEADLINE,
+                                race_dial_cb, &x, &x.d), 0);
+    assert_int_equal(sim_call(&w.loop, SIM_MS(20), race_cancel, &x, NULL),
+                     0);
+    sim_loop_run(&w.loop, SIM_NEVER);
+    assert_int_equal(r.status, SIM_ECANCELED);
+    assert_int_equal(x.dial_at, 1);
+    assert_int_equal(x.later_at, 2);
+    npipe_listener_close(l);
+    world_fini(&w);
+}
+
 /* squatting --------------------------------------------------------------*/
 
 static void test_squatted_pipe_serves_earliest_listening_instance(
@@ -905,6 +986,9 @@ int main(void)
         cmocka_unit_test(
             test_listener_close_aborts_pending_accept_with_closed),
         cmocka_unit_test(test_accepted_connection_survives_listener_close),
+        cmocka_unit_test(test_listener_closed_inside_its_accept_callback),
+        cmocka_unit_test(
+            test_cancel_answer_precedes_calls_scheduled_after_it),
         cmocka_unit_test(
             test_squatted_pipe_serves_earliest_listening_instance),
         cmocka_unit_test(test_close_owner_closes_listeners_and_server_ends),
