@@ -41,7 +41,7 @@
 #define NPIPE_PREFIX_LEN 9
 
 typedef struct npipe_name {
-    struct npipe_name *next;   /* namespace list, creation order */
+    struct npipe_name *next; /* namespace list, creation order */
     struct npipe_name *prev;
     char name[NPIPE_NAME_MAX]; /* canonical form */
     uint32_t creator_pid;      /* pid of the first instance's creator */
@@ -54,7 +54,7 @@ typedef struct npipe_name {
 } npipe_name_t;
 
 typedef struct npipe_conn {
-    struct npipe_conn *next;  /* namespace list, creation order */
+    struct npipe_conn *next; /* namespace list, creation order */
     struct npipe_conn *prev;
     npipe_ns_t *ns;
     npipe_name_t *name;
@@ -71,7 +71,7 @@ typedef enum {
 } npipe_l_state_t;
 
 struct npipe_listener {
-    npipe_listener_t *next;    /* namespace list, creation order */
+    npipe_listener_t *next; /* namespace list, creation order */
     npipe_listener_t *prev;
     npipe_ns_t *ns;
     npipe_name_t *name;        /* NULL once closed */
@@ -80,7 +80,7 @@ struct npipe_listener {
     uint32_t pid;              /* owner */
     int closed;                /* freed after its pending delivery */
     npipe_l_state_t state;
-    uint64_t listen_seq;       /* creation order of the listening instance */
+    uint64_t listen_seq; /* creation order of the listening instance */
     npipe_accept_cb cb;
     void *arg;
     int pend_status;           /* result to deliver */
@@ -95,7 +95,7 @@ typedef enum {
 } npipe_d_state_t;
 
 struct npipe_dial {
-    npipe_dial_t *next;        /* namespace list, creation order */
+    npipe_dial_t *next; /* namespace list, creation order */
     npipe_dial_t *prev;
     npipe_ns_t *ns;
     char name[NPIPE_NAME_MAX]; /* canonical */
@@ -106,25 +106,25 @@ struct npipe_dial {
     npipe_dial_cb cb;
     void *arg;
     npipe_d_state_t state;
-    uint32_t attempts;         /* CreateFile calls so far */
-    int status;                /* result to deliver */
-    sim_stream_t *client_end;  /* to deliver, or NULL */
-    sim_timer_t timer;         /* the next attempt, or the delivery */
+    uint32_t attempts;        /* CreateFile calls so far */
+    int status;               /* result to deliver */
+    sim_stream_t *client_end; /* to deliver, or NULL */
+    sim_timer_t timer;        /* the next attempt, or the delivery */
 };
 
 struct npipe_ns {
     sim_loop_t *loop;
-    npipe_name_t *names;         /* creation order */
+    npipe_name_t *names; /* creation order */
     npipe_name_t *names_tail;
     npipe_listener_t *listeners; /* creation order, closed ones too */
     npipe_listener_t *listeners_tail;
-    npipe_conn_t *conns;         /* creation order */
+    npipe_conn_t *conns; /* creation order */
     npipe_conn_t *conns_tail;
-    npipe_dial_t *dials;         /* undelivered, creation order */
+    npipe_dial_t *dials; /* undelivered, creation order */
     npipe_dial_t *dials_tail;
-    npipe_listener_t *dead_l;    /* buried, freed on the next event */
-    npipe_dial_t *dead_d;        /* buried, freed on the next event */
-    uint64_t instance_seq;       /* numbers listening instances */
+    npipe_listener_t *dead_l; /* buried, freed on the next event */
+    npipe_dial_t *dead_d;     /* buried, freed on the next event */
+    uint64_t instance_seq;    /* numbers listening instances */
 };
 
 /* Doubly linked lists with head and tail, kept in insertion order. */
@@ -151,6 +151,30 @@ struct npipe_ns {
             (tail) = (x)->prev;                                                \
         (x)->next = (x)->prev = NULL;                                          \
     } while (0)
+
+/* state machines ---------------------------------------------------------*/
+
+/* Listener: IDLE -accept-> LISTENING -connect|close-> DELIVER -cb-> IDLE,
+ * and IDLE -accept fails-> DELIVER. */
+static const unsigned char listener_allowed[3][3] = {
+    /* to:          IDLE LISTENING DELIVER */
+    /* IDLE */ {0, 1, 1},
+    /* LISTENING */ {0, 0, 1},
+    /* DELIVER */ {1, 0, 0},
+};
+
+static void npipe__listener_transition(npipe_listener_t *l, npipe_l_state_t to)
+{
+    SIM_ASSERT(listener_allowed[l->state][to]);
+    l->state = to;
+}
+
+/* Dial: POLLING -result-> DELIVER; DELIVER -cancel-> DELIVER. */
+static void npipe__dial_transition(npipe_dial_t *d, npipe_d_state_t to)
+{
+    SIM_ASSERT(to == NPIPE_D_DELIVER);
+    d->state = to;
+}
 
 /* burial -----------------------------------------------------------------*/
 
@@ -404,8 +428,7 @@ int npipe_listen(npipe_ns_t *ns, const char *path, npipe_owner_t owner,
     memcpy(l->path, canon, sizeof(canon));
     snprintf(l->proc, sizeof(l->proc), "%s", owner.proc);
     l->pid = owner.pid;
-    l->state = NPIPE_L_IDLE;
-    sim_timer_init(ns->loop, &l->timer);
+    sim_timer_init(ns->loop, &l->timer); /* calloc: NPIPE_L_IDLE */
     l->timer.data = l;
     LIST_APPEND(ns->listeners, ns->listeners_tail, l);
     trace_listen(ns, "npipe.listen.ok", canon, owner, 0);
@@ -435,7 +458,7 @@ static void accept_deliver(npipe_listener_t *l)
     int zombie = l->closed;
     SIM_ASSERT(l->state == NPIPE_L_DELIVER);
     SIM_ASSERT(cb != NULL);
-    l->state = NPIPE_L_IDLE;
+    npipe__listener_transition(l, NPIPE_L_IDLE);
     l->cb = NULL;
     l->arg = NULL;
     l->pend_stream = NULL;
@@ -487,12 +510,12 @@ int npipe_accept(npipe_listener_t *l, npipe_accept_cb cb, void *arg)
             l->arg = NULL;
             return rc;
         }
-        l->state = NPIPE_L_DELIVER;
+        npipe__listener_transition(l, NPIPE_L_DELIVER);
         l->pend_status = err;
         trace_accept(l, "npipe.accept.fail", err);
         return 0;
     }
-    l->state = NPIPE_L_LISTENING;
+    npipe__listener_transition(l, NPIPE_L_LISTENING);
     l->listen_seq = ++l->ns->instance_seq;
     n->listening++;
     trace_accept(l, "npipe.accept.wait", 0);
@@ -514,7 +537,7 @@ void npipe_listener_close(npipe_listener_t *l)
     l->name = NULL;
     if (was == NPIPE_L_LISTENING) {
         n->listening--;
-        l->state = NPIPE_L_DELIVER;
+        npipe__listener_transition(l, NPIPE_L_DELIVER);
         l->pend_status = SIM_ECLOSED;
         trace_accept(l, "npipe.accept.fail", SIM_ECLOSED);
     }
@@ -606,7 +629,7 @@ static int connect_instance(npipe_listener_t *l, sim_stream_t **client)
     n->listening--;
     n->server_ends++;
     n->handles += 2;
-    l->state = NPIPE_L_DELIVER;
+    npipe__listener_transition(l, NPIPE_L_DELIVER);
     l->pend_status = 0;
     l->pend_stream = srv;
     l->pend_conn = c;
@@ -640,7 +663,7 @@ static void dial_settle(npipe_dial_t *d, int status, sim_stream_t *s,
                         uint32_t server_pid)
 {
     int rc;
-    d->state = NPIPE_D_DELIVER;
+    npipe__dial_transition(d, NPIPE_D_DELIVER);
     d->status = status;
     d->client_end = s;
     trace_dial(d, status ? "npipe.dial.fail" : "npipe.dial.ok", status,
@@ -734,7 +757,7 @@ int npipe_dial(npipe_ns_t *ns, const char *path, npipe_owner_t client,
     d->deadline_err = deadline_err;
     d->cb = cb;
     d->arg = arg;
-    d->state = NPIPE_D_POLLING;
+    /* calloc: NPIPE_D_POLLING */
     sim_timer_init(ns->loop, &d->timer);
     d->timer.data = d;
     rc = sim_timer_start(&d->timer, dial_fire, 0);

@@ -21,7 +21,6 @@
  */
 #include "uds/uds.h"
 
-#include <stddef.h>
 #include <string.h>
 
 #include "sim/alloc.h"
@@ -33,48 +32,48 @@
 #define UDS_CLIENT_MAX 64
 
 typedef struct uds_file {
-    struct uds_file *next;  /* namespace list, creation order */
+    struct uds_file *next; /* namespace list, creation order */
     struct uds_file *prev;
     char path[UDS_PATH_MAX];
-    uds_listener_t *owner;  /* listening on it, or NULL: stale */
+    uds_listener_t *owner; /* listening on it, or NULL: stale */
 } uds_file_t;
 
 struct uds_listener {
-    uds_listener_t *next;    /* namespace list, creation order */
+    uds_listener_t *next; /* namespace list, creation order */
     uds_listener_t *prev;
     uds_ns_t *ns;
     char path[UDS_PATH_MAX]; /* as bound */
     uint32_t pid;
     uds_conn_cb cb;
     void *arg;
-    uds_file_t *file;        /* NULL once unlinked (unreachable) */
+    uds_file_t *file; /* NULL once unlinked (unreachable) */
 };
 
 /* A connect whose answer or server end is still to be handed out. */
 typedef struct uds_req {
-    struct uds_req *next;   /* namespace list (or the dead list) */
+    struct uds_req *next; /* namespace list (or the dead list) */
     struct uds_req *prev;
     uds_ns_t *ns;
     uds_connect_cb cb;
     void *arg;
-    int status;             /* the answer */
-    sim_stream_t *cli;      /* client end to hand out, or NULL */
-    sim_stream_t *srv;      /* server end to hand out, or NULL */
-    uds_listener_t *l;      /* gets srv; NULL once closed */
-    int pending;            /* timers still to fire */
-    sim_timer_t t_cli;      /* the answer */
-    sim_timer_t t_srv;      /* the server end */
+    int status;        /* the answer */
+    sim_stream_t *cli; /* client end to hand out, or NULL */
+    sim_stream_t *srv; /* server end to hand out, or NULL */
+    uds_listener_t *l; /* gets srv; NULL once closed */
+    int pending;       /* timers still to fire */
+    sim_timer_t t_cli; /* the answer */
+    sim_timer_t t_srv; /* the server end */
 } uds_req_t;
 
 struct uds_ns {
     sim_loop_t *loop;
-    uds_file_t *files;          /* creation order */
+    uds_file_t *files; /* creation order */
     uds_file_t *files_tail;
-    uds_listener_t *listeners;  /* creation order */
+    uds_listener_t *listeners; /* creation order */
     uds_listener_t *listeners_tail;
-    uds_req_t *reqs;            /* undelivered connects, creation order */
+    uds_req_t *reqs; /* undelivered connects, creation order */
     uds_req_t *reqs_tail;
-    uds_req_t *dead;            /* buried connects */
+    uds_req_t *dead; /* buried connects */
 };
 
 #define LIST_APPEND(head, tail, x, nx, pv)                                     \
@@ -336,8 +335,8 @@ void uds_listener_close(uds_listener_t *l, int unlink)
 static void trace_connect(uds_ns_t *ns, const char *path, const char *client,
                           int err, uint32_t server_pid)
 {
-    sim_trace_t *tr = sim_trace_begin(
-        ns->loop, err ? "uds.connect.fail" : "uds.connect.ok");
+    sim_trace_t *tr =
+        sim_trace_begin(ns->loop, err ? "uds.connect.fail" : "uds.connect.ok");
     sim_trace_str(tr, "path", path);
     sim_trace_str(tr, "client", client);
     if (err)

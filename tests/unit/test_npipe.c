@@ -117,12 +117,12 @@ static void watch(sim_stream_t *s, reader_t *r)
     sim_stream_read_start(s, on_read);
 }
 
-static int dial(world_t *w, npipe_owner_t who, uint64_t deadline_ns,
-                rec_t *r, npipe_dial_t **out)
+static int dial(world_t *w, npipe_owner_t who, uint64_t deadline_ns, rec_t *r,
+                npipe_dial_t **out)
 {
     memset(r, 0, sizeof(*r));
-    return npipe_dial(w->ns, PIPE, who, deadline_ns, SIM_ETIMEDOUT, on_dial,
-                      r, out);
+    return npipe_dial(w->ns, PIPE, who, deadline_ns, SIM_ETIMEDOUT, on_dial, r,
+                      out);
 }
 
 static void arm_count(world_t *w, sim_fault_site_t site, uint64_t after,
@@ -143,15 +143,17 @@ static void arm_count(world_t *w, sim_fault_site_t site, uint64_t after,
 static void test_normalize_folds_all_three_spellings_and_case(void **state)
 {
     static const char *const same[] = {
-        "\\\\.\\pipe\\Docker_Engine",
-        "//./pipe/docker_engine",
-        "npipe:////./pipe/DOCKER_ENGINE",
-        "\\\\.\\PIPE\\docker_engine",
+        "\\\\.\\pipe\\Docker_Engine",     "//./pipe/docker_engine",
+        "npipe:////./pipe/DOCKER_ENGINE", "\\\\.\\PIPE\\docker_engine",
         "NPIPE:////./Pipe/docker_engine",
     };
     static const char *const bad[] = {
-        "", "docker_engine", "//./pipe/", "\\\\.\\pipe\\",
-        "unix:///var/run/docker.sock", "npipe://docker_engine",
+        "",
+        "docker_engine",
+        "//./pipe/",
+        "\\\\.\\pipe\\",
+        "unix:///var/run/docker.sock",
+        "npipe://docker_engine",
         "//./pip/docker_engine",
     };
     char out[NPIPE_NAME_MAX], longp[NPIPE_NAME_MAX + 8];
@@ -176,13 +178,14 @@ static void test_one_name_under_every_spelling(void **state)
     world_t w;
     npipe_listener_t *l, *l2;
     world_init(&w);
-    assert_int_equal(npipe_listen(w.ns, "npipe:////./pipe/Docker_Engine",
-                                  DD, NULL, &l), 0);
+    assert_int_equal(
+        npipe_listen(w.ns, "npipe:////./pipe/Docker_Engine", DD, NULL, &l), 0);
     assert_true(npipe_exists(w.ns, PIPE));
     assert_true(npipe_exists(w.ns, "//./PIPE/DOCKER_ENGINE"));
     assert_true(!npipe_exists(w.ns, "//./pipe/docker_engine_linux"));
-    assert_int_equal(npipe_listen(w.ns, "//./pipe/DOCKER_ENGINE", RDD, NULL,
-                                  &l2), SIM_EACCES);
+    assert_int_equal(
+        npipe_listen(w.ns, "//./pipe/DOCKER_ENGINE", RDD, NULL, &l2),
+        SIM_EACCES);
     assert_int_equal(npipe_listen(w.ns, "docker_engine", RDD, NULL, &l2),
                      SIM_EINVAL);
     npipe_listener_close(l);
@@ -199,8 +202,7 @@ static void test_strerror_gives_win32_and_go_texts(void **state)
     assert_string_equal(npipe_strerror(SIM_ETIMEDOUT), "i/o timeout");
     assert_string_equal(npipe_strerror(SIM_EDEADLINE),
                         "context deadline exceeded");
-    assert_string_equal(npipe_strerror(SIM_ECLOSED),
-                        sim_strerror(SIM_ECLOSED));
+    assert_string_equal(npipe_strerror(SIM_ECLOSED), sim_strerror(SIM_ECLOSED));
 }
 
 /* listen -----------------------------------------------------------------*/
@@ -240,14 +242,15 @@ static void test_listen_fail_trace_names_pipe_proc_pid_err(void **state)
     world_init(&w);
     w.tr.text = f;
     assert_int_equal(npipe_listen(w.ns, PIPE, DD, NULL, &dd), 0);
-    assert_int_equal(npipe_listen(w.ns, "//./pipe/Docker_Engine", RDD, NULL,
-                                  &rdd), SIM_EACCES);
+    assert_int_equal(
+        npipe_listen(w.ns, "//./pipe/Docker_Engine", RDD, NULL, &rdd),
+        SIM_EACCES);
     fflush(f);
     assert_true(strstr(text, "npipe.listen.ok name=\\\\.\\pipe\\docker_engine"
                              " proc=com.docker.backend pid=100\n") != NULL);
-    assert_true(strstr(text, "npipe.listen.fail name=\\\\.\\pipe\\"
-                             "docker_engine proc=rdd pid=200 err=EACCES\n") !=
-                NULL);
+    assert_true(strstr(text,
+                       "npipe.listen.fail name=\\\\.\\pipe\\"
+                       "docker_engine proc=rdd pid=200 err=EACCES\n") != NULL);
     npipe_listener_close(dd);
     world_fini(&w);
     fclose(f);
@@ -261,8 +264,7 @@ static void test_squatting_refused_by_default_dacl(void **state)
     npipe_listener_t *dd, *sq, *own;
     world_init(&w);
     assert_int_equal(npipe_listen(w.ns, PIPE, DD, NULL, &dd), 0);
-    assert_int_equal(npipe_listen(w.ns, PIPE, SQUAT, &squat, &sq),
-                     SIM_EACCES);
+    assert_int_equal(npipe_listen(w.ns, PIPE, SQUAT, &squat, &sq), SIM_EACCES);
     /* The creator owner may add instances of its own pipe. */
     assert_int_equal(npipe_listen(w.ns, PIPE, DD, &squat, &own), 0);
     assert_int_equal(npipe_server_count(w.ns, PIPE), 1);
@@ -315,8 +317,7 @@ static void test_dial_unknown_name_is_not_found_on_a_later_turn(void **state)
     world_fini(&w);
 }
 
-static void test_dial_without_pending_accept_times_out_at_deadline(
-    void **state)
+static void test_dial_without_pending_accept_times_out_at_deadline(void **state)
 {
     world_t w;
     npipe_listener_t *l;
@@ -328,7 +329,8 @@ static void test_dial_without_pending_accept_times_out_at_deadline(
      * go-winio sleeps 10 ms, then sees the context is done. */
     memset(&r2, 0, sizeof(r2));
     assert_int_equal(npipe_dial(w.ns, PIPE, CLI, SIM_MS(15), SIM_EDEADLINE,
-                                on_dial, &r2, NULL), 0);
+                                on_dial, &r2, NULL),
+                     0);
     /* A deadline already past fails without a CreateFile. */
     assert_int_equal(dial(&w, CLI, 0, &r3, NULL), 0);
     sim_loop_run(&w.loop, SIM_S(2) - 1);
@@ -502,8 +504,7 @@ static void test_cancel_after_connect_leaves_server_an_eof(void **state)
 
 /* accept -----------------------------------------------------------------*/
 
-static void test_listener_close_aborts_pending_accept_with_closed(
-    void **state)
+static void test_listener_close_aborts_pending_accept_with_closed(void **state)
 {
     world_t w;
     npipe_listener_t *l;
@@ -565,8 +566,7 @@ static void test_listener_closed_inside_its_accept_callback(void **state)
     assert_int_equal(r.status, 0);
     assert_int_equal(npipe_server_count(w.ns, PIPE), 1); /* its server end */
     /* A server end is left but no listener: busy until the deadline. */
-    assert_int_equal(dial(&w, CLI, sim_now(&w.loop) + SIM_S(2), &r2, NULL),
-                     0);
+    assert_int_equal(dial(&w, CLI, sim_now(&w.loop) + SIM_S(2), &r2, NULL), 0);
     sim_loop_run(&w.loop, SIM_NEVER);
     assert_int_equal(r2.status, SIM_ETIMEDOUT);
     sim_stream_close(acc.s, NULL);
@@ -604,8 +604,7 @@ static void race_cancel(void *a, void *b)
     assert_int_equal(sim_call(g_loop, 0, race_later, x, NULL), 0);
 }
 
-static void test_cancel_answer_precedes_calls_scheduled_after_it(
-    void **state)
+static void test_cancel_answer_precedes_calls_scheduled_after_it(void **state)
 {
     world_t w;
     npipe_listener_t *l;
@@ -614,9 +613,9 @@ static void test_cancel_answer_precedes_calls_scheduled_after_it(
     world_init(&w);
     assert_int_equal(npipe_listen(w.ns, PIPE, RDD, NULL, &l), 0);
     assert_int_equal(npipe_dial(w.ns, PIPE, CLI, SIM_NEVER, SIM_EDEADLINE,
-                                race_dial_cb, &x, &x.d), 0);
-    assert_int_equal(sim_call(&w.loop, SIM_MS(20), race_cancel, &x, NULL),
+                                race_dial_cb, &x, &x.d),
                      0);
+    assert_int_equal(sim_call(&w.loop, SIM_MS(20), race_cancel, &x, NULL), 0);
     sim_loop_run(&w.loop, SIM_NEVER);
     assert_int_equal(r.status, SIM_ECANCELED);
     assert_int_equal(x.dial_at, 1);
@@ -627,8 +626,7 @@ static void test_cancel_answer_precedes_calls_scheduled_after_it(
 
 /* squatting --------------------------------------------------------------*/
 
-static void test_squatted_pipe_serves_earliest_listening_instance(
-    void **state)
+static void test_squatted_pipe_serves_earliest_listening_instance(void **state)
 {
     world_t w;
     npipe_listen_opts_t open_dacl = {1, 0, 1}, squat = {0, 0, 0};
@@ -654,8 +652,7 @@ static void test_squatted_pipe_serves_earliest_listening_instance(
     assert_int_equal(dial(&w, CLI, SIM_S(2), &r3, NULL), 0);
     sim_loop_run(&w.loop, SIM_NEVER);
     assert_int_equal(a3.calls, 1);
-    assert_true(r1.s->peer == a1.s && r2.s->peer == a2.s &&
-                r3.s->peer == a3.s);
+    assert_true(r1.s->peer == a1.s && r2.s->peer == a2.s && r3.s->peer == a3.s);
     npipe_listener_close(dd);
     npipe_listener_close(sq);
     /* Server ends of both owners remain. */
@@ -680,8 +677,7 @@ static void test_close_owner_closes_listeners_and_server_ends(void **state)
     reader_t rd;
     world_init(&w);
     assert_int_equal(npipe_listen(w.ns, PIPE, DD, NULL, &l), 0);
-    assert_int_equal(npipe_listen(w.ns, "//./pipe/rdd", RDD, NULL, &other),
-                     0);
+    assert_int_equal(npipe_listen(w.ns, "//./pipe/rdd", RDD, NULL, &other), 0);
     assert_int_equal(npipe_accept(l, on_accept, &acc), 0);
     assert_int_equal(npipe_accept(other, on_accept, &acc3), 0);
     assert_int_equal(dial(&w, CLI, SIM_S(2), &r, NULL), 0);
@@ -752,8 +748,7 @@ static void test_fault_dial_busy_makes_client_retry_every_10ms(void **state)
     /* Forever busy: the deadline decides. */
     arm_count(&w, SIM_FAULT_NPIPE_DIAL_BUSY, 0, 0, CLI.proc);
     assert_int_equal(npipe_accept(l, on_accept, &acc), 0);
-    assert_int_equal(dial(&w, CLI, sim_now(&w.loop) + SIM_S(1), &r, NULL),
-                     0);
+    assert_int_equal(dial(&w, CLI, sim_now(&w.loop) + SIM_S(1), &r, NULL), 0);
     /* The target restricts it: another process connects. */
     assert_int_equal(dial(&w, DD, SIM_NEVER, &other, NULL), 0);
     sim_loop_run(&w.loop, SIM_NEVER);
@@ -812,8 +807,7 @@ static void test_fault_accept_error_leaves_name_bound_but_busy(void **state)
     world_fini(&w);
 }
 
-static void test_fault_listen_instances_exhausted_returns_ebusy(
-    void **state)
+static void test_fault_listen_instances_exhausted_returns_ebusy(void **state)
 {
     world_t w;
     npipe_listener_t *l = NULL;
@@ -848,16 +842,19 @@ static void test_ns_free_drops_pending_work_and_frees_all(void **state)
     assert_int_equal(npipe_listen(ns, PIPE, RDD, NULL, &l), 0);
     assert_int_equal(npipe_listen(ns, "//./pipe/busy", DD, NULL, &busy), 0);
     assert_int_equal(npipe_accept(l, on_accept, &acc), 0);
-    assert_int_equal(npipe_dial(ns, PIPE, CLI, SIM_NEVER, SIM_EDEADLINE,
-                                on_dial, &r, NULL), 0);
+    assert_int_equal(
+        npipe_dial(ns, PIPE, CLI, SIM_NEVER, SIM_EDEADLINE, on_dial, &r, NULL),
+        0);
     sim_loop_run(&loop, SIM_NEVER);
     /* Handed out before the free: still the holders' to close. */
     assert_true(r.s != NULL && acc.s != NULL);
     assert_int_equal(npipe_accept(l, on_accept, &acc2), 0);
-    assert_int_equal(npipe_dial(ns, PIPE, CLI, SIM_NEVER, SIM_EDEADLINE,
-                                on_dial, &r2, NULL), 0);
+    assert_int_equal(
+        npipe_dial(ns, PIPE, CLI, SIM_NEVER, SIM_EDEADLINE, on_dial, &r2, NULL),
+        0);
     assert_int_equal(npipe_dial(ns, "//./pipe/busy", CLI, SIM_NEVER,
-                                SIM_EDEADLINE, on_dial, &r3, NULL), 0);
+                                SIM_EDEADLINE, on_dial, &r3, NULL),
+                     0);
     /* Runs after r2's first attempt connected, before its answer. */
     assert_int_equal(sim_call(&loop, 0, free_ns, ns, NULL), 0);
     sim_loop_run(&loop, SIM_MS(25));
@@ -940,8 +937,8 @@ static void test_dial_survives_every_allocation_failure(void **state)
     world_fini(&w);
 }
 
-static void test_dial_out_of_memory_at_connect_keeps_accept_pending(
-    void **state)
+static void
+test_dial_out_of_memory_at_connect_keeps_accept_pending(void **state)
 {
     world_t w;
     npipe_listener_t *l;
@@ -983,14 +980,11 @@ int main(void)
         cmocka_unit_test(test_name_lingers_while_client_handle_is_open),
         cmocka_unit_test(test_dial_cancel_delivers_canceled_later),
         cmocka_unit_test(test_cancel_after_connect_leaves_server_an_eof),
-        cmocka_unit_test(
-            test_listener_close_aborts_pending_accept_with_closed),
+        cmocka_unit_test(test_listener_close_aborts_pending_accept_with_closed),
         cmocka_unit_test(test_accepted_connection_survives_listener_close),
         cmocka_unit_test(test_listener_closed_inside_its_accept_callback),
-        cmocka_unit_test(
-            test_cancel_answer_precedes_calls_scheduled_after_it),
-        cmocka_unit_test(
-            test_squatted_pipe_serves_earliest_listening_instance),
+        cmocka_unit_test(test_cancel_answer_precedes_calls_scheduled_after_it),
+        cmocka_unit_test(test_squatted_pipe_serves_earliest_listening_instance),
         cmocka_unit_test(test_close_owner_closes_listeners_and_server_ends),
         cmocka_unit_test(test_close_owner_before_accept_answer_gives_closed),
         cmocka_unit_test(test_fault_dial_busy_makes_client_retry_every_10ms),

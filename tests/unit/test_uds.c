@@ -126,8 +126,8 @@ static void test_bind_on_live_path_is_addrinuse(void **state)
     world_fini(&w);
 }
 
-static void test_close_without_unlink_leaves_stale_file_blocking_bind(
-    void **state)
+static void
+test_close_without_unlink_leaves_stale_file_blocking_bind(void **state)
 {
     world_t w;
     uds_listener_t *a, *b;
@@ -236,8 +236,8 @@ static void test_unlink_then_bind_takes_over_live_path(void **state)
     world_fini(&w);
 }
 
-static void test_displaced_go_listener_close_unlinks_newcomers_file(
-    void **state)
+static void
+test_displaced_go_listener_close_unlinks_newcomers_file(void **state)
 {
     world_t w;
     uds_listener_t *a, *b;
@@ -342,8 +342,7 @@ static void test_ns_free_drops_undelivered_connections(void **state)
     assert_int_equal(uds_ns_new(&loop, &ns), 0);
     assert_int_equal(uds_listen(ns, SOCK, 10, on_conn, &ca, &a), 0);
     assert_int_equal(uds_connect(ns, SOCK, "docker", on_connect, &r), 0);
-    assert_int_equal(uds_connect(ns, "/missing", "docker", on_connect, &r2),
-                     0);
+    assert_int_equal(uds_connect(ns, "/missing", "docker", on_connect, &r2), 0);
     uds_ns_free(ns);
     sim_loop_run(&loop, SIM_NEVER);
     assert_int_equal(sim_loop_pending(&loop), 0);
