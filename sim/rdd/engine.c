@@ -146,24 +146,23 @@ static void stop_watcher(rdd_instance_t *inst)
 
 /* cleanup: rows A and B ----------------------------------------------------*/
 
-typedef struct {
-    char (*names)[KUBE_NAME_MAX];
-    size_t n, cap;
-} names_t;
+int rdd_names_push(rdd_names_t *l, const char *name)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        void *p = sim__realloc(l->names, cap * sizeof(*l->names));
+        if (!p)
+            return 1;
+        l->names = p;
+        l->cap = cap;
+    }
+    snprintf(l->names[l->n++], KUBE_NAME_MAX, "%s", name);
+    return 0;
+}
 
 static int collect(void *arg, const kube_obj_t *o)
 {
-    names_t *s = arg;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 64;
-        void *p = sim__realloc(s->names, cap * sizeof(*s->names));
-        if (!p)
-            return 1;
-        s->names = p;
-        s->cap = cap;
-    }
-    snprintf(s->names[s->n++], KUBE_NAME_MAX, "%s", o->name);
-    return 0;
+    return rdd_names_push(arg, o->name);
 }
 
 static const char *go_type(kube_kind_t k)
@@ -187,7 +186,7 @@ static void delete_all_of_type(rdd_instance_t *inst, kube_kind_t kind,
                                char *errs, size_t errs_len)
 {
     kube_reader_t *live = kube_store_reader(inst->api);
-    names_t s = {NULL, 0, 0};
+    rdd_names_t s = {NULL, 0, 0};
     kube_status_t st;
     kube_obj_t o;
     size_t i;

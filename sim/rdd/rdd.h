@@ -149,6 +149,15 @@ void rdd_engine_enqueue(rdd_instance_t *inst);
 const char *rdd_engine_state_name(rdd_engine_state_t s);
 
 /* Helpers shared by the models. */
+
+/* A growable list of object names, filled while visiting a reader. */
+typedef struct {
+    char (*names)[KUBE_NAME_MAX];
+    size_t n, cap;
+} rdd_names_t;
+/* Appends name; returns 0, or 1 (stop visiting) when out of memory. */
+int rdd_names_push(rdd_names_t *l, const char *name);
+
 int rdd_get_app(rdd_instance_t *inst, kube_reader_t *r, kube_obj_t *app);
 void rdd_errs_join(char *errs, size_t len, const char *msg);
 

@@ -245,25 +245,13 @@ static int keep_has(rdd_watcher_t *w, const char *name)
 
 typedef struct {
     rdd_watcher_t *w;
-    char (*names)[KUBE_NAME_MAX];
-    size_t n, cap;
+    rdd_names_t l;
 } stale_t;
 
 static int collect_stale(void *arg, const kube_obj_t *o)
 {
     stale_t *s = arg;
-    if (keep_has(s->w, o->name))
-        return 0;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 16;
-        void *p = sim__realloc(s->names, cap * sizeof(*s->names));
-        if (!p)
-            return 1;
-        s->names = p;
-        s->cap = cap;
-    }
-    snprintf(s->names[s->n++], KUBE_NAME_MAX, "%s", o->name);
-    return 0;
+    return keep_has(s->w, o->name) ? 0 : rdd_names_push(&s->l, o->name);
 }
 
 /* Removes every mirror of kind (all objects in apiNamespace) whose name is
@@ -271,7 +259,7 @@ static int collect_stale(void *arg, const kube_obj_t *o)
  * Errors are fatal for the sync. */
 static void prune(rdd_watcher_t *w, kube_kind_t kind, const char *what)
 {
-    stale_t s = {w, NULL, 0, 0};
+    stale_t s = {w, {NULL, 0, 0}};
     kube_status_t st;
     kube_reader_t *r = cache(w);
     size_t i;
@@ -281,15 +269,15 @@ static void prune(rdd_watcher_t *w, kube_kind_t kind, const char *what)
         snprintf(msg, sizeof(msg), "failed to list %s: %s", what, st.message);
         rdd_errs_join(w->errs, sizeof(w->errs), msg);
     }
-    for (i = 0; i < s.n; i++) {
-        rc = remove_mirror(w, kind, s.names[i]);
+    for (i = 0; i < s.l.n; i++) {
+        rc = remove_mirror(w, kind, s.l.names[i]);
         if (rc) {
             snprintf(msg, sizeof(msg), "failed to remove %s %s: %s",
-                     kube_kind_name(kind), s.names[i], sim_strerror(rc));
+                     kube_kind_name(kind), s.l.names[i], sim_strerror(rc));
             rdd_errs_join(w->errs, sizeof(w->errs), msg);
         }
     }
-    sim__free(s.names);
+    sim__free(s.l.names);
     keep_clear(w);
 }
 
