@@ -198,18 +198,21 @@ static int start(moby_client_t *c, const dock_req_t *req, uint64_t timeout_ns,
     m->out = out;
     sim_timer_init(c->loop, &m->deadline);
     m->deadline.data = m;
-    if (pipe)
-        rc = npipe_dial(c->pipes, pipe, c->proc, deadline, SIM_EDEADLINE,
-                        on_pipe_dial, m, &m->dial);
-    else if (path)
-        rc = uds_connect(c->socks, path, c->client, on_uds_connect, m);
-    else
-        rc = SIM_EINVAL;
-    if (rc == 0 && timeout_ns)
-        rc = sim_timer_start(&m->deadline, on_deadline, timeout_ns);
+    /* The deadline first: once a dial is under way, m must live until its
+     * callback, so nothing after the dial may fail. */
+    rc = timeout_ns ? sim_timer_start(&m->deadline, on_deadline, timeout_ns)
+                    : 0;
+    if (rc == 0) {
+        if (pipe)
+            rc = npipe_dial(c->pipes, pipe, c->proc, deadline, SIM_EDEADLINE,
+                            on_pipe_dial, m, &m->dial);
+        else if (path)
+            rc = uds_connect(c->socks, path, c->client, on_uds_connect, m);
+        else
+            rc = SIM_EINVAL;
+    }
     if (rc) {
-        if (m->dial)
-            npipe_dial_cancel(m->dial);
+        sim_timer_stop(&m->deadline);
         sim__free(m);
         return rc;
     }
