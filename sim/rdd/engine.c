@@ -81,6 +81,7 @@ static kube_reader_t *cached(rdd_instance_t *inst)
 static void done(rdd_instance_t *inst, int err)
 {
     rdd_engine_t *e = &inst->engine;
+    e->in_stop_path = 0;
     if (e->state != RDD_ENG_IDLE)
         rdd__engine_transition(inst, RDD_ENG_IDLE);
     kube_ctrl_done(e->ctrl, RDD_APP_NAME, err, 0);
@@ -119,6 +120,13 @@ static int set_engine_condition(rdd_instance_t *inst, const char *status,
         rc = kube_update_status(inst->api, &app, &st);
         if (rc != SIM_ECONFLICT)
             break;
+    }
+    if (rc == 0 && !strcmp(reason, "Stopped")) {
+        rdd_engine_t *e = &inst->engine;
+        e->stopped_writes++;
+        e->stopped_gen = app.generation;
+        e->stopped_store_mirrors = rdd_mirror_count(inst, 0);
+        e->stopped_cache_mirrors = rdd_mirror_count(inst, 1);
     }
     if (rc == 0) {
         sim_trace_t *tr = sim_trace_begin(inst->loop, "rdd.engine.condition");
@@ -231,12 +239,10 @@ static void delete_all_of_type(rdd_instance_t *inst, kube_kind_t kind,
     sim__free(s.names);
 }
 
-/* :554-573 countMirrorResources: the informer cache, Terminating included. */
-static int count_mirrors(rdd_instance_t *inst, size_t *total)
+static int count_with(rdd_instance_t *inst, kube_reader_t *r, size_t *total)
 {
     static const kube_kind_t kinds[] = {KUBE_CONTAINER, KUBE_VOLUME,
                                         KUBE_IMAGE, KUBE_CONTAINER_NS};
-    kube_reader_t *r = cached(inst);
     kube_status_t st;
     size_t i, n;
     *total = 0;
@@ -247,6 +253,28 @@ static int count_mirrors(rdd_instance_t *inst, size_t *total)
         *total += n;
     }
     return 0;
+}
+
+/* :554-573 countMirrorResources: the informer cache, Terminating included
+ * (or the APIReader with cleanup_waits_on_apireader). */
+static int count_mirrors(rdd_instance_t *inst, size_t *total)
+{
+    return count_with(inst,
+                      RDD_HAS(inst->flags, CLEANUP_WAITS_ON_APIREADER)
+                          ? kube_store_reader(inst->api)
+                          : cached(inst),
+                      total);
+}
+
+size_t rdd_mirror_count(rdd_instance_t *inst, int use_cache)
+{
+    size_t n = 0;
+    if (!inst->engine.cache)
+        return 0;
+    (void)count_with(inst,
+                     use_cache ? cached(inst) : kube_store_reader(inst->api),
+                     &n);
+    return n;
 }
 
 static void finish_terminal(rdd_instance_t *inst)
@@ -308,7 +336,10 @@ static void cleanup_mirrors(rdd_instance_t *inst)
         return;
     }
     rdd__engine_transition(inst, RDD_ENG_CLEANUP_WAIT);
-    e->cleanup_deadline_ns = sim_now(inst->loop) + RDD_CLEANUP_TIMEOUT_NS;
+    e->cleanup_deadline_ns =
+        sim_now(inst->loop) + (RDD_HAS(inst->flags, CLEANUP_TIMEOUT_5S)
+                                   ? 5 * SIM_NS_PER_S
+                                   : RDD_CLEANUP_TIMEOUT_NS);
     e->last_count = 0;
     cleanup_poll(&e->poll);
 }
@@ -553,6 +584,7 @@ static void reconcile(void *arg, kube_ctrl_t *ctrl, const char *key)
         return;
     }
     /* Rows A and B. */
+    e->in_stop_path = 1;
     stop_watcher(inst);
     if (running && !docker) {
         snprintf(e->term_status, sizeof(e->term_status), "True");
@@ -568,7 +600,8 @@ static void reconcile(void *arg, kube_ctrl_t *ctrl, const char *key)
     cur = kube_cond_find(&app, RDD_COND_ENGINE);
     if (!e->watcher_died && cur && !strcmp(cur->reason, e->term_reason) &&
         !strcmp(cur->status, e->term_status) &&
-        cur->observed_gen >= app.generation) {
+        (RDD_HAS(inst->flags, NO_GENERATION_IN_ALREADY_CLEAN) ||
+         cur->observed_gen >= app.generation)) {
         finish_terminal(inst);
         return;
     }

@@ -22,7 +22,18 @@
        "a bridge that failed to bind (or has not bound yet) keeps "            \
        "ContainerEngineReady False/ConnectFailed; the engine never dials "     \
        "a pipe its bridge does not own",                                       \
-       "I1")
+       "I1")                                                                   \
+    XX(CLEANUP_WAITS_ON_APIREADER, "cleanup_waits_on_apireader",               \
+       "waitMirrorResourcesGone counts mirrors with the uncached APIReader "   \
+       "instead of the informer cache (a weaker wait than what RDD does)",     \
+       "S1")                                                                   \
+    XX(NO_GENERATION_IN_ALREADY_CLEAN, "no_generation_in_already_clean",       \
+       "alreadyClean ignores observedGeneration >= Generation (the term "      \
+       "testing gap 3 asks about), so a stale Stopped skips the cleanup",     \
+       "gap3")                                                                 \
+    XX(CLEANUP_TIMEOUT_5S, "cleanup_timeout_5s",                               \
+       "waitMirrorResourcesGone gives up after 5 s instead of 30 s",           \
+       "S3")
 
 typedef enum {
 #define XX(id, name, what, review) RDD_FLAG_##id,

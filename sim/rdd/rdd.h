@@ -88,6 +88,12 @@ typedef struct {
     char term_status[8];      /* private: terminal condition */
     char term_reason[40];
     char term_msg[128];
+    /* observation points for invariants (ground truth, not model state) */
+    int in_stop_path;         /* read-only: a rows A/B reconcile is running */
+    uint64_t stopped_writes;  /* read-only: Stopped conditions written */
+    int64_t stopped_gen;      /* read-only: generation of the last one */
+    size_t stopped_store_mirrors; /* read-only: store mirrors at that write */
+    size_t stopped_cache_mirrors; /* read-only: cache mirrors at that write */
 } rdd_engine_t;
 
 /* instance ------------------------------------------------------------------*/
@@ -147,6 +153,10 @@ int rdd_engine_init(rdd_instance_t *inst);
 void rdd_engine_free(rdd_instance_t *inst);
 void rdd_engine_enqueue(rdd_instance_t *inst);
 const char *rdd_engine_state_name(rdd_engine_state_t s);
+
+/* Mirrors of all four kinds in the engine's namespace: in the store
+ * (live) or in the engine's informer cache.  For invariants. */
+size_t rdd_mirror_count(rdd_instance_t *inst, int cached);
 
 /* Helpers shared by the models. */
 

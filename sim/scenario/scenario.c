@@ -21,7 +21,8 @@
 
 static const char *const act_names[] = {
     "kube.delete", "owner.start", "owner.stop", "vm.stop",
-    "vm.start",    "docker.rm",   "docker.run",
+    "vm.start",    "docker.rm",   "docker.run", "app.patch",
+    "kube.create",
 };
 
 const char *sc_act_name(sc_act_kind_t k)
@@ -353,7 +354,8 @@ static int parse_timeline(yt_node_t *n, scenario_t *sc, yt_error_t *err)
         if (k == SC_ACT__COUNT)
             return yt_fail(err, v, "unknown action '%s' (kube.delete, "
                                    "owner.start, owner.stop, vm.stop, "
-                                   "vm.start, docker.rm, docker.run)", what);
+                                   "vm.start, docker.rm, docker.run, "
+                                   "app.patch, kube.create)", what);
         a->kind = (sc_act_kind_t)k;
         switch (a->kind) {
         case SC_ACT_KUBE_DELETE: {
@@ -374,6 +376,36 @@ static int parse_timeline(yt_node_t *n, scenario_t *sc, yt_error_t *err)
             TRY(req(m, "docker_name", "kube.delete", &v, err));
             TRY(yt_str(v, "docker_name", a->docker_name,
                        sizeof(a->docker_name), err));
+            break;
+        }
+        case SC_ACT_APP_PATCH:
+            TRY(req(m, "instance", what, &v, err));
+            TRY(find_instance(sc, v, &a->instance, err));
+            TRY(req(m, "key", what, &v, err));
+            TRY(yt_str(v, "key", a->key, sizeof(a->key), err));
+            if (!strcmp(a->key, "namespace"))
+                return yt_fail(err, v, "changing spec.namespace is not "
+                                       "modelled");
+            TRY(req(m, "value", what, &v, err));
+            TRY(yt_str(v, "value", a->value, sizeof(a->value), err));
+            break;
+        case SC_ACT_KUBE_CREATE: {
+            char kind[32];
+            TRY(req(m, "instance", what, &v, err));
+            TRY(find_instance(sc, v, &a->instance, err));
+            TRY(req(m, "kind", what, &v, err));
+            TRY(yt_str(v, "kind", kind, sizeof(kind), err));
+            if (!strcmp(kind, "Container"))
+                a->kube_kind = KUBE_CONTAINER;
+            else if (!strcmp(kind, "Image"))
+                a->kube_kind = KUBE_IMAGE;
+            else if (!strcmp(kind, "Volume"))
+                a->kube_kind = KUBE_VOLUME;
+            else
+                return yt_fail(err, v, "kind must be Container, Image or "
+                                       "Volume");
+            TRY(req(m, "name", what, &v, err));
+            TRY(yt_str(v, "name", a->obj_name, sizeof(a->obj_name), err));
             break;
         }
         case SC_ACT_OWNER_START:

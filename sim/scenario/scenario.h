@@ -85,6 +85,8 @@ typedef enum {
     SC_ACT_VM_START,
     SC_ACT_DOCKER_RM,     /* docker rm [-f] on a daemon, as its user */
     SC_ACT_DOCKER_RUN,    /* docker run -d on a daemon */
+    SC_ACT_APP_PATCH,     /* merge-patch App.spec (kubectl patch) */
+    SC_ACT_KUBE_CREATE,   /* a user creates a Container/Image/Volume object */
     SC_ACT__COUNT
 } sc_act_kind_t;
 
@@ -102,6 +104,9 @@ typedef struct {
     char container[SC_NAME_MAX];
     char image[128];
     int force;
+    char key[40];             /* app.patch: spec key */
+    char value[128];          /* app.patch: its value */
+    char obj_name[96];        /* kube.create: object name */
 } sc_action_t;
 
 typedef struct {

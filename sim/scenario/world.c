@@ -36,6 +36,20 @@ const sim_inv_info_t sim_inv_catalogue[] = {
     {"S14", "no hijack of a well-known name",
      "no other product fails to bind its pipe because an RDD instance "
      "holds it (ours: hazard H2)"},
+    {"S4", "stop never mutates Docker",
+     "no mutating Docker call from I arrives while I's engine runs a stop "
+     "(rows A/B: stopWatcher, cleanup, wait, condition)"},
+    {"S5", "stopped-settled soundness",
+     "when the engine writes Stopped at generation G, the store and its "
+     "informer cache hold zero mirrors"},
+    {"S7", "generation monotonicity",
+     "no condition's observedGeneration on the App ever decreases"},
+    {"L1", "stop converges",
+     "within 30 s (+1 s) of the App's Running turning False, "
+     "ContainerEngineReady is Stopped at the current generation"},
+    {"S15", "no mirror outlives a completed stop",
+     "at the end of a run whose App is stopped with ContainerEngineReady "
+     "Stopped at the current generation, the store holds no mirror"},
 };
 const size_t sim_inv_catalogue_len =
     sizeof(sim_inv_catalogue) / sizeof(sim_inv_catalogue[0]);
@@ -48,6 +62,13 @@ typedef struct {
     int up;
     char provenance_bad[SIM_INV_WHY_MAX]; /* S2: first foreign mirror */
     int watch_id;
+    char s7_bad[SIM_INV_WHY_MAX];  /* S7: first decrease seen */
+    char s7_type[KUBE_CONDS_MAX][32];
+    int64_t s7_max[KUBE_CONDS_MAX];
+    int s7_n;
+    uint64_t stopped_seen;         /* S5: Stopped writes already judged */
+    uint64_t running_false_ns;     /* L1: when Running turned False */
+    int running_false;             /* L1 */
 } winst_t;
 
 struct world {
@@ -64,6 +85,7 @@ struct world {
     owner_t owners[SC_MAX_OWNERS];
     winst_t inst[SC_MAX_INSTANCES];
     size_t s1_cursor[SC_MAX_DAEMONS + SC_MAX_INSTANCES];
+    size_t s4_cursor[SC_MAX_DAEMONS + SC_MAX_INSTANCES];
     char s14_why[SIM_INV_WHY_MAX];
 };
 
@@ -108,10 +130,49 @@ static int check_s1(void *ctx, char *why, size_t len)
     return 0;
 }
 
+/* S7 and L1 look at every committed App state. */
+static void on_app_change(winst_t *wi, const kube_obj_t *o)
+{
+    int i, k;
+    const kube_cond_t *run = kube_cond_find(o, RDD_COND_RUNNING);
+    for (i = 0; i < o->nconds && !wi->s7_bad[0]; i++) {
+        const kube_cond_t *c = &o->conds[i];
+        for (k = 0; k < wi->s7_n; k++)
+            if (!strcmp(wi->s7_type[k], c->type))
+                break;
+        if (k == wi->s7_n) {
+            if (wi->s7_n == KUBE_CONDS_MAX)
+                continue;
+            snprintf(wi->s7_type[k], sizeof(wi->s7_type[k]), "%s", c->type);
+            wi->s7_max[k] = c->observed_gen;
+            wi->s7_n++;
+        } else if (c->observed_gen < wi->s7_max[k]) {
+            snprintf(wi->s7_bad, sizeof(wi->s7_bad),
+                     "%s's %s observedGeneration went from %lld to %lld",
+                     wi->inst.id.name, c->type, (long long)wi->s7_max[k],
+                     (long long)c->observed_gen);
+        } else {
+            wi->s7_max[k] = c->observed_gen;
+        }
+    }
+    if (run && !strcmp(run->status, "False")) {
+        if (!wi->running_false) {
+            wi->running_false = 1;
+            wi->running_false_ns = sim_now(&wi->w->loop);
+        }
+    } else {
+        wi->running_false = 0;
+    }
+}
+
 static void on_mirror_change(void *arg, kube_event_type_t type,
                              const kube_obj_t *o)
 {
     winst_t *wi = arg;
+    if (type != KUBE_DELETED && o->kind == KUBE_APP) {
+        on_app_change(wi, o);
+        return;
+    }
     if (type == KUBE_DELETED || o->kind == KUBE_APP || !o->provenance[0] ||
         wi->provenance_bad[0])
         return;
@@ -194,6 +255,126 @@ static int check_s14(void *ctx, char *why, size_t len)
     return 1;
 }
 
+static int check_s4(void *ctx, char *why, size_t len)
+{
+    world_t *w = ctx;
+    int i, j;
+    /* Calls arriving now: the S1 cursors have not passed them yet only
+     * when S1 runs after us, so keep our own cursors. */
+    static const size_t nd = SC_MAX_DAEMONS + SC_MAX_INSTANCES;
+    for (i = 0; i < (int)nd; i++) {
+        dock_daemon_t *d = daemon_at(w, i);
+        const dock_call_t *calls;
+        size_t n;
+        if (!d)
+            continue;
+        n = dock_calls(d, &calls);
+        for (; w->s4_cursor[i] < n; w->s4_cursor[i]++) {
+            const dock_call_t *c = &calls[w->s4_cursor[i]];
+            for (j = 0; j < w->sc->ninstances; j++) {
+                winst_t *wi = &w->inst[j];
+                if (wi->up && wi->inst.engine.in_stop_path &&
+                    !strcmp(c->client, wi->inst.id.name)) {
+                    snprintf(why, len, "%s sent %s %.24s during a stop",
+                             c->client, dock_op_name(c->op), c->ref);
+                    w->s4_cursor[i]++;
+                    return 1;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+static int check_s5(void *ctx, char *why, size_t len)
+{
+    world_t *w = ctx;
+    int j;
+    for (j = 0; j < w->sc->ninstances; j++) {
+        winst_t *wi = &w->inst[j];
+        rdd_engine_t *e = &wi->inst.engine;
+        if (!wi->up || e->stopped_writes == wi->stopped_seen)
+            continue;
+        wi->stopped_seen = e->stopped_writes;
+        if (e->stopped_store_mirrors || e->stopped_cache_mirrors) {
+            snprintf(why, len,
+                     "%s wrote ContainerEngineReady Stopped at generation "
+                     "%lld with %zu mirrors in the store and %zu in its "
+                     "informer cache",
+                     wi->inst.id.name, (long long)e->stopped_gen,
+                     e->stopped_store_mirrors, e->stopped_cache_mirrors);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int check_s7(void *ctx, char *why, size_t len)
+{
+    world_t *w = ctx;
+    int j;
+    for (j = 0; j < w->sc->ninstances; j++)
+        if (w->inst[j].s7_bad[0]) {
+            snprintf(why, len, "%s", w->inst[j].s7_bad);
+            return 1;
+        }
+    return 0;
+}
+
+/* The engine condition is Stopped at the App's current generation. */
+static int engine_stopped_now(winst_t *wi)
+{
+    kube_obj_t app;
+    const kube_cond_t *c;
+    if (rdd_get_app(&wi->inst, kube_store_reader(wi->inst.api), &app))
+        return 0;
+    c = kube_cond_find(&app, RDD_COND_ENGINE);
+    return c && !strcmp(c->reason, "Stopped") &&
+           c->observed_gen >= app.generation;
+}
+
+static int check_l1(void *ctx, char *why, size_t len)
+{
+    world_t *w = ctx;
+    int j;
+    uint64_t now = sim_now(&w->loop), limit = 31 * SIM_NS_PER_S;
+    for (j = 0; j < w->sc->ninstances; j++) {
+        winst_t *wi = &w->inst[j];
+        char t[32];
+        if (!wi->up || !wi->running_false ||
+            now < wi->running_false_ns + limit || engine_stopped_now(wi))
+            continue;
+        snprintf(why, len,
+                 "%s's App has been Running=False since %s but "
+                 "ContainerEngineReady is not Stopped at its generation",
+                 wi->inst.id.name, sim_fmt_ns(t, wi->running_false_ns));
+        return 1;
+    }
+    return 0;
+}
+
+static int check_s15(void *ctx, char *why, size_t len)
+{
+    world_t *w = ctx;
+    int j;
+    for (j = 0; j < w->sc->ninstances; j++) {
+        winst_t *wi = &w->inst[j];
+        size_t n;
+        if (!wi->up || !wi->running_false || !engine_stopped_now(wi) ||
+            wi->inst.engine.state != RDD_ENG_IDLE)
+            continue;
+        n = rdd_mirror_count(&wi->inst, 0);
+        if (n) {
+            snprintf(why, len,
+                     "%s's stop completed (Stopped at the current "
+                     "generation) yet %zu mirrors remain in the store",
+                     wi->inst.id.name, n);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static int add_invariants(world_t *w)
 {
     static const struct {
@@ -203,14 +384,21 @@ static int add_invariants(world_t *w)
                   {"S2", check_s2},
                   {"S3", check_s3},
                   {"S11", check_s11},
-                  {"S14", check_s14}};
+                  {"S14", check_s14},
+                  {"S4", check_s4},
+                  {"S5", check_s5},
+                  {"S7", check_s7},
+                  {"L1", check_l1},
+                  {"S15", check_s15}};
     size_t i, k;
     for (i = 0; i < SIM_ARRAY_LEN(checks); i++) {
         const char *title = "";
         for (k = 0; k < sim_inv_catalogue_len; k++)
             if (!strcmp(sim_inv_catalogue[k].id, checks[i].id))
                 title = sim_inv_catalogue[k].title;
-        if (sim_inv_add(&w->inv, checks[i].id, title, checks[i].cb, w, 0))
+        int end_only = !strcmp(checks[i].id, "S15");
+        if (sim_inv_add(&w->inv, checks[i].id, title, checks[i].cb, w,
+                        end_only))
             return SIM_ERANGE;
     }
     return 0;
@@ -374,6 +562,35 @@ static void run_action(void *arg, void *actp)
             rc = dock_container_add(d, a->container, a->image, "running",
                                     NULL);
         act_trace(w, a, a->container, rc);
+        return;
+    }
+    case SC_ACT_APP_PATCH: {
+        winst_t *wi = &w->inst[a->instance];
+        kube_obj_t app;
+        kube_status_t st;
+        if (!wi->up) {
+            act_trace(w, a, "instance not started", SIM_ESTATE);
+            return;
+        }
+        rc = rdd_get_app(&wi->inst, kube_store_reader(wi->inst.api), &app);
+        if (rc == 0)
+            rc = kube_spec_set(&app, a->key, a->value);
+        if (rc == 0)
+            rc = kube_update(wi->inst.api, &app, &st);
+        act_trace(w, a, a->key, rc);
+        return;
+    }
+    case SC_ACT_KUBE_CREATE: {
+        winst_t *wi = &w->inst[a->instance];
+        kube_obj_t o;
+        kube_status_t st;
+        if (!wi->up) {
+            act_trace(w, a, "instance not started", SIM_ESTATE);
+            return;
+        }
+        kube_obj_init(&o, a->kube_kind, wi->inst.engine.api_ns, a->obj_name);
+        rc = kube_create(wi->inst.api, &o, &st);
+        act_trace(w, a, a->obj_name, rc);
         return;
     }
     default:

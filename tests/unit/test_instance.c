@@ -105,7 +105,7 @@ static void test_flag_and_preset_names_round_trip(void **state)
     for (i = 0; i < RDD_FLAG__COUNT; i++) {
         assert_int_equal(rdd_flag_by_name(rdd_flag_name((rdd_flag_t)i)), i);
         assert_true(strlen(rdd_flag_what((rdd_flag_t)i)) > 10);
-        assert_string_equal(rdd_flag_review((rdd_flag_t)i), "I1");
+        assert_true(strlen(rdd_flag_review((rdd_flag_t)i)) > 0);
     }
     assert_int_equal(rdd_flag_by_name("nope"), -1);
     assert_null(rdd_preset_by_name("nope"));
