@@ -13,11 +13,14 @@
  *   event;
  * - watch: every committed change is offered, in commit order, to each
  *   subscriber (ADDED / MODIFIED / DELETED) on a later turn;
+ * - the apiserver's watch cache between etcd and every watch: each commit
+ *   gets one time at which the cache applies it (a per-event lag, spike
+ *   windows, the kube.cache.freeze fault), every subscriber receives it
+ *   then, and a consistent LIST waits up to 3 s for the cache to catch up;
  * - readers: kube_reader_t is one read interface with two implementations,
  *   the store itself (GET and controller-runtime's APIReader) and an
- *   informer cache fed by a watch (client.Get / client.List).  A later
- *   issue puts a lagging watch cache between the store and the informers;
- *   readers never touch the store's internals, so it slots in there.
+ *   informer cache fed by a watch (client.Get / client.List); the informer
+ *   relists after 410 Expired (the kube.watch.expired fault).
  * What it leaves out: field managers other than the finalizer list, label
  * and field selectors, pagination, admission webhooks.
  *
@@ -37,6 +40,7 @@
 #define KUBE_NS_MAX 64
 #define KUBE_KEY_MAX 40
 #define KUBE_VAL_MAX 200
+#define KUBE_MSG_MAX 1024
 #define KUBE_FIELDS_MAX 12
 #define KUBE_FINALIZERS_MAX 4
 #define KUBE_CONDS_MAX 8
@@ -59,7 +63,7 @@ typedef struct {
     char type[32];          /* "ContainerEngineReady" */
     char status[8];         /* "True" | "False" | "Unknown" */
     char reason[40];
-    char message[KUBE_VAL_MAX];
+    char message[KUBE_MSG_MAX];  /* long enough for RDD's joined errors */
     int64_t observed_gen;
     uint64_t last_transition_ns;
 } kube_cond_t;
@@ -101,6 +105,36 @@ typedef void (*kube_watch_cb)(void *arg, kube_event_type_t type,
                               const kube_obj_t *obj);
 
 typedef struct kube_store kube_store_t;
+
+/* A window of commit times whose events lag at least lag_ns. */
+typedef struct {
+    uint64_t from_ns;           /* public: window start */
+    uint64_t to_ns;             /* public: window end (exclusive) */
+    uint64_t lag_ns;            /* public: minimum lag inside it */
+} kube_lag_spike_t;
+
+#define KUBE_LAG_SPIKES_MAX 8
+
+/* How far the watch cache trails etcd (platform-semantics.md §4.2, §4.7,
+ * §5.4 kube.etcd.slow).  All zero: no lag. */
+typedef struct {
+    uint64_t lag_min_ns;        /* public: per-event lag, uniform in */
+    uint64_t lag_max_ns;        /* public: [min, max], stream
+                                   "kube.<store>.lag" */
+    kube_lag_spike_t spikes[KUBE_LAG_SPIKES_MAX]; /* public */
+    int nspikes;                /* public: 0..KUBE_LAG_SPIKES_MAX */
+} kube_lag_t;
+
+/* The longest a consistent LIST (RV unset) waits for the watch cache
+ * before it is served from etcd (ConsistentListFromCache, KEP-2340). */
+#define KUBE_CONSISTENT_LIST_WAIT_MAX_NS (3 * SIM_NS_PER_S)
+
+/* The reflector's back-off before a relist: 800 ms, doubling, capped at
+ * 30 s, reset after 2 min without one (client-go reflector.go; its jitter
+ * is left out). */
+#define KUBE_RELIST_BACKOFF_NS (800 * SIM_NS_PER_MS)
+#define KUBE_RELIST_BACKOFF_MAX_NS (30 * SIM_NS_PER_S)
+#define KUBE_RELIST_BACKOFF_RESET_NS (120 * SIM_NS_PER_S)
 
 /* object helpers (pure) -------------------------------------------------*/
 
@@ -184,6 +218,33 @@ void kube_unwatch(kube_store_t *s, int watch_id);
 uint64_t kube_store_rv(const kube_store_t *s);
 sim_loop_t *kube_store_loop(const kube_store_t *s);
 
+/* The watch cache.  Every commit gets one visibility time, fixed at
+ * commit:
+ *     visible = max(previous visible, commit + lag, freeze end)
+ * lag = a uniform draw in [lag_min_ns, lag_max_ns] from the stream
+ * "kube.<store>.lag" (no draw when min == max), raised to the lag_ns of
+ * every spike whose [from_ns, to_ns) holds the commit time.  The fault
+ * site kube.cache.freeze (target = store name) is evaluated at each
+ * commit; when it fires and is armed with a time window, visible is at
+ * least the window's to_ns (the cache thaws then and applies the held
+ * events in commit order); a firing without a window (chance, countdown)
+ * adds nothing.  Every subscriber receives the event at its visible time,
+ * still never inside the write and one event per turn.  The lag is copied;
+ * it applies to commits from now on.  max < min is taken as max = min and
+ * nspikes is clamped to 0..KUBE_LAG_SPIKES_MAX (the scenario parser
+ * reports such input).  A zero lag is the default. */
+void kube_store_set_lag(kube_store_t *s, const kube_lag_t *lag);
+/* The virtual time at which the watch cache will have applied every change
+ * committed so far; now when it has caught up. */
+uint64_t kube_store_cache_caught_up_ns(kube_store_t *s);
+/* How long a LIST with RV unset waits before it is answered: with
+ * consistent_list_from_cache, until the watch cache has caught up, at most
+ * KUBE_CONSISTENT_LIST_WAIT_MAX_NS (then it falls back to etcd); without
+ * it, 0 (served from etcd).  Either way it returns the store's current
+ * state. */
+uint64_t kube_store_consistent_list_wait_ns(kube_store_t *s,
+                                            int consistent_list_from_cache);
+
 /* readers ----------------------------------------------------------------*/
 
 /*
@@ -207,9 +268,20 @@ struct kube_reader {
 kube_reader_t *kube_store_reader(kube_store_t *s);
 
 /* An informer cache: a local copy of every object of every kind, fed by a
- * watch on the store.  Changes reach it on a later turn than the commit, in
- * commit order.  on_change (may be NULL) is called after each applied event
- * (controller-runtime's event handlers hang here). */
+ * watch on the store.  Changes reach it on a later turn than the commit
+ * (at the watch cache's visible time), in commit order.  on_change (may be
+ * NULL) is called after each applied event (controller-runtime's event
+ * handlers hang here).
+ * 410 Expired: the fault site kube.watch.expired (target = cache name) is
+ * evaluated before each event is applied.  When it fires, the watch ends:
+ * that event and every pending one are dropped, and after the reflector's
+ * back-off (KUBE_RELIST_BACKOFF_NS first) the cache relists the store as
+ * it is then and watches again from there.  The relist replaces the
+ * contents, then calls on_change for each object that was added (ADDED),
+ * changed (MODIFIED, a different rv) or is gone (DELETED with the last
+ * cached state: DeletedFinalStateUnknown), kind by kind, adds and changes
+ * in (ns, name) order before the deletions; unchanged objects get no call.
+ * A relist that runs out of memory is retried after the next back-off. */
 typedef struct kube_cache kube_cache_t;
 int kube_cache_new(kube_store_t *s, const char *name, kube_watch_cb on_change,
                    void *arg, kube_cache_t **out);

@@ -112,6 +112,11 @@ struct rdd_instance {
     rdd_watcher_t *watcher;      /* published watcher (r.watcher) */
     uds_listener_t *sock_fwd;    /* Lima's socket forward (Unix hosts) */
     sim_timer_t boot;            /* private: VM boot */
+    uint64_t handshake_ns;       /* the VM stand-in's timings */
+    uint64_t boot_ns;
+    kube_ctrl_t *app_ctrl;       /* the App controller stand-in's queue */
+    kube_cache_t *app_cache;     /* and its informer cache */
+    int64_t app_handled_gen;     /* last spec generation acted upon */
     int vm_running;              /* the stand-in VM is up */
     uint64_t vm_lives;           /* VM starts so far */
 };
@@ -130,6 +135,12 @@ int rdd_vm_start(rdd_instance_t *inst, uint64_t handshake_ns,
                  uint64_t boot_ns);
 /* App Running=False, dockerd down, host-switch stopped. */
 void rdd_vm_stop(rdd_instance_t *inst);
+
+/* App controller stand-in (app.c): acts on spec.running changes (starts
+ * or stops the VM stand-in) and writes Settled (settled.c) on every App
+ * change, with the engine enabled and Kubernetes disabled. */
+int rdd_app_init(rdd_instance_t *inst);
+void rdd_app_free(rdd_instance_t *inst);
 
 /* Bridge (bridge.c). */
 void rdd_bridge_start(rdd_instance_t *inst, uint64_t handshake_ns);

@@ -70,6 +70,8 @@ int rdd_vm_start(rdd_instance_t *inst, uint64_t handshake_ns,
     sim_trace_ns(tr, "boot", boot_ns);
     sim_trace_end(tr);
     inst->vm_lives++;
+    inst->handshake_ns = handshake_ns;
+    inst->boot_ns = boot_ns;
     rdd_bridge_start(inst, handshake_ns);
     inst->boot.data = inst;
     return sim_timer_start(&inst->boot, booted, boot_ns);
@@ -101,6 +103,7 @@ static int create_app(rdd_instance_t *inst)
     kube_spec_set(&app, "running", "true");
     kube_spec_set(&app, "containerEngine.name", "moby");
     kube_spec_set(&app, "namespace", "default");
+    inst->app_handled_gen = 1; /* the VM is started by rdd_vm_start */
     return kube_create(inst->api, &app, &st);
 }
 
@@ -126,6 +129,8 @@ int rdd_instance_init(rdd_instance_t *inst, sim_loop_t *loop, rdd_os_t os,
         return rc;
     rc = rdd_engine_init(inst);
     if (rc == 0)
+        rc = rdd_app_init(inst);
+    if (rc == 0)
         rc = create_app(inst);
     if (rc) {
         rdd_instance_free(inst);
@@ -138,6 +143,7 @@ int rdd_instance_init(rdd_instance_t *inst, sim_loop_t *loop, rdd_os_t os,
 void rdd_instance_free(rdd_instance_t *inst)
 {
     sim_timer_stop(&inst->boot);
+    rdd_app_free(inst);
     rdd_engine_free(inst);
     if (inst->bridge.ln) {
         npipe_listener_close(inst->bridge.ln);

@@ -22,7 +22,7 @@
 static const char *const act_names[] = {
     "kube.delete", "owner.start", "owner.stop", "vm.stop",
     "vm.start",    "docker.rm",   "docker.run", "app.patch",
-    "kube.create",
+    "kube.create", "rdd.set",
 };
 
 const char *sc_act_name(sc_act_kind_t k)
@@ -355,7 +355,8 @@ static int parse_timeline(yt_node_t *n, scenario_t *sc, yt_error_t *err)
             return yt_fail(err, v, "unknown action '%s' (kube.delete, "
                                    "owner.start, owner.stop, vm.stop, "
                                    "vm.start, docker.rm, docker.run, "
-                                   "app.patch, kube.create)", what);
+                                   "app.patch, kube.create, rdd.set)",
+                             what);
         a->kind = (sc_act_kind_t)k;
         switch (a->kind) {
         case SC_ACT_KUBE_DELETE: {
@@ -408,6 +409,15 @@ static int parse_timeline(yt_node_t *n, scenario_t *sc, yt_error_t *err)
             TRY(yt_str(v, "name", a->obj_name, sizeof(a->obj_name), err));
             break;
         }
+        case SC_ACT_RDD_SET:
+            TRY(req(m, "instance", what, &v, err));
+            TRY(find_instance(sc, v, &a->instance, err));
+            TRY(req(m, "running", what, &v, err));
+            TRY(yt_bool(v, "running", &a->running, err));
+            a->timeout_ns = 300 * SIM_NS_PER_S; /* limavm.go:42 */
+            if ((v = yt_get(m, "timeout")))
+                TRY(yt_duration(v, "timeout", &a->timeout_ns, err));
+            break;
         case SC_ACT_OWNER_START:
         case SC_ACT_OWNER_STOP: {
             char name[SC_NAME_MAX];

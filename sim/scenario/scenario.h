@@ -87,6 +87,7 @@ typedef enum {
     SC_ACT_DOCKER_RUN,    /* docker run -d on a daemon */
     SC_ACT_APP_PATCH,     /* merge-patch App.spec (kubectl patch) */
     SC_ACT_KUBE_CREATE,   /* a user creates a Container/Image/Volume object */
+    SC_ACT_RDD_SET,       /* rdd set running=true|false, waiting on Settled */
     SC_ACT__COUNT
 } sc_act_kind_t;
 
@@ -107,6 +108,8 @@ typedef struct {
     char key[40];             /* app.patch: spec key */
     char value[128];          /* app.patch: its value */
     char obj_name[96];        /* kube.create: object name */
+    int running;              /* rdd.set: the value */
+    uint64_t timeout_ns;      /* rdd.set: --timeout (default 5m) */
 } sc_action_t;
 
 typedef struct {

@@ -71,6 +71,19 @@ typedef struct {
     int running_false;             /* L1 */
 } winst_t;
 
+/* One `rdd set` invocation (rdd/cmd/rdd/set.go:255-328, 477-536). */
+typedef struct {
+    world_t *w;
+    winst_t *wi;
+    const sc_action_t *a;
+    int64_t min_gen;
+    int watch_id;
+    int done;
+    sim_timer_t timeout;
+    char seen[KUBE_CONDS_MAX][2][KUBE_MSG_MAX + 80]; /* type, last key */
+    int nseen;
+} rdd_cli_t;
+
 struct world {
     const scenario_t *sc;
     const sc_variant_t *var;
@@ -87,6 +100,7 @@ struct world {
     size_t s1_cursor[SC_MAX_DAEMONS + SC_MAX_INSTANCES];
     size_t s4_cursor[SC_MAX_DAEMONS + SC_MAX_INSTANCES];
     char s14_why[SIM_INV_WHY_MAX];
+    rdd_cli_t cli[SC_MAX_ACTIONS];
 };
 
 /* invariants ----------------------------------------------------------------*/
@@ -488,6 +502,7 @@ static int match_mirror(void *arg, const kube_obj_t *o)
 }
 
 static void start_instance(world_t *w, int i);
+static void rdd_set(world_t *w, const sc_action_t *a);
 
 static void owner_start_checked(world_t *w, owner_t *o)
 {
@@ -580,6 +595,9 @@ static void run_action(void *arg, void *actp)
         act_trace(w, a, a->key, rc);
         return;
     }
+    case SC_ACT_RDD_SET:
+        rdd_set(w, a);
+        return;
     case SC_ACT_KUBE_CREATE: {
         winst_t *wi = &w->inst[a->instance];
         kube_obj_t o;
@@ -596,6 +614,109 @@ static void run_action(void *arg, void *actp)
     default:
         SIM_ASSERT(0);
     }
+}
+
+static void cli_print(rdd_cli_t *c, const char *line)
+{
+    sim_trace_t *tr = sim_trace_begin(&c->w->loop, "rdd.cli.print");
+    sim_trace_str(tr, "inst", c->wi->inst.id.name);
+    sim_trace_str(tr, "line", line);
+    sim_trace_end(tr);
+}
+
+static void cli_exit(rdd_cli_t *c, int code, const char *err)
+{
+    sim_trace_t *tr;
+    c->done = 1;
+    sim_timer_stop(&c->timeout);
+    kube_unwatch(c->wi->inst.api, c->watch_id);
+    tr = sim_trace_begin(&c->w->loop, "rdd.cli.exit");
+    sim_trace_str(tr, "inst", c->wi->inst.id.name);
+    sim_trace_str(tr, "cmd", c->a->running ? "rdd set running=true"
+                                            : "rdd set running=false");
+    sim_trace_i64(tr, "code", code);
+    sim_trace_str(tr, "err", err);
+    sim_trace_end(tr);
+}
+
+/* set.go:509-536 conditionReporter.report and the Settled predicate. */
+static void cli_on_app(void *arg, kube_event_type_t type, const kube_obj_t *o)
+{
+    rdd_cli_t *c = arg;
+    const kube_cond_t *settled;
+    int i, k;
+    if (c->done || o->kind != KUBE_APP || type == KUBE_DELETED)
+        return;
+    for (i = 0; i < o->nconds; i++) {
+        const kube_cond_t *cd = &o->conds[i];
+        char key[KUBE_MSG_MAX + 80], line[KUBE_MSG_MAX + 120];
+        if (cd->observed_gen < c->min_gen)
+            continue;
+        snprintf(key, sizeof(key), "%s|%s|%s", cd->status, cd->reason,
+                 cd->message);
+        for (k = 0; k < c->nseen; k++)
+            if (!strcmp(c->seen[k][0], cd->type))
+                break;
+        if (k < c->nseen && !strcmp(c->seen[k][1], key))
+            continue;
+        if (k == c->nseen) {
+            if (c->nseen == KUBE_CONDS_MAX)
+                continue;
+            snprintf(c->seen[k][0], sizeof(c->seen[k][0]), "%s", cd->type);
+            c->nseen++;
+        }
+        snprintf(c->seen[k][1], sizeof(c->seen[k][1]), "%s", key);
+        snprintf(line, sizeof(line), "%s=%s: %s (%s)", cd->type, cd->status,
+                 cd->message, cd->reason);
+        cli_print(c, line);
+    }
+    settled = kube_cond_find(o, "Settled");
+    if (settled && settled->observed_gen >= c->min_gen &&
+        !strcmp(settled->status, "True"))
+        cli_exit(c, 0, "");
+}
+
+static void cli_timeout(sim_timer_t *t)
+{
+    rdd_cli_t *c = t->data;
+    /* watchtools.UntilWithSync's deadline: wait.ErrWaitTimeout. */
+    cli_exit(c, 1, "timed out waiting for the condition");
+}
+
+/* set.go:255-328 setAction: patch, take the post-write generation, wait. */
+static void rdd_set(world_t *w, const sc_action_t *a)
+{
+    rdd_cli_t *c = &w->cli[a - w->sc->actions];
+    winst_t *wi = &w->inst[a->instance];
+    kube_obj_t app;
+    kube_status_t st;
+    int rc;
+    memset(c, 0, sizeof(*c));
+    c->w = w;
+    c->wi = wi;
+    c->a = a;
+    if (!wi->up) {
+        act_trace(w, a, "instance not started", SIM_ESTATE);
+        return;
+    }
+    rc = rdd_get_app(&wi->inst, kube_store_reader(wi->inst.api), &app);
+    if (rc == 0)
+        rc = kube_spec_set(&app, "running", a->running ? "true" : "false");
+    if (rc == 0)
+        rc = kube_update(wi->inst.api, &app, &st);
+    act_trace(w, a, a->running ? "running=true" : "running=false", rc);
+    if (rc) {
+        cli_exit(c, 1, st.message);
+        return;
+    }
+    c->min_gen = app.generation;
+    cli_print(c, "Waiting for App to settle");
+    c->watch_id = kube_watch(wi->inst.api, KUBE_APP, cli_on_app, c);
+    sim_timer_init(&w->loop, &c->timeout);
+    c->timeout.data = c;
+    (void)sim_timer_start(&c->timeout, cli_timeout, a->timeout_ns);
+    /* UntilWithSync lists first: an already-settled App returns at once. */
+    cli_on_app(c, KUBE_MODIFIED, &app);
 }
 
 static void owner_start_cb(void *arg, void *op)
@@ -698,6 +819,11 @@ static int build(world_t *w)
 static void teardown(world_t *w)
 {
     int i;
+    for (i = 0; i < w->sc->nactions; i++)
+        if (w->cli[i].w && !w->cli[i].done && w->cli[i].watch_id > 0) {
+            sim_timer_stop(&w->cli[i].timeout);
+            kube_unwatch(w->cli[i].wi->inst.api, w->cli[i].watch_id);
+        }
     for (i = 0; i < w->sc->ninstances; i++)
         if (w->inst[i].up)
             rdd_instance_free(&w->inst[i].inst);
