@@ -14,6 +14,10 @@
  * pointers searched by bisection; appending past the last key skips the
  * search.  The generic readers below serve both the store reader and the
  * cache reader from an index.
+ *
+ * struct kube_store is here for store.c (writes, reads) and watch.c (the
+ * watch and its watch cache) only; cache.c reaches the store through the
+ * public calls.
  */
 #ifndef KUBE_INT_H
 #define KUBE_INT_H
@@ -22,6 +26,7 @@
 #include <stdint.h>
 
 #include "kube/kube.h"
+#include "sim/rng.h"
 
 /* A packed, immutable object state. */
 typedef struct kube__rec {
@@ -92,6 +97,48 @@ int kube__idx_list(const kube__index_t *ix, const char *ns,
                    kube_visit_cb visit, void *arg, kube_status_t *st);
 int kube__idx_count(const kube__index_t *ix, const char *ns, size_t *n,
                     kube_status_t *st);
+
+/* store and watch -------------------------------------------------------*/
+
+#define KUBE__STORE_NAME_MAX 64
+
+typedef struct kube__watcher kube__watcher_t;
+
+struct kube_store {
+    sim_loop_t *loop;               /* read-only */
+    char name[KUBE__STORE_NAME_MAX]; /* read-only: fault target, trace */
+    uint64_t rv;                    /* private (store.c): the revision */
+    uint64_t next_uid;              /* private (store.c) */
+    kube__index_t idx[KUBE_KIND__COUNT]; /* private (store.c) */
+    kube_reader_t reader;           /* private (store.c) */
+    kube__watcher_t **w;            /* private (watch.c): subscription
+                                       order */
+    size_t nw;                      /* private (watch.c) */
+    size_t capw;                    /* private (watch.c) */
+    int next_watch_id;              /* private (watch.c) */
+    kube_lag_t lag;                 /* private (watch.c): the cache's lag */
+    sim_rng_t lag_rng;              /* private (watch.c): "kube.<name>.lag" */
+    uint64_t visible_ns;            /* private (watch.c): visible time of
+                                       the last commit */
+    uint64_t delivering_commit_ns;  /* private (watch.c): commit time of
+                                       the event being delivered */
+};
+
+/* Sets up the watch part of a new store (forks its lag stream). */
+void kube__watch_init(kube_store_t *s);
+/* First half of a commit of one change of kind: fixes its visible time
+ * (*vis_ns; draws the lag, evaluates kube.cache.freeze) and makes room in
+ * every subscriber's queue.  0 or SIM_ENOMEM, then nothing is queued. */
+int kube__watch_prepare(kube_store_t *s, kube_kind_t kind, uint64_t *vis_ns);
+/* Second half, after the RV moved: queues r (a new reference each) to
+ * every subscriber of its kind.  Cannot fail. */
+void kube__watch_publish(kube_store_t *s, kube__rec_t *r,
+                         kube_event_type_t type, uint64_t vis_ns);
+/* Drops every subscription (pending events too) and the array. */
+void kube__watch_close(kube_store_t *s);
+/* Inside a watch callback: the virtual time the delivered event was
+ * committed at (its lag is sim_now() minus this). */
+uint64_t kube__store_delivering_commit_ns(const kube_store_t *s);
 
 /* status answers --------------------------------------------------------*/
 

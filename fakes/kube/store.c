@@ -1,6 +1,6 @@
 /*
  * store.c: the apiserver's authoritative store (etcd behind the registry),
- * its writes, its watch, and the store reader (GET / APIReader).
+ * its writes, and the store reader (GET / APIReader).
  *
  * Models (platform-semantics.md §4.1, §4.4, §4.5, §4.6):
  * - one uint64 resourceVersion per store, bumped by every committed write
@@ -24,12 +24,11 @@
  *   never creates (404 when absent, like StatusREST);
  * - fault sites kube.apf.throttled (429, plain text) and kube.server.error
  *   (500) on every write, kube.update.conflict on update and update_status;
- * - watch: each committed change is queued, in commit order, to every
- *   subscriber of its kind and delivered one event per loop turn, never
- *   inside the write.
+ * - every commit is handed to the watch and its watch cache (watch.c),
+ *   which deliver it to the subscribers on a later turn.
  * Leaves out: field managers (an apply never removes what an earlier apply
- * set), labels and annotations, selectors, pagination, watch history and
- * 410 Expired, the watch cache (a later layer, fed by kube_watch).
+ * set), labels and annotations, selectors, pagination, reads served from a
+ * stale watch cache (GET and LIST answer from etcd's state).
  */
 #include <string.h>
 
@@ -40,193 +39,20 @@
 #include "sim/fault.h"
 #include "sim/trace.h"
 
-#define STORE_NAME_MAX 64
-
-typedef struct {
-    kube__rec_t *rec;               /* one reference */
-    kube_event_type_t type;
-} watch_ev_t;
-
-typedef struct watcher {
-    kube_store_t *s;                /* NULL once unwatched in its callback */
-    int id;
-    kube_kind_t kind;               /* KUBE_KIND__COUNT: every kind */
-    kube_watch_cb cb;
-    void *arg;
-    watch_ev_t *q;                  /* ring of pending events */
-    size_t head;
-    size_t len;
-    size_t cap;
-    sim_timer_t timer;              /* delivers q[head] on a later turn */
-    int in_cb;                      /* inside cb: free after it returns */
-    int dead;
-} watcher_t;
-
-struct kube_store {
-    sim_loop_t *loop;
-    char name[STORE_NAME_MAX];
-    uint64_t rv;                    /* the store's revision */
-    uint64_t next_uid;
-    kube__index_t idx[KUBE_KIND__COUNT];
-    watcher_t **w;                  /* in subscription order */
-    size_t nw;
-    size_t capw;
-    int next_watch_id;
-    kube_reader_t reader;
-};
-
-/* watch -----------------------------------------------------------------*/
-
-static void watcher_free(watcher_t *w)
-{
-    sim_timer_stop(&w->timer);
-    while (w->len > 0) {
-        kube__rec_unref(w->q[w->head].rec);
-        w->head = (w->head + 1) % w->cap;
-        w->len--;
-    }
-    sim__free(w->q);
-    sim__free(w);
-}
-
-static int watcher_wants(const watcher_t *w, kube_kind_t kind)
-{
-    return w->kind == KUBE_KIND__COUNT || w->kind == kind;
-}
-
-static int watcher_reserve(watcher_t *w)
-{
-    size_t cap, i;
-    watch_ev_t *q;
-    if (w->len < w->cap)
-        return 0;
-    cap = w->cap ? w->cap * 2 : 8;
-    q = sim__malloc(cap * sizeof(*q));
-    if (!q)
-        return SIM_ENOMEM;
-    for (i = 0; i < w->len; i++)
-        q[i] = w->q[(w->head + i) % w->cap];
-    sim__free(w->q);
-    w->q = q;
-    w->head = 0;
-    w->cap = cap;
-    return 0;
-}
-
-static void watcher_push(watcher_t *w, kube__rec_t *r, kube_event_type_t t)
-{
-    SIM_ASSERT(w->len < w->cap);
-    w->q[(w->head + w->len) % w->cap] = (watch_ev_t){kube__rec_ref(r), t};
-    w->len++;
-}
-
-static void watcher_reap(void *a, void *b)
-{
-    (void)b;
-    watcher_free(a);
-}
-
-/* Timer callback: one event to one subscriber per loop turn.  A watcher
- * unwatched inside its own callback cannot be freed here (the loop reads
- * its timer after we return); a loop-owned call frees it next turn. */
-static void watcher_deliver(sim_timer_t *t)
-{
-    watcher_t *w = t->data;
-    watch_ev_t ev;
-    kube_obj_t o;
-    if (w->len == 0)
-        return;
-    ev = w->q[w->head];
-    w->head = (w->head + 1) % w->cap;
-    w->len--;
-    kube__rec_unpack(ev.rec, &o);
-    kube__rec_unref(ev.rec);
-    w->in_cb = 1;
-    w->cb(w->arg, ev.type, &o);
-    w->in_cb = 0;
-    if (w->dead) {
-        /* On ENOMEM the struct leaks: better than a use after free. */
-        (void)sim_call(t->loop, 0, watcher_reap, w, NULL);
-        return;
-    }
-    if (w->len > 0) {
-        /* The timer is firing, so it is still in the heap: no alloc. */
-        int rc = sim_timer_start(t, watcher_deliver, 0);
-        SIM_ASSERT(rc == 0);
-    }
-}
-
-/* Takes w out of s; frees it now, or after its running callback. */
-static void watcher_detach(kube_store_t *s, size_t i)
-{
-    watcher_t *w = s->w[i];
-    memmove(&s->w[i], &s->w[i + 1], (s->nw - i - 1) * sizeof(*s->w));
-    s->nw--;
-    w->s = NULL;
-    if (w->in_cb)
-        w->dead = 1;
-    else
-        watcher_free(w);
-}
-
-/* Subscribes cb to committed changes; see kube.h.  SIM_EINVAL for a bad
- * kind, SIM_ENOMEM. */
-int kube_watch(kube_store_t *s, kube_kind_t kind, kube_watch_cb cb,
-               void *arg)
-{
-    watcher_t *w;
-    SIM_ASSERT(cb != NULL);
-    if ((unsigned)kind > KUBE_KIND__COUNT)
-        return SIM_EINVAL;
-    if (s->nw == s->capw) {
-        size_t cap = s->capw ? s->capw * 2 : 4;
-        watcher_t **v = sim__realloc(s->w, cap * sizeof(*v));
-        if (!v)
-            return SIM_ENOMEM;
-        s->w = v;
-        s->capw = cap;
-    }
-    w = sim__calloc(1, sizeof(*w));
-    if (!w)
-        return SIM_ENOMEM;
-    w->s = s;
-    w->id = ++s->next_watch_id;
-    w->kind = kind;
-    w->cb = cb;
-    w->arg = arg;
-    sim_timer_init(s->loop, &w->timer);
-    w->timer.data = w;
-    s->w[s->nw++] = w;
-    return w->id;
-}
-
-/* Ends a subscription; pending events are dropped.  Safe inside the
- * subscriber's own callback; unknown ids are ignored. */
-void kube_unwatch(kube_store_t *s, int watch_id)
-{
-    size_t i;
-    for (i = 0; i < s->nw; i++) {
-        if (s->w[i]->id == watch_id) {
-            watcher_detach(s, i);
-            return;
-        }
-    }
-}
-
 /* commit ----------------------------------------------------------------*/
 
 /*
  * The one place a write lands.  nw is the new state (its rv is set here);
  * pos/found come from the lookup.  Everything that can fail (the packed
- * record, index room, queue room, delivery timers) is done first, so a
- * write either commits whole or not at all.
+ * record, index room, the watch's queue room and timers) is done first,
+ * so a write either commits whole or not at all.
  */
 static int commit(kube_store_t *s, kube_obj_t *nw, size_t pos, int found,
                   kube_event_type_t type)
 {
     kube__index_t *ix = &s->idx[nw->kind];
     kube__rec_t *r;
-    size_t i;
+    uint64_t vis = 0;
     int rc = 0;
     nw->rv = s->rv + 1;
     r = kube__rec_pack(nw);
@@ -234,22 +60,14 @@ static int commit(kube_store_t *s, kube_obj_t *nw, size_t pos, int found,
         return SIM_ENOMEM;
     if (!found)
         rc = kube__idx_reserve(ix, 1);
-    for (i = 0; rc == 0 && i < s->nw; i++) {
-        watcher_t *w = s->w[i];
-        if (!watcher_wants(w, nw->kind))
-            continue;
-        rc = watcher_reserve(w);
-        if (rc == 0 && !w->in_cb && !sim_timer_active(&w->timer))
-            rc = sim_timer_start(&w->timer, watcher_deliver, 0);
-    }
+    if (rc == 0)
+        rc = kube__watch_prepare(s, nw->kind, &vis);
     if (rc) {
         kube__rec_unref(r);
         return rc;
     }
     s->rv++;
-    for (i = 0; i < s->nw; i++)
-        if (watcher_wants(s->w[i], nw->kind))
-            watcher_push(s->w[i], r, type);
+    kube__watch_publish(s, r, type, vis);
     if (type == KUBE_DELETED) {
         SIM_ASSERT(found);
         kube__rec_unref(kube__idx_remove(ix, pos));
@@ -789,13 +607,14 @@ int kube_store_new(sim_loop_t *loop, const char *name, kube_store_t **out)
 {
     kube_store_t *s;
     SIM_ASSERT(loop != NULL);
-    SIM_ASSERT(strlen(name) < STORE_NAME_MAX);
+    SIM_ASSERT(strlen(name) < KUBE__STORE_NAME_MAX);
     *out = NULL;
     s = sim__calloc(1, sizeof(*s));
     if (!s)
         return SIM_ENOMEM;
     s->loop = loop;
     memcpy(s->name, name, strlen(name) + 1);
+    kube__watch_init(s);
     s->reader.get = reader_get;
     s->reader.list = reader_list;
     s->reader.count = reader_count;
@@ -811,9 +630,7 @@ void kube_store_free(kube_store_t *s)
     int k;
     if (!s)
         return;
-    while (s->nw > 0)
-        watcher_detach(s, s->nw - 1);
-    sim__free(s->w);
+    kube__watch_close(s);
     for (k = 0; k < KUBE_KIND__COUNT; k++)
         kube__idx_free(&s->idx[k]);
     sim__free(s);
