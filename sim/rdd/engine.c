@@ -34,7 +34,7 @@ struct rdd_fin_item {
 };
 
 static const char *const state_names[] = {"idle", "starting", "finalizers",
-                                          "cleanup_wait"};
+                                          "cleanup_wait", "cleanup_list"};
 
 const char *rdd_engine_state_name(rdd_engine_state_t s)
 {
@@ -47,10 +47,11 @@ static void rdd__engine_transition(rdd_instance_t *inst,
                                    rdd_engine_state_t to)
 {
     static const unsigned char allowed[RDD_ENG__COUNT][RDD_ENG__COUNT] = {
-        /* idle */ {0, 1, 1, 1},
-        /* starting */ {1, 0, 1, 0},
-        /* finalizers */ {1, 0, 0, 0},
-        /* cleanup_wait */ {1, 0, 0, 0},
+        /* idle */ {0, 1, 1, 1, 1},
+        /* starting */ {1, 0, 1, 0, 0},
+        /* finalizers */ {1, 0, 0, 0, 0},
+        /* cleanup_wait */ {1, 0, 0, 0, 0},
+        /* cleanup_list */ {1, 0, 0, 1, 0},
     };
     rdd_engine_t *e = &inst->engine;
     sim_trace_t *tr;
@@ -321,17 +322,41 @@ static void cleanup_poll(sim_timer_t *t)
 }
 
 /* :494-524 cleanupMirrorResources: delete all four kinds, then wait. */
-static void cleanup_mirrors(rdd_instance_t *inst)
+static const kube_kind_t cleanup_kinds[] = {KUBE_CONTAINER, KUBE_VOLUME,
+                                            KUBE_IMAGE, KUBE_CONTAINER_NS};
+
+/* How long deleteAllOfType's LIST (APIReader, RV unset) waits for the
+ * watch cache before it is answered (platform-semantics.md §4.2). */
+static uint64_t list_wait_ns(rdd_instance_t *inst, kube_kind_t kind)
+{
+    (void)kind;
+    return kube_store_consistent_list_wait_ns(
+        inst->api, !RDD_HAS(inst->flags, NO_CONSISTENT_LIST_FROM_CACHE));
+}
+
+static void cleanup_step(sim_timer_t *t);
+
+/* :494-524 cleanupMirrorResources: Containers, Volumes, Images,
+ * ContainerNamespaces in that order, errors joined; any error returns it
+ * without waiting; else waitMirrorResourcesGone. */
+static void cleanup_next(rdd_instance_t *inst, int listed)
 {
     rdd_engine_t *e = &inst->engine;
-    char errs[1024] = "";
-    etrace(inst, "rdd.engine.cleanup", NULL, NULL);
-    delete_all_of_type(inst, KUBE_CONTAINER, errs, sizeof(errs));
-    delete_all_of_type(inst, KUBE_VOLUME, errs, sizeof(errs));
-    delete_all_of_type(inst, KUBE_IMAGE, errs, sizeof(errs));
-    delete_all_of_type(inst, KUBE_CONTAINER_NS, errs, sizeof(errs));
-    if (errs[0]) {
-        etrace(inst, "rdd.engine.reconcile_error", "err", errs);
+    while (e->cleanup_step < (int)SIM_ARRAY_LEN(cleanup_kinds)) {
+        kube_kind_t kind = cleanup_kinds[e->cleanup_step];
+        uint64_t wait = listed ? 0 : list_wait_ns(inst, kind);
+        if (wait) {
+            if (e->state != RDD_ENG_CLEANUP_LIST)
+                rdd__engine_transition(inst, RDD_ENG_CLEANUP_LIST);
+            (void)sim_timer_start(&e->poll, cleanup_step, wait);
+            return;
+        }
+        listed = 0;
+        delete_all_of_type(inst, kind, e->errs, sizeof(e->errs));
+        e->cleanup_step++;
+    }
+    if (e->errs[0]) {
+        etrace(inst, "rdd.engine.reconcile_error", "err", e->errs);
         done(inst, SIM_ESERVER);
         return;
     }
@@ -342,6 +367,20 @@ static void cleanup_mirrors(rdd_instance_t *inst)
                                    : RDD_CLEANUP_TIMEOUT_NS);
     e->last_count = 0;
     cleanup_poll(&e->poll);
+}
+
+static void cleanup_step(sim_timer_t *t)
+{
+    cleanup_next(t->data, 1);
+}
+
+static void cleanup_mirrors(rdd_instance_t *inst)
+{
+    rdd_engine_t *e = &inst->engine;
+    etrace(inst, "rdd.engine.cleanup", NULL, NULL);
+    e->errs[0] = 0;
+    e->cleanup_step = 0;
+    cleanup_next(inst, 0);
 }
 
 /* processFinalizers: row D -------------------------------------------------*/

@@ -33,7 +33,12 @@
        "gap3")                                                                 \
     XX(CLEANUP_TIMEOUT_5S, "cleanup_timeout_5s",                               \
        "waitMirrorResourcesGone gives up after 5 s instead of 30 s",           \
-       "S3")
+       "S3")                                                                   \
+    XX(NO_CONSISTENT_LIST_FROM_CACHE, "no_consistent_list_from_cache",         \
+       "the apiserver serves LISTs with RV unset from etcd at once instead "   \
+       "of waiting (<= 3 s) for its watch cache (ConsistentListFromCache "     \
+       "off, as before Kubernetes 1.31)",                                     \
+       "S1")
 
 typedef enum {
 #define XX(id, name, what, review) RDD_FLAG_##id,

@@ -67,6 +67,8 @@ typedef enum {
     RDD_ENG_STARTING,      /* row C: startWatcherAndSync in flight */
     RDD_ENG_FINALIZERS,    /* row D: processFinalizers' Docker deletes */
     RDD_ENG_CLEANUP_WAIT,  /* rows A/B: waitMirrorResourcesGone polling */
+    RDD_ENG_CLEANUP_LIST,  /* rows A/B: a deleteAllOfType LIST waiting for
+                              the watch cache (ConsistentListFromCache) */
     RDD_ENG__COUNT
 } rdd_engine_state_t;
 
@@ -82,7 +84,8 @@ typedef struct {
     rdd_fin_item_t *fin;      /* private: processFinalizers work list */
     size_t nfin, ifin;        /* private */
     char errs[1024];          /* private: joined errors */
-    sim_timer_t poll;         /* private: cleanup poll */
+    sim_timer_t poll;         /* private: cleanup poll and list waits */
+    int cleanup_step;         /* private: next deleteAllOfType kind */
     uint64_t cleanup_deadline_ns; /* private */
     size_t last_count;        /* private */
     char term_status[8];      /* private: terminal condition */
