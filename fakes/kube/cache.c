@@ -5,13 +5,16 @@
  * Models (platform-semantics.md §4.3, §4.7, §4.8): a local copy of every
  * object of every kind, filled by an initial LIST and then kept up by a
  * WATCH on the store.  Events reach it on a later turn than their commit,
- * at the watch cache's visible time, in commit order, so a client that has
- * just written reads its older object from here until the loop has run
- * (no read-your-writes); Terminating objects are in the cache and are
- * counted.  on_change runs after each event is applied, where
+ * at their kind's watch cache's visible time, in commit order within a
+ * kind (the one all-kinds watch keeps a queue per kind, so a lagging kind
+ * does not hold back the others, as with one informer per type), so a
+ * client that has just written reads its older object from here until the
+ * loop has run (no read-your-writes); Terminating objects are in the cache
+ * and are counted.  on_change runs after each event is applied, where
  * controller-runtime's event handlers hang.
  * 410 Expired (fault kube.watch.expired, evaluated before each event): the
- * watch ends and its pending events are dropped; after the reflector's
+ * watch of every kind ends at once (one reflector for the whole cache, not
+ * one per type) and its pending events are dropped; after the reflector's
  * back-off (800 ms doubling to 30 s, reset after 2 min quiet) the cache
  * relists the store as it is then, watches again from there, replaces its
  * contents and tells on_change what was added, changed or deleted (the

@@ -11,12 +11,15 @@
  *   deletionTimestamp and bumps generation; the last finalizer removed by an
  *   update deletes the object); a no-op update writes nothing and sends no
  *   event;
- * - watch: every committed change is offered, in commit order, to each
- *   subscriber (ADDED / MODIFIED / DELETED) on a later turn;
- * - the apiserver's watch cache between etcd and every watch: each commit
- *   gets one time at which the cache applies it (a per-event lag, spike
- *   windows, the kube.cache.freeze fault), every subscriber receives it
- *   then, and a consistent LIST waits up to 3 s for the cache to catch up;
+ * - watch: every committed change is offered to each subscriber (ADDED /
+ *   MODIFIED / DELETED) on a later turn, in commit order within a kind;
+ * - the apiserver's watch caches between etcd and every watch, one watch
+ *   cache per resource type (kube-apiserver's cacher per kind): each
+ *   commit gets one time at which its kind's cache applies it (a per-event
+ *   lag, spike windows that may name kinds, the kube.cache.freeze fault),
+ *   every subscriber receives it then, a lagging kind never holds back
+ *   another kind's events, and a consistent LIST waits up to 3 s for the
+ *   cache (of its kind, or of every kind) to catch up;
  * - readers: kube_reader_t is one read interface with two implementations,
  *   the store itself (GET and controller-runtime's APIReader) and an
  *   informer cache fed by a watch (client.Get / client.List); the informer
@@ -106,16 +109,23 @@ typedef void (*kube_watch_cb)(void *arg, kube_event_type_t type,
 
 typedef struct kube_store kube_store_t;
 
-/* A window of commit times whose events lag at least lag_ns. */
+/* A window of commit times whose events (of the kinds in kinds) lag at
+ * least lag_ns. */
 typedef struct {
     uint64_t from_ns;           /* public: window start */
     uint64_t to_ns;             /* public: window end (exclusive) */
     uint64_t lag_ns;            /* public: minimum lag inside it */
+    uint32_t kinds;             /* public: bit (1u << kube_kind_t) per kind
+                                   it applies to; 0 = every kind (bits of
+                                   no kind select nothing) */
 } kube_lag_spike_t;
+
+/* Defined since kube_lag_spike_t has kinds (for code built either way). */
+#define KUBE_LAG_SPIKE_HAS_KINDS 1
 
 #define KUBE_LAG_SPIKES_MAX 8
 
-/* How far the watch cache trails etcd (platform-semantics.md §4.2, §4.7,
+/* How far the watch caches trail etcd (platform-semantics.md §4.2, §4.7,
  * §5.4 kube.etcd.slow).  All zero: no lag. */
 typedef struct {
     uint64_t lag_min_ns;        /* public: per-event lag, uniform in */
@@ -208,7 +218,11 @@ int kube_get(kube_store_t *s, kube_kind_t kind, const char *ns,
 
 /* Subscribes to committed changes of one kind (or all kinds with
  * KUBE_KIND__COUNT).  Events for changes committed before the call are not
- * replayed; callers list first.  One event per subscriber per loop turn.
+ * replayed; callers list first.  One event per subscriber per loop turn,
+ * each at its kind's visible time (kube_store_set_lag): in commit order
+ * within a kind; across kinds, by visible time and, at the same instant,
+ * in commit order (an all-kinds subscriber keeps one queue per kind, so a
+ * lagging kind does not block the others).
  * Returns a watch id > 0 or SIM_ENOMEM.  kube_unwatch drops pending events
  * and is safe inside the subscriber's own callback. */
 int kube_watch(kube_store_t *s, kube_kind_t kind, kube_watch_cb cb,
@@ -218,25 +232,32 @@ void kube_unwatch(kube_store_t *s, int watch_id);
 uint64_t kube_store_rv(const kube_store_t *s);
 sim_loop_t *kube_store_loop(const kube_store_t *s);
 
-/* The watch cache.  Every commit gets one visibility time, fixed at
- * commit:
- *     visible = max(previous visible, commit + lag, freeze end)
+/* The watch caches, one per resource type (kind).  Every commit gets one
+ * visibility time, fixed at commit:
+ *     visible = max(previous visible of that kind, commit + lag,
+ *                   freeze end)
  * lag = a uniform draw in [lag_min_ns, lag_max_ns] from the stream
- * "kube.<store>.lag" (no draw when min == max), raised to the lag_ns of
- * every spike whose [from_ns, to_ns) holds the commit time.  The fault
- * site kube.cache.freeze (target = store name) is evaluated at each
- * commit; when it fires and is armed with a time window, visible is at
- * least the window's to_ns (the cache thaws then and applies the held
- * events in commit order); a firing without a window (chance, countdown)
- * adds nothing.  Every subscriber receives the event at its visible time,
- * still never inside the write and one event per turn.  The lag is copied;
+ * "kube.<store>.lag" (one draw per commit whatever its kind, none when
+ * min == max), raised to the lag_ns of every spike whose [from_ns, to_ns)
+ * holds the commit time and whose kinds holds the commit's kind (0: every
+ * kind).  The fault site kube.cache.freeze (target = store name) is
+ * evaluated at each commit, of every kind; when it fires and is armed
+ * with a time window, visible is at least the window's to_ns (the caches
+ * thaw then and apply the held events in commit order); a firing without
+ * a window (chance, countdown) adds nothing.  Every subscriber receives
+ * the event at its visible time, still never inside the write and one
+ * event per turn.  The lag is copied;
  * it applies to commits from now on.  max < min is taken as max = min and
  * nspikes is clamped to 0..KUBE_LAG_SPIKES_MAX (the scenario parser
  * reports such input).  A zero lag is the default. */
 void kube_store_set_lag(kube_store_t *s, const kube_lag_t *lag);
-/* The virtual time at which the watch cache will have applied every change
- * committed so far; now when it has caught up. */
+/* The virtual time at which every kind's watch cache will have applied
+ * every change committed so far (the latest of the kinds'); now when all
+ * have caught up. */
 uint64_t kube_store_cache_caught_up_ns(kube_store_t *s);
+/* The same for kind's watch cache alone (KUBE_KIND__COUNT: every kind, as
+ * kube_store_cache_caught_up_ns). */
+uint64_t kube_store_kind_caught_up_ns(kube_store_t *s, kube_kind_t kind);
 /* How long a LIST with RV unset waits before it is answered: with
  * consistent_list_from_cache, until the watch cache has caught up, at most
  * KUBE_CONSISTENT_LIST_WAIT_MAX_NS (then it falls back to etcd); without
@@ -244,6 +265,10 @@ uint64_t kube_store_cache_caught_up_ns(kube_store_t *s);
  * state. */
 uint64_t kube_store_consistent_list_wait_ns(kube_store_t *s,
                                             int consistent_list_from_cache);
+/* The same for a LIST of kind, which waits only for kind's watch cache:
+ * min(kube_store_kind_caught_up_ns - now, 3 s), 0 with the flag off. */
+uint64_t kube_store_consistent_list_wait_kind_ns(
+    kube_store_t *s, kube_kind_t kind, int consistent_list_from_cache);
 
 /* readers ----------------------------------------------------------------*/
 
@@ -269,7 +294,10 @@ kube_reader_t *kube_store_reader(kube_store_t *s);
 
 /* An informer cache: a local copy of every object of every kind, fed by a
  * watch on the store.  Changes reach it on a later turn than the commit
- * (at the watch cache's visible time), in commit order.  on_change (may be
+ * (at their kind's watch cache's visible time), in commit order within a
+ * kind; a lagging kind does not hold back the others (client-go's one
+ * informer per type).  The 410 below ends the watch of every kind at once
+ * and relists them all (one reflector for the whole cache).  on_change (may be
  * NULL) is called after each applied event (controller-runtime's event
  * handlers hang here).
  * 410 Expired: the fault site kube.watch.expired (target = cache name) is

@@ -118,8 +118,10 @@ struct kube_store {
     int next_watch_id;              /* private (watch.c) */
     kube_lag_t lag;                 /* private (watch.c): the cache's lag */
     sim_rng_t lag_rng;              /* private (watch.c): "kube.<name>.lag" */
-    uint64_t visible_ns;            /* private (watch.c): visible time of
-                                       the last commit */
+    uint64_t visible_ns[KUBE_KIND__COUNT]; /* private (watch.c): per
+                                       kind (one watch cache per resource
+                                       type), the visible time of its last
+                                       commit */
     uint64_t delivering_commit_ns;  /* private (watch.c): commit time of
                                        the event being delivered */
 };
@@ -127,11 +129,13 @@ struct kube_store {
 /* Sets up the watch part of a new store (forks its lag stream). */
 void kube__watch_init(kube_store_t *s);
 /* First half of a commit of one change of kind: fixes its visible time
- * (*vis_ns; draws the lag, evaluates kube.cache.freeze) and makes room in
- * every subscriber's queue.  0 or SIM_ENOMEM, then nothing is queued. */
+ * in kind's watch cache (*vis_ns; draws the lag, evaluates
+ * kube.cache.freeze) and makes room in every subscriber's queue for
+ * kind.  0 or SIM_ENOMEM, then nothing is queued. */
 int kube__watch_prepare(kube_store_t *s, kube_kind_t kind, uint64_t *vis_ns);
 /* Second half, after the RV moved: queues r (a new reference each) to
- * every subscriber of its kind.  Cannot fail. */
+ * every subscriber of its kind, in that kind's queue, ordered across kinds
+ * by the store RV.  Cannot fail. */
 void kube__watch_publish(kube_store_t *s, kube__rec_t *r,
                          kube_event_type_t type, uint64_t vis_ns);
 /* Drops every subscription (pending events too) and the array. */

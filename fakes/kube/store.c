@@ -24,7 +24,7 @@
  *   never creates (404 when absent, like StatusREST);
  * - fault sites kube.apf.throttled (429, plain text) and kube.server.error
  *   (500) on every write, kube.update.conflict on update and update_status;
- * - every commit is handed to the watch and its watch cache (watch.c),
+ * - every commit is handed to the watch and its kind's watch cache (watch.c),
  *   which deliver it to the subscribers on a later turn.
  * Leaves out: field managers (an apply never removes what an earlier apply
  * set), labels and annotations, selectors, pagination, reads served from a

@@ -1,19 +1,26 @@
 /*
- * watch.c: the store's watch and the apiserver's watch cache in front of
- * it (platform-semantics.md §4.2, §4.3, §4.7 "Lag", §5.4 kube.etcd.slow).
+ * watch.c: the store's watch and the apiserver's watch caches in front of
+ * it, one watch cache per resource type (platform-semantics.md §4.2, §4.3,
+ * §4.7 "Lag", §5.4 kube.etcd.slow).
  *
  * Models:
- * - each committed change is queued, in commit order, to every subscriber
- *   of its kind and delivered one event per loop turn, never inside the
+ * - each committed change is queued to every subscriber of its kind and
+ *   delivered one event per subscriber per loop turn, never inside the
  *   write (the informers' watches, and any other kube_watch caller);
- * - the watch cache: every commit gets one visible time, fixed at commit,
- *   max(previous visible, commit + lag), the lag drawn per event from
- *   "kube.<store>.lag" and raised inside spike windows, and held to the
- *   end of a kube.cache.freeze window; every subscriber receives the event
- *   at that time, so each keeps commit order and all see it at once;
+ * - one watch cache per resource type (the kube-apiserver's cacher per
+ *   kind): every commit gets one visible time, fixed at commit,
+ *   max(previous visible of that kind, commit + lag), the lag drawn per
+ *   event from "kube.<store>.lag" and raised inside the spike windows that
+ *   apply to its kind, and held to the end of a kube.cache.freeze window
+ *   (every kind); every subscriber receives the event at that time, so
+ *   each keeps commit order within a kind and all see it at once;
+ * - a subscriber to every kind keeps one queue per kind, so a lagging kind
+ *   never holds back another kind's events (no head-of-line blocking
+ *   across kinds, as with client-go's one informer per type); events due
+ *   at the same instant go out in commit order;
  * - ConsistentListFromCache: a LIST with RV unset waits until the cache
- *   has applied every committed change, at most 3 s, then falls back to
- *   etcd.
+ *   of its kind (or every cache) has applied every committed change, at
+ *   most 3 s, then falls back to etcd.
  * Leaves out: watch history and 410 Expired for a too-old RV (the
  * informer's relist on kube.watch.expired lives in cache.c), bookmarks and
  * progress notify, the cache's own re-initialisation (429), slow watchers
@@ -31,9 +38,20 @@
 typedef struct {
     kube__rec_t *rec;               /* one reference */
     kube_event_type_t type;
+    uint64_t seq;                   /* the commit's store RV: commit order
+                                       across kinds */
     uint64_t commit_ns;             /* when it was committed */
     uint64_t visible_ns;            /* when the watch cache applies it */
 } watch_ev_t;
+
+/* One kind's pending events, a ring in commit order (and so in
+ * visible_ns order: each kind's visible times never go back). */
+typedef struct {
+    watch_ev_t *q;
+    size_t head;
+    size_t len;
+    size_t cap;
+} watch_q_t;
 
 struct kube__watcher {
     kube_store_t *s;                /* NULL once unwatched in its callback */
@@ -41,12 +59,10 @@ struct kube__watcher {
     kube_kind_t kind;               /* KUBE_KIND__COUNT: every kind */
     kube_watch_cb cb;
     void *arg;
-    watch_ev_t *q;                  /* ring of pending events */
-    size_t head;
-    size_t len;
-    size_t cap;
-    sim_timer_t timer;              /* delivers q[head] at its visible
-                                       time, on a later turn */
+    watch_q_t q[KUBE_KIND__COUNT];  /* pending events, one queue per kind */
+    sim_timer_t timer;              /* delivers the next event (earliest
+                                       visible time, then commit order) at
+                                       its visible time, on a later turn */
     int in_cb;                      /* inside cb: free after it returns */
     int dead;
 };
@@ -57,13 +73,17 @@ typedef kube__watcher_t watcher_t;
 
 static void watcher_free(watcher_t *w)
 {
+    int k;
     sim_timer_stop(&w->timer);
-    while (w->len > 0) {
-        kube__rec_unref(w->q[w->head].rec);
-        w->head = (w->head + 1) % w->cap;
-        w->len--;
+    for (k = 0; k < KUBE_KIND__COUNT; k++) {
+        watch_q_t *q = &w->q[k];
+        while (q->len > 0) {
+            kube__rec_unref(q->q[q->head].rec);
+            q->head = (q->head + 1) % q->cap;
+            q->len--;
+        }
+        sim__free(q->q);
     }
-    sim__free(w->q);
     sim__free(w);
 }
 
@@ -72,33 +92,64 @@ static int watcher_wants(const watcher_t *w, kube_kind_t kind)
     return w->kind == KUBE_KIND__COUNT || w->kind == kind;
 }
 
-static int watcher_reserve(watcher_t *w)
+/* Room for one more event in kind's queue.  0 or SIM_ENOMEM. */
+static int watcher_reserve(watcher_t *w, kube_kind_t kind)
 {
+    watch_q_t *wq = &w->q[kind];
     size_t cap, i;
     watch_ev_t *q;
-    if (w->len < w->cap)
+    if (wq->len < wq->cap)
         return 0;
-    cap = w->cap ? w->cap * 2 : 8;
+    cap = wq->cap ? wq->cap * 2 : 8;
     q = sim__malloc(cap * sizeof(*q));
     if (!q)
         return SIM_ENOMEM;
-    for (i = 0; i < w->len; i++)
-        q[i] = w->q[(w->head + i) % w->cap];
-    sim__free(w->q);
-    w->q = q;
-    w->head = 0;
-    w->cap = cap;
+    for (i = 0; i < wq->len; i++)
+        q[i] = wq->q[(wq->head + i) % wq->cap];
+    sim__free(wq->q);
+    wq->q = q;
+    wq->head = 0;
+    wq->cap = cap;
     return 0;
 }
 
 static void watcher_push(watcher_t *w, kube__rec_t *r, kube_event_type_t t,
-                         uint64_t commit_ns, uint64_t visible_ns)
+                         uint64_t seq, uint64_t commit_ns,
+                         uint64_t visible_ns)
 {
-    SIM_ASSERT(w->len < w->cap);
+    watch_q_t *q = &w->q[r->kind];
+    SIM_ASSERT(q->len < q->cap);
     SIM_ASSERT(visible_ns >= commit_ns);
-    w->q[(w->head + w->len) % w->cap] =
-        (watch_ev_t){kube__rec_ref(r), t, commit_ns, visible_ns};
-    w->len++;
+    SIM_ASSERT(q->len == 0 ||
+               q->q[(q->head + q->len - 1) % q->cap].visible_ns <=
+                   visible_ns);
+    q->q[(q->head + q->len) % q->cap] =
+        (watch_ev_t){kube__rec_ref(r), t, seq, commit_ns, visible_ns};
+    q->len++;
+}
+
+/* The queue whose head goes out next: the earliest visible time, ties in
+ * commit order.  NULL when nothing is pending. */
+static watch_q_t *watcher_next(watcher_t *w)
+{
+    watch_q_t *best = NULL;
+    int k;
+    for (k = 0; k < KUBE_KIND__COUNT; k++) {
+        watch_q_t *q = &w->q[k];
+        const watch_ev_t *e, *b;
+        if (q->len == 0)
+            continue;
+        if (!best) {
+            best = q;
+            continue;
+        }
+        e = &q->q[q->head];
+        b = &best->q[best->head];
+        if (e->visible_ns < b->visible_ns ||
+            (e->visible_ns == b->visible_ns && e->seq < b->seq))
+            best = q;
+    }
+    return best;
 }
 
 /* Delay from now until ev is visible (0 when it already is). */
@@ -117,18 +168,27 @@ static void watcher_reap(void *a, void *b)
 /* Timer callback: one event to one subscriber per loop turn, at the
  * event's visible time.  A watcher unwatched inside its own callback
  * cannot be freed here (the loop reads its timer after we return); a
- * loop-owned call frees it next turn. */
+ * loop-owned call frees it next turn.  A firing with nothing due (a timer
+ * a failed commit moved) re-arms for the next event. */
 static void watcher_deliver(sim_timer_t *t)
 {
     watcher_t *w = t->data;
+    watch_q_t *q = watcher_next(w);
     watch_ev_t ev;
     kube_obj_t o;
-    if (w->len == 0)
+    int rc;
+    if (!q)
         return;
-    ev = w->q[w->head];
-    SIM_ASSERT(ev.visible_ns <= sim_now(t->loop));
-    w->head = (w->head + 1) % w->cap;
-    w->len--;
+    ev = q->q[q->head];
+    if (ev.visible_ns > sim_now(t->loop)) {
+        /* The timer is firing, so it is still in the heap: no alloc. */
+        rc = sim_timer_start(t, watcher_deliver,
+                             until_visible(t->loop, &ev));
+        SIM_ASSERT(rc == 0);
+        return;
+    }
+    q->head = (q->head + 1) % q->cap;
+    q->len--;
     kube__rec_unpack(ev.rec, &o);
     kube__rec_unref(ev.rec);
     w->s->delivering_commit_ns = ev.commit_ns;
@@ -140,10 +200,11 @@ static void watcher_deliver(sim_timer_t *t)
         (void)sim_call(t->loop, 0, watcher_reap, w, NULL);
         return;
     }
-    if (w->len > 0) {
+    q = watcher_next(w);
+    if (q) {
         /* The timer is firing, so it is still in the heap: no alloc. */
-        int rc = sim_timer_start(t, watcher_deliver,
-                                 until_visible(t->loop, &w->q[w->head]));
+        rc = sim_timer_start(t, watcher_deliver,
+                             until_visible(t->loop, &q->q[q->head]));
         SIM_ASSERT(rc == 0);
     }
 }
@@ -213,9 +274,16 @@ static uint64_t add_sat(uint64_t now, uint64_t d)
     return d >= SIM_NEVER - 1 - now ? SIM_NEVER - 1 : now + d;
 }
 
-/* The lag of a commit now: the uniform draw, raised by any spike whose
- * window holds now. */
-static uint64_t draw_lag(kube_store_t *s, uint64_t now)
+/* Whether spike sp applies to kind's watch cache. */
+static int spike_applies(const kube_lag_spike_t *sp, kube_kind_t kind)
+{
+    return sp->kinds == 0 || (sp->kinds & (1u << (unsigned)kind)) != 0;
+}
+
+/* The lag of a commit of kind now: the uniform draw (one per commit,
+ * whatever the kind), raised by any spike of that kind whose window holds
+ * now. */
+static uint64_t draw_lag(kube_store_t *s, kube_kind_t kind, uint64_t now)
 {
     const kube_lag_t *l = &s->lag;
     uint64_t lag = l->lag_min_ns;
@@ -224,29 +292,30 @@ static uint64_t draw_lag(kube_store_t *s, uint64_t now)
         lag = sim_rng_range(&s->lag_rng, l->lag_min_ns, l->lag_max_ns);
     for (i = 0; i < l->nspikes; i++) {
         const kube_lag_spike_t *sp = &l->spikes[i];
-        if (now >= sp->from_ns && now < sp->to_ns && sp->lag_ns > lag)
+        if (now >= sp->from_ns && now < sp->to_ns && sp->lag_ns > lag &&
+            spike_applies(sp, kind))
             lag = sp->lag_ns;
     }
     return lag;
 }
 
-/* When the watch cache applies a change committed now: see
- * kube_store_set_lag in kube.h.  Never earlier than the previous
- * commit's, so every subscriber keeps commit order. */
-static uint64_t visible_time(kube_store_t *s)
+/* When kind's watch cache applies a change committed now: see
+ * kube_store_set_lag in kube.h.  Never earlier than the previous commit
+ * of that kind, so every subscriber keeps commit order within a kind. */
+static uint64_t visible_time(kube_store_t *s, kube_kind_t kind)
 {
     uint64_t now = sim_now(s->loop);
-    uint64_t vis = add_sat(now, draw_lag(s, now));
+    uint64_t vis = add_sat(now, draw_lag(s, kind, now));
     if (SIM_FAULT(s->loop, KUBE_CACHE_FREEZE, s->name)) {
         const sim_fault_arm_t *a =
             &s->loop->faults->site[SIM_FAULT_KUBE_CACHE_FREEZE];
         if (a->by_time && a->to_ns > vis)
             vis = a->to_ns < SIM_NEVER ? a->to_ns : SIM_NEVER - 1;
     }
-    return vis > s->visible_ns ? vis : s->visible_ns;
+    return vis > s->visible_ns[kind] ? vis : s->visible_ns[kind];
 }
 
-/* Sets the watch cache's lag for commits from now on; see kube.h. */
+/* Sets the watch caches' lag for commits from now on; see kube.h. */
 void kube_store_set_lag(kube_store_t *s, const kube_lag_t *lag)
 {
     SIM_ASSERT(lag != NULL);
@@ -259,25 +328,46 @@ void kube_store_set_lag(kube_store_t *s, const kube_lag_t *lag)
         s->lag.nspikes = KUBE_LAG_SPIKES_MAX;
 }
 
-/* When the watch cache will have applied everything committed so far. */
-uint64_t kube_store_cache_caught_up_ns(kube_store_t *s)
+/* When kind's watch cache (every cache with KUBE_KIND__COUNT) will have
+ * applied everything committed so far; see kube.h. */
+uint64_t kube_store_kind_caught_up_ns(kube_store_t *s, kube_kind_t kind)
 {
-    uint64_t now = sim_now(s->loop);
-    return s->visible_ns > now ? s->visible_ns : now;
+    uint64_t t = sim_now(s->loop);
+    int k;
+    SIM_ASSERT((unsigned)kind <= KUBE_KIND__COUNT);
+    for (k = 0; k < KUBE_KIND__COUNT; k++)
+        if ((kind == KUBE_KIND__COUNT || (int)kind == k) &&
+            s->visible_ns[k] > t)
+            t = s->visible_ns[k];
+    return t;
 }
 
-/* ConsistentListFromCache's wait before a LIST with RV unset is answered;
- * see kube.h. */
-uint64_t kube_store_consistent_list_wait_ns(kube_store_t *s,
-                                            int consistent_list_from_cache)
+/* When every watch cache will have applied everything committed so far. */
+uint64_t kube_store_cache_caught_up_ns(kube_store_t *s)
+{
+    return kube_store_kind_caught_up_ns(s, KUBE_KIND__COUNT);
+}
+
+/* ConsistentListFromCache's wait before a LIST of kind with RV unset is
+ * answered; see kube.h. */
+uint64_t kube_store_consistent_list_wait_kind_ns(
+    kube_store_t *s, kube_kind_t kind, int consistent_list_from_cache)
 {
     uint64_t wait;
     if (!consistent_list_from_cache)
         return 0;
-    wait = kube_store_cache_caught_up_ns(s) - sim_now(s->loop);
+    wait = kube_store_kind_caught_up_ns(s, kind) - sim_now(s->loop);
     return wait < KUBE_CONSISTENT_LIST_WAIT_MAX_NS
                ? wait
                : KUBE_CONSISTENT_LIST_WAIT_MAX_NS;
+}
+
+/* The same over every kind's cache; see kube.h. */
+uint64_t kube_store_consistent_list_wait_ns(kube_store_t *s,
+                                            int consistent_list_from_cache)
+{
+    return kube_store_consistent_list_wait_kind_ns(
+        s, KUBE_KIND__COUNT, consistent_list_from_cache);
 }
 
 /* The commit time of the event being delivered (for the lag= trace). */
@@ -290,21 +380,31 @@ uint64_t kube__store_delivering_commit_ns(const kube_store_t *s)
 
 /* First half of a commit; see kube_int.h.  The visible time is drawn
  * first, so a commit that then fails still consumes its draw
- * (deterministic all the same). */
+ * (deterministic all the same).  Each subscriber's timer is (re)armed for
+ * its next event counting this one: an event of a kind that lags less can
+ * go out before the ones already queued for other kinds.  A timer this
+ * moves for a commit that then fails re-arms itself when it fires. */
 int kube__watch_prepare(kube_store_t *s, kube_kind_t kind, uint64_t *vis_ns)
 {
-    uint64_t now = sim_now(s->loop), vis = visible_time(s);
+    uint64_t now = sim_now(s->loop), vis = visible_time(s, kind);
     size_t i;
     int rc = 0;
     for (i = 0; rc == 0 && i < s->nw; i++) {
         watcher_t *w = s->w[i];
+        watch_q_t *q;
+        uint64_t due = vis;
         if (!watcher_wants(w, kind))
             continue;
-        rc = watcher_reserve(w);
-        /* An empty queue: its first event is this one (restarting moves
-         * a timer a failed commit left armed). */
-        if (rc == 0 && !w->in_cb && w->len == 0)
-            rc = sim_timer_start(&w->timer, watcher_deliver, vis - now);
+        rc = watcher_reserve(w, kind);
+        if (rc || w->in_cb) /* in its callback: deliver re-arms after */
+            continue;
+        q = watcher_next(w);
+        if (q && q->q[q->head].visible_ns < due)
+            due = q->q[q->head].visible_ns;
+        if (due < now)
+            due = now;
+        if (!sim_timer_active(&w->timer) || w->timer.due_ns != due)
+            rc = sim_timer_start(&w->timer, watcher_deliver, due - now);
     }
     *vis_ns = vis;
     return rc;
@@ -316,11 +416,12 @@ void kube__watch_publish(kube_store_t *s, kube__rec_t *r,
 {
     uint64_t now = sim_now(s->loop);
     size_t i;
-    SIM_ASSERT(vis_ns >= s->visible_ns);
-    s->visible_ns = vis_ns;
+    SIM_ASSERT((unsigned)r->kind < KUBE_KIND__COUNT);
+    SIM_ASSERT(vis_ns >= s->visible_ns[r->kind]);
+    s->visible_ns[r->kind] = vis_ns;
     for (i = 0; i < s->nw; i++)
         if (watcher_wants(s->w[i], r->kind))
-            watcher_push(s->w[i], r, type, now, vis_ns);
+            watcher_push(s->w[i], r, type, s->rv, now, vis_ns);
 }
 
 /* life ------------------------------------------------------------------*/

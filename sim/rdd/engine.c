@@ -329,9 +329,8 @@ static const kube_kind_t cleanup_kinds[] = {KUBE_CONTAINER, KUBE_VOLUME,
  * watch cache before it is answered (platform-semantics.md §4.2). */
 static uint64_t list_wait_ns(rdd_instance_t *inst, kube_kind_t kind)
 {
-    (void)kind;
-    return kube_store_consistent_list_wait_ns(
-        inst->api, !RDD_HAS(inst->flags, NO_CONSISTENT_LIST_FROM_CACHE));
+    return kube_store_consistent_list_wait_kind_ns(
+        inst->api, kind, !RDD_HAS(inst->flags, NO_CONSISTENT_LIST_FROM_CACHE));
 }
 
 static void cleanup_step(sim_timer_t *t);

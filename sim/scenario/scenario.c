@@ -46,22 +46,89 @@ static int req(yt_node_t *map, const char *key, const char *where,
     return 0;
 }
 
-static int parse_latency(yt_node_t *n, sc_daemon_t *d, yt_error_t *err)
+/* "1ms..3ms" (or a single duration "5ms": min = max). */
+static int parse_range(yt_node_t *n, const char *what, uint64_t *lo,
+                       uint64_t *hi, yt_error_t *err)
 {
     char buf[64], *dots;
-    TRY(yt_str(n, "latency", buf, sizeof(buf), err));
+    TRY(yt_str(n, what, buf, sizeof(buf), err));
     dots = strstr(buf, "..");
-    if (!dots)
-        return yt_fail(err, n, "latency must be a range like 1ms..3ms, not "
-                               "'%s'", buf);
+    if (!dots) {
+        if (yt_parse_duration(buf, lo))
+            return yt_fail(err, n, "%s must be a duration or a range like "
+                                   "1ms..3ms, not '%s'", what, buf);
+        *hi = *lo;
+        return 0;
+    }
     *dots = 0;
-    if (yt_parse_duration(buf, &d->lat_min_ns) ||
-        yt_parse_duration(dots + 2, &d->lat_max_ns) ||
-        d->lat_min_ns > d->lat_max_ns)
-        return yt_fail(err, n, "latency must be a range like 1ms..3ms with "
-                               "min <= max");
+    if (yt_parse_duration(buf, lo) || yt_parse_duration(dots + 2, hi) ||
+        *lo > *hi)
+        return yt_fail(err, n, "%s must be a range like 1ms..3ms with "
+                               "min <= max", what);
+    return 0;
+}
+
+static int parse_latency(yt_node_t *n, sc_daemon_t *d, yt_error_t *err)
+{
+    TRY(parse_range(n, "latency", &d->lat_min_ns, &d->lat_max_ns, err));
     d->has_latency = 1;
     return 0;
+}
+
+static int kind_by_name(const char *name)
+{
+    int k;
+    for (k = 0; k < KUBE_KIND__COUNT; k++)
+        if (!strcmp(kube_kind_name((kube_kind_t)k), name))
+            return k;
+    return -1;
+}
+
+/* apiserver: {lag: 0ms..50ms, spikes: [{from, to, lag, kinds}]} */
+static int parse_apiserver(yt_node_t *m, kube_lag_t *lag, yt_error_t *err)
+{
+    yt_node_t *v;
+    size_t i;
+    TRY(yt_expect(m, YT_MAP, "apiserver", err));
+    if ((v = yt_get(m, "lag")))
+        TRY(parse_range(v, "lag", &lag->lag_min_ns, &lag->lag_max_ns, err));
+    if ((v = yt_get(m, "spikes"))) {
+        TRY(yt_expect(v, YT_SEQ, "spikes", err));
+        if (v->n > KUBE_LAG_SPIKES_MAX)
+            return yt_fail(err, v, "at most %d spikes", KUBE_LAG_SPIKES_MAX);
+        for (i = 0; i < v->n; i++) {
+            yt_node_t *sp = v->vals[i], *f, *k;
+            kube_lag_spike_t *out = &lag->spikes[i];
+            TRY(yt_expect(sp, YT_MAP, "a spike", err));
+            TRY(req(sp, "from", "a spike", &f, err));
+            TRY(yt_duration(f, "from", &out->from_ns, err));
+            TRY(req(sp, "to", "a spike", &f, err));
+            TRY(yt_duration(f, "to", &out->to_ns, err));
+            if (out->to_ns <= out->from_ns)
+                return yt_fail(err, f, "'to' must be later than 'from'");
+            TRY(req(sp, "lag", "a spike", &f, err));
+            TRY(yt_duration(f, "lag", &out->lag_ns, err));
+            if ((k = yt_get(sp, "kinds"))) {
+                size_t j;
+                TRY(yt_expect(k, YT_SEQ, "kinds", err));
+                for (j = 0; j < k->n; j++) {
+                    char name[40];
+                    int kind;
+                    TRY(yt_str(k->vals[j], "a kind", name, sizeof(name),
+                               err));
+                    if ((kind = kind_by_name(name)) < 0)
+                        return yt_fail(err, k->vals[j],
+                                       "unknown kind '%s' (App, Container, "
+                                       "Image, Volume, ContainerNamespace)",
+                                       name);
+                    out->kinds |= 1u << kind;
+                }
+            }
+            TRY(yt_unused(sp, "a spike", err));
+        }
+        lag->nspikes = (int)v->n;
+    }
+    return yt_unused(m, "apiserver", err);
 }
 
 static int parse_content(yt_node_t *m, sc_daemon_t *d, const char *where,
@@ -246,6 +313,8 @@ static int parse_instances(yt_node_t *n, scenario_t *sc, yt_error_t *err)
             TRY(yt_duration(v, "handshake", &in->handshake_ns, err));
         if ((v = yt_get(m, "boot")))
             TRY(yt_duration(v, "boot", &in->boot_ns, err));
+        if ((v = yt_get(m, "apiserver")))
+            TRY(parse_apiserver(v, &in->lag, err));
         if ((v = yt_get(m, "vm"))) {
             TRY(yt_expect(v, YT_MAP, "vm", err));
             TRY(parse_content(v, &in->daemon, "vm", err));

@@ -70,6 +70,7 @@ typedef struct {
     uint64_t handshake_ns;
     uint64_t boot_ns;
     sc_daemon_t daemon;       /* the VM's dockerd */
+    kube_lag_t lag;           /* its apiserver's watch-cache lag */
 } sc_instance_t;
 
 typedef struct {

@@ -740,6 +740,7 @@ static void start_instance(world_t *w, int i)
     if (rc)
         return;
     wi->up = 1;
+    kube_store_set_lag(wi->inst.api, &si->lag);
     wi->watch_id = kube_watch(wi->inst.api, KUBE_KIND__COUNT,
                               on_mirror_change, wi);
     (void)rdd_vm_start(&wi->inst, si->handshake_ns, si->boot_ns);

@@ -1,7 +1,8 @@
 /*
  * test_kube_lag.c: the apiserver's lagging watch cache (fakes/kube/store.c)
  * and the informer's relist after 410 Expired (fakes/kube/cache.c):
- * per-event lag, spikes, kube.cache.freeze, the consistent-LIST wait,
+ * per-event lag, spikes (for every kind or for some), one watch cache per
+ * resource type, kube.cache.freeze, the consistent-LIST wait,
  * kube.watch.expired (platform-semantics.md §4.2, §4.3, §4.7, §5.4).
  */
 #include <setjmp.h>
@@ -29,6 +30,7 @@
 
 typedef struct {
     kube_event_type_t type;
+    kube_kind_t kind;
     char name[KUBE_NAME_MAX];
     uint64_t rv;
     uint64_t t_ns;          /* virtual time when told */
@@ -60,6 +62,7 @@ static void record(void *arg, kube_event_type_t type, const kube_obj_t *o)
         return;
     e = &f->ev[f->nev++];
     e->type = type;
+    e->kind = o->kind;
     snprintf(e->name, sizeof(e->name), "%s", o->name);
     e->rv = o->rv;
     e->t_ns = sim_now(&f->loop);
@@ -301,8 +304,8 @@ static void test_spike_raises_lag_only_inside_its_window(void **state)
     kube_lag_t lag;
     memset(&lag, 0, sizeof(lag));
     lag.lag_min_ns = lag.lag_max_ns = 1 * MS;
-    lag.spikes[0] = (kube_lag_spike_t){100 * MS, 200 * MS, 2000 * MS};
-    lag.spikes[1] = (kube_lag_spike_t){5000 * MS, 6000 * MS, 0}; /* < lag */
+    lag.spikes[0] = (kube_lag_spike_t){100 * MS, 200 * MS, 2000 * MS, 0};
+    lag.spikes[1] = (kube_lag_spike_t){5000 * MS, 6000 * MS, 0, 0}; /* <lag */
     lag.nspikes = 2;
     kube_store_set_lag(f->s, &lag);
     assert_true(kube_watch(f->s, KUBE_KIND__COUNT, record, f) > 0);
@@ -340,6 +343,380 @@ static void test_set_lag_clamps_bad_input(void **state)
     sim_loop_run(&f->loop, SIM_NEVER);
     assert_int_equal(f->nev, 1);
     assert_int_equal(f->ev[0].t_ns, 30 * MS);
+}
+
+/* one watch cache per resource type ------------------------------------*/
+
+#define BIT(k) (1u << (unsigned)(k))
+
+/* Creates an object of kind: the App is the cluster-scoped "app". */
+static void create_kind(fx_t *f, kube_kind_t kind, const char *name)
+{
+    kube_obj_t o;
+    kube_obj_init(&o, kind, kind == KUBE_APP ? "" : NS, name);
+    assert_int_equal(kube_create(f->s, &o, NULL), 0);
+}
+
+static void set_spikes(fx_t *f, uint64_t lo, uint64_t hi,
+                       const kube_lag_spike_t *sp, int n)
+{
+    kube_lag_t lag;
+    memset(&lag, 0, sizeof(lag));
+    lag.lag_min_ns = lo;
+    lag.lag_max_ns = hi;
+    memcpy(lag.spikes, sp, (size_t)n * sizeof(*sp));
+    lag.nspikes = n;
+    kube_store_set_lag(f->s, &lag);
+}
+
+static int find_ev(const fx_t *f, const char *name)
+{
+    int i;
+    for (i = 0; i < f->nev; i++)
+        if (strcmp(f->ev[i].name, name) == 0)
+            return i;
+    fail_msg("no event for %s", name);
+    return -1;
+}
+
+static void test_kind_spike_delays_its_kinds_but_not_the_app(void **state)
+{
+    fx_t *f = *state;
+    const uint64_t S = SIM_NS_PER_S;
+    /* "the Container/Image/Volume watch caches lag 45 s from t=41 s while
+     * the App's does not" */
+    kube_lag_spike_t sp = {
+        41 * S, 120 * S, 45 * S,
+        BIT(KUBE_CONTAINER) | BIT(KUBE_IMAGE) | BIT(KUBE_VOLUME)};
+    set_spikes(f, 10 * MS, 10 * MS, &sp, 1);
+    assert_int_equal(kube_cache_new(f->s, "engine", record, f, &f->c), 0);
+    run_to(f, 40 * S);
+    create_kind(f, KUBE_CONTAINER, "before");  /* 40.01s: no spike yet */
+    run_to(f, 41 * S);
+    create_kind(f, KUBE_CONTAINER, "web");     /* 86s */
+    create_kind(f, KUBE_IMAGE, "nginx");       /* 86s */
+    create_kind(f, KUBE_VOLUME, "data");       /* 86s */
+    create_kind(f, KUBE_CONTAINER_NS, "k8s.io"); /* not named: 41.01s */
+    run_to(f, 42 * S);
+    create_kind(f, KUBE_APP, "app");           /* 42.01s */
+    run_to(f, 43 * S);
+    /* the App event committed after the Container's has arrived first */
+    assert_int_equal(f->nev, 3);
+    assert_string_equal(f->ev[0].name, "before");
+    assert_int_equal(f->ev[0].t_ns, 40 * S + 10 * MS);
+    assert_string_equal(f->ev[1].name, "k8s.io");
+    assert_int_equal(f->ev[1].t_ns, 41 * S + 10 * MS);
+    assert_string_equal(f->ev[2].name, "app");
+    assert_int_equal(f->ev[2].kind, KUBE_APP);
+    assert_int_equal(f->ev[2].t_ns, 42 * S + 10 * MS);
+    assert_int_equal(f->ev[2].rv, 6);
+    /* the informer already holds the App, not the Container */
+    {
+        kube_reader_t *r = kube_cache_reader(f->c);
+        assert_int_equal(r->get(r, KUBE_APP, "", "app", NULL, NULL), 0);
+        assert_int_equal(r->get(r, KUBE_CONTAINER, NS, "web", NULL, NULL),
+                         SIM_ENOTFOUND);
+    }
+    sim_loop_run(&f->loop, SIM_NEVER);
+    assert_int_equal(f->nev, 6);
+    assert_string_equal(f->ev[3].name, "web");
+    assert_string_equal(f->ev[4].name, "nginx");
+    assert_string_equal(f->ev[5].name, "data");
+    for (int i = 3; i < 6; i++) {
+        assert_int_equal(f->ev[i].t_ns, 86 * S);
+        assert_int_equal(f->ev[i].rv, (uint64_t)i - 1); /* commit order */
+        assert_true(f->ev[i].at_event > f->ev[i - 1].at_event);
+    }
+}
+
+static void test_kind_spike_on_a_single_kind_watch(void **state)
+{
+    fx_t *f = *state;
+    kube_lag_spike_t sp = {0, 1000 * MS, 500 * MS, BIT(KUBE_CONTAINER)};
+    set_spikes(f, 0, 0, &sp, 1);
+    assert_true(kube_watch(f->s, KUBE_APP, record, f) > 0);
+    assert_true(kube_watch(f->s, KUBE_CONTAINER, record, f) > 0);
+    create_kind(f, KUBE_CONTAINER, "web");
+    create_kind(f, KUBE_APP, "app");
+    sim_loop_run(&f->loop, SIM_NEVER);
+    assert_int_equal(f->nev, 2);
+    assert_string_equal(f->ev[0].name, "app");
+    assert_int_equal(f->ev[0].t_ns, 0);
+    assert_string_equal(f->ev[1].name, "web");
+    assert_int_equal(f->ev[1].t_ns, 500 * MS);
+}
+
+/* Interleaved commits of three kinds with a uniform lag and a Container
+ * spike: one draw per commit from the one stream whatever the kind; each
+ * kind's visible times never go back and its events keep commit order;
+ * across kinds, deliveries go by visible time, ties in commit order. */
+static void test_per_kind_commit_order_and_one_draw_per_commit(void **state)
+{
+    fx_t *f = *state;
+    kube_lag_spike_t sp = {100 * MS, 200 * MS, 300 * MS,
+                           BIT(KUBE_CONTAINER)};
+    static const kube_kind_t kinds[3] = {KUBE_CONTAINER, KUBE_APP,
+                                         KUBE_IMAGE};
+    uint64_t vis[KUBE_KIND__COUNT] = {0}, expect[60];
+    uint64_t last_rv[KUBE_KIND__COUNT] = {0};
+    sim_rng_t r;
+    char name[16];
+    int i, crossed = 0;
+    set_spikes(f, 10 * MS, 100 * MS, &sp, 1);
+    sim_rng_fork(&r, f->loop.seed, "kube.apiserver.lag");
+    assert_true(kube_watch(f->s, KUBE_KIND__COUNT, record, f) > 0);
+    for (i = 0; i < 60; i++) {
+        kube_kind_t k = kinds[i % 3];
+        uint64_t t = (uint64_t)i * 5 * MS;
+        uint64_t lag = sim_rng_range(&r, 10 * MS, 100 * MS);
+        run_to(f, t);
+        if (k == KUBE_CONTAINER && t >= 100 * MS && t < 200 * MS &&
+            lag < 300 * MS)
+            lag = 300 * MS;
+        if (k == KUBE_APP)
+            snprintf(name, sizeof(name), "app");
+        else
+            snprintf(name, sizeof(name), "o%02d", i);
+        if (k == KUBE_APP && i > 1) {
+            kube_obj_t o;
+            assert_int_equal(kube_get(f->s, KUBE_APP, "", "app", &o, NULL),
+                             0);
+            snprintf(name, sizeof(name), "v%02d", i);
+            assert_int_equal(kube_spec_set(&o, "v", name), 0);
+            assert_int_equal(kube_update(f->s, &o, NULL), 0);
+        } else {
+            create_kind(f, k, name);
+        }
+        vis[k] = t + lag > vis[k] ? t + lag : vis[k];
+        expect[i] = vis[k];
+        assert_int_equal(kube_store_kind_caught_up_ns(f->s, k), vis[k]);
+    }
+    sim_loop_run(&f->loop, SIM_NEVER);
+    assert_int_equal(f->nev, 60);
+    for (i = 0; i < 60; i++) {
+        const ev_t *e = &f->ev[i];
+        assert_int_equal(e->t_ns, expect[e->rv - 1]);
+        assert_true(e->rv > last_rv[e->kind]); /* commit order per kind */
+        last_rv[e->kind] = e->rv;
+        if (i > 0) {
+            const ev_t *p = &f->ev[i - 1];
+            assert_true(e->at_event > p->at_event); /* one per turn */
+            assert_true(p->t_ns < e->t_ns ||
+                        (p->t_ns == e->t_ns && p->rv < e->rv));
+            if (p->rv > e->rv)
+                crossed++; /* a later commit of another kind went first */
+        }
+    }
+    assert_true(crossed > 0);
+}
+
+/* Three kinds' events due at one instant, committed App, Container, Image
+ * (the reverse of kube_kind_t for the first two), reach an all-kinds
+ * watch and an informer in commit order, one per turn; so do the events a
+ * freeze (every kind) held. */
+static void test_same_instant_across_kinds_in_commit_order(void **state)
+{
+    fx_t *f = *state;
+    kube_lag_spike_t sp[3] = {
+        {0, 1 * MS, 100 * MS, BIT(KUBE_APP)},
+        {50 * MS, 51 * MS, 50 * MS, BIT(KUBE_CONTAINER)},
+        {60 * MS, 61 * MS, 40 * MS, BIT(KUBE_IMAGE)},
+    };
+    static const char *const order[] = {"app", "web", "nginx", "b-vol",
+                                        "b-web", "b-img"};
+    int i;
+    set_spikes(f, 0, 0, sp, 3);
+    assert_true(kube_watch(f->s, KUBE_KIND__COUNT, record, f) > 0);
+    assert_int_equal(kube_cache_new(f->s, "engine", record, f, &f->c), 0);
+    create_kind(f, KUBE_APP, "app");             /* 100ms */
+    run_to(f, 50 * MS);
+    create_kind(f, KUBE_CONTAINER, "web");       /* 100ms */
+    run_to(f, 60 * MS);
+    create_kind(f, KUBE_IMAGE, "nginx");         /* 100ms */
+    arm_window(f, SIM_FAULT_KUBE_CACHE_FREEZE, "apiserver", 1000 * MS,
+               2000 * MS);
+    run_to(f, 1000 * MS);
+    create_kind(f, KUBE_VOLUME, "b-vol");        /* frozen: 2s */
+    run_to(f, 1500 * MS);
+    create_kind(f, KUBE_CONTAINER, "b-web");     /* frozen: 2s */
+    create_kind(f, KUBE_IMAGE, "b-img");         /* frozen: 2s */
+    assert_int_equal(kube_store_kind_caught_up_ns(f->s, KUBE_APP),
+                     1500 * MS);
+    assert_int_equal(kube_store_kind_caught_up_ns(f->s, KUBE_VOLUME),
+                     2000 * MS);
+    sim_loop_run(&f->loop, SIM_NEVER);
+    assert_int_equal(f->nev, 12);
+    for (i = 0; i < 12; i++) {
+        /* two subscribers: each event twice, in subscription order */
+        assert_string_equal(f->ev[i].name, order[i / 2]);
+        assert_int_equal(f->ev[i].rv, (uint64_t)i / 2 + 1);
+        assert_int_equal(f->ev[i].t_ns, i < 6 ? 100 * MS : 2000 * MS);
+        if (i >= 2)
+            assert_true(f->ev[i].at_event > f->ev[i - 2].at_event);
+    }
+}
+
+static void test_kind_caught_up_and_consistent_list_wait_per_kind(
+    void **state)
+{
+    fx_t *f = *state;
+    const uint64_t S = SIM_NS_PER_S;
+    kube_lag_spike_t sp[2] = {
+        {0, 10 * S, 10 * S, BIT(KUBE_CONTAINER)},
+        {0, 10 * S, 2 * S, BIT(KUBE_IMAGE) | BIT(KUBE_VOLUME)},
+    };
+    int k;
+    for (k = 0; k <= KUBE_KIND__COUNT; k++) {
+        assert_int_equal(kube_store_kind_caught_up_ns(f->s, (kube_kind_t)k),
+                         0);
+        assert_int_equal(
+            kube_store_consistent_list_wait_kind_ns(f->s, (kube_kind_t)k, 1),
+            0);
+    }
+    set_spikes(f, 100 * MS, 100 * MS, sp, 2);
+    run_to(f, 1 * S);
+    create_kind(f, KUBE_CONTAINER, "web");     /* 11s */
+    create_kind(f, KUBE_IMAGE, "nginx");       /* 3s */
+    create_kind(f, KUBE_APP, "app");           /* 1.1s */
+    assert_int_equal(kube_store_kind_caught_up_ns(f->s, KUBE_CONTAINER),
+                     11 * S);
+    assert_int_equal(kube_store_kind_caught_up_ns(f->s, KUBE_IMAGE), 3 * S);
+    assert_int_equal(kube_store_kind_caught_up_ns(f->s, KUBE_APP),
+                     1100 * MS);
+    /* nothing committed: caught up, now */
+    assert_int_equal(kube_store_kind_caught_up_ns(f->s, KUBE_VOLUME), 1 * S);
+    /* all kinds: the latest, as before */
+    assert_int_equal(kube_store_cache_caught_up_ns(f->s), 11 * S);
+    assert_int_equal(kube_store_kind_caught_up_ns(f->s, KUBE_KIND__COUNT),
+                     11 * S);
+    /* a LIST waits for its kind's cache only, capped at 3 s */
+    assert_int_equal(
+        kube_store_consistent_list_wait_kind_ns(f->s, KUBE_CONTAINER, 1),
+        KUBE_CONSISTENT_LIST_WAIT_MAX_NS);
+    assert_int_equal(
+        kube_store_consistent_list_wait_kind_ns(f->s, KUBE_IMAGE, 1), 2 * S);
+    assert_int_equal(
+        kube_store_consistent_list_wait_kind_ns(f->s, KUBE_APP, 1),
+        100 * MS);
+    assert_int_equal(
+        kube_store_consistent_list_wait_kind_ns(f->s, KUBE_VOLUME, 1), 0);
+    assert_int_equal(kube_store_consistent_list_wait_ns(f->s, 1),
+                     KUBE_CONSISTENT_LIST_WAIT_MAX_NS);
+    for (k = 0; k <= KUBE_KIND__COUNT; k++)
+        assert_int_equal(
+            kube_store_consistent_list_wait_kind_ns(f->s, (kube_kind_t)k, 0),
+            0);
+    run_to(f, 2500 * MS);
+    assert_int_equal(kube_store_kind_caught_up_ns(f->s, KUBE_APP),
+                     2500 * MS);
+    assert_int_equal(
+        kube_store_consistent_list_wait_kind_ns(f->s, KUBE_APP, 1), 0);
+    assert_int_equal(
+        kube_store_consistent_list_wait_kind_ns(f->s, KUBE_IMAGE, 1),
+        500 * MS);
+    run_to(f, 9 * S);
+    assert_int_equal(
+        kube_store_consistent_list_wait_kind_ns(f->s, KUBE_IMAGE, 1), 0);
+    assert_int_equal(
+        kube_store_consistent_list_wait_kind_ns(f->s, KUBE_CONTAINER, 1),
+        2 * S);
+    assert_int_equal(kube_store_consistent_list_wait_ns(f->s, 1), 2 * S);
+    run_to(f, 11 * S);
+    assert_int_equal(kube_store_cache_caught_up_ns(f->s), 11 * S);
+    assert_int_equal(kube_store_consistent_list_wait_ns(f->s, 1), 0);
+}
+
+/* Writes of two kinds under one spike; returns the event stamps. */
+static void all_kinds_spike_run(uint32_t kinds, ev_t *out)
+{
+    fx_t *f = fx_new(5);
+    kube_lag_spike_t sp = {100 * MS, 200 * MS, 1000 * MS, kinds};
+    int i;
+    set_spikes(f, 0, 50 * MS, &sp, 1);
+    assert_int_equal(kube_cache_new(f->s, "engine", record, f, &f->c), 0);
+    run_to(f, 50 * MS);
+    create_kind(f, KUBE_CONTAINER, "before");
+    run_to(f, 100 * MS);
+    create_kind(f, KUBE_CONTAINER, "web");     /* inside: 1.1s */
+    run_to(f, 150 * MS);
+    create_kind(f, KUBE_APP, "app");           /* inside: 1.15s */
+    run_to(f, 200 * MS);
+    create_kind(f, KUBE_IMAGE, "nginx");       /* outside */
+    sim_loop_run(&f->loop, SIM_NEVER);
+    assert_int_equal(f->nev, 4);
+    for (i = 0; i < 4; i++)
+        out[i] = f->ev[i];
+    fx_free(f);
+}
+
+static void test_all_kinds_spike_behaves_as_before(void **state)
+{
+    uint32_t every = 0;
+    ev_t a[4], b[4];
+    int k, i;
+    (void)state;
+    for (k = 0; k < KUBE_KIND__COUNT; k++)
+        every |= BIT(k);
+    all_kinds_spike_run(0, a);
+    all_kinds_spike_run(every, b);
+    assert_string_equal(a[0].name, "before");
+    assert_true(a[0].t_ns < 100 * MS);
+    assert_string_equal(a[1].name, "nginx"); /* not held behind the spike */
+    assert_true(a[1].t_ns < 1000 * MS);
+    assert_string_equal(a[2].name, "web");
+    assert_int_equal(a[2].t_ns, 1100 * MS);
+    assert_string_equal(a[3].name, "app");   /* the App lags too */
+    assert_int_equal(a[3].t_ns, 1150 * MS);
+    for (i = 0; i < 4; i++) {
+        assert_string_equal(b[i].name, a[i].name);
+        assert_int_equal(b[i].t_ns, a[i].t_ns);
+        assert_int_equal(b[i].rv, a[i].rv);
+        assert_int_equal(b[i].at_event, a[i].at_event);
+    }
+}
+
+/* A Container held 5 s, then an App create whose n-th allocation fails,
+ * then an App that must not wait for the Container.  Returns the failed
+ * create's rc. */
+static int failed_cross_kind_commit_once(unsigned long n)
+{
+    fx_t *f = fx_new(1);
+    kube_lag_spike_t sp = {0, 1 * MS, 5000 * MS, BIT(KUBE_CONTAINER)};
+    kube_obj_t o;
+    int rc;
+    assert_true(kube_watch(f->s, KUBE_KIND__COUNT, record, f) > 0);
+    assert_true(kube_watch(f->s, KUBE_KIND__COUNT, record, f) > 0);
+    set_spikes(f, 0, 0, &sp, 1);
+    create_kind(f, KUBE_CONTAINER, "web");
+    run_to(f, 10 * MS);
+    kube_obj_init(&o, KUBE_IMAGE, NS, "nginx");
+    sim_alloc_fail_at(n);
+    rc = kube_create(f->s, &o, NULL);
+    sim_alloc_fail_at(0);
+    run_to(f, 20 * MS);
+    create_kind(f, KUBE_APP, "app");
+    sim_loop_run(&f->loop, SIM_NEVER);
+    assert_int_equal(f->nev, rc ? 4 : 6);
+    /* app (and nginx when it committed) at once, web at 5 s */
+    assert_string_equal(f->ev[f->nev - 1].name, "web");
+    assert_string_equal(f->ev[f->nev - 2].name, "web");
+    assert_int_equal(f->ev[f->nev - 1].t_ns, 5000 * MS);
+    assert_int_equal(f->ev[f->nev - 2].t_ns, 5000 * MS);
+    assert_int_equal(f->ev[find_ev(f, "app")].t_ns, 20 * MS);
+    if (rc == 0)
+        assert_int_equal(f->ev[find_ev(f, "nginx")].t_ns, 10 * MS);
+    fx_free(f);
+    return rc;
+}
+
+static void test_failed_cross_kind_commit_delays_nothing(void **state)
+{
+    unsigned long n;
+    int rc;
+    (void)state;
+    for (n = 1; (rc = failed_cross_kind_commit_once(n)) != 0; n++)
+        assert_int_equal(rc, SIM_ENOMEM);
+    assert_true(n > 2);
 }
 
 /* freeze ----------------------------------------------------------------*/
@@ -781,6 +1158,13 @@ int main(void)
         T(test_lag_is_traced_on_cache_events),
         T(test_spike_raises_lag_only_inside_its_window),
         T(test_set_lag_clamps_bad_input),
+        T(test_kind_spike_delays_its_kinds_but_not_the_app),
+        T(test_kind_spike_on_a_single_kind_watch),
+        T(test_per_kind_commit_order_and_one_draw_per_commit),
+        T(test_same_instant_across_kinds_in_commit_order),
+        T(test_kind_caught_up_and_consistent_list_wait_per_kind),
+        T(test_all_kinds_spike_behaves_as_before),
+        T(test_failed_cross_kind_commit_delays_nothing),
         T(test_freeze_delivers_at_thaw_in_commit_order),
         T(test_freeze_of_another_store_changes_nothing),
         T(test_consistent_list_wait_is_catch_up_capped_at_3s),
