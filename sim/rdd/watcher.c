@@ -14,6 +14,7 @@
  * actions (§4.6) are not modelled yet.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rdd.h"
@@ -234,13 +235,16 @@ static void keep_add(rdd_watcher_t *w, const char *name)
         w->nkeep++;
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* keep is sorted by prune() before it is searched. */
 static int keep_has(rdd_watcher_t *w, const char *name)
 {
-    size_t i;
-    for (i = 0; i < w->nkeep; i++)
-        if (!strcmp(w->keep[i], name))
-            return 1;
-    return 0;
+    return w->nkeep &&
+           bsearch(&name, w->keep, w->nkeep, sizeof(*w->keep), cmp_name);
 }
 
 typedef struct {
@@ -264,7 +268,10 @@ static void prune(rdd_watcher_t *w, kube_kind_t kind, const char *what)
     kube_reader_t *r = cache(w);
     size_t i;
     char msg[256];
-    int rc = r->list(r, kind, w->inst->engine.api_ns, collect_stale, &s, &st);
+    int rc;
+    if (w->nkeep)
+        qsort(w->keep, w->nkeep, sizeof(*w->keep), cmp_name);
+    rc = r->list(r, kind, w->inst->engine.api_ns, collect_stale, &s, &st);
     if (rc) {
         snprintf(msg, sizeof(msg), "failed to list %s: %s", what, st.message);
         rdd_errs_join(w->errs, sizeof(w->errs), msg);
