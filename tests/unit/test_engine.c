@@ -56,9 +56,13 @@ static int teardown(void **state)
 {
     fx_t *fx = *state;
     rdd_instance_free(&fx->inst);
+    /* Let cancelled calls and closed streams finish on later turns. */
+    sim_loop_run(&fx->loop, sim_now(&fx->loop) + SIM_S(10));
     dock_daemon_free(fx->vm);
+    sim_loop_run(&fx->loop, sim_now(&fx->loop) + SIM_S(10));
     uds_ns_free(fx->socks);
     npipe_ns_free(fx->pipes);
+    sim_loop_run(&fx->loop, sim_now(&fx->loop) + SIM_S(10));
     fx->loop.trace = NULL;
     sim_loop_close(&fx->loop);
     fclose(fx->text_f);
