@@ -86,3 +86,19 @@ add_test(NAME tidy.tools
          COMMAND ${Python3_EXECUTABLE} ${SIM_TOOLS}/test_tools.py
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 set_tests_properties(tidy.banned tidy.tools PROPERTIES LABELS tidy)
+
+# Expectations on the trace can fail: a missing text and a forbidden one.
+add_test(NAME cli.trace-expectation-missing
+         COMMAND ${Python3_EXECUTABLE} ${SIM_TOOLS}/expect.py 1
+                 "expectation: missing from the trace: this text never appears" --
+                 $<TARGET_FILE:rddsim> run
+                 ${PROJECT_SOURCE_DIR}/tests/expect/trace-expectation-fails.yaml
+                 --variant head)
+add_test(NAME cli.trace-expectation-forbidden
+         COMMAND ${Python3_EXECUTABLE} ${SIM_TOOLS}/expect.py 1
+                 "expectation: found in the trace: rdd.vm.running" --
+                 $<TARGET_FILE:rddsim> run
+                 ${PROJECT_SOURCE_DIR}/tests/expect/trace-expectation-fails.yaml
+                 --variant forbidden)
+set_tests_properties(cli.trace-expectation-missing cli.trace-expectation-forbidden
+                     PROPERTIES LABELS cli)

@@ -109,6 +109,8 @@ static int run_one(const scenario_t *sc, const sc_variant_t *v, uint64_t seed,
     fmt_ids((const char(*)[8])res->violated, res->nviolated, got,
             sizeof(got));
     if (!quiet) {
+        if (res->trace_miss[0])
+            printf("expectation: %s\n", res->trace_miss);
         for (i = 0; i < res->nviolated; i++)
             printf("violation: %s at %s: %s\n", res->violated[i],
                    sim_fmt_ns(tbuf, res->violated_ns[i]), res->why[i]);

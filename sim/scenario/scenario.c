@@ -604,6 +604,24 @@ static int parse_variants(yt_node_t *n, scenario_t *sc, yt_error_t *err)
                                "(rddsim list invariants)", var->expect[k]);
         }
         var->nexpect = (int)viol->n;
+        {
+            static const char *const keys[] = {"trace", "no_trace"};
+            int kk;
+            for (kk = 0; kk < 2; kk++) {
+                yt_node_t *tl = yt_get(v, keys[kk]);
+                char(*dst)[160] = kk ? var->no_trace : var->trace;
+                int *nd = kk ? &var->nno_trace : &var->ntrace;
+                if (!tl)
+                    continue;
+                TRY(yt_expect(tl, YT_SEQ, keys[kk], err));
+                if (tl->n > SC_MAX_EXPECT)
+                    return yt_fail(err, tl, "too many %s entries", keys[kk]);
+                for (k = 0; k < tl->n; k++)
+                    TRY(yt_str(tl->vals[k], "a trace text", dst[k], 160,
+                               err));
+                *nd = (int)tl->n;
+            }
+        }
         qsort(var->expect, (size_t)var->nexpect, sizeof(var->expect[0]),
               cmp_ids);
         TRY(yt_unused(v, "expect", err));

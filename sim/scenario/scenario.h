@@ -118,6 +118,10 @@ typedef struct {
     rdd_flags_t flags;
     char expect[SC_MAX_EXPECT][8]; /* invariant ids, sorted */
     int nexpect;
+    char trace[SC_MAX_EXPECT][160]; /* text that must appear in the trace */
+    int ntrace;
+    char no_trace[SC_MAX_EXPECT][160]; /* text that must not */
+    int nno_trace;
 } sc_variant_t;
 
 typedef struct {

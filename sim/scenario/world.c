@@ -854,6 +854,9 @@ int world_run(const scenario_t *sc, const sc_variant_t *v, uint64_t seed,
     world_t *w = sim__calloc(1, sizeof(*w));
     sim_trace_t *tr;
     int rc, i, k;
+    FILE *mem = NULL;
+    char *mem_buf = NULL;
+    size_t mem_len = 0;
     if (!w)
         return SIM_ENOMEM;
     memset(res, 0, sizeof(*res));
@@ -863,7 +866,10 @@ int world_run(const scenario_t *sc, const sc_variant_t *v, uint64_t seed,
         sim__free(w);
         return rc;
     }
-    sim_trace_init(&w->trace, io ? io->text : NULL, io ? io->jsonl : NULL);
+    if (v->ntrace || v->nno_trace)
+        mem = open_memstream(&mem_buf, &mem_len);
+    sim_trace_init(&w->trace, mem ? mem : io ? io->text : NULL,
+                   io ? io->jsonl : NULL);
     w->loop.trace = &w->trace;
     sim_faults_init(&w->faults);
     w->loop.faults = &w->faults;
@@ -925,6 +931,22 @@ int world_run(const scenario_t *sc, const sc_variant_t *v, uint64_t seed,
     sim_trace_end(tr);
     res->trace_events = w->trace.seq;
     w->loop.trace = NULL;
+    if (mem) {
+        fclose(mem);
+        if (io && io->text && mem_buf)
+            fwrite(mem_buf, 1, mem_len, io->text);
+        for (i = 0; i < v->ntrace && !res->trace_miss[0]; i++)
+            if (!mem_buf || !strstr(mem_buf, v->trace[i]))
+                snprintf(res->trace_miss, sizeof(res->trace_miss),
+                         "missing from the trace: %s", v->trace[i]);
+        for (i = 0; i < v->nno_trace && !res->trace_miss[0]; i++)
+            if (mem_buf && strstr(mem_buf, v->no_trace[i]))
+                snprintf(res->trace_miss, sizeof(res->trace_miss),
+                         "found in the trace: %s", v->no_trace[i]);
+        free(mem_buf);
+        if (res->trace_miss[0])
+            res->matches = 0;
+    }
     teardown(w);
     sim__free(w);
     return rc;

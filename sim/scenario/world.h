@@ -25,7 +25,9 @@ typedef struct {
     char violated[SIM_INV_MAX][8];     /* ids, sorted */
     uint64_t violated_ns[SIM_INV_MAX];
     char why[SIM_INV_MAX][SIM_INV_WHY_MAX];
-    int matches;                       /* got == expected */
+    int matches;                       /* got == expected, traces too */
+    char trace_miss[200];              /* the first trace expectation that
+                                          failed, or "" */
 } world_result_t;
 
 typedef struct {
