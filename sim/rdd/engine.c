@@ -10,8 +10,12 @@
  * 200 ms poll, 30 s deadline), and processFinalizers.  Reconciles run one at
  * a time through controller-runtime's queue (fakes/kube), which retries
  * errors with its back-off.
- * Deviations: retry-on-conflict retries without its 10 ms sleeps; Docker
- * contexts (§5) and container actions (§3.10) are traced, not modelled;
+ * setEngineCondition and the finalizer strips retry on conflict as
+ * client-go's DefaultRetry does (5 tries, 10 ms apart, jitter 0.1); the
+ * finalizer removals of deleteAllOfType (APIReader reads, so conflicts only
+ * come from injected faults) retry at once.
+ * Deviations: Docker contexts (§5) and container actions (§3.10) are
+ * traced, not modelled;
  * with the flag bind_failure_surfaced the engine refuses to dial until its
  * bridge is listening (the review's I1 fix).
  */
@@ -23,15 +27,6 @@
 #include "sim/assert.h"
 #include "sim/errno.h"
 #include "sim/trace.h"
-
-struct rdd_fin_item {
-    kube_kind_t kind;
-    char name[KUBE_NAME_MAX];
-    dock_op_t op;
-    char ref[DOCK_REF_MAX];
-    int force;
-    int skip_docker;
-};
 
 static const char *const state_names[] = {"idle", "starting", "finalizers",
                                           "cleanup_wait", "cleanup_list"};
@@ -94,36 +89,57 @@ int rdd_get_app(rdd_instance_t *inst, kube_reader_t *r, kube_obj_t *app)
     return r->get(r, KUBE_APP, "", RDD_APP_NAME, app, &st);
 }
 
-/* :434-487 setEngineCondition: retry-on-conflict {cached Get (NotFound ->
- * nothing), set the condition with observedGeneration = the re-read
- * generation, unchanged -> no write, else Status().Update}. */
-static int set_engine_condition(rdd_instance_t *inst, const char *status,
-                                const char *reason, const char *msg)
+/* retry-on-conflict ---------------------------------------------------------*/
+
+/* What a retried write is, and what the reconcile does after it. */
+enum { RETRY_COND, RETRY_STRIP };
+enum { NEXT_DONE_RC, NEXT_DONE_ERR, NEXT_ROW_D_REST, NEXT_FIN };
+
+static void retry_attempt(rdd_instance_t *inst);
+static void row_d_rest(rdd_instance_t *inst);
+static void fin_next(rdd_instance_t *inst);
+
+static void retry_fire(sim_timer_t *t)
 {
+    retry_attempt(t->data);
+}
+
+/* client-go retry.RetryOnConflict(DefaultRetry): up to 5 tries, 10 ms
+ * apart with jitter 0.1; a conflict on the last try is returned. */
+static void retry_start(rdd_instance_t *inst, int kind, int next, int err)
+{
+    rdd_engine_t *e = &inst->engine;
+    e->retry_kind = kind;
+    e->retry_next = next;
+    e->retry_err = err;
+    e->retry_tries = 0;
+    retry_attempt(inst);
+}
+
+/* :434-487 setEngineCondition's body: cached Get (NotFound -> nothing),
+ * set the condition with observedGeneration = the re-read generation,
+ * unchanged -> no write, else Status().Update. */
+static int cond_attempt(rdd_instance_t *inst, kube_status_t *st)
+{
+    rdd_engine_t *e = &inst->engine;
     kube_obj_t app;
     kube_cond_t c;
-    kube_status_t st;
-    int rc = 0, tries;
-    for (tries = 0; tries < 5; tries++) {
-        rc = rdd_get_app(inst, cached(inst), &app);
-        if (rc == SIM_ENOTFOUND)
-            return 0;
-        if (rc)
-            return rc;
-        memset(&c, 0, sizeof(c));
-        snprintf(c.type, sizeof(c.type), "%s", RDD_COND_ENGINE);
-        snprintf(c.status, sizeof(c.status), "%s", status);
-        snprintf(c.reason, sizeof(c.reason), "%s", reason);
-        snprintf(c.message, sizeof(c.message), "%s", msg);
-        c.observed_gen = app.generation;
-        if (!kube_cond_set(&app, &c, sim_now(inst->loop)))
-            return 0;
-        rc = kube_update_status(inst->api, &app, &st);
-        if (rc != SIM_ECONFLICT)
-            break;
-    }
-    if (rc == 0 && !strcmp(reason, "Stopped")) {
-        rdd_engine_t *e = &inst->engine;
+    int rc = rdd_get_app(inst, cached(inst), &app);
+    if (rc == SIM_ENOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    memset(&c, 0, sizeof(c));
+    snprintf(c.type, sizeof(c.type), "%s", RDD_COND_ENGINE);
+    snprintf(c.status, sizeof(c.status), "%s", e->cond_status);
+    snprintf(c.reason, sizeof(c.reason), "%s", e->cond_reason);
+    snprintf(c.message, sizeof(c.message), "%s", e->cond_msg);
+    c.observed_gen = app.generation;
+    if (!kube_cond_set(&app, &c, sim_now(inst->loop)))
+        return 0;
+    rc = kube_update_status(inst->api, &app, st);
+    if (rc == 0 && !strcmp(e->cond_reason, "Stopped")) {
+        /* Observation for S5 (ground truth, not model state). */
         e->stopped_writes++;
         e->stopped_gen = app.generation;
         e->stopped_store_mirrors = rdd_mirror_count(inst, 0);
@@ -132,13 +148,100 @@ static int set_engine_condition(rdd_instance_t *inst, const char *status,
     if (rc == 0) {
         sim_trace_t *tr = sim_trace_begin(inst->loop, "rdd.engine.condition");
         sim_trace_str(tr, "inst", inst->id.name);
-        sim_trace_str(tr, "status", status);
-        sim_trace_str(tr, "reason", reason);
-        sim_trace_str(tr, "message", msg);
+        sim_trace_str(tr, "status", e->cond_status);
+        sim_trace_str(tr, "reason", e->cond_reason);
+        sim_trace_str(tr, "message", e->cond_msg);
         sim_trace_i64(tr, "observed_gen", app.generation);
         sim_trace_end(tr);
     }
     return rc;
+}
+
+/* Strips the mirror finalizer after Docker said yes (:694-817):
+ * cached Get (NotFound -> done), remove it, Update. */
+static int strip_attempt(rdd_instance_t *inst, kube_status_t *st)
+{
+    rdd_engine_t *e = &inst->engine;
+    const rdd_fin_item_t *it = &e->fin[e->ifin];
+    kube_obj_t o;
+    int rc = cached(inst)->get(cached(inst), it->kind, e->api_ns, it->name,
+                               &o, st);
+    if (rc == SIM_ENOTFOUND)
+        return 0;
+    if (rc || !kube_remove_finalizer(&o, RDD_MIRROR_FINALIZER))
+        return rc;
+    return kube_update(inst->api, &o, st);
+}
+
+static void strip_done(rdd_instance_t *inst, int rc, const kube_status_t *st)
+{
+    rdd_engine_t *e = &inst->engine;
+    const rdd_fin_item_t *it = &e->fin[e->ifin];
+    if (rc) {
+        char msg[KUBE_MSG_MAX];
+        snprintf(msg, sizeof(msg), "failed to remove finalizer from %s %s: %s",
+                 kube_kind_name(it->kind), it->name, st->message);
+        rdd_errs_join(e->errs, sizeof(e->errs), msg);
+    } else {
+        /* Observation for S9 (not model state). */
+        rdd_fin_item_t *p =
+            sim__realloc(e->stripped, (e->nstripped + 1) * sizeof(*p));
+        if (p) {
+            e->stripped = p;
+            p[e->nstripped++] = *it;
+        }
+    }
+    e->ifin++;
+}
+
+static void retry_attempt(rdd_instance_t *inst)
+{
+    rdd_engine_t *e = &inst->engine;
+    kube_status_t st;
+    int rc;
+    memset(&st, 0, sizeof(st));
+    rc = e->retry_kind == RETRY_COND ? cond_attempt(inst, &st)
+                                     : strip_attempt(inst, &st);
+    if (rc == SIM_ECONFLICT && ++e->retry_tries < RDD_RETRY_STEPS) {
+        uint64_t jitter = sim_rng_range(&e->retry_rng, 0,
+                                        RDD_RETRY_SLEEP_NS / 10);
+        (void)sim_timer_start(&e->retry, retry_fire,
+                              RDD_RETRY_SLEEP_NS + jitter);
+        return;
+    }
+    if (e->retry_kind == RETRY_STRIP) {
+        strip_done(inst, rc, &st);
+        fin_next(inst);
+        return;
+    }
+    switch (e->retry_next) {
+    case NEXT_DONE_RC:
+        done(inst, rc);
+        return;
+    case NEXT_DONE_ERR:
+        done(inst, e->retry_err);
+        return;
+    case NEXT_ROW_D_REST:
+        if (rc) {
+            done(inst, rc);
+            return;
+        }
+        row_d_rest(inst);
+        return;
+    }
+    SIM_ASSERT(0);
+}
+
+/* setEngineCondition, then `next` (see the NEXT_* values). */
+static void set_engine_condition(rdd_instance_t *inst, const char *status,
+                                 const char *reason, const char *msg,
+                                 int next, int err)
+{
+    rdd_engine_t *e = &inst->engine;
+    snprintf(e->cond_status, sizeof(e->cond_status), "%s", status);
+    snprintf(e->cond_reason, sizeof(e->cond_reason), "%s", reason);
+    snprintf(e->cond_msg, sizeof(e->cond_msg), "%s", msg);
+    retry_start(inst, RETRY_COND, next, err);
 }
 
 /* :320-330 stopWatcher, and :407-431 removeDockerContext (contexts are not
@@ -281,8 +384,8 @@ size_t rdd_mirror_count(rdd_instance_t *inst, int use_cache)
 static void finish_terminal(rdd_instance_t *inst)
 {
     rdd_engine_t *e = &inst->engine;
-    done(inst, set_engine_condition(inst, e->term_status, e->term_reason,
-                                    e->term_msg));
+    set_engine_condition(inst, e->term_status, e->term_reason, e->term_msg,
+                         NEXT_DONE_RC, 0);
 }
 
 /* :529-550 waitMirrorResourcesGone: count; zero -> done; else wait 200 ms
@@ -430,36 +533,6 @@ static int collect_fin(void *arg, const kube_obj_t *o)
     return 0;
 }
 
-/* Strip the finalizer after Docker said yes: retry-on-conflict {cached Get,
- * NotFound ok, remove, Update}. */
-static void strip_finalizer(rdd_instance_t *inst, const rdd_fin_item_t *it)
-{
-    kube_obj_t o;
-    kube_status_t st;
-    char msg[600];
-    int rc = 0, tries;
-    for (tries = 0; tries < 5; tries++) {
-        rc = cached(inst)->get(cached(inst), it->kind, inst->engine.api_ns,
-                               it->name, &o, &st);
-        if (rc == SIM_ENOTFOUND) {
-            rc = 0;
-            break;
-        }
-        if (rc || !kube_remove_finalizer(&o, RDD_MIRROR_FINALIZER))
-            break;
-        rc = kube_update(inst->api, &o, &st);
-        if (rc != SIM_ECONFLICT)
-            break;
-    }
-    if (rc) {
-        snprintf(msg, sizeof(msg), "failed to remove finalizer from %s %s: %s",
-                 kube_kind_name(it->kind), it->name, st.message);
-        rdd_errs_join(inst->engine.errs, sizeof(inst->engine.errs), msg);
-    }
-}
-
-static void fin_next(rdd_instance_t *inst);
-
 static void on_fin_removed(rdd_instance_t *inst, int err, const char *msg)
 {
     rdd_engine_t *e = &inst->engine;
@@ -472,11 +545,11 @@ static void on_fin_removed(rdd_instance_t *inst, int err, const char *msg)
                                             : "volume",
                  it->name, msg);
         rdd_errs_join(e->errs, sizeof(e->errs), m);
-    } else {
-        strip_finalizer(inst, it);
+        e->ifin++;
+        fin_next(inst);
+        return;
     }
-    e->ifin++;
-    fin_next(inst);
+    retry_start(inst, RETRY_STRIP, NEXT_FIN, 0);
 }
 
 static void fin_next(rdd_instance_t *inst)
@@ -488,8 +561,10 @@ static void fin_next(rdd_instance_t *inst)
             rdd_watcher_remove(inst->watcher, it->op, it->ref, it->force,
                                on_fin_removed) == 0)
             return;
-        if (it->skip_docker)
-            strip_finalizer(inst, it);
+        if (it->skip_docker) {
+            retry_start(inst, RETRY_STRIP, NEXT_FIN, 0);
+            return;
+        }
         e->ifin++;
     }
     SIM_FREE(e->fin);
@@ -503,17 +578,19 @@ static void fin_next(rdd_instance_t *inst)
  * (traced only). */
 static void row_d(rdd_instance_t *inst)
 {
+    set_engine_condition(inst, "True", "Connected", "Container engine synced",
+                         NEXT_ROW_D_REST, 0);
+}
+
+/* Row D after the Connected write: container actions (traced only), then
+ * processFinalizers. */
+static void row_d_rest(rdd_instance_t *inst)
+{
     static const kube_kind_t kinds[] = {KUBE_CONTAINER, KUBE_IMAGE,
                                         KUBE_VOLUME};
     rdd_engine_t *e = &inst->engine;
     kube_status_t st;
     size_t i;
-    int rc = set_engine_condition(inst, "True", "Connected",
-                                  "Container engine synced");
-    if (rc) {
-        done(inst, rc);
-        return;
-    }
     e->errs[0] = 0;
     e->nfin = e->ifin = 0;
     for (i = 0; i < SIM_ARRAY_LEN(kinds); i++) {
@@ -542,8 +619,8 @@ static void on_watcher_started(rdd_instance_t *inst, int err, const char *msg)
         inst->watcher = NULL;
         if (w)
             rdd_watcher_stop(w);
-        (void)set_engine_condition(inst, "False", "ConnectFailed", msg);
-        done(inst, SIM_ECONNREFUSED);
+        set_engine_condition(inst, "False", "ConnectFailed", msg,
+                             NEXT_DONE_ERR, SIM_ECONNREFUSED);
         return;
     }
     /* :302-317: published only after the full sync; then
@@ -565,8 +642,8 @@ static void start_watcher(rdd_instance_t *inst)
         else
             snprintf(msg, sizeof(msg), "socket bridge is not listening on %s",
                      inst->id.bridge_pipe);
-        (void)set_engine_condition(inst, "False", "ConnectFailed", msg);
-        done(inst, SIM_ESTATE);
+        set_engine_condition(inst, "False", "ConnectFailed", msg,
+                             NEXT_DONE_ERR, SIM_ESTATE);
         return;
     }
     rdd__engine_transition(inst, RDD_ENG_STARTING);
@@ -665,6 +742,10 @@ int rdd_engine_init(rdd_instance_t *inst)
     snprintf(e->api_ns, sizeof(e->api_ns), "default");
     sim_timer_init(inst->loop, &e->poll);
     e->poll.data = inst;
+    sim_timer_init(inst->loop, &e->retry);
+    e->retry.data = inst;
+    snprintf(name, sizeof(name), "rdd.%s.retry", inst->id.name);
+    sim_rng_fork(&e->retry_rng, inst->loop->seed, name);
     snprintf(name, sizeof(name), "%s/engine", inst->id.name);
     rc = kube_cache_new(inst->api, name, on_cache_change, inst, &e->cache);
     if (rc)
@@ -681,11 +762,14 @@ void rdd_engine_free(rdd_instance_t *inst)
 {
     rdd_engine_t *e = &inst->engine;
     sim_timer_stop(&e->poll);
+    sim_timer_stop(&e->retry);
     if (inst->watcher) {
         rdd_watcher_stop(inst->watcher);
         inst->watcher = NULL;
     }
     SIM_FREE(e->fin);
+    SIM_FREE(e->stripped);
+    e->nstripped = 0;
     if (e->ctrl)
         kube_ctrl_free(e->ctrl);
     if (e->cache)

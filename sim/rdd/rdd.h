@@ -19,6 +19,7 @@
 #include "moby.h"
 #include "npipe/npipe.h"
 #include "uds/uds.h"
+#include "sim/rng.h"
 
 #define RDD_APP_NAME "app"                                 /* :38 */
 #define RDD_MIRROR_FINALIZER "engine.rancherdesktop.io/mirror"
@@ -30,6 +31,8 @@
 #define RDD_CLEANUP_TIMEOUT_NS (30 * SIM_NS_PER_S)          /* reconciler */
 #define RDD_CLEANUP_POLL_NS (200 * SIM_NS_PER_MS)
 #define RDD_HANDSHAKE_MAX_NS (300 * SIM_NS_PER_S)           /* hostswitch :99 */
+#define RDD_RETRY_STEPS 5          /* client-go retry.DefaultRetry */
+#define RDD_RETRY_SLEEP_NS (10 * SIM_NS_PER_MS) /* Duration, jitter 0.1 */
 
 typedef struct rdd_instance rdd_instance_t;
 typedef struct rdd_watcher rdd_watcher_t;
@@ -72,7 +75,15 @@ typedef enum {
     RDD_ENG__COUNT
 } rdd_engine_state_t;
 
-typedef struct rdd_fin_item rdd_fin_item_t;
+/* One mirror processFinalizers works on. */
+typedef struct rdd_fin_item {
+    kube_kind_t kind;
+    char name[KUBE_NAME_MAX];
+    dock_op_t op;             /* the Docker remove it forwards */
+    char ref[DOCK_REF_MAX];   /* its reference */
+    int force;
+    int skip_docker;          /* the status carried no Docker reference */
+} rdd_fin_item_t;
 
 typedef struct {
     rdd_engine_state_t state; /* read-only: via rdd__engine_transition */
@@ -97,6 +108,19 @@ typedef struct {
     int64_t stopped_gen;      /* read-only: generation of the last one */
     size_t stopped_store_mirrors; /* read-only: store mirrors at that write */
     size_t stopped_cache_mirrors; /* read-only: cache mirrors at that write */
+    /* retry-on-conflict in flight (one at a time: reconciles are serial) */
+    sim_timer_t retry;        /* private: the 10 ms sleep between tries */
+    int retry_tries;          /* private */
+    int retry_kind;           /* private: what is being retried */
+    int retry_next;           /* private: what follows it */
+    int retry_err;            /* private: error to return after it */
+    char cond_status[8];      /* private: the condition being written */
+    char cond_reason[40];
+    char cond_msg[KUBE_MSG_MAX];
+    sim_rng_t retry_rng;      /* private: jitter, "rdd.<inst>.retry" */
+    rdd_fin_item_t *stripped; /* read-only: finalizers processFinalizers
+                                 removed, in order (invariant S9) */
+    size_t nstripped;         /* read-only */
 } rdd_engine_t;
 
 /* instance ------------------------------------------------------------------*/

@@ -47,6 +47,10 @@ const sim_inv_info_t sim_inv_catalogue[] = {
     {"L1", "stop converges",
      "within 30 s (+1 s) of the App's Running turning False, "
      "ContainerEngineReady is Stopped at the current generation"},
+    {"S9", "finalizer forwarding",
+     "processFinalizers strips the mirror finalizer only after a Docker "
+     "remove of that reference from this instance was answered 2xx or 404, "
+     "or the status carried no Docker reference"},
     {"S15", "no mirror outlives a completed stop",
      "at the end of a run whose App is stopped with ContainerEngineReady "
      "Stopped at the current generation, the store holds no mirror"},
@@ -67,6 +71,7 @@ typedef struct {
     int64_t s7_max[KUBE_CONDS_MAX];
     int s7_n;
     uint64_t stopped_seen;         /* S5: Stopped writes already judged */
+    size_t s9_seen;                /* S9: strips already judged */
     uint64_t running_false_ns;     /* L1: when Running turned False */
     int running_false;             /* L1 */
 } winst_t;
@@ -367,6 +372,54 @@ static int check_l1(void *ctx, char *why, size_t len)
     return 0;
 }
 
+/* A Docker remove of ref by client answered 2xx or 404, in any daemon. */
+static int docker_removed(world_t *w, const char *client, dock_op_t op,
+                          const char *ref)
+{
+    int i;
+    for (i = 0; i < SC_MAX_DAEMONS + SC_MAX_INSTANCES; i++) {
+        dock_daemon_t *d = daemon_at(w, i);
+        const dock_call_t *calls;
+        size_t n, k;
+        if (!d)
+            continue;
+        n = dock_calls(d, &calls);
+        for (k = 0; k < n; k++)
+            if (calls[k].op == op && !strcmp(calls[k].client, client) &&
+                !strcmp(calls[k].ref, ref) &&
+                ((calls[k].http >= 200 && calls[k].http < 300) ||
+                 calls[k].http == 404))
+                return 1;
+    }
+    return 0;
+}
+
+static int check_s9(void *ctx, char *why, size_t len)
+{
+    world_t *w = ctx;
+    int j;
+    for (j = 0; j < w->sc->ninstances; j++) {
+        winst_t *wi = &w->inst[j];
+        rdd_engine_t *e = &wi->inst.engine;
+        if (!wi->up)
+            continue;
+        for (; wi->s9_seen < e->nstripped; wi->s9_seen++) {
+            const rdd_fin_item_t *it = &e->stripped[wi->s9_seen];
+            if (it->skip_docker ||
+                docker_removed(w, wi->inst.id.name, it->op, it->ref))
+                continue;
+            snprintf(why, len,
+                     "%s removed the finalizer of %s %.24s before Docker "
+                     "confirmed %s %s",
+                     wi->inst.id.name, kube_kind_name(it->kind), it->name,
+                     dock_op_name(it->op), it->ref);
+            wi->s9_seen++;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static int check_s15(void *ctx, char *why, size_t len)
 {
     world_t *w = ctx;
@@ -403,6 +456,7 @@ static int add_invariants(world_t *w)
                   {"S5", check_s5},
                   {"S7", check_s7},
                   {"L1", check_l1},
+                  {"S9", check_s9},
                   {"S15", check_s15}};
     size_t i, k;
     for (i = 0; i < SIM_ARRAY_LEN(checks); i++) {
