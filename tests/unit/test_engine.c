@@ -252,6 +252,42 @@ static void test_dead_watcher_forces_cleanup(void **state)
                                        "to reconnect") >= 1);
 }
 
+/* watcherDied while stopping: the condition already says Stopped at the
+ * current generation, yet a watcher that died forces the cleanup
+ * (engine_reconciler.go:184-195, 235-238). */
+static void test_dead_watcher_while_stopped_forces_cleanup(void **state)
+{
+    fx_t *fx = *state;
+    kube_obj_t app, o;
+    kube_cond_t c;
+    kube_status_t st;
+    int before;
+    boot_vm(fx);
+    /* A user-made object the cleanup must sweep, and a Stopped condition
+     * at the current generation written behind the engine's back. */
+    kube_obj_init(&o, KUBE_VOLUME, "default", "by-hand");
+    assert_int_equal(kube_create(fx->inst.api, &o, &st), 0);
+    app = app_now(fx);
+    memset(&c, 0, sizeof(c));
+    snprintf(c.type, sizeof(c.type), "%s", RDD_COND_ENGINE);
+    snprintf(c.status, sizeof(c.status), "False");
+    snprintf(c.reason, sizeof(c.reason), "Stopped");
+    c.observed_gen = app.generation;
+    kube_cond_set(&app, &c, sim_now(&fx->loop));
+    snprintf(c.type, sizeof(c.type), "Running");
+    snprintf(c.reason, sizeof(c.reason), "Test");
+    kube_cond_set(&app, &c, sim_now(&fx->loop));
+    before = count_substr(fx->text, "rdd.engine.cleanup");
+    /* The daemon dies in the same instant: the watcher exits first. */
+    dock_daemon_stop(fx->vm);
+    assert_int_equal(kube_update_status(fx->inst.api, &app, &st), 0);
+    run_to(fx, sim_now(&fx->loop) + SIM_S(2));
+    assert_true(count_substr(fx->text, "rdd.engine.watcher_died") >= 1);
+    assert_int_equal(count_substr(fx->text, "rdd.engine.cleanup"),
+                     before + 1);
+    assert_int_equal(rdd_mirror_count(&fx->inst, 0), 0);
+}
+
 /* The timeout branch: a mirror kept Terminating by a foreign finalizer
  * makes waitMirrorResourcesGone give up after 30 s with RDD's text, and the
  * previous condition stays. */
@@ -319,6 +355,7 @@ int main(void)
         T(test_running_with_containerd_is_not_applicable),
         T(test_already_clean_skips_cleanup_until_generation_moves),
         T(test_dead_watcher_forces_cleanup),
+        T(test_dead_watcher_while_stopped_forces_cleanup),
         T(test_cleanup_times_out_after_30s_with_rdd_text),
         T(test_count_mirrors_counts_four_kinds_and_terminating),
 #undef T
