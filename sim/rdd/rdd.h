@@ -139,6 +139,8 @@ struct rdd_instance {
     rdd_watcher_t *watcher;      /* published watcher (r.watcher) */
     uds_listener_t *sock_fwd;    /* Lima's socket forward (Unix hosts) */
     sim_timer_t boot;            /* private: VM boot */
+    sim_timer_t running_retry;   /* private: a failed Running write */
+    int running_want;            /* private: what it should say */
     uint64_t handshake_ns;       /* the VM stand-in's timings */
     uint64_t boot_ns;
     kube_ctrl_t *app_ctrl;       /* the App controller stand-in's queue */

@@ -15,12 +15,18 @@
 #include "sim/errno.h"
 #include "sim/trace.h"
 
+static void set_running_retry(sim_timer_t *t);
+
+/* Mirrors the VM's state into the App's Running condition.  A failed
+ * write is retried a second later, as the controllers' requeue would. */
 static void set_running(rdd_instance_t *inst, int running)
 {
     kube_reader_t *live = kube_store_reader(inst->api);
     kube_obj_t app;
     kube_cond_t c;
     kube_status_t st;
+    int rc;
+    sim_timer_stop(&inst->running_retry);
     if (rdd_get_app(inst, live, &app))
         return;
     memset(&c, 0, sizeof(c));
@@ -29,8 +35,21 @@ static void set_running(rdd_instance_t *inst, int running)
     snprintf(c.reason, sizeof(c.reason), "%s",
              running ? "Started" : "Stopped");
     c.observed_gen = app.generation;
-    if (kube_cond_set(&app, &c, sim_now(inst->loop)))
-        (void)kube_update_status(inst->api, &app, &st);
+    if (!kube_cond_set(&app, &c, sim_now(inst->loop)))
+        return;
+    rc = kube_update_status(inst->api, &app, &st);
+    if (rc) {
+        inst->running_want = running;
+        inst->running_retry.data = inst;
+        (void)sim_timer_start(&inst->running_retry, set_running_retry,
+                              SIM_NS_PER_S);
+    }
+}
+
+static void set_running_retry(sim_timer_t *t)
+{
+    rdd_instance_t *inst = t->data;
+    set_running(inst, inst->running_want);
 }
 
 static void on_sock_conn(uds_listener_t *l, void *arg, sim_stream_t *conn)
@@ -124,6 +143,7 @@ int rdd_instance_init(rdd_instance_t *inst, sim_loop_t *loop, rdd_os_t os,
     inst->proc.proc = inst->id.name;
     inst->proc.pid = pid;
     sim_timer_init(loop, &inst->boot);
+    sim_timer_init(loop, &inst->running_retry);
     rc = kube_store_new(loop, inst->id.name, &inst->api);
     if (rc)
         return rc;
@@ -143,6 +163,7 @@ int rdd_instance_init(rdd_instance_t *inst, sim_loop_t *loop, rdd_os_t os,
 void rdd_instance_free(rdd_instance_t *inst)
 {
     sim_timer_stop(&inst->boot);
+    sim_timer_stop(&inst->running_retry);
     rdd_app_free(inst);
     rdd_engine_free(inst);
     if (inst->bridge.ln) {

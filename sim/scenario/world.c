@@ -753,11 +753,13 @@ static void rdd_set(world_t *w, const sc_action_t *a)
         act_trace(w, a, "instance not started", SIM_ESTATE);
         return;
     }
-    rc = rdd_get_app(&wi->inst, kube_store_reader(wi->inst.api), &app);
+    /* patchApp: a merge patch, so no resourceVersion precondition. */
+    kube_obj_init(&app, KUBE_APP, "", RDD_APP_NAME);
+    rc = kube_spec_set(&app, "running", a->running ? "true" : "false");
     if (rc == 0)
-        rc = kube_spec_set(&app, "running", a->running ? "true" : "false");
+        rc = kube_apply(wi->inst.api, &app, 0, &st);
     if (rc == 0)
-        rc = kube_update(wi->inst.api, &app, &st);
+        rc = rdd_get_app(&wi->inst, kube_store_reader(wi->inst.api), &app);
     act_trace(w, a, a->running ? "running=true" : "running=false", rc);
     if (rc) {
         cli_exit(c, 1, st.message);
