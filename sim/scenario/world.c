@@ -82,6 +82,7 @@ typedef struct {
     winst_t *wi;
     const sc_action_t *a;
     int64_t min_gen;
+    uint64_t start_ns;
     int watch_id;
     int done;
     sim_timer_t timeout;
@@ -690,6 +691,7 @@ static void cli_exit(rdd_cli_t *c, int code, const char *err)
                                             : "rdd set running=false");
     sim_trace_i64(tr, "code", code);
     sim_trace_str(tr, "err", err);
+    sim_trace_ns(tr, "elapsed", sim_now(&c->w->loop) - c->start_ns);
     sim_trace_end(tr);
 }
 
@@ -749,6 +751,7 @@ static void rdd_set(world_t *w, const sc_action_t *a)
     c->w = w;
     c->wi = wi;
     c->a = a;
+    c->start_ns = sim_now(&w->loop);
     if (!wi->up) {
         act_trace(w, a, "instance not started", SIM_ESTATE);
         return;
