@@ -396,6 +396,28 @@ static int find_instance(const scenario_t *sc, yt_node_t *v, int *out,
                            "'unset' for one without)", val);
 }
 
+/* `instance` and a mirror `kind` (Container, Image or Volume). */
+static int parse_mirror_target(const scenario_t *sc, yt_node_t *m,
+                               const char *what, sc_action_t *a,
+                               yt_error_t *err)
+{
+    yt_node_t *v;
+    char kind[32];
+    TRY(req(m, "instance", what, &v, err));
+    TRY(find_instance(sc, v, &a->instance, err));
+    TRY(req(m, "kind", what, &v, err));
+    TRY(yt_str(v, "kind", kind, sizeof(kind), err));
+    if (!strcmp(kind, "Container"))
+        a->kube_kind = KUBE_CONTAINER;
+    else if (!strcmp(kind, "Image"))
+        a->kube_kind = KUBE_IMAGE;
+    else if (!strcmp(kind, "Volume"))
+        a->kube_kind = KUBE_VOLUME;
+    else
+        return yt_fail(err, v, "kind must be Container, Image or Volume");
+    return 0;
+}
+
 static int parse_timeline(yt_node_t *n, scenario_t *sc, yt_error_t *err)
 {
     size_t i;
@@ -429,20 +451,7 @@ static int parse_timeline(yt_node_t *n, scenario_t *sc, yt_error_t *err)
         a->kind = (sc_act_kind_t)k;
         switch (a->kind) {
         case SC_ACT_KUBE_DELETE: {
-            char kind[32];
-            TRY(req(m, "instance", "kube.delete", &v, err));
-            TRY(find_instance(sc, v, &a->instance, err));
-            TRY(req(m, "kind", "kube.delete", &v, err));
-            TRY(yt_str(v, "kind", kind, sizeof(kind), err));
-            if (!strcmp(kind, "Container"))
-                a->kube_kind = KUBE_CONTAINER;
-            else if (!strcmp(kind, "Image"))
-                a->kube_kind = KUBE_IMAGE;
-            else if (!strcmp(kind, "Volume"))
-                a->kube_kind = KUBE_VOLUME;
-            else
-                return yt_fail(err, v, "kind must be Container, Image or "
-                                       "Volume");
+            TRY(parse_mirror_target(sc, m, what, a, err));
             TRY(req(m, "docker_name", "kube.delete", &v, err));
             TRY(yt_str(v, "docker_name", a->docker_name,
                        sizeof(a->docker_name), err));
@@ -460,20 +469,7 @@ static int parse_timeline(yt_node_t *n, scenario_t *sc, yt_error_t *err)
             TRY(yt_str(v, "value", a->value, sizeof(a->value), err));
             break;
         case SC_ACT_KUBE_CREATE: {
-            char kind[32];
-            TRY(req(m, "instance", what, &v, err));
-            TRY(find_instance(sc, v, &a->instance, err));
-            TRY(req(m, "kind", what, &v, err));
-            TRY(yt_str(v, "kind", kind, sizeof(kind), err));
-            if (!strcmp(kind, "Container"))
-                a->kube_kind = KUBE_CONTAINER;
-            else if (!strcmp(kind, "Image"))
-                a->kube_kind = KUBE_IMAGE;
-            else if (!strcmp(kind, "Volume"))
-                a->kube_kind = KUBE_VOLUME;
-            else
-                return yt_fail(err, v, "kind must be Container, Image or "
-                                       "Volume");
+            TRY(parse_mirror_target(sc, m, what, a, err));
             TRY(req(m, "name", what, &v, err));
             TRY(yt_str(v, "name", a->obj_name, sizeof(a->obj_name), err));
             break;

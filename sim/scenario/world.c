@@ -117,35 +117,49 @@ static dock_daemon_t *daemon_at(world_t *w, int i)
                               : w->vm_daemons[i - SC_MAX_DAEMONS];
 }
 
-static int check_s1(void *ctx, char *why, size_t len)
+/* The next mutating call any daemon logged since *cursors last moved, and
+ * the daemon that logged it; NULL when there is none.  Each invariant that
+ * reads the call logs keeps its own cursors. */
+static const dock_call_t *next_call(world_t *w, size_t *cursors,
+                                    dock_daemon_t **from)
 {
-    world_t *w = ctx;
-    int i, j;
+    int i;
     for (i = 0; i < SC_MAX_DAEMONS + SC_MAX_INSTANCES; i++) {
         dock_daemon_t *d = daemon_at(w, i);
         const dock_call_t *calls;
-        size_t n;
-        if (!d)
-            continue;
-        n = dock_calls(d, &calls);
-        for (; w->s1_cursor[i] < n; w->s1_cursor[i]++) {
-            const dock_call_t *c = &calls[w->s1_cursor[i]];
-            for (j = 0; j < w->sc->ninstances; j++) {
-                winst_t *wi = &w->inst[j];
-                if (!wi->up || strcmp(c->client, wi->inst.id.name))
-                    continue;
-                if (d == wi->inst.vm_daemon)
-                    continue;
-                snprintf(why, len,
-                         "%s sent %s%s %.24s to daemon '%s' (%s), not its "
-                         "own, through %s",
-                         c->client, dock_op_name(c->op),
-                         c->force ? "(force)" : "", c->ref,
-                         dock_daemon_name(d), dock_daemon_id(d), c->endpoint);
-                w->s1_cursor[i]++;
-                return 1;
-            }
+        if (d && cursors[i] < dock_calls(d, &calls)) {
+            *from = d;
+            return &calls[cursors[i]++];
         }
+    }
+    return NULL;
+}
+
+/* The instance whose identity made call c, or NULL. */
+static winst_t *caller(world_t *w, const dock_call_t *c)
+{
+    int j;
+    for (j = 0; j < w->sc->ninstances; j++)
+        if (w->inst[j].up && !strcmp(c->client, w->inst[j].inst.id.name))
+            return &w->inst[j];
+    return NULL;
+}
+
+static int check_s1(void *ctx, char *why, size_t len)
+{
+    world_t *w = ctx;
+    const dock_call_t *c;
+    dock_daemon_t *d;
+    while ((c = next_call(w, w->s1_cursor, &d)) != NULL) {
+        winst_t *wi = caller(w, c);
+        if (!wi || d == wi->inst.vm_daemon)
+            continue;
+        snprintf(why, len,
+                 "%s sent %s%s %.24s to daemon '%s' (%s), not its own, "
+                 "through %s",
+                 c->client, dock_op_name(c->op), c->force ? "(force)" : "",
+                 c->ref, dock_daemon_name(d), dock_daemon_id(d), c->endpoint);
+        return 1;
     }
     return 0;
 }
@@ -278,30 +292,15 @@ static int check_s14(void *ctx, char *why, size_t len)
 static int check_s4(void *ctx, char *why, size_t len)
 {
     world_t *w = ctx;
-    int i, j;
-    /* Calls arriving now: the S1 cursors have not passed them yet only
-     * when S1 runs after us, so keep our own cursors. */
-    static const size_t nd = SC_MAX_DAEMONS + SC_MAX_INSTANCES;
-    for (i = 0; i < (int)nd; i++) {
-        dock_daemon_t *d = daemon_at(w, i);
-        const dock_call_t *calls;
-        size_t n;
-        if (!d)
+    const dock_call_t *c;
+    dock_daemon_t *d;
+    while ((c = next_call(w, w->s4_cursor, &d)) != NULL) {
+        winst_t *wi = caller(w, c);
+        if (!wi || !wi->inst.engine.in_stop_path)
             continue;
-        n = dock_calls(d, &calls);
-        for (; w->s4_cursor[i] < n; w->s4_cursor[i]++) {
-            const dock_call_t *c = &calls[w->s4_cursor[i]];
-            for (j = 0; j < w->sc->ninstances; j++) {
-                winst_t *wi = &w->inst[j];
-                if (wi->up && wi->inst.engine.in_stop_path &&
-                    !strcmp(c->client, wi->inst.id.name)) {
-                    snprintf(why, len, "%s sent %s %.24s during a stop",
-                             c->client, dock_op_name(c->op), c->ref);
-                    w->s4_cursor[i]++;
-                    return 1;
-                }
-            }
-        }
+        snprintf(why, len, "%s sent %s %.24s during a stop", c->client,
+                 dock_op_name(c->op), c->ref);
+        return 1;
     }
     return 0;
 }
