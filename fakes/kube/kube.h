@@ -219,7 +219,8 @@ int kube_get(kube_store_t *s, kube_kind_t kind, const char *ns,
 /* Subscribes to committed changes of one kind (or all kinds with
  * KUBE_KIND__COUNT).  Events for changes committed before the call are not
  * replayed; callers list first.  One event per subscriber per loop turn,
- * each at its kind's visible time (kube_store_set_lag): in commit order
+ * each when its kind's watch cache shows it (see kube_store_set_lag): in
+ * commit order
  * within a kind; across kinds, by visible time and, at the same instant,
  * in commit order (an all-kinds subscriber keeps one queue per kind, so a
  * lagging kind does not block the others).

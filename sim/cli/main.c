@@ -11,7 +11,8 @@
  * Exit codes: 0 the outcome matches what the scenario expects (with
  * --no-expect: no invariant violated); 1 it does not; 2 usage or scenario
  * error (file:line:col: message); 3 internal error.
- * Wall time (the results table, benchmarks) comes from sim/wall.h only.
+ * Wall-clock readings, for the results table and the benchmarks, come
+ * from sim/wall.h only.
  */
 #include <dirent.h>
 #include <inttypes.h>
