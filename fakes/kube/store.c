@@ -233,6 +233,24 @@ static void take_provenance(kube_obj_t *dst, const kube_obj_t *src)
                  src->provenance);
 }
 
+/* Builds and commits a new object at index position pos from the
+ * main-endpoint parts of o (finalizers, spec, provenance): generation 1, a
+ * new uid.  Shared by create and apply-create.  Returns commit's code. */
+static int create_at(kube_store_t *s, const kube_obj_t *o, size_t pos,
+                     kube_obj_t *nw)
+{
+    int rc;
+    kube_obj_init(nw, o->kind, o->ns, o->name);
+    take_fins(nw, o);
+    take_fields(nw->spec, &nw->nspec, o->spec, o->nspec);
+    take_provenance(nw, o);
+    nw->uid = s->next_uid + 1;
+    nw->generation = 1;
+    if ((rc = commit(s, nw, pos, 0, KUBE_ADDED)) == 0)
+        s->next_uid++;
+    return rc;
+}
+
 /* writes ----------------------------------------------------------------*/
 
 /* POST: generation 1, a new uid, finalizers and spec from o; status,
@@ -259,18 +277,11 @@ int kube_create(kube_store_t *s, kube_obj_t *o, kube_status_t *st)
                           kube_kind_resource(o->kind), o->name);
         goto out;
     }
-    kube_obj_init(&nw, o->kind, o->ns, o->name);
-    take_fins(&nw, o);
-    take_fields(nw.spec, &nw.nspec, o->spec, o->nspec);
-    take_provenance(&nw, o);
-    nw.uid = s->next_uid + 1;
-    nw.generation = 1;
-    if ((rc = commit(s, &nw, pos, 0, KUBE_ADDED)) != 0) {
+    if ((rc = create_at(s, o, pos, &nw)) != 0) {
         kube__st_err(st, rc, 500, "InternalError",
                      "Internal error occurred: out of memory");
         goto out;
     }
-    s->next_uid++;
     *o = nw;
     kube__st_ok(st, 201);
 out:
@@ -449,17 +460,10 @@ int kube_apply(kube_store_t *s, const kube_obj_t *o, int status_part,
             rc = kube__st_notfound(st, o->kind, o->name);
             goto out_err;
         }
-        kube_obj_init(&nw, o->kind, o->ns, o->name);
-        take_fins(&nw, o);
-        take_fields(nw.spec, &nw.nspec, o->spec, o->nspec);
-        take_provenance(&nw, o);
-        nw.uid = s->next_uid + 1;
-        nw.generation = 1;
-        if ((rc = commit(s, &nw, pos, 0, KUBE_ADDED)) != 0) {
+        if ((rc = create_at(s, o, pos, &nw)) != 0) {
             oom(st, rc);
             goto out_err;
         }
-        s->next_uid++;
         kube__st_ok(st, 201);
         result = "created";
         goto out;

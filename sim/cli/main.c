@@ -227,12 +227,14 @@ static int collect(const char *path, char ***files, size_t *n)
             char **p;
             if (e->d_name[0] == '.')
                 continue;
+            size_t len = strlen(path) + strlen(e->d_name) + 2;
             p = realloc(names, (nn + 1) * sizeof(*names));
             if (!p)
                 break;
             names = p;
-            names[nn] = malloc(strlen(path) + strlen(e->d_name) + 2);
-            sprintf(names[nn++], "%s/%s", path, e->d_name);
+            if (!(names[nn] = malloc(len)))
+                break;
+            snprintf(names[nn++], len, "%s/%s", path, e->d_name);
         }
         closedir(d);
         qsort(names, nn, sizeof(*names), cmp_str);
@@ -248,8 +250,15 @@ static int collect(const char *path, char ***files, size_t *n)
         free(names);
         return 0;
     }
-    *files = realloc(*files, (*n + 1) * sizeof(**files));
-    (*files)[(*n)++] = strdup(path);
+    {
+        char **f = realloc(*files, (*n + 1) * sizeof(**files));
+        if (!f)
+            return -1;
+        *files = f;
+        if (!((*files)[*n] = strdup(path)))
+            return -1;
+        (*n)++;
+    }
     return 0;
 }
 

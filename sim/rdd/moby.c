@@ -144,6 +144,8 @@ static void connected(moby_call_t *m, sim_stream_t *conn)
     }
 }
 
+/* A pipe dial's or a socket connect's result (both callbacks have this
+ * shape). */
 static void on_pipe_dial(void *arg, int status, sim_stream_t *conn)
 {
     moby_call_t *m = arg;
@@ -159,11 +161,6 @@ static void on_pipe_dial(void *arg, int status, sim_stream_t *conn)
         return;
     }
     connected(m, conn);
-}
-
-static void on_uds_connect(void *arg, int status, sim_stream_t *conn)
-{
-    on_pipe_dial(arg, status, conn);
 }
 
 static void on_deadline(sim_timer_t *t)
@@ -207,7 +204,7 @@ static int start(moby_client_t *c, const dock_req_t *req, uint64_t timeout_ns,
             rc = npipe_dial(c->pipes, pipe, c->proc, deadline, SIM_EDEADLINE,
                             on_pipe_dial, m, &m->dial);
         else if (path)
-            rc = uds_connect(c->socks, path, c->client, on_uds_connect, m);
+            rc = uds_connect(c->socks, path, c->client, on_pipe_dial, m);
         else
             rc = SIM_EINVAL;
     }

@@ -587,7 +587,6 @@ typedef struct {
     const char *id;
     char (*names)[KUBE_NAME_MAX];
     size_t n, cap;
-    const char *keep1; /* names to keep: current tags' mirrors */
     char (*keep)[KUBE_NAME_MAX];
     size_t nkeep;
 } by_id_t;
@@ -620,7 +619,7 @@ static void remove_images_by_id(rdd_watcher_t *w, const char *id,
                                 const dock_image_t *cur)
 {
     char keep[DOCK_TAGS_MAX + 1][KUBE_NAME_MAX];
-    by_id_t b = {id, NULL, 0, 0, NULL, keep, 0};
+    by_id_t b = {id, NULL, 0, 0, keep, 0};
     kube_status_t st;
     kube_reader_t *r = cache(w);
     size_t i;

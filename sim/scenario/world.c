@@ -867,8 +867,6 @@ static int build(world_t *w)
                            (void *)&sc->actions[i])) != 0)
             return rc;
     for (i = 0; i < sc->nfaults; i++) {
-        char name[96];
-        snprintf(name, sizeof(name), "%d", i);
         sim_faults_arm(&w->faults, sc->faults[i].site, &sc->faults[i].arm,
                        w->loop.seed);
     }
