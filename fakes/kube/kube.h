@@ -54,6 +54,8 @@ typedef enum {
     KUBE_IMAGE,         /* Image */
     KUBE_VOLUME,        /* Volume */
     KUBE_CONTAINER_NS,  /* ContainerNamespace */
+    KUBE_LIMAVM,        /* lima.rancherdesktop.io LimaVM ("rd") */
+    KUBE_CONFIGMAP,     /* core ConfigMap ("rd", "rd-template") */
     KUBE_KIND__COUNT
 } kube_kind_t;
 

@@ -27,6 +27,8 @@ static const char *const kind_names[KUBE_KIND__COUNT] = {
     [KUBE_IMAGE] = "Image",
     [KUBE_VOLUME] = "Volume",
     [KUBE_CONTAINER_NS] = "ContainerNamespace",
+    [KUBE_LIMAVM] = "LimaVM",
+    [KUBE_CONFIGMAP] = "ConfigMap",
 };
 
 static const char *const kind_resources[KUBE_KIND__COUNT] = {
@@ -35,6 +37,8 @@ static const char *const kind_resources[KUBE_KIND__COUNT] = {
     [KUBE_IMAGE] = "images.containers.rancherdesktop.io",
     [KUBE_VOLUME] = "volumes.containers.rancherdesktop.io",
     [KUBE_CONTAINER_NS] = "containernamespaces.containers.rancherdesktop.io",
+    [KUBE_LIMAVM] = "limavms.lima.rancherdesktop.io",
+    [KUBE_CONFIGMAP] = "configmaps",
 };
 
 /* The Kind as the API spells it, for traces and messages. */

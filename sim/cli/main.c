@@ -355,7 +355,7 @@ static int cmd_list(const char *what)
             printf("  %-8s %s\n           flags:", rdd_presets[i].name,
                    rdd_presets[i].what);
             for (f = 0; f < RDD_FLAG__COUNT; f++)
-                if (rdd_presets[i].flags & (1u << f)) {
+                if (rdd_presets[i].flags & RDD_FLAG_BIT(f)) {
                     printf("%s%s", first ? " " : ", ",
                            rdd_flag_name((rdd_flag_t)f));
                     first = 0;

@@ -22,7 +22,7 @@
 static void reconcile(void *arg, kube_ctrl_t *ctrl, const char *key)
 {
     rdd_instance_t *inst = arg;
-    kube_reader_t *r = kube_cache_reader(inst->app_cache);
+    kube_reader_t *r = kube_cache_reader(inst->app.cache);
     kube_obj_t app;
     kube_cond_t settled;
     kube_status_t st;
@@ -36,8 +36,8 @@ static void reconcile(void *arg, kube_ctrl_t *ctrl, const char *key)
     }
     want = kube_spec_get(&app, "running");
     desired = !want || strcmp(want, "false") != 0;
-    if (app.generation > inst->app_handled_gen) {
-        inst->app_handled_gen = app.generation;
+    if (app.generation > inst->app.handled_gen) {
+        inst->app.handled_gen = app.generation;
         if (!desired && (inst->vm_running || sim_timer_active(&inst->boot)))
             rdd_vm_stop(inst);
         else if (desired && !inst->vm_running &&
@@ -77,8 +77,8 @@ static void on_change(void *arg, kube_event_type_t type, const kube_obj_t *o)
 {
     rdd_instance_t *inst = arg;
     (void)type;
-    if (o->kind == KUBE_APP && inst->app_ctrl)
-        kube_ctrl_enqueue(inst->app_ctrl, RDD_APP_NAME);
+    if (o->kind == KUBE_APP && inst->app.ctrl)
+        kube_ctrl_enqueue(inst->app.ctrl, RDD_APP_NAME);
 }
 
 int rdd_app_init(rdd_instance_t *inst)
@@ -86,23 +86,23 @@ int rdd_app_init(rdd_instance_t *inst)
     char name[128];
     int rc;
     snprintf(name, sizeof(name), "%s/app", inst->id.name);
-    rc = kube_cache_new(inst->api, name, on_change, inst, &inst->app_cache);
+    rc = kube_cache_new(inst->api, name, on_change, inst, &inst->app.cache);
     if (rc)
         return rc;
-    rc = kube_ctrl_new(inst->loop, name, reconcile, inst, &inst->app_ctrl);
+    rc = kube_ctrl_new(inst->loop, name, reconcile, inst, &inst->app.ctrl);
     if (rc) {
-        kube_cache_free(inst->app_cache);
-        inst->app_cache = NULL;
+        kube_cache_free(inst->app.cache);
+        inst->app.cache = NULL;
     }
     return rc;
 }
 
 void rdd_app_free(rdd_instance_t *inst)
 {
-    if (inst->app_ctrl)
-        kube_ctrl_free(inst->app_ctrl);
-    if (inst->app_cache)
-        kube_cache_free(inst->app_cache);
-    inst->app_ctrl = NULL;
-    inst->app_cache = NULL;
+    if (inst->app.ctrl)
+        kube_ctrl_free(inst->app.ctrl);
+    if (inst->app.cache)
+        kube_cache_free(inst->app.cache);
+    inst->app.ctrl = NULL;
+    inst->app.cache = NULL;
 }

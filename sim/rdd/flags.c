@@ -48,7 +48,7 @@ int rdd_flag_by_name(const char *name)
     return -1;
 }
 
-#define F(id) (1u << RDD_FLAG_##id)
+#define F(id) (1ull << RDD_FLAG_##id)
 const rdd_preset_t rdd_presets[] = {
     {"head", "RDD as it is at 00f5645 (rdd-behavior.md)", 0},
     {"fixed", "the review's I1 fix: per-instance pipe in both the endpoint "

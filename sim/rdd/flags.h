@@ -38,7 +38,79 @@
        "the apiserver serves LISTs with RV unset from etcd at once instead "   \
        "of waiting (<= 3 s) for its watch cache (ConsistentListFromCache "     \
        "off, as before Kubernetes 1.31)",                                     \
-       "S1")
+       "S1")                                                                  \
+    /* issue 4: the VM side (rdd-behavior.md §7.6) */                         \
+    XX(STARTING_TIMEOUT, "starting_timeout",                                   \
+       "a LimaVM Starting for longer than 10 min is stopped and marked "       \
+       "Running False/StartFailed (RDD has no Starting timeout)",             \
+       "§7.6.2")                                                               \
+    XX(CRASH_LOOP_BACKOFF, "crash_loop_backoff",                               \
+       "a hostagent that exits while Starting counts as a failed start: "     \
+       "restartCount++, Running False/StartFailed with its stderr, restart "   \
+       "after an exponential back-off (1 s doubling to 5 min)",               \
+       "§7.6.1")                                                               \
+    XX(KILL_ORPHAN_ON_EVERY_START, "kill_orphan_on_every_start",               \
+       "startInstance (and removeStaleInstance) kill a live hostagent named "  \
+       "by ha.pid before launching, whatever path it was started from",       \
+       "§7.6.1/6")                                                             \
+    XX(SURFACE_CREATE_FAILED, "surface_create_failed",                         \
+       "a stale directory that cannot be removed 3 times in a row sets "       \
+       "Created False/CreateFailed with Lima's 'already exists' text and the " \
+       "RemoveAll error, instead of a silent 2 s loop",                       \
+       "§7.6.6")                                                               \
+    XX(SVC_DELETE_UNREGISTERS_DISTRO, "svc_delete_unregisters_distro",         \
+       "rdd svc delete terminates and unregisters the instance's WSL distro "  \
+       "before removing ShortDir",                                            \
+       "§7.6.8")                                                               \
+    XX(RECONCILING_BOUNDED, "reconciling_bounded",                             \
+       "after a controller restart, an orphan that cannot be killed in 30 s "  \
+       "sets Running False/StopFailed with the kill error instead of "         \
+       "requeueing Unknown/Reconciling every 1 s forever",                     \
+       "§7.6.5")                                                               \
+    XX(SCREEN_DRIVER_PID, "screen_driver_pid",                                 \
+       "stopInstanceForcibly screens DriverPID with the same identity check "  \
+       "as HostAgentPID before killing it",                                   \
+       "H14")                                                                  \
+    /* issue 5: shared host (rdd-behavior.md §5, §8.1, §9) */                 \
+    XX(IS_MSYS, "is_msys",                                                     \
+       "engine-docker.bats gates cygpath and the npipe DOCKER_HOST on "        \
+       "is_msys; WSL2 uses wslpath and the unix socket",                       \
+       "I2")                                                                   \
+    XX(BATS_ENDPOINT_FROM_PATHS, "bats_endpoint_from_paths",                   \
+       "engine-docker.bats reads the endpoint from `rdd svc paths "           \
+       "docker_socket` on every OS instead of hard-coding the Windows pipe",   \
+       "S4")                                                                   \
+    XX(DISTRO_PER_INSTANCE, "distro_per_instance",                             \
+       "the WSL distro is lima-rd-<suffix> instead of the global lima-rd",     \
+       "H9")                                                                   \
+    XX(CONTEXT_LOCKED_RMW, "context_locked_rmw",                               \
+       "config.json is read-modified-written under a file lock and unknown "   \
+       "top-level keys are kept",                                             \
+       "H6")                                                                   \
+    XX(BRIDGE_ACCEPT_ERROR_CLOSES, "bridge_accept_error_closes",               \
+       "an accept error closes the bridge's listener at once and is reported " \
+       "like a bind failure, instead of leaving the name bound but unserved", \
+       "H3")                                                                   \
+    XX(HOSTSWITCH_DEATH_SURFACED, "hostswitch_death_surfaced",                 \
+       "a host-switch that exits while the VM runs enqueues the LimaVM, "      \
+       "which restarts it (and the engine reconnects)",                       \
+       "H4")                                                                   \
+    XX(FINALIZER_CHECKS_DAEMON, "finalizer_checks_daemon",                     \
+       "a mirror records the daemon ID it came from; processFinalizers does "  \
+       "not forward a delete to a different daemon (it strips the finalizer " \
+       "only)",                                                                \
+       "H5")                                                                   \
+    XX(SWEEP_ONLY_OWNED, "sweep_only_owned",                                   \
+       "stop-time cleanup and full-sync pruning delete only objects that "     \
+       "carry the engine's mirror finalizer/label",                            \
+       "H13")                                                                  \
+    XX(ENGINE_QUIESCES_ON_APP_DELETE, "engine_quiesces_on_app_delete",         \
+       "an App being deleted stops the engine watcher and runs the stop "      \
+       "cleanup before the App's finalizer is removed",                       \
+       "H16")                                                                  \
+    XX(LOG_DIR_PER_INSTANCE, "log_dir_per_instance",                           \
+       "RDD_LOG_DIR is a parent: each instance logs to RDD_LOG_DIR/<Name()>", \
+       "H12")
 
 typedef enum {
 #define XX(id, name, what, review) RDD_FLAG_##id,
@@ -47,9 +119,10 @@ typedef enum {
     RDD_FLAG__COUNT
 } rdd_flag_t;
 
-typedef uint32_t rdd_flags_t; /* bit (1u << rdd_flag_t) */
+typedef uint64_t rdd_flags_t; /* bit (1ull << rdd_flag_t) */
 
-#define RDD_HAS(flags, id) (((flags) >> RDD_FLAG_##id) & 1u)
+#define RDD_HAS(flags, id) ((int)(((flags) >> RDD_FLAG_##id) & 1u))
+#define RDD_FLAG_BIT(f) (1ull << (f))
 
 typedef struct {
     const char *name;

@@ -13,8 +13,12 @@
 #ifndef RDD_RDD_H
 #define RDD_RDD_H
 
+#include "app.h"
 #include "docker/docker.h"
+#include "dockerctx.h"
+#include "host/host.h"
 #include "instance.h"
+#include "limavm.h"
 #include "kube/kube.h"
 #include "moby.h"
 #include "npipe/npipe.h"
@@ -143,9 +147,10 @@ struct rdd_instance {
     int running_want;            /* private: what it should say */
     uint64_t handshake_ns;       /* the VM stand-in's timings */
     uint64_t boot_ns;
-    kube_ctrl_t *app_ctrl;       /* the App controller stand-in's queue */
-    kube_cache_t *app_cache;     /* and its informer cache */
-    int64_t app_handled_gen;     /* last spec generation acted upon */
+    host_t *host;                /* the machine (shared by instances) */
+    rdd_app_t app;               /* App controller (app.h) */
+    rdd_limavm_t lvm;            /* LimaVM controller (limavm.h) */
+    rdd_dctx_t dctx;             /* Docker context management */
     int vm_running;              /* the stand-in VM is up */
     uint64_t vm_lives;           /* VM starts so far */
 };
@@ -165,11 +170,6 @@ int rdd_vm_start(rdd_instance_t *inst, uint64_t handshake_ns,
 /* App Running=False, dockerd down, host-switch stopped. */
 void rdd_vm_stop(rdd_instance_t *inst);
 
-/* App controller stand-in (app.c): acts on spec.running changes (starts
- * or stops the VM stand-in) and writes Settled (settled.c) on every App
- * change, with the engine enabled and Kubernetes disabled. */
-int rdd_app_init(rdd_instance_t *inst);
-void rdd_app_free(rdd_instance_t *inst);
 
 /* Bridge (bridge.c). */
 void rdd_bridge_start(rdd_instance_t *inst, uint64_t handshake_ns);

@@ -122,7 +122,7 @@ static int create_app(rdd_instance_t *inst)
     kube_spec_set(&app, "running", "true");
     kube_spec_set(&app, "containerEngine.name", "moby");
     kube_spec_set(&app, "namespace", "default");
-    inst->app_handled_gen = 1; /* the VM is started by rdd_vm_start */
+    inst->app.handled_gen = 1; /* the VM is started by rdd_vm_start */
     return kube_create(inst->api, &app, &st);
 }
 

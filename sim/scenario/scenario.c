@@ -583,7 +583,7 @@ static int parse_variants(yt_node_t *n, scenario_t *sc, yt_error_t *err)
                 if ((f = rdd_flag_by_name(fl)) < 0)
                     return yt_fail(err, v->vals[k], "unknown flag '%s' "
                                    "(rddsim list variants)", fl);
-                var->flags |= 1u << f;
+                var->flags |= RDD_FLAG_BIT(f);
             }
         }
         TRY(req(m, "expect", "a variant", &v, err));

@@ -35,7 +35,10 @@
     XX(EEXIST, "already exists")                                               \
     XX(ERANGE, "value out of range")                                           \
     XX(ESYNTAX, "syntax error")                                                \
-    XX(ESTATE, "operation not allowed in this state")
+    XX(ESTATE, "operation not allowed in this state")                          \
+    XX(ESHARING, "the file is in use by another process (Win32 "              \
+                 "ERROR_SHARING_VIOLATION)")                                   \
+    XX(ESRCH, "no such process")
 
 typedef enum {
     SIM_OK = 0,
