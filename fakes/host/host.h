@@ -11,9 +11,9 @@
  * hands out a chosen pid, which is how a scenario makes a pid be reused
  * (H14).  A process exits by itself (host_exit), or is killed (host_kill:
  * TerminateProcess / SIGKILL; host_kill_group: the whole group).
- * host_interrupt delivers Ctrl-C / SIGINT to the handler the process set,
- * or does nothing when it set none (the real default would kill it; our
- * actors always set one when they honour it).  Exit releases every file
+ * host_interrupt delivers Ctrl-C / SIGINT to the handler the process set;
+ * with none set it fails on Windows (no shared console) and kills the
+ * process elsewhere (SIGINT's default action).  Exit releases every file
  * handle, port and vsock listener the process held, then calls its exit
  * watchers in the order they were added, on the same turn.  A dead process
  * stays in the table (host_proc) with alive = 0 until its pid is reused.
@@ -66,6 +66,15 @@
 #define HOST_SHARING_MSG                                                       \
     "The process cannot access the file because it is being used by "         \
     "another process."
+/* Texts for the codes of calls that take no msg buffer. */
+#define HOST_NOFILE_MSG "The system cannot find the file specified."
+#define HOST_WSL_EXISTS_MSG                                                    \
+    "A distribution with the supplied name already exists."
+#define HOST_WSL_NODISTRO_MSG "There is no distribution with the supplied name."
+#define HOST_PORT_INUSE_WIN_MSG                                                \
+    "bind: Only one usage of each socket address (protocol/network "          \
+    "address/port) is normally permitted."
+#define HOST_PORT_INUSE_MSG "bind: address already in use"
 
 typedef struct host host_t;
 
@@ -97,7 +106,8 @@ int host_spawn(host_t *h, const char *exe, const char *name, uint32_t ppid,
 /* Same with a chosen pid; SIM_EEXIST if that pid is alive. */
 int host_spawn_pid(host_t *h, uint32_t pid, const char *exe,
                    const char *name, uint32_t ppid, int new_group);
-/* NULL if the pid never existed. */
+/* NULL if the pid never existed.  The pointer is valid until the next
+ * spawn. */
 const host_proc_t *host_proc(const host_t *h, uint32_t pid);
 int host_proc_alive(const host_t *h, uint32_t pid);
 /* The process exits by itself.  SIM_ESRCH if not alive. */
@@ -105,21 +115,32 @@ int host_exit(host_t *h, uint32_t pid, int code);
 /* TerminateProcess / kill -9.  SIM_ESRCH if not alive (Windows: "The
  * parameter is incorrect."; Go's os.FindProcess+Kill text in msg). */
 int host_kill(host_t *h, uint32_t pid);
-/* Kills pid and every live descendant (kill process tree).  Returns the
- * first error, 0 when pid itself was killed. */
+/* The text of host_kill's SIM_ESRCH on this host: "The parameter is
+ * incorrect." (OpenProcess, Windows), "no such process" (kill(2)). */
+const char *host_kill_errmsg(const host_t *h);
+/* kill(-pgid, SIGKILL): kills every live member of the group, in pid
+ * order.  SIM_ESRCH if it has none. */
+int host_kill_group(host_t *h, uint32_t pgid);
+/* Kills pid and every live descendant (kill process tree): the
+ * descendants (by ppid, transitively, as the table stands at the call) in
+ * pid order, then pid.  Returns SIM_ESRCH if pid is not alive, else 0. */
 int host_kill_tree(host_t *h, uint32_t pid);
 /* Ctrl-C / SIGINT: calls the handler set with host_on_interrupt on a later
  * turn (at +0).  SIM_ESRCH if not alive; SIM_EACCES when the process has no
  * handler and the host is Windows (no shared console: what makes
  * `rdd svc stop` fall back to TerminateProcess, §7.4). */
 int host_interrupt(host_t *h, uint32_t pid);
+/* Sets (cb NULL: clears) pid's handler; ignored when pid is not alive.  A
+ * process's handler goes with its exit.  An interrupt already queued is
+ * dropped if the process has died or has no handler when it arrives. */
 void host_on_interrupt(host_t *h, uint32_t pid, host_signal_cb cb,
                        void *arg);
 /* Calls cb when pid exits (once).  Returns a watch id > 0, or SIM_ESRCH
  * if pid is not alive, SIM_ENOMEM. */
 int host_watch_exit(host_t *h, uint32_t pid, host_exit_cb cb, void *arg);
 void host_unwatch_exit(host_t *h, int id);
-/* Visits live processes in pid order; cb returns nonzero to stop. */
+/* Visits live processes in pid order (a copy of each; cb may spawn or
+ * kill); cb returns nonzero to stop. */
 void host_procs(const host_t *h, int (*cb)(void *arg, const host_proc_t *p),
                 void *arg);
 
@@ -127,20 +148,27 @@ void host_procs(const host_t *h, int (*cb)(void *arg, const host_proc_t *p),
 
 /* "C:\Users\u\x" -> "C:/Users/u/x" (into out, HOST_PATH_MAX). */
 void host_path_norm(const char *in, char *out);
+/* Creates or replaces a file, and its parent directories.  SIM_EINVAL
+ * (empty path), SIM_ERANGE (path or data too long), SIM_EACCES (path is a
+ * directory), SIM_EEXIST (a parent is a file), SIM_ENOMEM. */
 int host_fs_write(host_t *h, const char *path, const char *data);
-/* SIM_ENOENT if missing or a directory. */
+/* Copies the text, NUL-terminated.  SIM_ENOENT if missing or a
+ * directory; SIM_ERANGE (text truncated) if len is too small. */
 int host_fs_read(const host_t *h, const char *path, char *buf, size_t len);
 int host_fs_exists(const host_t *h, const char *path); /* file or dir */
 int host_fs_is_dir(const host_t *h, const char *path);
-int host_fs_mkdir(host_t *h, const char *path);          /* mkdir -p */
-/* One file or empty directory.  SIM_ENOENT, SIM_ESHARING. */
+/* mkdir -p.  SIM_EEXIST if path or a parent is a file. */
+int host_fs_mkdir(host_t *h, const char *path);
+/* One file or empty directory.  SIM_ENOENT, SIM_ESHARING, SIM_EEXIST (a
+ * directory that is not empty: errno.h has no ENOTEMPTY). */
 int host_fs_remove(host_t *h, const char *path);
 /* os.RemoveAll(path): 0 if path is gone afterwards (or never existed);
  * else the first error, with msg "remove <path>: <text>" (msg may be
  * NULL). */
 int host_fs_remove_all(host_t *h, const char *path, char *msg, size_t len);
-/* An open handle on path by pid (the file must exist).  Released by
- * host_fs_release or the process's exit. */
+/* An open handle on path by live pid (the file must exist: SIM_ENOENT;
+ * SIM_ESRCH).  Handles count: each hold takes one release.  Released by
+ * host_fs_release, the process's exit, or the file's removal. */
 int host_fs_hold(host_t *h, const char *path, uint32_t pid);
 void host_fs_release(host_t *h, const char *path, uint32_t pid);
 /* Visits the entries directly under dir (names only), in byte order. */
@@ -183,8 +211,12 @@ int host_wsl_start(host_t *h, const char *distro, const char *actor,
                    char *msg, size_t len);
 int host_wsl_terminate(host_t *h, const char *distro, const char *actor);
 int host_wsl_unregister(host_t *h, const char *distro, const char *actor);
+/* Terminate and unregister: SIM_ENOENT (HOST_WSL_NODISTRO_MSG) if not
+ * registered; terminating a stopped distro succeeds. */
 host_wsl_state_t host_wsl_state(const host_t *h, const char *distro);
+/* "" if not registered. */
 const char *host_wsl_registered_by(const host_t *h, const char *distro);
+/* Every operation so far, oldest first; valid until the next one. */
 size_t host_wsl_log(const host_t *h, const host_wsl_rec_t **out);
 const char *host_wsl_state_name(host_wsl_state_t s);
 
@@ -193,20 +225,32 @@ const char *host_wsl_state_name(host_wsl_state_t s);
 /* Binds 127.0.0.1:port for pid; port 0 picks the next free ephemeral port.
  * Returns 0 (the port in *got) or SIM_EADDRINUSE
  * ("bind: Only one usage of each socket address ... is normally
- * permitted." on Windows, "bind: address already in use" elsewhere). */
+ * permitted." on Windows, "bind: address already in use" elsewhere);
+ * SIM_EINVAL (port outside 0..65535, pid 0), SIM_ESRCH (pid not alive).
+ * The ephemeral cursor moves on from the last port it gave, wrapping at
+ * 65535. */
 int host_port_bind(host_t *h, int port, uint32_t pid, int *got);
 void host_port_release(host_t *h, int port, uint32_t pid);
 uint32_t host_port_owner(const host_t *h, int port); /* 0 if free */
+/* The text of SIM_EADDRINUSE from host_port_bind on this host. */
+const char *host_port_errmsg(const host_t *h);
 
 /* vsock ---------------------------------------------------------------------*/
 
-/* The utility VM's GUID ("" until a WSL distro first starts). */
+#define HOST_VM_GUID "5e1f0c2a-7d43-4b6e-9a18-c3d2f4e5a607" /* fixed */
+
+/* The utility VM's GUID ("" until a WSL distro first starts, then
+ * HOST_VM_GUID for good). */
 const char *host_vm_guid(const host_t *h);
 /* A listener on port of the utility VM (inside a guest: owner is the
- * distro's actor; on the host: an instance name).  SIM_EADDRINUSE. */
+ * distro's actor; on the host: an instance name).  pid 0: no host
+ * process (a guest's listener, released by host_vsock_close only).
+ * SIM_EADDRINUSE, SIM_EINVAL (port < 0, empty owner), SIM_ESRCH. */
 int host_vsock_listen(host_t *h, int port, const char *owner, uint32_t pid);
+/* Closes owner's listener on port; a no-op if owner does not hold it. */
 void host_vsock_close(host_t *h, int port, const char *owner);
-/* The owner listening on port, or NULL. */
+/* The owner listening on port, or NULL (valid until the next vsock
+ * call). */
 const char *host_vsock_owner(const host_t *h, int port);
 
 #endif
