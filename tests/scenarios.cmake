@@ -96,7 +96,7 @@ add_test(NAME cli.trace-expectation-missing
                  --variant head)
 add_test(NAME cli.trace-expectation-forbidden
          COMMAND ${Python3_EXECUTABLE} ${SIM_TOOLS}/expect.py 1
-                 "expectation: found in the trace: rdd.vm.running" --
+                 "expectation: found in the trace: rdd.hostagent.event" --
                  $<TARGET_FILE:rddsim> run
                  ${PROJECT_SOURCE_DIR}/tests/expect/trace-expectation-fails.yaml
                  --variant forbidden)

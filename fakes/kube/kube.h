@@ -233,6 +233,11 @@ int kube_watch(kube_store_t *s, kube_kind_t kind, kube_watch_cb cb,
 void kube_unwatch(kube_store_t *s, int watch_id);
 
 uint64_t kube_store_rv(const kube_store_t *s);
+/* One synchronous observer of every commit, called inside the write with
+ * the new state (the last state for DELETED), before the write returns.
+ * For invariants only: it sees ground truth no model could see.  cb must
+ * not write to s.  cb NULL removes it. */
+void kube_store_observe(kube_store_t *s, kube_watch_cb cb, void *arg);
 sim_loop_t *kube_store_loop(const kube_store_t *s);
 
 /* The watch caches, one per resource type (kind).  Every commit gets one

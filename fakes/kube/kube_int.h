@@ -124,6 +124,9 @@ struct kube_store {
                                        commit */
     uint64_t delivering_commit_ns;  /* private (watch.c): commit time of
                                        the event being delivered */
+    kube_watch_cb observer;         /* private (store.c): see
+                                       kube_store_observe */
+    void *observer_arg;
 };
 
 /* Sets up the watch part of a new store (forks its lag stream). */

@@ -78,6 +78,8 @@ static int commit(kube_store_t *s, kube_obj_t *nw, size_t pos, int found,
     } else {
         kube__idx_insert(ix, pos, r);
     }
+    if (s->observer)
+        s->observer(s->observer_arg, type, nw);
     return 0;
 }
 
@@ -638,4 +640,10 @@ void kube_store_free(kube_store_t *s)
     for (k = 0; k < KUBE_KIND__COUNT; k++)
         kube__idx_free(&s->idx[k]);
     sim__free(s);
+}
+
+void kube_store_observe(kube_store_t *s, kube_watch_cb cb, void *arg)
+{
+    s->observer = cb;
+    s->observer_arg = arg;
 }

@@ -5,7 +5,7 @@
  *                   [--log FILE|-] [--no-expect]
  *   rddsim suite [DIR|FILE ...]     every scenario x variant, results table
  *   rddsim check FILE ...           validate without running
- *   rddsim list variants|faults|invariants
+ *   rddsim list variants|faults|invariants|actions
  *   rddsim bench kernel w1|w2 [KEY=VALUE ...]
  *
  * Exit codes: 0 the outcome matches what the scenario expects (with
@@ -43,7 +43,7 @@ static int usage(void)
             "[--trace FILE.jsonl] [--log FILE|-] [--no-expect]\n"
             "       rddsim suite [DIR|FILE ...]\n"
             "       rddsim check FILE ...\n"
-            "       rddsim list variants|faults|invariants\n"
+            "       rddsim list variants|faults|invariants|actions\n"
             "       rddsim bench kernel w1 [A=1000] [E=10000000] [SEED=42]\n"
             "       rddsim bench kernel w2 [N=1000] [L_MS=40000] "
             "[POLL_MS=200] [TIMEOUT_MS=30000] [R=10000] [SEED=42]\n");
@@ -115,6 +115,8 @@ static int run_one(const scenario_t *sc, const sc_variant_t *v, uint64_t seed,
         for (i = 0; i < res->nviolated; i++)
             printf("violation: %s at %s: %s\n", res->violated[i],
                    sim_fmt_ns(tbuf, res->violated_ns[i]), res->why[i]);
+        for (i = 0; i < res->nstall; i++)
+            printf("stall: %s\n", res->stall[i]);
         printf("verdict: scenario=%s variant=%s seed=%" PRIu64
                " events=%" PRIu64 " sim_time=%s trace_hash=%016" PRIx64
                " expected=%s got=%s result=%s\n",
@@ -373,6 +375,11 @@ static int cmd_list(const char *what)
         for (i = 0; i < SIM_FAULT__COUNT; i++)
             printf("%-36s %s\n", sim_fault_name((sim_fault_site_t)i),
                    sim_fault_what((sim_fault_site_t)i));
+        return 0;
+    }
+    if (!strcmp(what, "actions")) {
+        for (i = 0; i < SC_ACT__COUNT; i++)
+            printf("%s\n", sc_act_name((sc_act_kind_t)i));
         return 0;
     }
     if (!strcmp(what, "invariants")) {

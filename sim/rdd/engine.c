@@ -14,8 +14,11 @@
  * client-go's DefaultRetry does (5 tries, 10 ms apart, jitter 0.1); the
  * finalizer removals of deleteAllOfType (APIReader reads, so conflicts only
  * come from injected faults) retry at once.
- * Deviations: Docker contexts (§5) and container actions (§3.10) are
- * traced, not modelled;
+ * Docker contexts (§5) are dockerctx.c's: manageDockerContext after the
+ * watcher is published, removeDockerContext in rows A/B (the reconcile
+ * waits in RDD_ENG_CONTEXT_WAIT while probes are outstanding) and in the
+ * shutdown hook; with no host (inst->host NULL) they are traced only.
+ * Deviations: container actions (§3.10) are traced, not modelled;
  * with the flag bind_failure_surfaced the engine refuses to dial until its
  * bridge is listening (the review's I1 fix).
  */
@@ -29,7 +32,8 @@
 #include "sim/trace.h"
 
 static const char *const state_names[] = {"idle", "starting", "finalizers",
-                                          "cleanup_wait", "cleanup_list"};
+                                          "cleanup_wait", "cleanup_list",
+                                          "context_wait"};
 
 const char *rdd_engine_state_name(rdd_engine_state_t s)
 {
@@ -42,11 +46,12 @@ static void rdd__engine_transition(rdd_instance_t *inst,
                                    rdd_engine_state_t to)
 {
     static const unsigned char allowed[RDD_ENG__COUNT][RDD_ENG__COUNT] = {
-        /* idle */ {0, 1, 1, 1, 1},
-        /* starting */ {1, 0, 1, 0, 0},
-        /* finalizers */ {1, 0, 0, 0, 0},
-        /* cleanup_wait */ {1, 0, 0, 0, 0},
-        /* cleanup_list */ {1, 0, 0, 1, 0},
+        /* idle */ {0, 1, 1, 1, 1, 1},
+        /* starting */ {1, 0, 1, 0, 0, 0},
+        /* finalizers */ {1, 0, 0, 0, 0, 0},
+        /* cleanup_wait */ {1, 0, 0, 0, 0, 0},
+        /* cleanup_list */ {1, 0, 0, 1, 0, 0},
+        /* context_wait */ {1, 0, 0, 1, 1, 0},
     };
     rdd_engine_t *e = &inst->engine;
     sim_trace_t *tr;
@@ -244,8 +249,9 @@ static void set_engine_condition(rdd_instance_t *inst, const char *status,
     retry_start(inst, RETRY_COND, next, err);
 }
 
-/* :320-330 stopWatcher, and :407-431 removeDockerContext (contexts are not
- * modelled yet: traced only). */
+/* :320-330 stopWatcher (its removeDockerContext, :407-431, and the one of
+ * row B's "never started or died" branch are the caller's:
+ * rdd_dctx_remove). */
 static void stop_watcher(rdd_instance_t *inst)
 {
     if (inst->watcher) {
@@ -319,12 +325,19 @@ static void delete_all_of_type(rdd_instance_t *inst, kube_kind_t kind,
                 rc = 0;
                 break;
             }
+            if (rc == 0 && RDD_HAS(inst->flags, SWEEP_ONLY_OWNED) &&
+                !kube_has_finalizer(&o, RDD_MIRROR_FINALIZER)) {
+                rc = 1; /* flag sweep_only_owned (H13): not ours */
+                break;
+            }
             if (rc || !kube_remove_finalizer(&o, RDD_MIRROR_FINALIZER))
                 break;
             rc = kube_update(inst->api, &o, &st);
             if (rc != SIM_ECONFLICT)
                 break;
         }
+        if (rc == 1)
+            continue;
         if (rc) {
             snprintf(msg, sizeof(msg),
                      "failed to remove finalizer from %s %s: %s",
@@ -343,6 +356,13 @@ static void delete_all_of_type(rdd_instance_t *inst, kube_kind_t kind,
     sim__free(s.names);
 }
 
+static int count_owned(void *arg, const kube_obj_t *o)
+{
+    size_t *n = arg;
+    *n += kube_has_finalizer(o, RDD_MIRROR_FINALIZER) || o->deleting;
+    return 0;
+}
+
 static int count_with(rdd_instance_t *inst, kube_reader_t *r, size_t *total)
 {
     static const kube_kind_t kinds[] = {KUBE_CONTAINER, KUBE_VOLUME,
@@ -351,7 +371,14 @@ static int count_with(rdd_instance_t *inst, kube_reader_t *r, size_t *total)
     size_t i, n;
     *total = 0;
     for (i = 0; i < SIM_ARRAY_LEN(kinds); i++) {
-        int rc = r->count(r, kinds[i], inst->engine.api_ns, &n, &st);
+        int rc;
+        n = 0;
+        /* Flag sweep_only_owned (H13): what the sweep leaves alone is not
+         * waited for either. */
+        rc = RDD_HAS(inst->flags, SWEEP_ONLY_OWNED)
+                 ? r->list(r, kinds[i], inst->engine.api_ns, count_owned, &n,
+                           &st)
+                 : r->count(r, kinds[i], inst->engine.api_ns, &n, &st);
         if (rc)
             return rc;
         *total += n;
@@ -490,6 +517,8 @@ static void cleanup_mirrors(rdd_instance_t *inst)
 typedef struct {
     rdd_engine_t *e;
     kube_kind_t kind;
+    const char *daemon_id;    /* the published watcher's Info.ID */
+    rdd_flags_t flags;
 } fin_collect_t;
 
 static int collect_fin(void *arg, const kube_obj_t *o)
@@ -497,6 +526,7 @@ static int collect_fin(void *arg, const kube_obj_t *o)
     fin_collect_t *fc = arg;
     rdd_engine_t *e = fc->e;
     rdd_fin_item_t *it;
+    const char *from = kube_status_get(o, "daemonID");
     if (!o->deleting || !kube_has_finalizer(o, RDD_MIRROR_FINALIZER))
         return 0;
     it = sim__realloc(e->fin, (e->nfin + 1) * sizeof(*it));
@@ -530,6 +560,11 @@ static int collect_fin(void *arg, const kube_obj_t *o)
         else
             it->skip_docker = 1;
     }
+    /* Flag finalizer_checks_daemon (H5): a mirror of another daemon is
+     * released without a Docker call. */
+    if (RDD_HAS(fc->flags, FINALIZER_CHECKS_DAEMON) && from &&
+        from[0] && fc->daemon_id && strcmp(from, fc->daemon_id))
+        it->skip_docker = 1;
     return 0;
 }
 
@@ -594,7 +629,10 @@ static void row_d_rest(rdd_instance_t *inst)
     e->errs[0] = 0;
     e->nfin = e->ifin = 0;
     for (i = 0; i < SIM_ARRAY_LEN(kinds); i++) {
-        fin_collect_t fc = {e, kinds[i]};
+        fin_collect_t fc = {e, kinds[i], NULL, 0};
+        fc.daemon_id = inst->watcher ? rdd_watcher_daemon_id(inst->watcher)
+                                     : NULL;
+        fc.flags = inst->flags;
         kube_reader_t *r = cached(inst);
         (void)r->list(r, kinds[i], e->api_ns, collect_fin, &fc, &st);
     }
@@ -624,9 +662,10 @@ static void on_watcher_started(rdd_instance_t *inst, int err, const char *msg)
         return;
     }
     /* :302-317: published only after the full sync; then
-     * manageDockerContext (traced only). */
+     * manageDockerContext(DockerEndpoint()). */
     etrace(inst, "rdd.engine.manage_docker_context", "endpoint",
            inst->id.docker_endpoint);
+    rdd_dctx_manage(inst, inst->id.docker_endpoint);
     row_d(inst);
 }
 
@@ -656,6 +695,17 @@ static void start_watcher(rdd_instance_t *inst)
      * on_watcher_started already. */
 }
 
+/* Rows A/B after a removeDockerContext that had to wait. */
+static void after_remove_clean(rdd_instance_t *inst)
+{
+    finish_terminal(inst);
+}
+
+static void after_remove_dirty(rdd_instance_t *inst)
+{
+    cleanup_mirrors(inst);
+}
+
 /* :164-293 Reconcile. */
 static void reconcile(void *arg, kube_ctrl_t *ctrl, const char *key)
 {
@@ -664,7 +714,7 @@ static void reconcile(void *arg, kube_ctrl_t *ctrl, const char *key)
     kube_obj_t app;
     const kube_cond_t *running_c, *cur;
     const char *ns, *eng;
-    int running, docker, rc;
+    int running, docker, rc, clean;
     (void)ctrl;
     (void)key;
     SIM_ASSERT(e->state == RDD_ENG_IDLE);
@@ -689,6 +739,10 @@ static void reconcile(void *arg, kube_ctrl_t *ctrl, const char *key)
     /* Step 2. */
     running_c = kube_cond_find(&app, RDD_COND_RUNNING);
     running = running_c && !strcmp(running_c->status, "True");
+    /* Flag engine_quiesces_on_app_delete (H16): a Terminating App is a
+     * stopped one (RDD keeps mirroring until the App is gone). */
+    if (RDD_HAS(inst->flags, ENGINE_QUIESCES_ON_APP_DELETE) && app.deleting)
+        running = 0;
     eng = kube_spec_get(&app, "containerEngine.name");
     docker = eng && !strcmp(eng, "moby");
     if (running && docker) {
@@ -713,10 +767,18 @@ static void reconcile(void *arg, kube_ctrl_t *ctrl, const char *key)
     }
     /* :235-238 alreadyClean. */
     cur = kube_cond_find(&app, RDD_COND_ENGINE);
-    if (!e->watcher_died && cur && !strcmp(cur->reason, e->term_reason) &&
-        !strcmp(cur->status, e->term_status) &&
-        (RDD_HAS(inst->flags, NO_GENERATION_IN_ALREADY_CLEAN) ||
-         cur->observed_gen >= app.generation)) {
+    clean = !e->watcher_died && cur && !strcmp(cur->reason, e->term_reason) &&
+            !strcmp(cur->status, e->term_status) &&
+            (RDD_HAS(inst->flags, NO_GENERATION_IN_ALREADY_CLEAN) ||
+             cur->observed_gen >= app.generation);
+    /* :203-214 removeDockerContext (stopWatcher's, or the direct call when
+     * no watcher ran); it blocks while probes are outstanding. */
+    if (rdd_dctx_remove(inst, clean ? after_remove_clean
+                                    : after_remove_dirty)) {
+        rdd__engine_transition(inst, RDD_ENG_CONTEXT_WAIT);
+        return;
+    }
+    if (clean) {
         finish_terminal(inst);
         return;
     }
@@ -739,6 +801,7 @@ int rdd_engine_init(rdd_instance_t *inst)
     char name[128];
     int rc;
     memset(e, 0, sizeof(*e));
+    rdd_dctx_init(inst);
     snprintf(e->api_ns, sizeof(e->api_ns), "default");
     sim_timer_init(inst->loop, &e->poll);
     e->poll.data = inst;
@@ -763,6 +826,7 @@ void rdd_engine_free(rdd_instance_t *inst)
     rdd_engine_t *e = &inst->engine;
     sim_timer_stop(&e->poll);
     sim_timer_stop(&e->retry);
+    rdd_dctx_free(inst);
     if (inst->watcher) {
         rdd_watcher_stop(inst->watcher);
         inst->watcher = NULL;
@@ -776,6 +840,18 @@ void rdd_engine_free(rdd_instance_t *inst)
         kube_cache_free(e->cache);
     e->ctrl = NULL;
     e->cache = NULL;
+}
+
+/* :844-852 the shutdown runnable: watcherCancel(), stopWatcher() (which
+ * ends in removeDockerContext).  A watcher still starting is left to its
+ * reconcile (its start fails in RDD once watcherCtx is cancelled). */
+void rdd_engine_shutdown(rdd_instance_t *inst)
+{
+    etrace(inst, "rdd.engine.shutdown", NULL, NULL);
+    rdd_dctx_cancel_all(inst);
+    if (inst->engine.state != RDD_ENG_STARTING)
+        stop_watcher(inst);
+    (void)rdd_dctx_remove(inst, NULL);
 }
 
 void rdd_engine_enqueue(rdd_instance_t *inst)

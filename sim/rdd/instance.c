@@ -117,4 +117,49 @@ void rdd_identity(rdd_identity_t *id, rdd_os_t os, int env_set,
                  "unix://%s", id->docker_socket);
         break;
     }
+    snprintf(id->lima_home, sizeof(id->lima_home),
+             os == RDD_OS_WINDOWS ? "%s\\lima" : "%s/lima", id->short_dir);
+    /* Lima's wsl2 driver names the distro "lima-" + the instance name, and
+     * the LimaVM is always "rd" (limavm_controller.go). */
+    if (RDD_HAS(flags, DISTRO_PER_INSTANCE))
+        snprintf(id->distro, sizeof(id->distro), "lima-rd-%s", id->suffix);
+    else
+        snprintf(id->distro, sizeof(id->distro), "lima-rd");
+    rdd_identity_log_dir(id, NULL, flags);
+}
+
+/* instance.go:67-85 LogDir. */
+void rdd_identity_log_dir(rdd_identity_t *id, const char *rdd_log_dir,
+                          rdd_flags_t flags)
+{
+    if (rdd_log_dir && rdd_log_dir[0]) {
+        if (RDD_HAS(flags, LOG_DIR_PER_INSTANCE))
+            snprintf(id->log_dir, sizeof(id->log_dir),
+                     id->os == RDD_OS_WINDOWS ? "%s\\%s" : "%s/%s",
+                     rdd_log_dir, id->name);
+        else
+            snprintf(id->log_dir, sizeof(id->log_dir), "%s", rdd_log_dir);
+        return;
+    }
+    switch (id->os) {
+    case RDD_OS_WINDOWS: {
+        /* Dir() is <home>\AppData\Local\<Name>: its sibling <Name>-logs. */
+        snprintf(id->log_dir, sizeof(id->log_dir), "%s-logs", id->dir);
+        break;
+    }
+    case RDD_OS_LINUX: {
+        const char *e = strstr(id->dir, "/.local/share/");
+        int home = e ? (int)(e - id->dir) : 0;
+        snprintf(id->log_dir, sizeof(id->log_dir), "%.*s/.local/state/%s",
+                 home, id->dir, id->name);
+        break;
+    }
+    case RDD_OS_DARWIN: {
+        const char *e = strstr(id->dir, "/Library/");
+        int home = e ? (int)(e - id->dir) : 0;
+        snprintf(id->log_dir, sizeof(id->log_dir), "%.*s/Library/Logs/%s",
+                 home, id->dir, id->name);
+        break;
+    }
+    }
 }

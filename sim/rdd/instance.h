@@ -24,6 +24,9 @@ typedef struct {
     char docker_socket[256];  /* DockerSocket() */
     char docker_endpoint[300]; /* DockerEndpoint() */
     char bridge_pipe[256];    /* the pipe NewDockerHostBridge listens on */
+    char log_dir[256];        /* LogDir() (RDD_LOG_DIR: rdd_identity_log_dir) */
+    char lima_home[256];      /* LimaHome() = ShortDir()/lima */
+    char distro[96];          /* the WSL distro of LimaVM rd: lima-rd (H9) */
 } rdd_identity_t;
 
 /* env_set = 0 means RDD_INSTANCE is unset.  home is the user's home
@@ -31,6 +34,12 @@ typedef struct {
 void rdd_identity(rdd_identity_t *id, rdd_os_t os, int env_set,
                   const char *rdd_instance, const char *home,
                   rdd_flags_t flags);
+
+/* LogDir() when the service's environment has RDD_LOG_DIR (NULL or ""
+ * when it has not): instance.go:67-85.  Shared by every instance that sees
+ * it (H12) unless flag LOG_DIR_PER_INSTANCE. */
+void rdd_identity_log_dir(rdd_identity_t *id, const char *rdd_log_dir,
+                          rdd_flags_t flags);
 
 /* Index() alone (instance.go:30-39). */
 int rdd_index(const char *suffix);

@@ -5,8 +5,9 @@
  *   bridge.c   the Windows host-switch's socket bridge (rdd-behavior.md §2)
  *   watcher.c  the docker watcher (§4)
  *   engine.c   the engine reconciler (§3)
- *   vm.c       a stand-in for the LimaVM and App controllers (§6, §7 come
- *              later): boot delay, dockerd up, App Running=True/False.
+ *   lima.c     Lima (Inspect/Create/Prepare/Delete) and the hostagent (§7)
+ *   hawatcher.c, limavm.c  the LimaVM controller (§7)
+ *   service.c  the instance: datastore and service process (§7.4)
  * Every model cites the RDD file:line it follows in a comment above each
  * modelled function.  Flags (flags.h) select the review's fixes.
  */
@@ -49,8 +50,54 @@ typedef enum {
     RDD_BRIDGE_LISTENING,  /* ListenPipe succeeded; accept loop running */
     RDD_BRIDGE_BIND_FAILED,/* ListenPipe failed; error swallowed (§2.1) */
     RDD_BRIDGE_DEAD_BOUND, /* accept error: Run returned, name still bound */
+    RDD_BRIDGE_HS_FAILED,  /* "Vsock handshake failed": no bridge, no
+                              network for this VM life (H10) */
+    RDD_BRIDGE_HS_DEAD,    /* the host-switch's errgroup failed while the
+                              VM runs: pipe and network gone, nobody told
+                              (H4) */
     RDD_BRIDGE__COUNT
 } rdd_bridge_state_t;
+
+#define RDD_VSOCK_HANDSHAKE_PORT 6669   /* hostswitch_windows.go:97 */
+#define RDD_VSOCK_LISTEN_PORT 6656      /* hostswitch_windows.go:98 */
+#define RDD_VSOCK_FORWARD_PORT 6660     /* host_windows.go:27 */
+#define RDD_GUID_RESCAN_NS (1 * SIM_NS_PER_S) /* hostswitch_windows.go:504 */
+
+/* The ports one instance uses (rdd-behavior.md §1.2); see ports.h. */
+typedef enum {
+    RDD_PORT_APISERVER,    /* 6443 + Index: --secure-port */
+    RDD_PORT_WEBHOOK,      /* 9443 + Index */
+    RDD_PORT_PASSTHROUGH,  /* 9090 + Index */
+    RDD_PORT_MGR_METRICS,  /* 8082 + 4 Index: embedded manager */
+    RDD_PORT_MGR_HEALTH,   /* 8083 + 4 Index */
+    RDD_PORT_EXT_METRICS,  /* 8080 + 4 Index: external controllers */
+    RDD_PORT_EXT_HEALTH,   /* 8081 + 4 Index */
+    RDD_PORT_K3S,          /* 7441 + Index: k3s API host port */
+    RDD_PORT__COUNT
+} rdd_port_id_t;
+
+typedef struct {
+    int desired;               /* read-only: the family's port for Index */
+    int resolved;              /* read-only: what ResolvePort returned */
+    int resolve_err;           /* read-only: ResolvePort's error */
+    int bound;                 /* read-only: 1 while bound for real */
+    int bind_err;              /* read-only: the real bind's error */
+} rdd_port_t;
+
+typedef struct {
+    rdd_port_t p[RDD_PORT__COUNT]; /* read-only */
+    int resolved;              /* read-only: ResolvePort ran for all */
+    int moved;                 /* read-only: ports not at their desired */
+    int nfail;                 /* read-only: failed real binds (S12, H8) */
+    char fail_msg[200];        /* read-only: the first one, in words */
+    uint32_t pid;              /* read-only: who bound them */
+    sim_timer_t bind_timer;    /* private: resolve -> real bind window */
+    int timer_ready;           /* private */
+    int guest_fwd_port;        /* read-only: host port of the 6443 forward */
+    uint32_t guest_fwd_pid;    /* read-only: its binder (the hostagent) */
+    int guest_fwd_bound;       /* read-only */
+    int guest_fwd_err;         /* read-only: its bind error (H11) */
+} rdd_ports_t;
 
 typedef struct {
     rdd_bridge_state_t state;  /* read-only: via rdd__bridge_transition */
@@ -60,6 +107,23 @@ typedef struct {
     char bind_msg[300];        /* read-only: the error Run returned */
     int failed_this_vm;        /* read-only: a bind failed in this VM life */
     uint64_t accepted;         /* read-only: connections handed to the VM */
+    /* host-switch (hostswitch_windows.go:170-316) */
+    uint64_t hs_start_ns;      /* private: handshake start (5 min limit) */
+    uint64_t hs_ready_ns;      /* private: when the guest can answer */
+    char vm_guid[64];          /* read-only: the GUID the handshake found */
+    char hs_peer[96];          /* read-only: whose guest answered 6669
+                                  ("" when no guest listener is modelled) */
+    int vsock_bound;           /* read-only: we hold vsock 6656 */
+    int network;               /* read-only: gvisor network up */
+    int hs_err;                /* read-only: the handshake's error */
+    char hs_msg[300];          /* read-only: "Vsock handshake failed: ..." */
+    uint64_t hs_failures;      /* read-only: handshakes failed so far */
+    uint64_t hs_deaths;        /* read-only: host-switch deaths so far */
+    char died_msg[300];        /* read-only: "Host-switch exited with
+                                  error: ..." */
+    rdd_ports_t ports;         /* ports.c: the service's ports and the
+                                  guest forward (kept here until the
+                                  instance struct carries it) */
 } rdd_bridge_t;
 
 /* watcher -------------------------------------------------------------------*/
@@ -76,6 +140,8 @@ typedef enum {
     RDD_ENG_CLEANUP_WAIT,  /* rows A/B: waitMirrorResourcesGone polling */
     RDD_ENG_CLEANUP_LIST,  /* rows A/B: a deleteAllOfType LIST waiting for
                               the watch cache (ConsistentListFromCache) */
+    RDD_ENG_CONTEXT_WAIT,  /* rows A/B: removeDockerContext waiting for
+                              outstanding probes / its config.json save */
     RDD_ENG__COUNT
 } rdd_engine_state_t;
 
@@ -129,58 +195,145 @@ typedef struct {
 
 /* instance ------------------------------------------------------------------*/
 
+/* The VM's timings and the service's executable (world.c fills them). */
+typedef struct {
+    uint64_t prepare_ns;    /* Lima Create+Prepare (default 2 s) */
+    uint64_t handshake_ns;  /* host-switch handshake after startInstance
+                               (Windows) */
+    uint64_t boot_ns;       /* hostagent start -> Running event */
+    int never_running;      /* the hostagent never emits Running (§7.6
+                               item 2) */
+    char exe[256];          /* the rdd executable the service runs from */
+    int keep_logs;          /* RDD_KEEP_LOGS */
+} rdd_vm_params_t;
+
+typedef enum {
+    RDD_SVC_DOWN,           /* no service process */
+    RDD_SVC_RUNNING,        /* serving: controllers up */
+    RDD_SVC_STOPPING,       /* interrupted: the shutdown hook runs */
+} rdd_svc_state_t;
+
 struct rdd_instance {
     sim_loop_t *loop;
     rdd_identity_t id;
     rdd_flags_t flags;
     npipe_ns_t *pipes;
     uds_ns_t *socks;
-    npipe_owner_t proc;          /* the RDD service process */
+    npipe_owner_t proc;          /* the RDD service process (pid 0: none) */
     dock_daemon_t *vm_daemon;    /* dockerd inside this instance's VM */
-    kube_store_t *api;           /* this instance's apiserver */
+    kube_store_t *api;           /* this instance's apiserver datastore:
+                                    survives service restarts, replaced by
+                                    `rdd svc delete` */
+    uint64_t api_epoch;          /* read-only: +1 each time api is replaced */
     rdd_bridge_t bridge;
     rdd_engine_t engine;
     rdd_watcher_t *watcher;      /* published watcher (r.watcher) */
     uds_listener_t *sock_fwd;    /* Lima's socket forward (Unix hosts) */
-    sim_timer_t boot;            /* private: VM boot */
-    sim_timer_t running_retry;   /* private: a failed Running write */
-    int running_want;            /* private: what it should say */
-    uint64_t handshake_ns;       /* the VM stand-in's timings */
-    uint64_t boot_ns;
     host_t *host;                /* the machine (shared by instances) */
+    rdd_vm_params_t vp;          /* public: read at each svc start / launch */
     rdd_app_t app;               /* App controller (app.h) */
     rdd_limavm_t lvm;            /* LimaVM controller (limavm.h) */
+    rdd_lima_t lima;             /* hostagents launched (lima.h) */
     rdd_dctx_t dctx;             /* Docker context management */
-    int vm_running;              /* the stand-in VM is up */
-    uint64_t vm_lives;           /* VM starts so far */
+    int vm_running;              /* read-only: the VM's dockerd is up (a
+                                    hostagent reached Running and lives) */
+    uint64_t vm_lives;           /* read-only: VM boots so far */
+    rdd_svc_state_t svc;         /* read-only */
+    uint64_t svc_starts;         /* read-only */
+    int svc_exit_watch;          /* private */
+    int svc_delete_pending;      /* private: delete after the stop */
+    char log_dir[HOST_PATH_MAX]; /* read-only: LogDir() (normalised) */
+    char dir[HOST_PATH_MAX];     /* read-only: Dir() (normalised) */
+    char short_dir[HOST_PATH_MAX]; /* read-only: ShortDir() (normalised) */
+    /* transition: the VM stand-in's (service.c); delete with it */
+    int standin;                 /* made by the ten-argument init */
+    sim_timer_t boot;
+    sim_timer_t running_retry;
+    int running_want;
+    uint64_t handshake_ns;
+    uint64_t boot_ns;
 };
 
-/* Sets up the instance's apiserver, engine controller and App object.
- * Returns 0 or SIM_ENOMEM. */
-int rdd_instance_init(rdd_instance_t *inst, sim_loop_t *loop, rdd_os_t os,
-                      int env_set, const char *rdd_instance,
-                      rdd_flags_t flags, npipe_ns_t *pipes, uds_ns_t *socks,
-                      uint32_t pid, dock_daemon_t *vm_daemon);
+/* One RDD instance: identity (RDD_INSTANCE, host OS), its datastore and at
+ * most one service process.  Starts no process.  host is the machine,
+ * shared by instances.  vp is copied.  Returns 0 or SIM_ENOMEM.
+ *   int rdd_instance_init(rdd_instance_t *inst, sim_loop_t *loop,
+ *                         host_t *host, rdd_os_t os, int env_set,
+ *                         const char *rdd_instance, rdd_flags_t flags,
+ *                         npipe_ns_t *pipes, uds_ns_t *socks,
+ *                         dock_daemon_t *vm_daemon,
+ *                         const rdd_vm_params_t *vp);
+ * (transition: rdd_instance_init is a macro picking by argument count;
+ * the former ten-argument form, without host and vp but with a pid, makes
+ * an instance driven by the VM stand-in instead, see service.c.) */
+int rdd_instance_init_vm(rdd_instance_t *inst, sim_loop_t *loop,
+                         host_t *host, rdd_os_t os, int env_set,
+                         const char *rdd_instance, rdd_flags_t flags,
+                         npipe_ns_t *pipes, uds_ns_t *socks,
+                         dock_daemon_t *vm_daemon,
+                         const rdd_vm_params_t *vp);
+int rdd__instance_init_standin(rdd_instance_t *inst, sim_loop_t *loop,
+                               rdd_os_t os, int env_set,
+                               const char *rdd_instance, rdd_flags_t flags,
+                               npipe_ns_t *pipes, uds_ns_t *socks,
+                               uint32_t pid, dock_daemon_t *vm_daemon);
+#define RDD__INIT_PICK(a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, name,  \
+                       ...)                                                    \
+    name
+#define rdd_instance_init(...)                                                 \
+    RDD__INIT_PICK(__VA_ARGS__, rdd_instance_init_vm,                         \
+                   rdd__instance_init_standin, rdd__init_bad_arity)          \
+    (__VA_ARGS__)
+/* Frees the in-process state; kills nothing on the host. */
 void rdd_instance_free(rdd_instance_t *inst);
-
-/* The VM stand-in: starts the host-switch (handshake_ns), then after
- * boot_ns brings dockerd up and sets App Running=True. */
+/* `rdd svc start`: spawns the service process ("rdd", exe vp.exe) and
+ * starts its controllers (engine, App, LimaVM).  SIM_EEXIST if a service
+ * runs, SIM_ENOMEM. */
+int rdd_svc_start(rdd_instance_t *inst);
+/* `rdd svc stop` (service.go:470-492): interrupt; if the interrupt fails
+ * (console == 0 on Windows: no shared console) TerminateProcess: no
+ * shutdown hook, hostagents survive as orphans.  With the interrupt, the
+ * shutdown hook (limavm_controller.go:617-708) runs in virtual time before
+ * the process exits.  SIM_ESRCH if no service runs. */
+int rdd_svc_stop(rdd_instance_t *inst, int console);
+/* `rdd svc delete` (service.go:541-565): stop (as above), then once the
+ * process is gone best-effort RemoveAll of LogDir (unless keep_logs),
+ * ShortDir (errors ignored) and Dir: the datastore is gone (inst->api is
+ * replaced by an empty store and api_epoch bumped). */
+int rdd_svc_delete(rdd_instance_t *inst, int console);
+/* `rdd set running=true` on a fresh datastore: creates the App
+ * (spec.running=true, moby, namespace default) if absent. */
+int rdd_app_ensure(rdd_instance_t *inst);
+/* transition: the VM stand-in (service.c), for instances made by the
+ * ten-argument rdd_instance_init and app.c's rdd_app_vm_standin; SIM_ESTATE
+ * / nothing on an instance that runs the LimaVM controller. */
 int rdd_vm_start(rdd_instance_t *inst, uint64_t handshake_ns,
                  uint64_t boot_ns);
-/* App Running=False, dockerd down, host-switch stopped. */
 void rdd_vm_stop(rdd_instance_t *inst);
 
-
 /* Bridge (bridge.c). */
+/* startHostSwitch: the guest answers the handshake handshake_ns from now;
+ * then (Windows only) the vsock listener, the network and the bridge. */
 void rdd_bridge_start(rdd_instance_t *inst, uint64_t handshake_ns);
+/* stopHostSwitch: cancel and wait.  Proxied connections live on. */
 void rdd_bridge_stop(rdd_instance_t *inst);
 const char *rdd_bridge_state_name(rdd_bridge_state_t s);
+/* H4: a non-bridge errgroup error (why: e.g. "vsock accept failed: ...")
+ * cancels the host-switch while the VM runs: the pipe's listener and vsock
+ * 6656 close, proxied streams survive, and only
+ * rdd_limavm_hostswitch_died hears of it.  A no-op unless the errgroup is
+ * running (bridge listening, bind-failed or dead-bound). */
+void rdd_hostswitch_die(rdd_instance_t *inst, const char *why);
+/* 1 while the host-switch's network is up (handshake done, not dead). */
+int rdd_hostswitch_up(const rdd_instance_t *inst);
 
 /* Watcher (watcher.c).  Creates a watcher and runs ping, info and the full
  * sync; cb reports the outcome (err 0: published by the caller). */
 int rdd_watcher_new(rdd_instance_t *inst, rdd_watcher_start_cb cb,
                     rdd_watcher_t **out);
 int rdd_watcher_alive(const rdd_watcher_t *w);
+/* Info.ID of the daemon the watcher reached ("" before Info answered). */
+const char *rdd_watcher_daemon_id(const rdd_watcher_t *w);
 /* stop(): cancel and wait; frees w. */
 void rdd_watcher_stop(rdd_watcher_t *w);
 /* Docker remove via the watcher's client (deleteContainer/Image/Volume). */
@@ -191,6 +344,11 @@ int rdd_watcher_remove(rdd_watcher_t *w, dock_op_t op, const char *ref,
 /* Engine (engine.c). */
 int rdd_engine_init(rdd_instance_t *inst);
 void rdd_engine_free(rdd_instance_t *inst);
+/* The manager's shutdown hook (engine_reconciler.go:844-852): cancel
+ * watcherCtx, stop the watcher, removeDockerContext (asynchronous: waits
+ * for outstanding probes in virtual time).  For `rdd svc stop`; a killed
+ * service only gets rdd_engine_free. */
+void rdd_engine_shutdown(rdd_instance_t *inst);
 void rdd_engine_enqueue(rdd_instance_t *inst);
 const char *rdd_engine_state_name(rdd_engine_state_t s);
 

@@ -50,6 +50,9 @@ struct rdd_watcher {
     int64_t since_ns;
     char errs[1024];          /* fullSync's joined errors */
     char daemon_id[64];       /* provenance of the answer being applied */
+    char info_id[64];         /* Info.ID of the daemon this watcher's
+                                 Info call reached (flag
+                                 finalizer_checks_daemon) */
     dock_container_t *cs;     /* container list */
     dock_image_t *is;         /* image list */
     size_t n, i;
@@ -121,6 +124,9 @@ static int apply_mirror(rdd_watcher_t *w, kube_obj_t *o)
     kube_reader_t *r = cache(w);
     int rc = r->get(r, o->kind, o->ns, o->name, &cur, &st);
     snprintf(o->provenance, sizeof(o->provenance), "%s", w->daemon_id);
+    /* Flag finalizer_checks_daemon (H5): the mirror remembers its daemon. */
+    if (RDD_HAS(w->inst->flags, FINALIZER_CHECKS_DAEMON) && w->info_id[0])
+        kube_status_set(o, "daemonID", w->info_id);
     if (rc == SIM_ENOTFOUND || (rc == 0 && !cur.deleting)) {
         kube_obj_init(&meta, o->kind, o->ns, o->name);
         kube_add_finalizer(&meta, RDD_MIRROR_FINALIZER);
@@ -255,6 +261,11 @@ typedef struct {
 static int collect_stale(void *arg, const kube_obj_t *o)
 {
     stale_t *s = arg;
+    /* Flag sweep_only_owned (H13): objects without our finalizer are not
+     * ours to prune. */
+    if (RDD_HAS(s->w->inst->flags, SWEEP_ONLY_OWNED) &&
+        !kube_has_finalizer(o, RDD_MIRROR_FINALIZER))
+        return 0;
     return keep_has(s->w, o->name) ? 0 : rdd_names_push(&s->l, o->name);
 }
 
@@ -354,6 +365,8 @@ static void step(rdd_watcher_t *w)
         kube_status_t st;
         kube_obj_init(&o, KUBE_CONTAINER_NS, w->inst->engine.api_ns,
                       RDD_CONTAINER_NS);
+        /* ground truth for S2/S16: the sync produced it */
+        snprintf(o.provenance, sizeof(o.provenance), "%s", w->daemon_id);
         if (kube_apply(w->inst->api, &o, 0, &st))
             rdd_errs_join(w->errs, sizeof(w->errs), st.message);
         rc = request(w, DOCK_OP_CONTAINER_LIST, NULL, 0, on_answer);
@@ -421,6 +434,9 @@ static void on_answer(void *arg, int status, const dock_resp_t *resp,
         w->phase = W_INFO;
         break;
     case W_INFO:
+        /* Info's body carries the daemon's ID (moby system.Info.ID). */
+        if (status == 0 && !http_err)
+            snprintf(w->info_id, sizeof(w->info_id), "%s", resp->daemon_id);
         /* :107-122: daemon clock in whole seconds; on failure host time
          * minus 2 minutes. */
         if (status || http_err)
@@ -738,6 +754,11 @@ int rdd_watcher_new(rdd_instance_t *inst, rdd_watcher_start_cb cb,
     wtrace(w, "rdd.watcher.new", "endpoint", w->cli.endpoint);
     step(w);
     return 0;
+}
+
+const char *rdd_watcher_daemon_id(const rdd_watcher_t *w)
+{
+    return w->info_id;
 }
 
 int rdd_watcher_alive(const rdd_watcher_t *w)

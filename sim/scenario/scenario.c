@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/alloc.h"
 #include "sim/errno.h"
 #include "sim/invariant.h"
 
@@ -22,8 +23,24 @@
 static const char *const act_names[] = {
     "kube.delete", "owner.start", "owner.stop", "vm.stop",
     "vm.start",    "docker.rm",   "docker.run", "app.patch",
-    "kube.create", "rdd.set",
+    "kube.create", "rdd.set",     "svc.start",  "svc.stop",
+    "svc.delete",  "proc.kill",   "proc.exit",  "proc.spawn",
+    "fs.hold",     "fs.release",  "wsl.start",  "wsl.terminate",
+    "owner.crash", "pipe.hold",   "hostswitch.die", "docker.context.use",
+    "docker.context.seed", "bats.setup", "bats.test37", "app.delete",
 };
+
+static const char *const host_names[SC_HOST__COUNT] = {
+    "windows", "msys", "wsl2", "linux", "darwin",
+};
+
+_Static_assert(sizeof(act_names) / sizeof(act_names[0]) == SC_ACT__COUNT,
+               "one name per action");
+
+const char *sc_host_name(sc_host_t h)
+{
+    return (unsigned)h < SC_HOST__COUNT ? host_names[h] : "?";
+}
 
 const char *sc_act_name(sc_act_kind_t k)
 {
@@ -248,29 +265,29 @@ static int find_daemon(const scenario_t *sc, const char *name)
     return -1;
 }
 
-static int parse_owners(yt_node_t *n, scenario_t *sc, yt_error_t *err)
+static int parse_one_owner(yt_node_t *m, const scenario_t *sc,
+                           sc_owner_t *o, yt_error_t *err)
 {
-    size_t i;
-    TRY(yt_expect(n, YT_SEQ, "owners", err));
-    for (i = 0; i < n->n; i++) {
-        yt_node_t *m = n->vals[i], *v;
-        sc_owner_t *o;
-        char kind[32];
-        int k;
-        TRY(yt_expect(m, YT_MAP, "an owner", err));
-        if (sc->nowners >= SC_MAX_OWNERS)
-            return yt_fail(err, m, "more than %d owners", SC_MAX_OWNERS);
-        o = &sc->owners[sc->nowners];
+    yt_node_t *v;
+    char kind[32];
+    int k;
+    TRY(yt_expect(m, YT_MAP, "an owner", err));
+    {
         TRY(req(m, "kind", "an owner", &v, err));
         TRY(yt_str(v, "kind", kind, sizeof(kind), err));
         if ((k = owner_kind_by_name(kind)) < 0)
             return yt_fail(err, v, "unknown owner kind '%s' (docker-desktop, "
-                                   "squatter)", kind);
+                                   "podman, squatter)", kind);
         o->kind = (owner_kind_t)k;
         snprintf(o->name, sizeof(o->name), "%s", kind);
         TRY(opt_str(m, "name", o->name, sizeof(o->name), err));
         snprintf(o->pipe, sizeof(o->pipe), "\\\\.\\pipe\\docker_engine");
         TRY(opt_str(m, "pipe", o->pipe, sizeof(o->pipe), err));
+        TRY(opt_str(m, "machine_pipe", o->machine_pipe,
+                    sizeof(o->machine_pipe), err));
+        if (o->machine_pipe[0] && o->kind != OWNER_PODMAN)
+            return yt_fail(err, yt_get(m, "machine_pipe"),
+                           "only a podman owner has a machine_pipe");
         if ((v = yt_get(m, "daemon"))) {
             TRY(yt_str(v, "daemon", o->daemon, sizeof(o->daemon), err));
             if (find_daemon(sc, o->daemon) < 0)
@@ -284,23 +301,30 @@ static int parse_owners(yt_node_t *n, scenario_t *sc, yt_error_t *err)
             o->has_start = 1;
         }
         TRY(yt_unused(m, "an owner", err));
+    }
+    return 0;
+}
+
+static int parse_owners(yt_node_t *n, scenario_t *sc, yt_error_t *err)
+{
+    size_t i;
+    TRY(yt_expect(n, YT_SEQ, "owners", err));
+    for (i = 0; i < n->n; i++) {
+        if (sc->nowners >= SC_MAX_OWNERS)
+            return yt_fail(err, n->vals[i], "more than %d owners",
+                           SC_MAX_OWNERS);
+        TRY(parse_one_owner(n->vals[i], sc, &sc->owners[sc->nowners], err));
         sc->nowners++;
     }
     return 0;
 }
 
-static int parse_instances(yt_node_t *n, scenario_t *sc, yt_error_t *err)
+static int parse_one_instance(yt_node_t *m, sc_instance_t *in,
+                              yt_error_t *err)
 {
-    size_t i;
-    TRY(yt_expect(n, YT_SEQ, "instances", err));
-    for (i = 0; i < n->n; i++) {
-        yt_node_t *m = n->vals[i], *v;
-        sc_instance_t *in;
-        TRY(yt_expect(m, YT_MAP, "an instance", err));
-        if (sc->ninstances >= SC_MAX_INSTANCES)
-            return yt_fail(err, m, "more than %d instances",
-                           SC_MAX_INSTANCES);
-        in = &sc->instances[sc->ninstances];
+    yt_node_t *v;
+    TRY(yt_expect(m, YT_MAP, "an instance", err));
+    {
         if ((v = yt_get(m, "rdd_instance"))) {
             TRY(yt_str(v, "rdd_instance", in->value, sizeof(in->value), err));
             in->env_set = 1;
@@ -315,12 +339,47 @@ static int parse_instances(yt_node_t *n, scenario_t *sc, yt_error_t *err)
             TRY(yt_duration(v, "boot", &in->boot_ns, err));
         if ((v = yt_get(m, "apiserver")))
             TRY(parse_apiserver(v, &in->lag, err));
+        in->prepare_ns = SIM_NS_PER_S;
+        if ((v = yt_get(m, "prepare")))
+            TRY(yt_duration(v, "prepare", &in->prepare_ns, err));
+        if ((v = yt_get(m, "never_running")))
+            TRY(yt_bool(v, "never_running", &in->never_running, err));
+        if ((v = yt_get(m, "keep_logs")))
+            TRY(yt_bool(v, "keep_logs", &in->keep_logs, err));
+        TRY(opt_str(m, "exe", in->exe, sizeof(in->exe), err));
+        if ((v = yt_get(m, "env"))) {
+            TRY(yt_expect(v, YT_MAP, "env", err));
+            TRY(opt_str(v, "DOCKER_CONFIG", in->env_docker_config,
+                        sizeof(in->env_docker_config), err));
+            TRY(opt_str(v, "DOCKER_HOST", in->env_docker_host,
+                        sizeof(in->env_docker_host), err));
+            TRY(opt_str(v, "DOCKER_CONTEXT", in->env_docker_context,
+                        sizeof(in->env_docker_context), err));
+            TRY(opt_str(v, "RDD_LOG_DIR", in->env_log_dir,
+                        sizeof(in->env_log_dir), err));
+            TRY(yt_unused(v, "env (DOCKER_CONFIG, DOCKER_HOST, "
+                             "DOCKER_CONTEXT, RDD_LOG_DIR)", err));
+        }
         if ((v = yt_get(m, "vm"))) {
             TRY(yt_expect(v, YT_MAP, "vm", err));
             TRY(parse_content(v, &in->daemon, "vm", err));
             TRY(yt_unused(v, "an instance's vm", err));
         }
         TRY(yt_unused(m, "an instance", err));
+    }
+    return 0;
+}
+
+static int parse_instances(yt_node_t *n, scenario_t *sc, yt_error_t *err)
+{
+    size_t i;
+    TRY(yt_expect(n, YT_SEQ, "instances", err));
+    for (i = 0; i < n->n; i++) {
+        if (sc->ninstances >= SC_MAX_INSTANCES)
+            return yt_fail(err, n->vals[i], "more than %d instances",
+                           SC_MAX_INSTANCES);
+        TRY(parse_one_instance(n->vals[i], &sc->instances[sc->ninstances],
+                               err));
         sc->ninstances++;
     }
     return 0;
@@ -418,6 +477,34 @@ static int parse_mirror_target(const scenario_t *sc, yt_node_t *m,
     return 0;
 }
 
+/* `instance` and `proc`: hostagent | service | driver, or `pid`. */
+static int parse_proc_target(const scenario_t *sc, yt_node_t *m,
+                             const char *what, sc_action_t *a,
+                             yt_error_t *err)
+{
+    yt_node_t *v;
+    if ((v = yt_get(m, "pid"))) {
+        uint64_t pid;
+        TRY(yt_u64(v, "pid", &pid, err));
+        if (pid == 0 || pid > 0xFFFFFFFFull)
+            return yt_fail(err, v, "pid must be 1..4294967295");
+        a->pid = (uint32_t)pid;
+        snprintf(a->proc, sizeof(a->proc), "pid");
+        if ((v = yt_get(m, "instance")))
+            TRY(find_instance(sc, v, &a->instance, err));
+        return 0;
+    }
+    TRY(req(m, "instance", what, &v, err));
+    TRY(find_instance(sc, v, &a->instance, err));
+    TRY(req(m, "proc", what, &v, err));
+    TRY(yt_str(v, "proc", a->proc, sizeof(a->proc), err));
+    if (strcmp(a->proc, "hostagent") && strcmp(a->proc, "service") &&
+        strcmp(a->proc, "driver"))
+        return yt_fail(err, v, "proc must be hostagent, service or driver "
+                               "(or give 'pid')");
+    return 0;
+}
+
 static int parse_timeline(yt_node_t *n, scenario_t *sc, yt_error_t *err)
 {
     size_t i;
@@ -443,11 +530,8 @@ static int parse_timeline(yt_node_t *n, scenario_t *sc, yt_error_t *err)
             if (!strcmp(act_names[k], what))
                 break;
         if (k == SC_ACT__COUNT)
-            return yt_fail(err, v, "unknown action '%s' (kube.delete, "
-                                   "owner.start, owner.stop, vm.stop, "
-                                   "vm.start, docker.rm, docker.run, "
-                                   "app.patch, kube.create, rdd.set)",
-                             what);
+            return yt_fail(err, v, "unknown action '%s' (rddsim list "
+                                   "actions)", what);
         a->kind = (sc_act_kind_t)k;
         switch (a->kind) {
         case SC_ACT_KUBE_DELETE: {
@@ -519,6 +603,86 @@ static int parse_timeline(yt_node_t *n, scenario_t *sc, yt_error_t *err)
             if ((v = yt_get(m, "force")))
                 TRY(yt_bool(v, "force", &a->force, err));
             break;
+        case SC_ACT_SVC_START:
+        case SC_ACT_HOSTSWITCH_DIE:
+        case SC_ACT_BATS_SETUP:
+        case SC_ACT_BATS_TEST37:
+        case SC_ACT_APP_DELETE:
+            TRY(req(m, "instance", what, &v, err));
+            TRY(find_instance(sc, v, &a->instance, err));
+            break;
+        case SC_ACT_SVC_STOP:
+        case SC_ACT_SVC_DELETE:
+            TRY(req(m, "instance", what, &v, err));
+            TRY(find_instance(sc, v, &a->instance, err));
+            a->console = 1;
+            if ((v = yt_get(m, "console")))
+                TRY(yt_bool(v, "console", &a->console, err));
+            break;
+        case SC_ACT_PROC_KILL:
+        case SC_ACT_PROC_EXIT:
+        case SC_ACT_FS_HOLD:
+        case SC_ACT_FS_RELEASE:
+            TRY(parse_proc_target(sc, m, what, a, err));
+            if (a->kind == SC_ACT_PROC_EXIT && (v = yt_get(m, "code"))) {
+                uint64_t c;
+                TRY(yt_u64(v, "code", &c, err));
+                if (c > 255)
+                    return yt_fail(err, v, "code must be 0..255");
+                a->code = (int)c;
+            }
+            if (a->kind == SC_ACT_FS_HOLD || a->kind == SC_ACT_FS_RELEASE) {
+                TRY(req(m, "path", what, &v, err));
+                TRY(yt_str(v, "path", a->path, sizeof(a->path), err));
+            }
+            break;
+        case SC_ACT_PROC_SPAWN: {
+            uint64_t pid;
+            TRY(req(m, "pid", what, &v, err));
+            TRY(yt_u64(v, "pid", &pid, err));
+            if (pid == 0 || pid > 0xFFFFFFFFull)
+                return yt_fail(err, v, "pid must be 1..4294967295");
+            a->pid = (uint32_t)pid;
+            TRY(req(m, "exe", what, &v, err));
+            TRY(yt_str(v, "exe", a->path, sizeof(a->path), err));
+            snprintf(a->proc, sizeof(a->proc), "process");
+            TRY(opt_str(m, "name", a->proc, sizeof(a->proc), err));
+            break;
+        }
+        case SC_ACT_WSL_START:
+        case SC_ACT_WSL_TERMINATE:
+            TRY(req(m, "distro", what, &v, err));
+            TRY(yt_str(v, "distro", a->distro, sizeof(a->distro), err));
+            break;
+        case SC_ACT_OWNER_CRASH: {
+            char name[SC_NAME_MAX];
+            int j;
+            TRY(req(m, "owner", what, &v, err));
+            TRY(yt_str(v, "owner", name, sizeof(name), err));
+            for (j = 0; j < sc->nowners; j++)
+                if (!strcmp(sc->owners[j].name, name))
+                    a->owner = j;
+            if (a->owner < 0)
+                return yt_fail(err, v, "no owner named '%s'", name);
+            break;
+        }
+        case SC_ACT_PIPE_HOLD:
+            snprintf(a->pipe, sizeof(a->pipe), "\\\\.\\pipe\\docker_engine");
+            TRY(opt_str(m, "pipe", a->pipe, sizeof(a->pipe), err));
+            TRY(req(m, "for", what, &v, err));
+            TRY(yt_duration(v, "for", &a->for_ns, err));
+            break;
+        case SC_ACT_CONTEXT_USE:
+        case SC_ACT_CONTEXT_SEED:
+            TRY(req(m, "name", what, &v, err));
+            TRY(yt_str(v, "name", a->obj_name, sizeof(a->obj_name), err));
+            TRY(opt_str(m, "config", a->config_dir, sizeof(a->config_dir),
+                        err));
+            if (a->kind == SC_ACT_CONTEXT_SEED) {
+                TRY(req(m, "host", what, &v, err));
+                TRY(yt_str(v, "host", a->ctx_host, sizeof(a->ctx_host), err));
+            }
+            break;
         default:
             break;
         }
@@ -541,6 +705,9 @@ static int cmp_ids(const void *a, const void *b)
 {
     return strcmp(a, b);
 }
+
+static int parse_violated(yt_node_t *viol, sc_variant_t *var,
+                          yt_error_t *err);
 
 static int parse_variants(yt_node_t *n, scenario_t *sc, yt_error_t *err)
 {
@@ -586,20 +753,19 @@ static int parse_variants(yt_node_t *n, scenario_t *sc, yt_error_t *err)
                 var->flags |= RDD_FLAG_BIT(f);
             }
         }
+        var->cell_owner = var->cell_order = -1;
+        if (sc->is_matrix) {
+            if ((v = yt_get(m, "expect")))
+                return yt_fail(err, v, "in a matrix, expectations live in "
+                                       "matrix.expect");
+            TRY(yt_unused(m, "a variant", err));
+            sc->nvariants++;
+            continue;
+        }
         TRY(req(m, "expect", "a variant", &v, err));
         TRY(yt_expect(v, YT_MAP, "expect", err));
         TRY(req(v, "violated", "expect", &viol, err));
-        TRY(yt_expect(viol, YT_SEQ, "violated", err));
-        if (viol->n > SC_MAX_EXPECT)
-            return yt_fail(err, viol, "too many invariants");
-        for (k = 0; k < viol->n; k++) {
-            TRY(yt_str(viol->vals[k], "an invariant id", var->expect[k],
-                       sizeof(var->expect[k]), err));
-            if (!inv_known(var->expect[k]))
-                return yt_fail(err, viol->vals[k], "unknown invariant '%s' "
-                               "(rddsim list invariants)", var->expect[k]);
-        }
-        var->nexpect = (int)viol->n;
+        TRY(parse_violated(viol, var, err));
         {
             static const char *const keys[] = {"trace", "no_trace"};
             int kk;
@@ -618,13 +784,197 @@ static int parse_variants(yt_node_t *n, scenario_t *sc, yt_error_t *err)
                 *nd = (int)tl->n;
             }
         }
-        qsort(var->expect, (size_t)var->nexpect, sizeof(var->expect[0]),
-              cmp_ids);
         TRY(yt_unused(v, "expect", err));
         TRY(yt_unused(m, "a variant", err));
         sc->nvariants++;
     }
     return 0;
+}
+
+/* An `expect` rule's invariant list into var. */
+static int parse_violated(yt_node_t *viol, sc_variant_t *var, yt_error_t *err)
+{
+    size_t k;
+    TRY(yt_expect(viol, YT_SEQ, "violated", err));
+    if (viol->n > SC_MAX_EXPECT)
+        return yt_fail(err, viol, "too many invariants");
+    for (k = 0; k < viol->n; k++) {
+        TRY(yt_str(viol->vals[k], "an invariant id", var->expect[k],
+                   sizeof(var->expect[k]), err));
+        if (!inv_known(var->expect[k]))
+            return yt_fail(err, viol->vals[k], "unknown invariant '%s' "
+                           "(rddsim list invariants)", var->expect[k]);
+    }
+    var->nexpect = (int)viol->n;
+    qsort(var->expect, (size_t)var->nexpect, sizeof(var->expect[0]),
+          cmp_ids);
+    return 0;
+}
+
+/* Does a rule's optional `key: value` accept this axis value? */
+static int rule_accepts(yt_node_t *rule, const char *key, const char *val,
+                        yt_error_t *err, int *ok)
+{
+    yt_node_t *v = yt_get(rule, key);
+    char want[SC_NAME_MAX];
+    *ok = 1;
+    if (!v)
+        return 0;
+    TRY(yt_str(v, key, want, sizeof(want), err));
+    *ok = !strcmp(want, "*") || !strcmp(want, val);
+    return 0;
+}
+
+/* matrix: {contenders: {name: owner | instance}, orders: {name: time},
+ *          expect: [{contender, order, variant, violated}]}
+ * Replaces the flag-set variants with one variant per cell, named
+ * <contender>.<order>.<flag set>; the first rule that accepts a cell gives
+ * its expectation, and every cell needs one. */
+static int parse_matrix(yt_node_t *mx, scenario_t *sc, yt_error_t *err)
+{
+    yt_node_t *c, *o, *ex;
+    sc_variant_t sets[SC_MAX_VARIANTS];
+    int nsets = sc->nvariants, a, b, f;
+    size_t i, r;
+    char *used;
+    TRY(yt_expect(mx, YT_MAP, "matrix", err));
+    TRY(req(mx, "contenders", "matrix", &c, err));
+    TRY(yt_expect(c, YT_MAP, "contenders", err));
+    if (c->n == 0 || c->n > SC_MAX_AXIS)
+        return yt_fail(err, c, "1 to %d contenders", SC_MAX_AXIS);
+    for (i = 0; i < c->n; i++) {
+        yt_node_t *m = c->vals[i];
+        c->used[i] = 1;
+        TRY(yt_str(c->keys[i], "a contender name", sc->mx_owner_name[i],
+                   SC_NAME_MAX, err));
+        TRY(yt_expect(m, YT_MAP, "a contender", err));
+        if (yt_get(m, "rdd_instance")) {
+            sc->mx_owner_is_rdd[i] = 1;
+            if (yt_get(m, "start"))
+                return yt_fail(err, yt_get(m, "start"), "a contender's "
+                               "start comes from the order axis");
+            TRY(parse_one_instance(m, &sc->mx_inst[i], err));
+        } else {
+            TRY(parse_one_owner(m, sc, &sc->mx_owner[i], err));
+            if (sc->mx_owner[i].has_start)
+                return yt_fail(err, m, "a contender's start comes from the "
+                                       "order axis");
+        }
+    }
+    sc->nmx_owner = (int)c->n;
+    TRY(req(mx, "orders", "matrix", &o, err));
+    TRY(yt_expect(o, YT_MAP, "orders", err));
+    if (o->n == 0 || o->n > SC_MAX_AXIS)
+        return yt_fail(err, o, "1 to %d orders", SC_MAX_AXIS);
+    for (i = 0; i < o->n; i++) {
+        o->used[i] = 1;
+        TRY(yt_str(o->keys[i], "an order name", sc->mx_order_name[i],
+                   SC_NAME_MAX, err));
+        TRY(yt_duration(o->vals[i], "an order's start", &sc->mx_order_ns[i],
+                        err));
+    }
+    sc->nmx_order = (int)o->n;
+    if (sc->nmx_owner * sc->nmx_order * nsets > SC_MAX_VARIANTS)
+        return yt_fail(err, mx, "%d cells: at most %d",
+                       sc->nmx_owner * sc->nmx_order * nsets,
+                       SC_MAX_VARIANTS);
+    TRY(req(mx, "expect", "matrix", &ex, err));
+    TRY(yt_expect(ex, YT_SEQ, "expect", err));
+    for (r = 0; r < ex->n; r++) {
+        yt_node_t *rule = ex->vals[r];
+        TRY(yt_expect(rule, YT_MAP, "an expect rule", err));
+        (void)yt_get(rule, "contender");
+        (void)yt_get(rule, "order");
+        (void)yt_get(rule, "variant");
+        if (!yt_get(rule, "violated"))
+            return yt_fail(err, rule, "an expect rule needs 'violated'");
+        TRY(yt_unused(rule, "an expect rule (contender, order, variant, "
+                            "violated)", err));
+    }
+    memcpy(sets, sc->variants, sizeof(sets[0]) * (size_t)nsets);
+    used = sim__calloc(ex->n ? ex->n : 1, 1);
+    if (!used)
+        return yt_fail(err, mx, "out of memory");
+    sc->nvariants = 0;
+    for (a = 0; a < sc->nmx_owner; a++)
+        for (b = 0; b < sc->nmx_order; b++)
+            for (f = 0; f < nsets; f++) {
+                sc_variant_t *var = &sc->variants[sc->nvariants++];
+                int rc = 0;
+                *var = sets[f];
+                var->cell_owner = a;
+                var->cell_order = b;
+                {
+                    char nm[SC_NAME_MAX];
+                    snprintf(nm, sizeof(nm), "%.20s.%.20s.%.20s",
+                             sc->mx_owner_name[a], sc->mx_order_name[b],
+                             sets[f].name);
+                    memcpy(var->name, nm, sizeof(nm));
+                }
+                for (r = 0; r < ex->n; r++) {
+                    int ok1, ok2, ok3;
+                    yt_node_t *rule = ex->vals[r];
+                    if ((rc = rule_accepts(rule, "contender",
+                                           sc->mx_owner_name[a], err,
+                                           &ok1)) ||
+                        (rc = rule_accepts(rule, "order",
+                                           sc->mx_order_name[b], err,
+                                           &ok2)) ||
+                        (rc = rule_accepts(rule, "variant", sets[f].name,
+                                           err, &ok3)))
+                        break;
+                    if (ok1 && ok2 && ok3)
+                        break;
+                }
+                if (rc == 0 && r == ex->n)
+                    rc = yt_fail(err, ex, "no expect rule covers cell %s",
+                                 var->name);
+                if (rc == 0) {
+                    used[r] = 1;
+                    rc = parse_violated(yt_get(ex->vals[r], "violated"), var,
+                                        err);
+                }
+                if (rc) {
+                    sim__free(used);
+                    return rc;
+                }
+            }
+    for (r = 0; r < ex->n; r++)
+        if (!used[r]) {
+            sim__free(used);
+            return yt_fail(err, ex->vals[r], "this rule covers no cell "
+                                             "(an earlier rule wins)");
+        }
+    sim__free(used);
+    return yt_unused(mx, "matrix (contenders, orders, expect)", err);
+}
+
+void scenario_cell(const scenario_t *sc, const sc_variant_t *v,
+                   scenario_t *out)
+{
+    *out = *sc;
+    if (!sc->is_matrix || v->cell_owner < 0)
+        return;
+    out->is_matrix = 0;
+    out->variants[0] = *v;
+    out->nvariants = 1;
+    {
+        char nm[sizeof(out->name)];
+        snprintf(nm, sizeof(nm), "%.40s[%.50s]", sc->name, v->name);
+        memcpy(out->name, nm, sizeof(nm));
+    }
+    if (sc->mx_owner_is_rdd[v->cell_owner]) {
+        if (out->ninstances < SC_MAX_INSTANCES) {
+            sc_instance_t *in = &out->instances[out->ninstances++];
+            *in = sc->mx_inst[v->cell_owner];
+            in->start_ns = sc->mx_order_ns[v->cell_order];
+        }
+    } else if (out->nowners < SC_MAX_OWNERS) {
+        sc_owner_t *o = &out->owners[out->nowners++];
+        *o = sc->mx_owner[v->cell_owner];
+        o->start_ns = sc->mx_order_ns[v->cell_order];
+        o->has_start = 1;
+    }
 }
 
 static int parse_root(yt_node_t *root, scenario_t *sc, yt_error_t *err)
@@ -639,10 +989,17 @@ static int parse_root(yt_node_t *root, scenario_t *sc, yt_error_t *err)
                 sizeof(sc->description), err));
     TRY(req(root, "host", "the scenario", &v, err));
     TRY(yt_str(v, "host", host, sizeof(host), err));
-    if ((os = rdd_os_by_name(host)) < 0)
-        return yt_fail(err, v, "host must be windows, linux or darwin, not "
-                               "'%s'", host);
-    sc->os = (rdd_os_t)os;
+    for (os = 0; os < SC_HOST__COUNT; os++)
+        if (!strcmp(host_names[os], host))
+            break;
+    if (os == SC_HOST__COUNT)
+        return yt_fail(err, v, "host must be windows, msys, wsl2, linux or "
+                               "darwin, not '%s'", host);
+    sc->host = (sc_host_t)os;
+    /* rdd.exe runs on Windows under MSYS2 and WSL2 shells alike. */
+    sc->os = os <= SC_HOST_WSL2 ? RDD_OS_WINDOWS
+             : os == SC_HOST_LINUX ? RDD_OS_LINUX
+                                   : RDD_OS_DARWIN;
     if ((v = yt_get(root, "seed"))) {
         TRY(yt_u64(v, "seed", &sc->seed, err));
         sc->has_seed = 1;
@@ -659,8 +1016,11 @@ static int parse_root(yt_node_t *root, scenario_t *sc, yt_error_t *err)
         TRY(parse_faults(v, sc, err));
     if ((v = yt_get(root, "timeline")))
         TRY(parse_timeline(v, sc, err));
+    sc->is_matrix = yt_get(root, "matrix") != NULL;
     TRY(req(root, "variants", "the scenario", &v, err));
     TRY(parse_variants(v, sc, err));
+    if (sc->is_matrix)
+        TRY(parse_matrix(yt_get(root, "matrix"), sc, err));
     return yt_unused(root, "the scenario", err);
 }
 

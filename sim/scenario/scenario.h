@@ -25,7 +25,8 @@
 #define SC_MAX_ITEMS 32
 #define SC_MAX_FAULTS 16
 #define SC_MAX_ACTIONS 64
-#define SC_MAX_VARIANTS 8
+#define SC_MAX_VARIANTS 64
+#define SC_MAX_AXIS 8       /* values per matrix axis */
 #define SC_MAX_EXPECT 16
 
 typedef struct {
@@ -59,12 +60,21 @@ typedef struct {
     char name[SC_NAME_MAX];
     char daemon[SC_NAME_MAX]; /* docker-desktop: its engine */
     char pipe[256];
+    char machine_pipe[256];   /* podman: its machine pipe ("" default) */
     uint64_t start_ns;
     int has_start;
 } sc_owner_t;
 
 typedef struct {
     int env_set;              /* RDD_INSTANCE set */
+    uint64_t prepare_ns;      /* Lima Create+Prepare (default 1s) */
+    int never_running;        /* the hostagent never reports Running */
+    char exe[256];            /* the rdd executable the service runs from */
+    int keep_logs;            /* RDD_KEEP_LOGS */
+    char env_docker_config[256]; /* the service's DOCKER_CONFIG ("" unset) */
+    char env_docker_host[256];   /* the service's DOCKER_HOST */
+    char env_docker_context[96]; /* the service's DOCKER_CONTEXT */
+    char env_log_dir[256];       /* RDD_LOG_DIR */
     char value[SC_NAME_MAX];  /* its value */
     uint64_t start_ns;
     uint64_t handshake_ns;
@@ -89,6 +99,24 @@ typedef enum {
     SC_ACT_APP_PATCH,     /* merge-patch App.spec (kubectl patch) */
     SC_ACT_KUBE_CREATE,   /* a user creates a Container/Image/Volume object */
     SC_ACT_RDD_SET,       /* rdd set running=true|false, waiting on Settled */
+    SC_ACT_SVC_START,     /* rdd svc start */
+    SC_ACT_SVC_STOP,      /* rdd svc stop [console: false -> TerminateProcess] */
+    SC_ACT_SVC_DELETE,    /* rdd svc delete */
+    SC_ACT_PROC_KILL,     /* kill one of an instance's processes */
+    SC_ACT_PROC_EXIT,     /* ... or make it exit by itself */
+    SC_ACT_PROC_SPAWN,    /* an unrelated process (pid reuse, H14) */
+    SC_ACT_FS_HOLD,       /* a process opens a file and keeps it open */
+    SC_ACT_FS_RELEASE,
+    SC_ACT_WSL_START,     /* wsl -d <distro> (a keep-alive) */
+    SC_ACT_WSL_TERMINATE, /* wsl --terminate <distro> */
+    SC_ACT_OWNER_CRASH,   /* an owner process dies (handles close) */
+    SC_ACT_PIPE_HOLD,     /* a client opens a pipe and holds it for a while */
+    SC_ACT_HOSTSWITCH_DIE,/* an errgroup error ends the host-switch (H4) */
+    SC_ACT_CONTEXT_USE,   /* the user's `docker context use NAME` */
+    SC_ACT_CONTEXT_SEED,  /* the user creates a context (BATS test 40) */
+    SC_ACT_BATS_SETUP,    /* engine-docker.bats local_setup_file */
+    SC_ACT_BATS_TEST37,   /* engine-docker.bats test 37's meta.json check */
+    SC_ACT_APP_DELETE,    /* kubectl delete app app */
     SC_ACT__COUNT
 } sc_act_kind_t;
 
@@ -111,10 +139,22 @@ typedef struct {
     char obj_name[96];        /* kube.create: object name */
     int running;              /* rdd.set: the value */
     uint64_t timeout_ns;      /* rdd.set: --timeout (default 5m) */
+    int console;              /* svc.stop/delete: interrupt reaches it */
+    char proc[32];            /* proc.*, fs.*: hostagent|service|driver|pid */
+    uint32_t pid;             /* proc.spawn / proc: pid */
+    int code;                 /* proc.exit: exit code */
+    char path[256];           /* fs.*: path (relative: under ShortDir) */
+    char distro[64];          /* wsl.* */
+    char pipe[256];           /* pipe.hold */
+    uint64_t for_ns;          /* pipe.hold: how long */
+    char ctx_host[256];       /* context.seed: its endpoint */
+    char config_dir[256];     /* context.*: DOCKER_CONFIG ("" = ~/.docker) */
 } sc_action_t;
 
 typedef struct {
     char name[SC_NAME_MAX];
+    int cell_owner;           /* matrix cell: index into mx_owner, or -1 */
+    int cell_order;           /* matrix cell: index into mx_order_ns */
     rdd_flags_t flags;
     char expect[SC_MAX_EXPECT][8]; /* invariant ids, sorted */
     int nexpect;
@@ -124,9 +164,23 @@ typedef struct {
     int nno_trace;
 } sc_variant_t;
 
+/* The host as the scenario names it: RDD's OS plus, on Windows, the shell
+ * BATS runs in (rdd-behavior.md §8.1). */
+typedef enum {
+    SC_HOST_WINDOWS,  /* Windows; BATS under MSYS2 (the same as msys) */
+    SC_HOST_MSYS,
+    SC_HOST_WSL2,     /* rdd.exe on Windows; BATS inside a WSL2 distro */
+    SC_HOST_LINUX,
+    SC_HOST_DARWIN,
+    SC_HOST__COUNT
+} sc_host_t;
+
+const char *sc_host_name(sc_host_t h);
+
 typedef struct {
     char file[256];
     char name[96];
+    sc_host_t host;
     char description[2048];
     rdd_os_t os;
     uint64_t seed;
@@ -144,6 +198,17 @@ typedef struct {
     int nactions;
     sc_variant_t variants[SC_MAX_VARIANTS];
     int nvariants;
+    /* A matrix file (docs/scenarios.md "Matrices"): every variant is one
+     * cell owner x order x flag set; scenario_cell makes it concrete. */
+    int is_matrix;
+    char mx_owner_name[SC_MAX_AXIS][SC_NAME_MAX];
+    sc_owner_t mx_owner[SC_MAX_AXIS];     /* the contender, or */
+    int mx_owner_is_rdd[SC_MAX_AXIS];     /* another RDD instance: */
+    sc_instance_t mx_inst[SC_MAX_AXIS];   /* this one */
+    int nmx_owner;
+    char mx_order_name[SC_MAX_AXIS][SC_NAME_MAX];
+    uint64_t mx_order_ns[SC_MAX_AXIS];    /* when the contender starts */
+    int nmx_order;
 } scenario_t;
 
 /* Parses path into *sc (caller-allocated; large).  Returns 0, or SIM_EINVAL
@@ -153,6 +218,12 @@ int scenario_load(const char *path, scenario_t *sc, yt_error_t *err);
 /* Same, from a buffer (name is used in messages). */
 int scenario_load_buffer(const char *name, const char *buf, size_t len,
                          scenario_t *sc, yt_error_t *err);
+
+/* For a matrix cell v of sc: a concrete scenario in *out (v's contender
+ * added with its start time; out has the one variant v).  For any other
+ * variant: a copy of sc. */
+void scenario_cell(const scenario_t *sc, const sc_variant_t *v,
+                   scenario_t *out);
 
 /* The variant by name, or NULL. */
 const sc_variant_t *scenario_variant(const scenario_t *sc, const char *name);

@@ -11,6 +11,7 @@
 #include "docker/docker.h"
 #include "npipe/npipe.h"
 #include "owners/owners.h"
+#include "rdd/bats.h"
 #include "rdd/rdd.h"
 #include "sim/alloc.h"
 #include "sim/assert.h"
@@ -54,6 +55,45 @@ const sim_inv_info_t sim_inv_catalogue[] = {
     {"S15", "no mirror outlives a completed stop",
      "at the end of a run whose App is stopped with ContainerEngineReady "
      "Stopped at the current generation, the store holds no mirror"},
+    {"S6", "running-settled soundness",
+     "Settled True at G with spec.running=true and the engine enabled "
+     "implies Running True, the template up to date and "
+     "ContainerEngineReady True with observedGeneration >= G"},
+    {"S12", "cross-instance isolation",
+     "two live instances never share a pipe, socket, ShortDir, Dir, LogDir, "
+     "Docker context, WSL distro or vsock port, and no operation of one "
+     "terminates or unregisters the other's distro or kills its processes"},
+    {"S13", "no foreign kill",
+     "a HostAgentPID that fails the identity check is never signalled or "
+     "killed"},
+    {"S10", "context hygiene",
+     "no probe writes currentContext after removeDockerContext returned; "
+     "currentContext is cleared only if it equals Name(); it is set only "
+     "when the probe found the current context unhealthy and the daemon "
+     "env had neither DOCKER_HOST nor DOCKER_CONTEXT"},
+    {"L3", "Starting terminates",
+     "a LimaVM with spec.running=true reaches Running True or a *Failed "
+     "reason within 7 min"},
+    {"L4", "stale directory resolves",
+     "the 'already exists' path creates the instance or surfaces "
+     "CreateFailed within 60 s"},
+    {"L5", "orphans are reaped",
+     "a hostagent of this instance that its controller does not track is "
+     "killed within 60 s of the service (re)starting"},
+    {"L6", "pipe served while Running",
+     "on Windows, while the App's Running is True (after a 1 s grace), the "
+     "instance's pipe is bound by its own bridge and accepting"},
+    {"L7", "probe bounded",
+     "removeDockerContext returns within 3.5 s of being called"},
+    {"B1", "the BATS replay passes",
+     "engine-docker.bats's local_setup_file and test 37, replayed on this "
+     "host flavour, pass (review I2, S4)"},
+    {"S16", "sweep scope",
+     "RDD deletes no Container, Image, Volume or ContainerNamespace object "
+     "it did not mirror (ours: hazard H13)"},
+    {"L9", "deletion quiesces",
+     "within 60 s of the App being deleted, the engine's watcher is stopped "
+     "and no mirror is left Terminating"},
 };
 const size_t sim_inv_catalogue_len =
     sizeof(sim_inv_catalogue) / sizeof(sim_inv_catalogue[0]);
@@ -74,6 +114,19 @@ typedef struct {
     size_t s9_seen;                /* S9: strips already judged */
     uint64_t running_false_ns;     /* L1: when Running turned False */
     int running_false;             /* L1 */
+    char s5_settled_bad[SIM_INV_WHY_MAX]; /* S5's Settled part */
+    char s6_bad[SIM_INV_WHY_MAX];
+    int starting;                  /* L3: wants running, not yet there */
+    uint64_t starting_since_ns;
+    char starting_reason[40];
+    int app_running_true;          /* L6: the App's Running is True */
+    uint64_t app_running_true_ns;
+    char s16_bad[SIM_INV_WHY_MAX]; /* S16 */
+    char b1_bad[SIM_INV_WHY_MAX];  /* B1: the first BATS failure */
+    rdd_bats_setup_t bats;         /* what local_setup_file left */
+    int bats_ran;
+    int app_gone;                  /* L9: the App was deleted */
+    uint64_t app_gone_ns;
 } winst_t;
 
 /* One `rdd set` invocation (rdd/cmd/rdd/set.go:255-328, 477-536). */
@@ -89,6 +142,17 @@ typedef struct {
     char seen[KUBE_CONDS_MAX][2][KUBE_MSG_MAX + 80]; /* type, last key */
     int nseen;
 } rdd_cli_t;
+
+/* A Docker CLI client holding a pipe connection open (`docker logs -f`):
+ * its handle keeps the name alive after the server dies (lingering). */
+typedef struct {
+    world_t *w;
+    sim_stream_t *conn;
+    sim_timer_t until;
+    uint32_t pid;
+    uint64_t for_ns;
+    char pipe[NPIPE_NAME_MAX];
+} pipe_hold_t;
 
 struct world {
     const scenario_t *sc;
@@ -106,7 +170,12 @@ struct world {
     size_t s1_cursor[SC_MAX_DAEMONS + SC_MAX_INSTANCES];
     size_t s4_cursor[SC_MAX_DAEMONS + SC_MAX_INSTANCES];
     char s14_why[SIM_INV_WHY_MAX];
+    host_t *host;                  /* the machine (host.h) */
+    int in_user_action;            /* S16: a timeline step is running */
+    size_t s10_seen;               /* S10: journal records judged */
+    size_t s12_wsl_seen;           /* S12: WSL operations already judged */
     rdd_cli_t cli[SC_MAX_ACTIONS];
+    pipe_hold_t holds[SC_MAX_ACTIONS];
 };
 
 /* invariants ----------------------------------------------------------------*/
@@ -312,6 +381,10 @@ static int check_s5(void *ctx, char *why, size_t len)
     for (j = 0; j < w->sc->ninstances; j++) {
         winst_t *wi = &w->inst[j];
         rdd_engine_t *e = &wi->inst.engine;
+        if (wi->s5_settled_bad[0]) {
+            snprintf(why, len, "%s", wi->s5_settled_bad);
+            return 1;
+        }
         if (!wi->up || e->stopped_writes == wi->stopped_seen)
             continue;
         wi->stopped_seen = e->stopped_writes;
@@ -442,6 +515,521 @@ static int check_s15(void *ctx, char *why, size_t len)
     return 0;
 }
 
+/* Ground truth at each commit (kube_store_observe) ----------------------*/
+
+static int store_get(winst_t *wi, kube_kind_t k, const char *ns,
+                     const char *name, kube_obj_t *o)
+{
+    kube_status_t st;
+    kube_reader_t *r = kube_store_reader(wi->inst.api);
+    return r->get(r, k, ns, name, o, &st);
+}
+
+/* The template is up to date: the rendered ConfigMap's resourceVersion is
+ * the one the LimaVM last applied (app_controller.go step 10). */
+static int template_up_to_date(winst_t *wi, const kube_obj_t *app,
+                               char *why, size_t len)
+{
+    static kube_obj_t lvm, cm; /* large; the world is single-threaded */
+    const char *ns = kube_spec_get(app, "namespace"), *cmn, *seen;
+    char rv[24];
+    if (!ns)
+        ns = "default";
+    if (store_get(wi, KUBE_LIMAVM, ns, "rd", &lvm)) {
+        snprintf(why, len, "there is no LimaVM rd");
+        return 0;
+    }
+    cmn = kube_status_get(&lvm, "templateConfigMap");
+    if (!cmn || store_get(wi, KUBE_CONFIGMAP, ns, cmn, &cm)) {
+        snprintf(why, len, "the LimaVM has no template ConfigMap");
+        return 0;
+    }
+    snprintf(rv, sizeof(rv), "%llu", (unsigned long long)cm.rv);
+    seen = kube_status_get(&lvm, "observedTemplateResourceVersion");
+    if (!seen || strcmp(seen, rv)) {
+        snprintf(why, len, "template ConfigMap %s is at rv %s but the "
+                 "LimaVM applied %s", cmn, rv, seen ? seen : "none");
+        return 0;
+    }
+    return 1;
+}
+
+/* S5 (its Settled part) and S6, when an App commit says Settled True. */
+static void judge_settled(winst_t *wi, const kube_obj_t *app)
+{
+    const kube_cond_t *st = kube_cond_find(app, "Settled");
+    const kube_cond_t *run = kube_cond_find(app, RDD_COND_RUNNING);
+    const kube_cond_t *eng = kube_cond_find(app, RDD_COND_ENGINE);
+    const char *want = kube_spec_get(app, "running");
+    int64_t g;
+    char tmpl[200];
+    /* Settled speaks of the spec at its observedGeneration only. */
+    if (!st || strcmp(st->status, "True") ||
+        st->observed_gen != app->generation)
+        return;
+    g = st->observed_gen;
+    if (want && !strcmp(want, "false")) {
+        if (wi->s5_settled_bad[0])
+            return;
+        if (!run || strcmp(run->reason, "Stopped"))
+            snprintf(wi->s5_settled_bad, sizeof(wi->s5_settled_bad),
+                     "%s's App is Settled at generation %lld with "
+                     "spec.running=false while Running's reason is %s",
+                     wi->inst.id.name, (long long)g,
+                     run ? run->reason : "absent");
+        else if (!eng || eng->observed_gen < g ||
+                 (strcmp(eng->reason, "Stopped") &&
+                  strcmp(eng->reason, "NotApplicable")))
+            snprintf(wi->s5_settled_bad, sizeof(wi->s5_settled_bad),
+                     "%s's App is Settled at generation %lld with "
+                     "spec.running=false while ContainerEngineReady is "
+                     "%s at generation %lld",
+                     wi->inst.id.name, (long long)g,
+                     eng ? eng->reason : "absent",
+                     eng ? (long long)eng->observed_gen : -1LL);
+        return;
+    }
+    if (wi->s6_bad[0])
+        return;
+    if (!run || strcmp(run->status, "True"))
+        snprintf(wi->s6_bad, sizeof(wi->s6_bad),
+                 "%s's App is Settled at generation %lld with "
+                 "spec.running=true while Running is %s/%s",
+                 wi->inst.id.name, (long long)g, run ? run->status : "absent",
+                 run ? run->reason : "");
+    else if (!eng || strcmp(eng->status, "True") || eng->observed_gen < g)
+        snprintf(wi->s6_bad, sizeof(wi->s6_bad),
+                 "%s's App is Settled at generation %lld with "
+                 "spec.running=true while ContainerEngineReady is %s/%s at "
+                 "generation %lld",
+                 wi->inst.id.name, (long long)g, eng ? eng->status : "absent",
+                 eng ? eng->reason : "", eng ? (long long)eng->observed_gen
+                                             : -1LL);
+    else if (!template_up_to_date(wi, app, tmpl, sizeof(tmpl)))
+        snprintf(wi->s6_bad, sizeof(wi->s6_bad),
+                 "%s's App is Settled at generation %lld with "
+                 "spec.running=true although %s",
+                 wi->inst.id.name, (long long)g, tmpl);
+}
+
+/* L3: since when a LimaVM that should run has been short of Running. */
+static void track_starting(winst_t *wi, const kube_obj_t *lvm)
+{
+    const char *want = kube_spec_get(lvm, "running");
+    const kube_cond_t *run = kube_cond_find(lvm, RDD_COND_RUNNING);
+    size_t rl = run ? strlen(run->reason) : 0;
+    int there = run && (!strcmp(run->status, "True") ||
+                        (rl > 6 && !strcmp(run->reason + rl - 6, "Failed")));
+    if (!want || strcmp(want, "true") || there) {
+        wi->starting = 0;
+        return;
+    }
+    snprintf(wi->starting_reason, sizeof(wi->starting_reason), "%s/%s",
+             run ? run->status : "no Running condition",
+             run ? run->reason : "");
+    if (!wi->starting) {
+        wi->starting = 1;
+        wi->starting_since_ns = sim_now(&wi->w->loop);
+    }
+}
+
+static int mirror_kind(kube_kind_t k)
+{
+    return k == KUBE_CONTAINER || k == KUBE_IMAGE || k == KUBE_VOLUME ||
+           k == KUBE_CONTAINER_NS;
+}
+
+static void on_commit(void *arg, kube_event_type_t type, const kube_obj_t *o)
+{
+    winst_t *wi = arg;
+    /* S16: an object no sync produced, deleted while no user acts. */
+    if (mirror_kind(o->kind) && !o->provenance[0] && !wi->s16_bad[0] &&
+        !wi->w->in_user_action &&
+        (type == KUBE_DELETED || (o->deleting && o->nfin == 0)))
+        snprintf(wi->s16_bad, sizeof(wi->s16_bad),
+                 "%s deleted %s %s/%s, which no Docker sync produced",
+                 wi->inst.id.name, kube_kind_name(o->kind), o->ns, o->name);
+    if (o->kind == KUBE_APP && type == KUBE_DELETED && !wi->app_gone) {
+        wi->app_gone = 1;
+        wi->app_gone_ns = sim_now(&wi->w->loop);
+    }
+    if (o->kind == KUBE_APP) {
+        const kube_cond_t *run = kube_cond_find(o, RDD_COND_RUNNING);
+        int t = type != KUBE_DELETED && run && !strcmp(run->status, "True");
+        if (t && !wi->app_running_true)
+            wi->app_running_true_ns = sim_now(&wi->w->loop);
+        wi->app_running_true = t;
+        if (type != KUBE_DELETED)
+            judge_settled(wi, o);
+    } else if (o->kind == KUBE_LIMAVM) {
+        if (type == KUBE_DELETED)
+            wi->starting = 0;
+        else
+            track_starting(wi, o);
+    }
+}
+
+/* S10 from the journal of currentContext writes (dockerctx.h). */
+static int check_s10(void *ctx, char *why, size_t len)
+{
+    world_t *w = ctx;
+    size_t n = w->host ? rdd_dctx_journal_len(w->host) : 0;
+    for (; w->s10_seen < n; w->s10_seen++) {
+        rdd_dctx_write_t r;
+        if (rdd_dctx_journal_get(w->host, w->s10_seen, &r))
+            continue;
+        if (!strcmp(r.who, "user"))
+            continue;
+        if (r.after_remove)
+            snprintf(why, len, "%s's probe set currentContext to %s after "
+                     "its removeDockerContext returned", r.who, r.value);
+        else if (!strcmp(r.why, "probe-set") && strcmp(r.read, r.old))
+            snprintf(why, len, "%s set currentContext to %s, judging %s "
+                     "unhealthy, but the file said %s by then (a lost "
+                     "update)", r.who, r.value, r.read[0] ? r.read : "\"\"",
+                     r.old[0] ? r.old : "\"\"");
+        else if (!strcmp(r.why, "clear") && strcmp(r.old, r.who))
+            snprintf(why, len, "%s cleared currentContext, which said %s, "
+                     "not its own name", r.who, r.old[0] ? r.old : "\"\"");
+        else
+            continue;
+        w->s10_seen++;
+        return 1;
+    }
+    return 0;
+}
+
+static int check_l7(void *ctx, char *why, size_t len)
+{
+    world_t *w = ctx;
+    int j;
+    uint64_t now = sim_now(&w->loop), lim = 3500 * SIM_NS_PER_MS;
+    for (j = 0; j < w->sc->ninstances; j++) {
+        const rdd_dctx_t *d = &w->inst[j].inst.dctx;
+        char t[32];
+        uint64_t took = d->remove_max_ns;
+        if (!w->inst[j].up)
+            continue;
+        if (d->removes_called > d->removes_returned &&
+            now - d->remove_called_ns > took)
+            took = now - d->remove_called_ns;
+        if (took <= lim)
+            continue;
+        snprintf(why, len, "%s's removeDockerContext took %s", 
+                 w->inst[j].inst.id.name, sim_fmt_ns(t, took));
+        return 1;
+    }
+    return 0;
+}
+
+static int check_b1(void *ctx, char *why, size_t len)
+{
+    world_t *w = ctx;
+    int j;
+    for (j = 0; j < w->sc->ninstances; j++)
+        if (w->inst[j].b1_bad[0]) {
+            snprintf(why, len, "%s", w->inst[j].b1_bad);
+            return 1;
+        }
+    return 0;
+}
+
+static int check_s16(void *ctx, char *why, size_t len)
+{
+    world_t *w = ctx;
+    int j;
+    for (j = 0; j < w->sc->ninstances; j++)
+        if (w->inst[j].s16_bad[0]) {
+            snprintf(why, len, "%s", w->inst[j].s16_bad);
+            return 1;
+        }
+    return 0;
+}
+
+typedef struct {
+    size_t terminating;
+    char first[KUBE_NAME_MAX];
+} term_count_t;
+
+static int count_terminating(void *arg, const kube_obj_t *o)
+{
+    term_count_t *t = arg;
+    if (o->deleting && !t->terminating++)
+        snprintf(t->first, sizeof(t->first), "%s %s",
+                 kube_kind_name(o->kind), o->name);
+    return 0;
+}
+
+static int check_l9(void *ctx, char *why, size_t len)
+{
+    world_t *w = ctx;
+    int j;
+    uint64_t now = sim_now(&w->loop);
+    for (j = 0; j < w->sc->ninstances; j++) {
+        winst_t *wi = &w->inst[j];
+        term_count_t t = {0, ""};
+        kube_reader_t *r;
+        kube_status_t st;
+        char tb[32];
+        int k;
+        if (!wi->up || !wi->app_gone ||
+            now < wi->app_gone_ns + 60 * SIM_NS_PER_S)
+            continue;
+        r = kube_store_reader(wi->inst.api);
+        for (k = KUBE_CONTAINER; k <= KUBE_CONTAINER_NS; k++)
+            (void)r->list(r, (kube_kind_t)k, wi->inst.engine.api_ns,
+                          count_terminating, &t, &st);
+        if (!wi->inst.watcher && !t.terminating)
+            continue;
+        snprintf(why, len,
+                 "%s's App was deleted at %s, yet %s%s%zu mirrors are "
+                 "Terminating%s%s",
+                 wi->inst.id.name, sim_fmt_ns(tb, wi->app_gone_ns),
+                 wi->inst.watcher ? "its Docker watcher still runs and " : "",
+                 "", t.terminating, t.terminating ? ", e.g. " : "", t.first);
+        return 1;
+    }
+    return 0;
+}
+
+static int check_s6(void *ctx, char *why, size_t len)
+{
+    world_t *w = ctx;
+    int j;
+    for (j = 0; j < w->sc->ninstances; j++)
+        if (w->inst[j].s6_bad[0]) {
+            snprintf(why, len, "%s", w->inst[j].s6_bad);
+            return 1;
+        }
+    return 0;
+}
+
+static int check_l3(void *ctx, char *why, size_t len)
+{
+    world_t *w = ctx;
+    int j;
+    uint64_t now = sim_now(&w->loop), limit = 7 * 60 * SIM_NS_PER_S;
+    for (j = 0; j < w->sc->ninstances; j++) {
+        winst_t *wi = &w->inst[j];
+        char t[32];
+        if (!wi->up || !wi->starting || now < wi->starting_since_ns + limit)
+            continue;
+        snprintf(why, len,
+                 "%s's LimaVM has wanted to run since %s but is still %s",
+                 wi->inst.id.name, sim_fmt_ns(t, wi->starting_since_ns),
+                 wi->starting_reason);
+        return 1;
+    }
+    return 0;
+}
+
+/* One pipe name, however spelt (npipe_normalize folds case and slashes). */
+static int same_pipe(const char *a, const char *b)
+{
+    char na[NPIPE_NAME_MAX], nb[NPIPE_NAME_MAX];
+    if (npipe_normalize(a, na) || npipe_normalize(b, nb))
+        return 0;
+    return !strcmp(na, nb);
+}
+
+/* L6: the pipe the instance's engine dials is its own bridge's. */
+static int check_l6(void *ctx, char *why, size_t len)
+{
+    world_t *w = ctx;
+    int j;
+    uint64_t now = sim_now(&w->loop);
+    if (w->sc->os != RDD_OS_WINDOWS)
+        return 0;
+    for (j = 0; j < w->sc->ninstances; j++) {
+        winst_t *wi = &w->inst[j];
+        rdd_instance_t *in = &wi->inst;
+        uint32_t pid;
+        char t[32];
+        if (!wi->up || !wi->app_running_true ||
+            now < wi->app_running_true_ns + SIM_NS_PER_S)
+            continue;
+        pid = npipe_creator_pid(w->pipes, in->id.docker_socket);
+        if (pid == in->proc.pid && in->bridge.state == RDD_BRIDGE_LISTENING &&
+            same_pipe(in->id.docker_socket, in->id.bridge_pipe))
+            continue;
+        snprintf(why, len,
+                 "%s's App has been Running=True since %s but %s is %s "
+                 "(its bridge: %s%s%s)",
+                 in->id.name, sim_fmt_ns(t, wi->app_running_true_ns),
+                 in->id.docker_socket,
+                 pid == 0 ? "not bound"
+                 : pid == in->proc.pid ? "bound by its own bridge but not "
+                                         "accepting"
+                                       : "bound by another process",
+                 rdd_bridge_state_name(in->bridge.state),
+                 in->bridge.bind_msg[0] ? ": " : "", in->bridge.bind_msg);
+        return 1;
+    }
+    return 0;
+}
+
+/* S12: what two live instances share, or what one did to the other. */
+static int check_s12(void *ctx, char *why, size_t len)
+{
+    world_t *w = ctx;
+    int i, j;
+    for (i = 0; i < w->sc->ninstances; i++)
+        for (j = i + 1; j < w->sc->ninstances; j++) {
+            const rdd_identity_t *a = &w->inst[i].inst.id;
+            const rdd_identity_t *b = &w->inst[j].inst.id;
+            const char *what = NULL, *val = NULL;
+            if (!w->inst[i].up || !w->inst[j].up)
+                continue;
+            if (a->os == RDD_OS_WINDOWS && same_pipe(a->docker_socket,
+                                                     b->docker_socket))
+                what = "Docker pipe", val = a->docker_socket;
+            else if (a->os == RDD_OS_WINDOWS &&
+                     same_pipe(a->bridge_pipe, b->bridge_pipe))
+                what = "bridge pipe", val = a->bridge_pipe;
+            else if (!strcmp(a->docker_socket, b->docker_socket))
+                what = "Docker socket", val = a->docker_socket;
+            else if (!strcmp(a->short_dir, b->short_dir))
+                what = "ShortDir", val = a->short_dir;
+            else if (!strcmp(a->dir, b->dir))
+                what = "Dir", val = a->dir;
+            else if (!strcmp(a->log_dir, b->log_dir))
+                what = "LogDir", val = a->log_dir;
+            else if (!strcmp(a->name, b->name))
+                what = "Docker context", val = a->name;
+            else if (a->os == RDD_OS_WINDOWS && !strcmp(a->distro, b->distro))
+                what = "WSL distro", val = a->distro;
+            if (what) {
+                snprintf(why, len, "%s and %s share the %s %s", a->name,
+                         b->name, what, val);
+                return 1;
+            }
+        }
+    /* What one instance could not bind because another holds it. */
+    for (i = 0; i < w->sc->ninstances; i++) {
+        rdd_instance_t *in = &w->inst[i].inst;
+        const char *holder = NULL;
+        if (!w->inst[i].up)
+            continue;
+        if (in->bridge.hs_failures && in->bridge.hs_err == SIM_EADDRINUSE) {
+            holder = host_vsock_owner(w->host, RDD_VSOCK_LISTEN_PORT);
+            snprintf(why, len, "%s cannot listen on vsock port %d, held by "
+                     "%s: %s", in->id.name, RDD_VSOCK_LISTEN_PORT,
+                     holder ? holder : "another instance", in->bridge.hs_msg);
+            return 1;
+        }
+        if (in->bridge.ports.nfail) {
+            snprintf(why, len, "%s could not bind its port: %s",
+                     in->id.name, in->bridge.ports.fail_msg);
+            return 1;
+        }
+        if (in->bridge.ports.guest_fwd_err) {
+            snprintf(why, len, "%s's guest forward of 6443 could not bind "
+                     "host port %d: %s", in->id.name,
+                     in->bridge.ports.guest_fwd_port,
+                     sim_strerror(in->bridge.ports.guest_fwd_err));
+            return 1;
+        }
+    }
+    if (w->host) {
+        const host_wsl_rec_t *log;
+        size_t n = host_wsl_log(w->host, &log);
+        for (; w->s12_wsl_seen < n; w->s12_wsl_seen++) {
+            const host_wsl_rec_t *r = &log[w->s12_wsl_seen];
+            if ((r->op != HOST_WSL_OP_TERMINATE &&
+                 r->op != HOST_WSL_OP_UNREGISTER) ||
+                !r->registered_by[0] || !strcmp(r->actor, r->registered_by))
+                continue;
+            snprintf(why, len, "%s %s WSL distro %s, which %s imported",
+                     r->actor,
+                     r->op == HOST_WSL_OP_TERMINATE ? "terminated"
+                                                    : "unregistered",
+                     r->distro, r->registered_by);
+            w->s12_wsl_seen++;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Stalls, in words -----------------------------------------------------*/
+
+/* What the LimaVM controller is waiting on (limavm.h), after "; ". */
+static void vm_explain(rdd_instance_t *inst, char *out, size_t len)
+{
+    (void)inst; /* TODO(lead): rdd_limavm_explain once limavm.c lands */
+    if (len)
+        out[0] = 0;
+}
+
+static void cond_words(char *out, size_t len, const char *who,
+                       const kube_cond_t *c)
+{
+    char t[32];
+    if (!c) {
+        snprintf(out, len, "%s has no condition yet", who);
+        return;
+    }
+    snprintf(out, len, "%s=%s/%s since %s (\"%.200s\")", who, c->status,
+             c->reason, sim_fmt_ns(t, c->last_transition_ns), c->message);
+}
+
+/* One instance's App is not Settled at its generation: say which
+ * condition waits on what, and since when. */
+static int explain_stall(winst_t *wi, char *out, size_t len)
+{
+    static kube_obj_t app, lvm;
+    const kube_cond_t *st;
+    const char *ns;
+    char a[400], b[400], c[400], d[400];
+    size_t n;
+    if (!wi->up || rdd_get_app(&wi->inst, kube_store_reader(wi->inst.api),
+                               &app))
+        return 0;
+    st = kube_cond_find(&app, "Settled");
+    if (st && !strcmp(st->status, "True") &&
+        st->observed_gen >= app.generation)
+        return 0;
+    cond_words(a, sizeof(a), "Settled", st);
+    cond_words(b, sizeof(b), "ContainerEngineReady",
+               kube_cond_find(&app, RDD_COND_ENGINE));
+    ns = kube_spec_get(&app, "namespace");
+    if (store_get(wi, KUBE_LIMAVM, ns ? ns : "default", "rd", &lvm)) {
+        snprintf(c, sizeof(c), "there is no LimaVM rd");
+        d[0] = 0;
+    } else {
+        cond_words(c, sizeof(c), "LimaVM Created",
+                   kube_cond_find(&lvm, "Created"));
+        cond_words(d, sizeof(d), "Running",
+                   kube_cond_find(&lvm, RDD_COND_RUNNING));
+    }
+    n = (size_t)snprintf(out, len,
+                         "%s: the App (spec.running=%s, generation %lld) is "
+                         "not settled: %s; %s; %s%s%s",
+                         wi->inst.id.name,
+                         kube_spec_get(&app, "running")
+                             ? kube_spec_get(&app, "running") : "true",
+                         (long long)app.generation, a, b, c, d[0] ? ", " : "",
+                         d);
+    if (n < len)
+        vm_explain(&wi->inst, out + n, len - n);
+    return 1;
+}
+
+static void find_stalls(world_t *w, world_result_t *res)
+{
+    int j;
+    for (j = 0; j < w->sc->ninstances; j++) {
+        char *s = res->stall[res->nstall];
+        sim_trace_t *tr;
+        if (!explain_stall(&w->inst[j], s, sizeof(res->stall[0])))
+            continue;
+        res->nstall++;
+        tr = sim_trace_begin(&w->loop, "sim.stall");
+        sim_trace_str(tr, "why", s);
+        sim_trace_end(tr);
+    }
+}
+
 static int add_invariants(world_t *w)
 {
     static const struct {
@@ -457,7 +1045,16 @@ static int add_invariants(world_t *w)
                   {"S7", check_s7},
                   {"L1", check_l1},
                   {"S9", check_s9},
-                  {"S15", check_s15}};
+                  {"S15", check_s15},
+                  {"S6", check_s6},
+                  {"L3", check_l3},
+                  {"L6", check_l6},
+                  {"S12", check_s12},
+                  {"S16", check_s16},
+                  {"L9", check_l9},
+                  {"S10", check_s10},
+                  {"L7", check_l7},
+                  {"B1", check_b1}};
     size_t i, k;
     for (i = 0; i < SIM_ARRAY_LEN(checks); i++) {
         const char *title = "";
@@ -572,10 +1169,168 @@ static void owner_start_checked(world_t *w, owner_t *o)
     }
 }
 
+static void hold_over(sim_timer_t *t)
+{
+    pipe_hold_t *h = t->data;
+    if (h->conn)
+        sim_stream_close(h->conn, NULL);
+    h->conn = NULL;
+    (void)host_exit(h->w->host, h->pid, 0);
+}
+
+static void hold_dialed(void *arg, int status, sim_stream_t *conn)
+{
+    pipe_hold_t *h = arg;
+    sim_trace_t *tr = sim_trace_begin(&h->w->loop, "sim.pipe.hold");
+    sim_trace_str(tr, "pipe", h->pipe);
+    sim_trace_u64(tr, "pid", h->pid);
+    sim_trace_err(tr, "rc", status);
+    sim_trace_end(tr);
+    if (status) {
+        (void)host_exit(h->w->host, h->pid, 1);
+        return;
+    }
+    h->conn = conn;
+    sim_timer_init(&h->w->loop, &h->until);
+    h->until.data = h;
+    (void)sim_timer_start(&h->until, hold_over, h->for_ns);
+}
+
+/* An instance's process by role: service, hostagent, driver (0: none). */
+static uint32_t role_pid(rdd_instance_t *inst, const char *role)
+{
+    if (!strcmp(role, "service"))
+        return inst->proc.pid;
+    return 0; /* TODO(lead): the LimaVM controller's tracked pids */
+}
+
+/* The pid a proc.* / fs.* step names: `pid`, or an instance's role. */
+static uint32_t action_pid(world_t *w, const sc_action_t *a)
+{
+    if (!strcmp(a->proc, "pid") || a->pid)
+        return a->pid;
+    if (a->instance < 0 || !w->inst[a->instance].up)
+        return 0;
+    return role_pid(&w->inst[a->instance].inst, a->proc);
+}
+
+/* The file a fs.* step names: absolute, or relative to the instance's
+ * ShortDir, normalised to the host's '/' form. */
+static void action_path(world_t *w, const sc_action_t *a, char *out)
+{
+    char raw[HOST_PATH_MAX * 2];
+    int abs = a->path[0] == '/' || (a->path[0] && a->path[1] == ':');
+    if (abs || a->instance < 0)
+        snprintf(raw, sizeof(raw), "%s", a->path);
+    else
+        snprintf(raw, sizeof(raw), "%s/%s",
+                 w->inst[a->instance].inst.id.short_dir, a->path);
+    raw[HOST_PATH_MAX - 1] = 0;
+    host_path_norm(raw, out);
+}
+
+static void run_action_inner(world_t *w, const sc_action_t *a);
+
+/* The user's Docker config dir: the step's `config`, else ~/.docker. */
+static void user_config_dir(world_t *w, const sc_action_t *a, char *out)
+{
+    if (a->config_dir[0])
+        host_path_norm(a->config_dir, out);
+    else
+        snprintf(out, HOST_PATH_MAX, "%s",
+                 w->sc->os == RDD_OS_WINDOWS ? "C:/Users/u/.docker"
+                                             : "/home/u/.docker");
+}
+
+static rdd_bats_flavour_t bats_flavour(sc_host_t h)
+{
+    switch (h) {
+    case SC_HOST_MSYS:
+        return RDD_BATS_MSYS;
+    case SC_HOST_WSL2:
+        return RDD_BATS_WSL2;
+    case SC_HOST_LINUX:
+        return RDD_BATS_LINUX;
+    case SC_HOST_DARWIN:
+        return RDD_BATS_DARWIN;
+    default:
+        return RDD_BATS_WINDOWS;
+    }
+}
+
+/* Prints BATS output into the trace, one line per event. */
+static void bats_print(world_t *w, const char *out)
+{
+    while (*out) {
+        const char *nl = strchr(out, '\n');
+        size_t n = nl ? (size_t)(nl - out) : strlen(out);
+        char line[400];
+        sim_trace_t *tr;
+        snprintf(line, sizeof(line), "%.*s", (int)(n < 399 ? n : 399), out);
+        tr = sim_trace_begin(&w->loop, "bats.print");
+        sim_trace_str(tr, "line", line);
+        sim_trace_end(tr);
+        out += n + (nl != NULL);
+    }
+}
+
+/* engine-docker.bats, replayed: local_setup_file before the instance's
+ * service starts (the service inherits its DOCKER_CONFIG), test 37 once
+ * the engine has written its context. */
+static void bats_step(world_t *w, const sc_action_t *a)
+{
+    winst_t *wi = &w->inst[a->instance];
+    const sc_instance_t *si = &w->sc->instances[a->instance];
+    rdd_bats_env_t env;
+    rdd_identity_t id;
+    char out[4096];
+    int rc;
+    memset(&env, 0, sizeof(env));
+    env.flavour = bats_flavour(w->sc->host);
+    env.rdd_instance = si->env_set ? si->value : NULL;
+    rdd_identity(&id, w->sc->os, si->env_set, si->value,
+                 w->sc->os == RDD_OS_WINDOWS ? "C:\\Users\\u" : "/home/u",
+                 w->var->flags);
+    env.docker_socket = id.docker_socket;
+    if (a->kind == SC_ACT_BATS_SETUP) {
+        rc = rdd_bats_setup(&env, w->var->flags, &wi->bats, out,
+                            sizeof(out));
+        wi->bats_ran = 1;
+    } else {
+        rc = wi->bats_ran ? rdd_bats_test37(&env, w->var->flags, &wi->bats,
+                                            w->host, out, sizeof(out))
+                          : 1;
+        if (!wi->bats_ran)
+            snprintf(out, sizeof(out), "not ok 37 (setup never ran)");
+    }
+    bats_print(w, out);
+    act_trace(w, a, a->kind == SC_ACT_BATS_SETUP ? "local_setup_file"
+                                                 : "test 37", rc);
+    if (rc && !wi->b1_bad[0]) {
+        const char *first = out;
+        const char *nl;
+        while (*first == '#' || *first == ' ')
+            first++;
+        nl = strchr(first, '\n');
+        snprintf(wi->b1_bad, sizeof(wi->b1_bad), "%s on %s: %.*s",
+                 a->kind == SC_ACT_BATS_SETUP ? "local_setup_file"
+                                              : "test 37",
+                 sc_host_name(w->sc->host),
+                 (int)(nl ? (size_t)(nl - first) : strlen(first)), first);
+    }
+}
+
+/* A timeline step: what it deletes is the user's doing (S16). */
 static void run_action(void *arg, void *actp)
 {
     world_t *w = arg;
-    const sc_action_t *a = actp;
+    w->in_user_action = 1;
+    run_action_inner(w, actp);
+    w->in_user_action = 0;
+}
+
+static void run_action_inner(world_t *w, const sc_action_t *a)
+{
     int rc = 0;
     switch (a->kind) {
     case SC_ACT_KUBE_DELETE: {
@@ -608,15 +1363,18 @@ static void run_action(void *arg, void *actp)
         act_trace(w, a, w->owners[a->owner].name, 0);
         return;
     case SC_ACT_VM_STOP:
-        if (w->inst[a->instance].up)
-            rdd_vm_stop(&w->inst[a->instance].inst);
-        act_trace(w, a, NULL, 0);
-        return;
     case SC_ACT_VM_START: {
-        const sc_instance_t *si = &w->sc->instances[a->instance];
-        if (w->inst[a->instance].up)
-            rc = rdd_vm_start(&w->inst[a->instance].inst, si->handshake_ns,
-                              si->boot_ns);
+        /* A merge patch of App.spec.running, as `rdd set` sends. */
+        winst_t *wi = &w->inst[a->instance];
+        kube_obj_t app;
+        kube_status_t st;
+        if (wi->up) {
+            kube_obj_init(&app, KUBE_APP, "", RDD_APP_NAME);
+            rc = kube_spec_set(&app, "running",
+                               a->kind == SC_ACT_VM_START ? "true" : "false");
+            if (rc == 0)
+                rc = kube_apply(wi->inst.api, &app, 0, &st);
+        }
         act_trace(w, a, NULL, rc);
         return;
     }
@@ -652,6 +1410,95 @@ static void run_action(void *arg, void *actp)
     case SC_ACT_RDD_SET:
         rdd_set(w, a);
         return;
+    case SC_ACT_PROC_KILL:
+    case SC_ACT_PROC_EXIT: {
+        uint32_t pid = action_pid(w, a);
+        char what[48];
+        snprintf(what, sizeof(what), "%s %u", a->proc, pid);
+        rc = !pid ? SIM_ESRCH
+             : a->kind == SC_ACT_PROC_KILL ? host_kill(w->host, pid)
+                                           : host_exit(w->host, pid, a->code);
+        act_trace(w, a, what, rc);
+        return;
+    }
+    case SC_ACT_PROC_SPAWN:
+        rc = host_spawn_pid(w->host, a->pid, a->path, a->proc, 0, 1);
+        act_trace(w, a, a->path, rc);
+        return;
+    case SC_ACT_FS_HOLD:
+    case SC_ACT_FS_RELEASE: {
+        uint32_t pid = action_pid(w, a);
+        char path[HOST_PATH_MAX];
+        action_path(w, a, path);
+        if (!pid)
+            rc = SIM_ESRCH;
+        else if (a->kind == SC_ACT_FS_HOLD)
+            rc = host_fs_hold(w->host, path, pid);
+        else
+            host_fs_release(w->host, path, pid);
+        act_trace(w, a, path, rc);
+        return;
+    }
+    case SC_ACT_WSL_START:
+        rc = host_wsl_start(w->host, a->distro, "user", NULL, 0);
+        act_trace(w, a, a->distro, rc);
+        return;
+    case SC_ACT_WSL_TERMINATE:
+        rc = host_wsl_terminate(w->host, a->distro, "user");
+        act_trace(w, a, a->distro, rc);
+        return;
+    case SC_ACT_PIPE_HOLD: {
+        pipe_hold_t *h = &w->holds[a - w->sc->actions];
+        npipe_owner_t me;
+        memset(h, 0, sizeof(*h));
+        h->w = w;
+        h->for_ns = a->for_ns;
+        snprintf(h->pipe, sizeof(h->pipe), "%s", a->pipe);
+        rc = host_spawn(w->host, "C:/Program Files/Docker/docker.exe",
+                        "docker", 0, 1, &h->pid);
+        me.proc = "docker";
+        me.pid = h->pid;
+        if (rc == 0)
+            rc = npipe_dial(w->pipes, a->pipe, me, SIM_NEVER, SIM_EDEADLINE,
+                            hold_dialed, h, NULL);
+        act_trace(w, a, a->pipe, rc);
+        return;
+    }
+    case SC_ACT_OWNER_CRASH:
+        owner_crash(&w->owners[a->owner]);
+        act_trace(w, a, w->owners[a->owner].name, 0);
+        return;
+    case SC_ACT_HOSTSWITCH_DIE: {
+        winst_t *wi = &w->inst[a->instance];
+        if (wi->up)
+            rdd_hostswitch_die(&wi->inst, "vsock accept: use of closed "
+                                          "network connection");
+        act_trace(w, a, NULL, wi->up ? 0 : SIM_ESTATE);
+        return;
+    }
+    case SC_ACT_CONTEXT_USE:
+    case SC_ACT_CONTEXT_SEED: {
+        char dir[HOST_PATH_MAX];
+        user_config_dir(w, a, dir);
+        rc = a->kind == SC_ACT_CONTEXT_USE
+                 ? rdd_dctx_user_use(&w->loop, w->host, dir, a->obj_name)
+                 : rdd_dctx_seed(w->host, dir, a->obj_name, a->ctx_host);
+        act_trace(w, a, a->obj_name, rc);
+        return;
+    }
+    case SC_ACT_BATS_SETUP:
+    case SC_ACT_BATS_TEST37:
+        bats_step(w, a);
+        return;
+    case SC_ACT_APP_DELETE: {
+        winst_t *wi = &w->inst[a->instance];
+        kube_status_t st;
+        rc = wi->up ? kube_delete(wi->inst.api, KUBE_APP, "", RDD_APP_NAME,
+                                  &st)
+                    : SIM_ESTATE;
+        act_trace(w, a, RDD_APP_NAME, rc);
+        return;
+    }
     case SC_ACT_KUBE_CREATE: {
         winst_t *wi = &w->inst[a->instance];
         kube_obj_t o;
@@ -786,10 +1633,24 @@ static void start_instance(world_t *w, int i)
 {
     const sc_instance_t *si = &w->sc->instances[i];
     winst_t *wi = &w->inst[i];
-    int rc = rdd_instance_init(&wi->inst, &w->loop, w->sc->os, si->env_set,
-                               si->value, w->var->flags, w->pipes, w->socks,
-                               PID_RDD0 + (uint32_t)i, w->vm_daemons[i]);
-    sim_trace_t *tr = sim_trace_begin(&w->loop, "rdd.instance.start");
+    rdd_vm_params_t vp;
+    sim_trace_t *tr;
+    int rc;
+    memset(&vp, 0, sizeof(vp));
+    vp.prepare_ns = si->prepare_ns ? si->prepare_ns : SIM_S(1);
+    vp.handshake_ns = si->handshake_ns;
+    vp.boot_ns = si->boot_ns;
+    vp.never_running = si->never_running;
+    vp.keep_logs = si->keep_logs;
+    snprintf(vp.exe, sizeof(vp.exe), "%s",
+             si->exe[0] ? si->exe
+             : w->sc->os == RDD_OS_WINDOWS
+                 ? "C:/Program Files/Rancher Desktop/resources/rdd.exe"
+                 : "/usr/bin/rdd");
+    rc = rdd_instance_init(&wi->inst, &w->loop, w->host, w->sc->os,
+                           si->env_set, si->value, w->var->flags, w->pipes,
+                           w->socks, w->vm_daemons[i], &vp);
+    tr = sim_trace_begin(&w->loop, "rdd.instance.start");
     sim_trace_str(tr, "inst", wi->inst.id.name);
     sim_trace_str(tr, "endpoint", wi->inst.id.docker_endpoint);
     sim_trace_str(tr, "bridge_pipe", wi->inst.id.bridge_pipe);
@@ -799,9 +1660,11 @@ static void start_instance(world_t *w, int i)
         return;
     wi->up = 1;
     kube_store_set_lag(wi->inst.api, &si->lag);
+    kube_store_observe(wi->inst.api, on_commit, wi);
     wi->watch_id = kube_watch(wi->inst.api, KUBE_KIND__COUNT,
                               on_mirror_change, wi);
-    (void)rdd_vm_start(&wi->inst, si->handshake_ns, si->boot_ns);
+    if (rdd_svc_start(&wi->inst) == 0)
+        (void)rdd_app_ensure(&wi->inst);
 }
 
 static void instance_start_cb(void *arg, void *ip)
@@ -814,6 +1677,8 @@ static int build(world_t *w)
 {
     const scenario_t *sc = w->sc;
     int i, rc;
+    if ((rc = host_new(&w->loop, sc->os == RDD_OS_WINDOWS, &w->host)) != 0)
+        return rc;
     if ((rc = npipe_ns_new(&w->loop, &w->pipes)) != 0)
         return rc;
     if ((rc = uds_ns_new(&w->loop, &w->socks)) != 0)
@@ -839,6 +1704,8 @@ static int build(world_t *w)
         owner_init(&w->owners[i], so->kind, so->name, so->pipe, &w->loop,
                    w->pipes, PID_OWNER0 + (uint32_t)i,
                    d >= 0 ? w->daemons[d] : NULL);
+        if (so->machine_pipe[0])
+            owner_set_machine_pipe(&w->owners[i], so->machine_pipe);
         if (so->has_start &&
             (rc = sim_call(&w->loop, so->start_ns, owner_start_cb, w,
                            &w->owners[i])) != 0)
@@ -877,6 +1744,12 @@ static void teardown(world_t *w)
 {
     int i;
     for (i = 0; i < w->sc->nactions; i++)
+        if (w->holds[i].w) {
+            sim_timer_stop(&w->holds[i].until);
+            if (w->holds[i].conn)
+                sim_stream_close(w->holds[i].conn, NULL);
+        }
+    for (i = 0; i < w->sc->nactions; i++)
         if (w->cli[i].w && !w->cli[i].done && w->cli[i].watch_id > 0) {
             sim_timer_stop(&w->cli[i].timeout);
             kube_unwatch(w->cli[i].wi->inst.api, w->cli[i].watch_id);
@@ -896,6 +1769,8 @@ static void teardown(world_t *w)
         uds_ns_free(w->socks);
     if (w->pipes)
         npipe_ns_free(w->pipes);
+    if (w->host)
+        host_free(w->host);
     sim_loop_close(&w->loop);
 }
 
@@ -904,8 +1779,29 @@ static int cmp_ids(const void *a, const void *b)
     return strcmp(a, b);
 }
 
+static int world_run_one(const scenario_t *sc, const sc_variant_t *v,
+                         uint64_t seed, const world_io_t *io,
+                         world_result_t *res);
+
+/* A matrix cell runs as the concrete scenario scenario_cell makes. */
 int world_run(const scenario_t *sc, const sc_variant_t *v, uint64_t seed,
               const world_io_t *io, world_result_t *res)
+{
+    scenario_t *cell;
+    int rc;
+    if (!sc->is_matrix || v->cell_owner < 0)
+        return world_run_one(sc, v, seed, io, res);
+    if (!(cell = sim__calloc(1, sizeof(*cell))))
+        return SIM_ENOMEM;
+    scenario_cell(sc, v, cell);
+    rc = world_run_one(cell, &cell->variants[0], seed, io, res);
+    sim__free(cell);
+    return rc;
+}
+
+static int world_run_one(const scenario_t *sc, const sc_variant_t *v,
+                         uint64_t seed, const world_io_t *io,
+                         world_result_t *res)
 {
     world_t *w = sim__calloc(1, sizeof(*w));
     sim_trace_t *tr;
@@ -935,7 +1831,7 @@ int world_run(const scenario_t *sc, const sc_variant_t *v, uint64_t seed,
     sim_trace_str(tr, "scenario", sc->name);
     sim_trace_str(tr, "variant", v->name);
     sim_trace_u64(tr, "flags", v->flags);
-    sim_trace_str(tr, "host", rdd_os_name(sc->os));
+    sim_trace_str(tr, "host", sc_host_name(sc->host));
     sim_trace_end(tr);
     rc = build(w);
     if (rc == 0) {
@@ -943,6 +1839,7 @@ int world_run(const scenario_t *sc, const sc_variant_t *v, uint64_t seed,
         w->loop.after_event_arg = &w->inv;
         sim_loop_run(&w->loop, sc->duration_ns);
         sim_inv_check_end(&w->inv);
+        find_stalls(w, res);
     }
     res->seed = seed;
     res->events = w->loop.events;

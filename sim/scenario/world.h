@@ -28,6 +28,9 @@ typedef struct {
     int matches;                       /* got == expected, traces too */
     char trace_miss[200];              /* the first trace expectation that
                                           failed, or "" */
+    int nstall;                        /* instances whose App ended the run
+                                          unsettled, and why, in words */
+    char stall[SC_MAX_INSTANCES][1536];
 } world_result_t;
 
 typedef struct {

@@ -13,19 +13,34 @@ import re
 import sys
 
 
-def variants(path):
-    out, inside = [], False
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if re.match(r"^variants:\s*(#.*)?$", line):
-            inside = True
+def section_keys(lines, path, indent):
+    """Keys `indent` spaces deep under the nested section `path`."""
+    out, depth = [], 0
+    for line in lines:
+        if depth < len(path):
+            want = " " * (2 * depth) + path[depth] + ":"
+            if re.match("^" + re.escape(want) + r"\s*(#.*)?$", line):
+                depth += 1
             continue
-        if inside:
-            if re.match(r"^\S", line):
-                break
-            m = re.match(r"^  ([A-Za-z0-9_.-]+):", line)
-            if m:
-                out.append(m.group(1))
+        if line.strip() and not line.startswith(" " * indent) \
+                and not line.lstrip().startswith("#"):
+            break
+        m = re.match("^" + " " * indent + r"([A-Za-z0-9_.-]+):", line)
+        if m:
+            out.append(m.group(1))
     return out
+
+
+def variants(path):
+    """Variant names; in a matrix file, one per cell (docs/scenarios.md):
+    <contender>.<order>.<variant>."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    sets = section_keys(lines, ["variants"], 2)
+    contenders = section_keys(lines, ["matrix", "contenders"], 4)
+    if not contenders:
+        return sets
+    orders = section_keys(lines, ["matrix", "orders"], 4)
+    return [f"{c}.{o}.{v}" for c in contenders for o in orders for v in sets]
 
 
 def main():

@@ -1,0 +1,226 @@
+/*
+ * ports.c: ResolvePort and the per-instance port families
+ * (rdd-behavior.md §1.2, §9 H7, H8, H11).
+ *
+ * Models: ResolvePort's bind, fallback to port 0, and close; the eight
+ * families derived from Index(); a service start that resolves them all
+ * and binds them for real after a window, so an equal Index moves the
+ * later instance to ephemeral ports and a resolve inside another
+ * instance's window makes the later real bind fail; the template's guest
+ * 6443 forward bound by the hostagent.
+ * Leaves out: what each server does when its real bind fails (the
+ * apiserver and controller-runtime would exit or retry; here the failure
+ * is only recorded), the moments each port is really resolved (the
+ * apiserver's at serve, the manager's at mgr.Start, the k3s port by the
+ * App controller when Kubernetes is enabled: all at service start here),
+ * 0.0.0.0 forwards of other guest ports.
+ */
+#include "ports.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "sim/assert.h"
+#include "sim/errno.h"
+#include "sim/trace.h"
+
+static const char *const port_names[RDD_PORT__COUNT] = {
+    "apiserver",  "webhook",     "passthrough", "mgr_metrics",
+    "mgr_health", "ext_metrics", "ext_health",  "k3s"};
+
+const char *rdd_port_name(rdd_port_id_t id)
+{
+    SIM_ASSERT(id < RDD_PORT__COUNT);
+    return port_names[id];
+}
+
+/* rdd-behavior.md §1.2: service.go:220 / options.go:203 (6443+i),
+ * manager.go:72-73 (9443+i, 9090+i), service.go:905-910 (8082+4i,
+ * 8083+4i), external/main.go:32-39 (8080+4i, 8081+4i),
+ * app_controller.go:329-349 (7441+i). */
+int rdd_port_desired(rdd_port_id_t id, int index)
+{
+    switch (id) {
+    case RDD_PORT_APISERVER:
+        return 6443 + index;
+    case RDD_PORT_WEBHOOK:
+        return 9443 + index;
+    case RDD_PORT_PASSTHROUGH:
+        return 9090 + index;
+    case RDD_PORT_MGR_METRICS:
+        return 8082 + 4 * index;
+    case RDD_PORT_MGR_HEALTH:
+        return 8083 + 4 * index;
+    case RDD_PORT_EXT_METRICS:
+        return 8080 + 4 * index;
+    case RDD_PORT_EXT_HEALTH:
+        return 8081 + 4 * index;
+    case RDD_PORT_K3S:
+        return 7441 + index;
+    default:
+        SIM_ASSERT(0);
+        return 0;
+    }
+}
+
+/* ports.go:19-31 ResolvePort: Listen("127.0.0.1:<desired>"); on error
+ * Listen("127.0.0.1:0"); take the port; ln.Close(). */
+int rdd_resolve_port(host_t *h, uint32_t pid, int desired, int *port)
+{
+    int got = 0, rc;
+    SIM_ASSERT(h != NULL);
+    SIM_ASSERT(port != NULL);
+    rc = host_port_bind(h, desired, pid, &got);
+    if (rc)
+        rc = host_port_bind(h, 0, pid, &got);
+    if (rc)
+        return rc;
+    host_port_release(h, got, pid);
+    *port = got;
+    return 0;
+}
+
+static void trace_port(rdd_instance_t *inst, const char *ev, rdd_port_id_t id,
+                       int port, int err)
+{
+    sim_trace_t *tr = sim_trace_begin(inst->loop, ev);
+    sim_trace_str(tr, "inst", inst->id.name);
+    sim_trace_str(tr, "port", port_names[id]);
+    sim_trace_u64(tr, "desired", (uint64_t)inst->bridge.ports.p[id].desired);
+    sim_trace_u64(tr, "got", (uint64_t)(port > 0 ? port : 0));
+    if (err)
+        sim_trace_err(tr, "err", err);
+    sim_trace_end(tr);
+}
+
+/* options.go:203 and manager.go:123-139: each port is resolved right
+ * before its server is built ("to minimize the window"). */
+int rdd_ports_resolve(rdd_instance_t *inst)
+{
+    rdd_ports_t *ps = &inst->bridge.ports;
+    int i, first = 0;
+    SIM_ASSERT(inst->host != NULL);
+    ps->resolved = 1;
+    ps->moved = 0;
+    ps->pid = inst->proc.pid;
+    for (i = 0; i < RDD_PORT__COUNT; i++) {
+        rdd_port_t *p = &ps->p[i];
+        p->desired = rdd_port_desired((rdd_port_id_t)i, inst->id.index);
+        p->resolved = 0;
+        p->resolve_err =
+            rdd_resolve_port(inst->host, ps->pid, p->desired, &p->resolved);
+        if (p->resolve_err && !first)
+            first = p->resolve_err;
+        if (!p->resolve_err && p->resolved != p->desired)
+            ps->moved++;
+        trace_port(inst, "rdd.ports.resolve", (rdd_port_id_t)i, p->resolved,
+                   p->resolve_err);
+    }
+    return first;
+}
+
+/* The servers' own Listen on the resolved ports (apiserver SecureServing,
+ * controller-runtime's metrics, health, webhook and passthrough servers):
+ * whoever bound the port since ResolvePort closed it wins. */
+int rdd_ports_bind(rdd_instance_t *inst)
+{
+    rdd_ports_t *ps = &inst->bridge.ports;
+    int i, got, first = 0;
+    SIM_ASSERT(inst->host != NULL);
+    SIM_ASSERT(ps->resolved);
+    for (i = 0; i < RDD_PORT__COUNT; i++) {
+        rdd_port_t *p = &ps->p[i];
+        if (p->resolve_err || p->bound)
+            continue;
+        p->bind_err = host_port_bind(inst->host, p->resolved, ps->pid, &got);
+        p->bound = p->bind_err == 0;
+        if (p->bind_err) {
+            if (!first)
+                first = p->bind_err;
+            if (!ps->nfail++)
+                snprintf(ps->fail_msg, sizeof(ps->fail_msg),
+                         "%s: listen tcp 127.0.0.1:%d: %s", port_names[i],
+                         p->resolved,
+                         p->bind_err == SIM_EADDRINUSE
+                             ? host_port_errmsg(inst->host)
+                             : sim_strerror(p->bind_err));
+        }
+        trace_port(inst, "rdd.ports.bind", (rdd_port_id_t)i, p->resolved,
+                   p->bind_err);
+    }
+    return first;
+}
+
+static void bind_fire(sim_timer_t *t)
+{
+    (void)rdd_ports_bind(t->data);
+}
+
+/* Service start: every ResolvePort, then the real binds delay_ns later
+ * (the window ports.go:14-18 warns about). */
+int rdd_ports_service_start(rdd_instance_t *inst, uint64_t delay_ns)
+{
+    rdd_ports_t *ps = &inst->bridge.ports;
+    int rc;
+    rdd_ports_release(inst);
+    rc = rdd_ports_resolve(inst);
+    if (!ps->timer_ready) {
+        sim_timer_init(inst->loop, &ps->bind_timer);
+        ps->timer_ready = 1;
+    }
+    ps->bind_timer.data = inst;
+    if (sim_timer_start(&ps->bind_timer, bind_fire, delay_ns) != 0)
+        return SIM_ENOMEM;
+    return rc;
+}
+
+void rdd_ports_release(rdd_instance_t *inst)
+{
+    rdd_ports_t *ps = &inst->bridge.ports;
+    int i;
+    if (ps->timer_ready)
+        sim_timer_stop(&ps->bind_timer);
+    for (i = 0; i < RDD_PORT__COUNT; i++) {
+        rdd_port_t *p = &ps->p[i];
+        if (p->bound && inst->host)
+            host_port_release(inst->host, p->resolved, ps->pid);
+        memset(p, 0, sizeof(*p));
+    }
+    ps->resolved = 0;
+    ps->moved = 0;
+    ps->nfail = 0;
+    ps->fail_msg[0] = 0;
+}
+
+/* lima-template.yaml:13-23: guestPort 6443 -> hostIP 127.0.0.1,
+ * hostPort 6443, set up by the hostagent once the guest runs. */
+int rdd_ports_forward_guest(rdd_instance_t *inst, uint32_t pid)
+{
+    rdd_ports_t *ps = &inst->bridge.ports;
+    sim_trace_t *tr;
+    int got = 0;
+    SIM_ASSERT(inst->host != NULL);
+    rdd_ports_unforward_guest(inst);
+    ps->guest_fwd_port = RDD_GUEST_APISERVER_PORT;
+    ps->guest_fwd_pid = pid;
+    ps->guest_fwd_err =
+        host_port_bind(inst->host, RDD_GUEST_APISERVER_PORT, pid, &got);
+    ps->guest_fwd_bound = ps->guest_fwd_err == 0;
+    tr = sim_trace_begin(inst->loop, "rdd.ports.forward");
+    sim_trace_str(tr, "inst", inst->id.name);
+    sim_trace_u64(tr, "guest", RDD_GUEST_APISERVER_PORT);
+    sim_trace_u64(tr, "host", RDD_GUEST_APISERVER_PORT);
+    if (ps->guest_fwd_err)
+        sim_trace_err(tr, "err", ps->guest_fwd_err);
+    sim_trace_end(tr);
+    return ps->guest_fwd_err;
+}
+
+void rdd_ports_unforward_guest(rdd_instance_t *inst)
+{
+    rdd_ports_t *ps = &inst->bridge.ports;
+    if (ps->guest_fwd_bound && inst->host)
+        host_port_release(inst->host, ps->guest_fwd_port, ps->guest_fwd_pid);
+    ps->guest_fwd_bound = 0;
+    ps->guest_fwd_err = 0;
+}

@@ -1,0 +1,61 @@
+/*
+ * ports.h: RDD's loopback TCP ports (rdd-behavior.md §1.2, §9 H7, H8,
+ * H11) on the machine's port table (host.h).
+ *
+ * ResolvePort (rdd/pkg/service/controllers/ports.go:19-31) binds
+ * 127.0.0.1:<desired>; if that fails it binds port 0 and takes the OS
+ * port; either way it CLOSES the listener and returns the number, so the
+ * real bind comes later (a TOCTOU window).  Each instance derives its
+ * ports from Index() (the families of §1.2, rdd_port_id_t in rdd.h), so
+ * two instances with the same Index collide: the later one moves to an
+ * ephemeral port, or, if both resolve inside each other's window, the
+ * later real bind fails.  The guest forward of H11 binds host 6443 for
+ * the hostagent when the VM reaches Running.
+ *
+ * The state lives in inst->bridge.ports (rdd_ports_t, read-only fields).
+ * Trace events: rdd.ports.resolve, rdd.ports.bind (per port, with err on
+ * failure), rdd.ports.forward.
+ */
+#ifndef RDD_PORTS_H
+#define RDD_PORTS_H
+
+#include "rdd.h"
+
+/* The family's port for an Index, and its name ("apiserver", ...). */
+int rdd_port_desired(rdd_port_id_t id, int index);
+const char *rdd_port_name(rdd_port_id_t id);
+
+/* ResolvePort(desired) for process pid (alive on h).  Returns 0 with the
+ * port in *port (desired, or an ephemeral port when desired is taken), or
+ * the error of the port-0 bind (SIM_EADDRINUSE, SIM_ESRCH, SIM_EINVAL).
+ * Nothing stays bound. */
+int rdd_resolve_port(host_t *h, uint32_t pid, int desired, int *port);
+
+/* Service start, first half: ResolvePort for every family of the
+ * instance's Index, as inst->proc.pid.  Returns the first error (ports
+ * after it are still tried). */
+int rdd_ports_resolve(rdd_instance_t *inst);
+/* Second half: binds every resolved port for real, as inst->proc.pid.
+ * A port taken in the meantime fails (bind_err SIM_EADDRINUSE, counted in
+ * nfail, described in fail_msg); the others are still bound.  Returns the
+ * first error. */
+int rdd_ports_bind(rdd_instance_t *inst);
+/* Both halves: resolve now, bind delay_ns later (0: on a later turn).
+ * Returns rdd_ports_resolve's error or SIM_ENOMEM; bind errors are
+ * recorded only.  Calls rdd_ports_release first. */
+int rdd_ports_service_start(rdd_instance_t *inst, uint64_t delay_ns);
+/* Releases every port the service bound and cancels a pending bind (the
+ * service process exiting releases them on the host by itself). */
+void rdd_ports_release(rdd_instance_t *inst);
+
+/* H11 (lima-template.yaml:13-23): the template forwards guest 6443 to host
+ * 127.0.0.1:6443; when the VM reaches Running, pid (the hostagent) binds
+ * it.  Returns 0 or the bind's error (recorded in guest_fwd_err; the VM
+ * runs on without the forward). */
+int rdd_ports_forward_guest(rdd_instance_t *inst, uint32_t pid);
+/* The forward ends (hostagent stop; its exit releases it too). */
+void rdd_ports_unforward_guest(rdd_instance_t *inst);
+
+#define RDD_GUEST_APISERVER_PORT 6443
+
+#endif

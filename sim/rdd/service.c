@@ -1,0 +1,469 @@
+/*
+ * service.c: one RDD instance (identity, its apiserver datastore in Dir())
+ * and its service process, rdd/pkg/service/cmd/service.go at 00f5645
+ * (rdd-behavior.md §7.4).
+ *
+ * Models: `rdd svc start` (a process "rdd" on the host, holding its
+ * datastore and log; the engine, App and LimaVM controllers; the informers'
+ * initial Add events), `rdd svc stop` (StopWithWait, :465-533: Interrupt,
+ * and on Windows without a shared console TerminateProcess, which skips
+ * the shutdown hook and leaves the hostagents running in their own process
+ * groups), the graceful shutdown (the controllers stop, the LimaVM
+ * shutdown hook runs, then the process exits), and `rdd svc delete`
+ * (Delete, :541-565: stop, then best-effort RemoveAll of LogDir unless
+ * RDD_KEEP_LOGS, ShortDir with errors ignored, and Dir; the datastore goes
+ * with Dir).  Leaves out: args.json/config.yaml, ports, TLS, the stop's
+ * 5 min wait (the caller polls inst->svc), preserveAllInstanceLogs, a
+ * second interrupt's os.Exit(1).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "rdd.h"
+#include "sim/assert.h"
+#include "sim/errno.h"
+#include "sim/trace.h"
+
+static void strace(rdd_instance_t *inst, const char *ev, const char *k,
+                   const char *v)
+{
+    sim_trace_t *tr = sim_trace_begin(inst->loop, ev);
+    sim_trace_str(tr, "inst", inst->id.name);
+    sim_trace_u64(tr, "pid", inst->proc.pid);
+    if (k)
+        sim_trace_str(tr, k, v);
+    sim_trace_end(tr);
+}
+
+/* instance.go:67-85 LogDir() (RDD_LOG_DIR unset). */
+static void log_dir(rdd_instance_t *inst, const char *home)
+{
+    char h[HOST_PATH_MAX];
+    host_path_norm(home, h);
+    switch (inst->id.os) {
+    case RDD_OS_WINDOWS:
+        snprintf(inst->log_dir, sizeof(inst->log_dir), "%s-logs", inst->dir);
+        break;
+    case RDD_OS_DARWIN:
+        snprintf(inst->log_dir, sizeof(inst->log_dir), "%s/Library/Logs/%s",
+                 h, inst->id.name);
+        break;
+    default:
+        snprintf(inst->log_dir, sizeof(inst->log_dir), "%s/.local/state/%s",
+                 h, inst->id.name);
+    }
+}
+
+int rdd_instance_init_vm(rdd_instance_t *inst, sim_loop_t *loop,
+                         host_t *host, rdd_os_t os, int env_set,
+                         const char *rdd_instance,
+                         rdd_flags_t flags, npipe_ns_t *pipes,
+                         uds_ns_t *socks, dock_daemon_t *vm_daemon,
+                         const rdd_vm_params_t *vp)
+{
+    const char *home = os == RDD_OS_WINDOWS ? "C:\\Users\\u" : "/home/u";
+    int rc;
+    SIM_ASSERT(host != NULL);
+    memset(inst, 0, sizeof(*inst));
+    inst->loop = loop;
+    inst->host = host;
+    inst->flags = flags;
+    inst->pipes = pipes;
+    inst->socks = socks;
+    inst->vm_daemon = vm_daemon;
+    if (vp)
+        inst->vp = *vp;
+    rdd_identity(&inst->id, os, env_set, rdd_instance, home, flags);
+    host_path_norm(inst->id.dir, inst->dir);
+    host_path_norm(inst->id.short_dir, inst->short_dir);
+    log_dir(inst, home);
+    inst->proc.proc = inst->id.name;
+    inst->proc.pid = 0;
+    sim_timer_init(loop, &inst->boot);
+    sim_timer_init(loop, &inst->running_retry);
+    rc = kube_store_new(loop, inst->id.name, &inst->api);
+    if (rc)
+        return rc;
+    dock_daemon_stop(vm_daemon); /* the VM has not booted */
+    return 0;
+}
+
+/* The process is gone: everything in it stops (no hook ran if killed). */
+static void in_process_stop(rdd_instance_t *inst)
+{
+    rdd_limavm_free(inst);
+    rdd_app_free(inst);
+    rdd_engine_free(inst);
+    rdd_bridge_stop(inst);
+}
+
+void rdd_instance_free(rdd_instance_t *inst)
+{
+    if (inst->standin) {
+        sim_timer_stop(&inst->boot);
+        sim_timer_stop(&inst->running_retry);
+        rdd_app_free(inst);
+        rdd_engine_free(inst);
+    }
+    if (inst->svc != RDD_SVC_DOWN)
+        in_process_stop(inst);
+    if (inst->svc_exit_watch > 0 && inst->host)
+        host_unwatch_exit(inst->host, inst->svc_exit_watch);
+    if (inst->host && inst->proc.pid && !inst->standin)
+        host_on_interrupt(inst->host, inst->proc.pid, NULL, NULL);
+    inst->svc_exit_watch = 0;
+    inst->svc = RDD_SVC_DOWN;
+    rdd_lima_free(inst);
+    rdd__limavm_obs_free(inst);
+    if (inst->bridge.ln) {
+        npipe_listener_close(inst->bridge.ln);
+        inst->bridge.ln = NULL;
+    }
+    if (inst->sock_fwd) {
+        uds_listener_close(inst->sock_fwd, 0);
+        inst->sock_fwd = NULL;
+    }
+    if (inst->api)
+        kube_store_free(inst->api);
+    inst->api = NULL;
+}
+
+static void file_path(const char *dir, const char *name, char *out,
+                      size_t len)
+{
+    snprintf(out, len, "%s/%s", dir, name);
+}
+
+/* service.go:541-565 Delete's removals, after the process is gone. */
+static void do_delete(rdd_instance_t *inst)
+{
+    char msg[300], path[HOST_PATH_MAX];
+    int rc;
+    inst->svc_delete_pending = 0;
+    if (RDD_HAS(inst->flags, SVC_DELETE_UNREGISTERS_DISTRO) &&
+        inst->id.os == RDD_OS_WINDOWS) {
+        char distro[64];
+        rdd_lima_distro(inst, distro, sizeof(distro));
+        (void)host_wsl_terminate(inst->host, distro, inst->id.name);
+        (void)host_wsl_unregister(inst->host, distro, inst->id.name);
+    }
+    if (!inst->vp.keep_logs)
+        (void)host_fs_remove_all(inst->host, inst->log_dir, NULL, 0);
+    rc = host_fs_remove_all(inst->host, inst->short_dir, msg, sizeof(msg));
+    if (rc)
+        strace(inst, "rdd.svc.delete_short_dir", "err", msg); /* ignored */
+    rc = host_fs_remove_all(inst->host, inst->dir, msg, sizeof(msg));
+    strace(inst, "rdd.svc.delete", "err", rc ? msg : "");
+    file_path(inst->dir, "rdd.sqlite3", path, sizeof(path));
+    if (!host_fs_exists(inst->host, path) && inst->api) {
+        kube_store_t *fresh;
+        if (kube_store_new(inst->loop, inst->id.name, &fresh) == 0) {
+            kube_store_free(inst->api);
+            inst->api = fresh;
+            inst->api_epoch++;
+        }
+    }
+}
+
+static void on_svc_exit(void *arg, const host_proc_t *p)
+{
+    rdd_instance_t *inst = arg;
+    char code[16];
+    inst->svc_exit_watch = 0;
+    snprintf(code, sizeof(code), "%d", p->exit_code);
+    strace(inst, "rdd.svc.exit", "code", p->killed ? "killed" : code);
+    if (inst->svc != RDD_SVC_DOWN)
+        in_process_stop(inst);
+    inst->svc = RDD_SVC_DOWN;
+    inst->proc.pid = 0;
+    if (inst->svc_delete_pending)
+        do_delete(inst);
+}
+
+/* After the LimaVM shutdown hook: the apiserver drains and Run returns;
+ * the pid file goes (a graceful exit). */
+static void hook_done(rdd_instance_t *inst)
+{
+    char path[HOST_PATH_MAX];
+    file_path(inst->dir, "rdd.pid", path, sizeof(path));
+    (void)host_fs_remove(inst->host, path);
+    if (inst->proc.pid)
+        (void)host_exit(inst->host, inst->proc.pid, 0);
+}
+
+/* The service's signal handler (SetupSignalContext): the manager context
+ * is cancelled; controllers stop; limavm_controller.go:617-708 runs. */
+static void on_svc_interrupt(void *arg, uint32_t pid)
+{
+    rdd_instance_t *inst = arg;
+    (void)pid;
+    if (inst->svc != RDD_SVC_RUNNING)
+        return;
+    inst->svc = RDD_SVC_STOPPING;
+    strace(inst, "rdd.svc.shutdown", NULL, NULL);
+    rdd_app_free(inst);
+    rdd_engine_free(inst);
+    rdd_limavm_shutdown(inst, hook_done);
+}
+
+static int app_exists(rdd_instance_t *inst)
+{
+    kube_obj_t app;
+    return rdd_get_app(inst, kube_store_reader(inst->api), &app) == 0;
+}
+
+int rdd_svc_start(rdd_instance_t *inst)
+{
+    char path[HOST_PATH_MAX], buf[32];
+    uint32_t pid;
+    int rc;
+    if (inst->svc != RDD_SVC_DOWN)
+        return SIM_EEXIST;
+    rc = host_spawn(inst->host, inst->vp.exe, "rdd", 0, 1, &pid);
+    if (rc)
+        return rc;
+    inst->proc.pid = pid;
+    inst->svc = RDD_SVC_RUNNING;
+    inst->svc_starts++;
+    /* PID file, datastore and log, held while it runs. */
+    (void)host_fs_mkdir(inst->host, inst->dir);
+    file_path(inst->dir, "rdd.pid", path, sizeof(path));
+    snprintf(buf, sizeof(buf), "%u\n", pid);
+    (void)host_fs_write(inst->host, path, buf);
+    file_path(inst->dir, "rdd.sqlite3", path, sizeof(path));
+    if (!host_fs_exists(inst->host, path))
+        (void)host_fs_write(inst->host, path, "");
+    (void)host_fs_hold(inst->host, path, pid);
+    file_path(inst->log_dir, "rdd.log", path, sizeof(path));
+    (void)host_fs_write(inst->host, path, "");
+    (void)host_fs_hold(inst->host, path, pid);
+    host_on_interrupt(inst->host, pid, on_svc_interrupt, inst);
+    rc = host_watch_exit(inst->host, pid, on_svc_exit, inst);
+    inst->svc_exit_watch = rc > 0 ? rc : 0;
+    strace(inst, "rdd.svc.start", "exe", inst->vp.exe);
+    rc = rdd_engine_init(inst);
+    if (rc == 0)
+        rc = rdd_app_init(inst);
+    if (rc == 0) {
+        inst->app.vm_hook = NULL; /* the LimaVM controller runs */
+        rc = rdd_limavm_init(inst);
+    }
+    if (rc) {
+        in_process_stop(inst);
+        (void)host_exit(inst->host, pid, 1);
+        return rc;
+    }
+    /* The informers' initial Add events. */
+    if (app_exists(inst)) {
+        rdd_engine_enqueue(inst);
+        rdd_app_enqueue(inst);
+    }
+    return 0;
+}
+
+int rdd_svc_stop(rdd_instance_t *inst, int console)
+{
+    uint32_t pid = inst->proc.pid;
+    int rc;
+    if (inst->svc == RDD_SVC_DOWN || !pid ||
+        !host_proc_alive(inst->host, pid))
+        return SIM_ESRCH; /* "control plane is not running" */
+    if (inst->svc == RDD_SVC_STOPPING)
+        return 0;
+    /* process.Interrupt: GenerateConsoleCtrlEvent needs a shared console
+     * on Windows; SIGINT always works elsewhere. */
+    rc = inst->id.os == RDD_OS_WINDOWS && !console
+             ? SIM_EACCES
+             : host_interrupt(inst->host, pid);
+    strace(inst, "rdd.svc.stop", "via", rc ? "TerminateProcess" : "interrupt");
+    if (rc)
+        rc = host_kill(inst->host, pid);
+    return rc;
+}
+
+int rdd_svc_delete(rdd_instance_t *inst, int console)
+{
+    if (inst->svc != RDD_SVC_DOWN && inst->proc.pid &&
+        host_proc_alive(inst->host, inst->proc.pid)) {
+        inst->svc_delete_pending = 1;
+        return rdd_svc_stop(inst, console);
+    }
+    do_delete(inst);
+    return 0;
+}
+
+/* `rdd set running=true` on a fresh datastore: the App as app_types.go
+ * defaults it (running, moby, namespace default). */
+int rdd_app_ensure(rdd_instance_t *inst)
+{
+    kube_obj_t app;
+    kube_status_t st;
+    int rc;
+    if (app_exists(inst))
+        return 0;
+    kube_obj_init(&app, KUBE_APP, "", RDD_APP_NAME);
+    kube_spec_set(&app, "running", "true");
+    kube_spec_set(&app, "containerEngine.name", "moby");
+    kube_spec_set(&app, "namespace", "default");
+    rc = kube_create(inst->api, &app, &st);
+    return rc == SIM_EEXIST ? 0 : rc;
+}
+
+/* transition: the VM stand-in ----------------------------------------------
+ *
+ * The behaviour of the former vm.c, kept only for unit tests written
+ * against it (test_engine.c, test_app.c, test_dockerctx.c) and for app.c's
+ * rdd_app_vm_standin: rdd_instance_init with the old ten arguments (a
+ * given pid, no host process, the App created and the engine and App
+ * controllers started at once) and rdd_vm_start / rdd_vm_stop (boot delay,
+ * dockerd up, Lima's socket forward on Unix, App Running written
+ * directly).  An instance made by the eleven-argument rdd_instance_init
+ * never uses it: rdd_vm_start then returns SIM_ESTATE.  Delete this section
+ * once those tests drive the service instead. */
+
+static void standin_set_running_retry(sim_timer_t *t);
+
+static void standin_set_running(rdd_instance_t *inst, int running)
+{
+    kube_reader_t *live = kube_store_reader(inst->api);
+    kube_obj_t app;
+    kube_cond_t c;
+    kube_status_t st;
+    int rc;
+    sim_timer_stop(&inst->running_retry);
+    if (rdd_get_app(inst, live, &app))
+        return;
+    memset(&c, 0, sizeof(c));
+    snprintf(c.type, sizeof(c.type), "%s", RDD_COND_RUNNING);
+    snprintf(c.status, sizeof(c.status), "%s", running ? "True" : "False");
+    snprintf(c.reason, sizeof(c.reason), "%s",
+             running ? "Started" : "Stopped");
+    c.observed_gen = app.generation;
+    if (!kube_cond_set(&app, &c, sim_now(inst->loop)))
+        return;
+    rc = kube_update_status(inst->api, &app, &st);
+    if (rc) {
+        inst->running_want = running;
+        inst->running_retry.data = inst;
+        (void)sim_timer_start(&inst->running_retry,
+                              standin_set_running_retry, SIM_NS_PER_S);
+    }
+}
+
+static void standin_set_running_retry(sim_timer_t *t)
+{
+    rdd_instance_t *inst = t->data;
+    standin_set_running(inst, inst->running_want);
+}
+
+static void standin_on_sock_conn(uds_listener_t *l, void *arg,
+                                 sim_stream_t *conn)
+{
+    rdd_instance_t *inst = arg;
+    (void)l;
+    dock_daemon_serve(inst->vm_daemon, conn);
+}
+
+static void standin_booted(sim_timer_t *t)
+{
+    rdd_instance_t *inst = t->data;
+    sim_trace_t *tr;
+    dock_daemon_start(inst->vm_daemon);
+    inst->vm_running = 1;
+    if (inst->id.os != RDD_OS_WINDOWS && !inst->sock_fwd) {
+        int rc = uds_listen(inst->socks, inst->id.docker_socket,
+                            inst->proc.pid, standin_on_sock_conn, inst,
+                            &inst->sock_fwd);
+        if (rc)
+            inst->sock_fwd = NULL;
+    }
+    tr = sim_trace_begin(inst->loop, "rdd.vm.running");
+    sim_trace_str(tr, "inst", inst->id.name);
+    sim_trace_u64(tr, "life", inst->vm_lives);
+    sim_trace_end(tr);
+    standin_set_running(inst, 1);
+}
+
+int rdd_vm_start(rdd_instance_t *inst, uint64_t handshake_ns,
+                 uint64_t boot_ns)
+{
+    sim_trace_t *tr;
+    if (!inst->standin)
+        return SIM_ESTATE;
+    tr = sim_trace_begin(inst->loop, "rdd.vm.start");
+    sim_trace_str(tr, "inst", inst->id.name);
+    sim_trace_ns(tr, "handshake", handshake_ns);
+    sim_trace_ns(tr, "boot", boot_ns);
+    sim_trace_end(tr);
+    inst->vm_lives++;
+    inst->handshake_ns = handshake_ns;
+    inst->boot_ns = boot_ns;
+    rdd_bridge_start(inst, handshake_ns);
+    inst->boot.data = inst;
+    return sim_timer_start(&inst->boot, standin_booted, boot_ns);
+}
+
+void rdd_vm_stop(rdd_instance_t *inst)
+{
+    sim_trace_t *tr;
+    if (!inst->standin)
+        return;
+    tr = sim_trace_begin(inst->loop, "rdd.vm.stop");
+    sim_trace_str(tr, "inst", inst->id.name);
+    sim_trace_end(tr);
+    sim_timer_stop(&inst->boot);
+    standin_set_running(inst, 0);
+    rdd_bridge_stop(inst);
+    if (inst->sock_fwd) {
+        uds_listener_close(inst->sock_fwd, 1);
+        inst->sock_fwd = NULL;
+    }
+    inst->vm_running = 0;
+    dock_daemon_stop(inst->vm_daemon);
+}
+
+int rdd__instance_init_standin(rdd_instance_t *inst, sim_loop_t *loop,
+                               rdd_os_t os, int env_set,
+                               const char *rdd_instance, rdd_flags_t flags,
+                               npipe_ns_t *pipes, uds_ns_t *socks,
+                               uint32_t pid, dock_daemon_t *vm_daemon)
+{
+    kube_obj_t app;
+    kube_status_t st;
+    int rc;
+    memset(inst, 0, sizeof(*inst));
+    inst->loop = loop;
+    inst->flags = flags;
+    inst->pipes = pipes;
+    inst->socks = socks;
+    inst->vm_daemon = vm_daemon;
+    inst->standin = 1;
+    rdd_identity(&inst->id, os, env_set, rdd_instance,
+                 os == RDD_OS_WINDOWS ? "C:\\Users\\u" : "/home/u", flags);
+    host_path_norm(inst->id.dir, inst->dir);
+    host_path_norm(inst->id.short_dir, inst->short_dir);
+    inst->proc.proc = inst->id.name;
+    inst->proc.pid = pid;
+    sim_timer_init(loop, &inst->boot);
+    sim_timer_init(loop, &inst->running_retry);
+    rc = kube_store_new(loop, inst->id.name, &inst->api);
+    if (rc)
+        return rc;
+    rc = rdd_engine_init(inst);
+    if (rc == 0)
+        rc = rdd_app_init(inst);
+    if (rc == 0) {
+        kube_obj_init(&app, KUBE_APP, "", RDD_APP_NAME);
+        kube_spec_set(&app, "running", "true");
+        kube_spec_set(&app, "containerEngine.name", "moby");
+        kube_spec_set(&app, "namespace", "default");
+        inst->app.handled_gen = 1;
+        rc = kube_create(inst->api, &app, &st);
+    }
+    if (rc) {
+        rdd_instance_free(inst);
+        return rc;
+    }
+    dock_daemon_stop(vm_daemon);
+    return 0;
+}
