@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ports.h"
 #include "rdd.h"
 #include "sim/alloc.h"
 #include "sim/assert.h"
@@ -396,6 +397,23 @@ static void on_fwd_conn(uds_listener_t *l, void *arg, sim_stream_t *conn)
 /* The guest is up: its dockerd answers; on Unix hosts Lima's hostagent
  * forwards the guest socket to HOST_DOCKER_SOCKET = DockerSocket()
  * (app_controller.go:160; wsl2 skips socket forwarding). */
+/* The App asks for Kubernetes (spec.kubernetes.enabled), so the guest
+ * runs k3s on 6443. */
+static int guest_k3s_enabled(rdd_instance_t *inst)
+{
+    kube_obj_t *app = sim__calloc(1, sizeof(*app));
+    const char *k;
+    int on = 0;
+    if (!app)
+        return 0;
+    if (rdd_get_app(inst, kube_store_reader(inst->api), app) == 0) {
+        k = kube_spec_get(app, "kubernetes.enabled");
+        on = k && !strcmp(k, "true");
+    }
+    sim__free(app);
+    return on;
+}
+
 static void vm_up(rdd_ha_t *ha)
 {
     rdd_instance_t *inst = ha->inst;
@@ -406,6 +424,10 @@ static void vm_up(rdd_ha_t *ha)
     dock_daemon_start(inst->vm_daemon);
     inst->vm_running = 1;
     inst->vm_lives++;
+    /* lima-template.yaml:13-23: guest 6443 -> host 127.0.0.1:6443, which
+     * Lima opens once k3s listens in the guest (Kubernetes enabled; H11). */
+    if (guest_k3s_enabled(inst))
+        (void)rdd_ports_forward_guest(inst, ha->pid);
     if (!rdd_lima_wsl2(inst) && !inst->sock_fwd) {
         int rc = uds_listen(inst->socks, inst->id.docker_socket, ha->pid,
                             on_fwd_conn, inst, &inst->sock_fwd);
@@ -427,6 +449,7 @@ static void vm_down(rdd_ha_t *ha)
     }
     inst->vm_running = 0;
     dock_daemon_stop(inst->vm_daemon);
+    rdd_ports_unforward_guest(inst);
 }
 
 static void ha_exit(rdd_ha_t *ha, int code)

@@ -57,5 +57,7 @@ int rdd_ports_forward_guest(rdd_instance_t *inst, uint32_t pid);
 void rdd_ports_unforward_guest(rdd_instance_t *inst);
 
 #define RDD_GUEST_APISERVER_PORT 6443
+/* From ResolvePort at `rdd svc start` to the servers' real binds. */
+#define RDD_PORTS_BIND_DELAY_NS (100 * SIM_NS_PER_MS)
 
 #endif

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ports.h"
 #include "rdd.h"
 #include "sim/assert.h"
 #include "sim/errno.h"
@@ -238,6 +239,9 @@ int rdd_svc_start(rdd_instance_t *inst)
     (void)host_fs_write(inst->host, path, "");
     (void)host_fs_hold(inst->host, path, pid);
     host_on_interrupt(inst->host, pid, on_svc_interrupt, inst);
+    /* service.go:220 and manager.go:72-73: ResolvePort for every family,
+     * then the real binds a moment later (the TOCTOU window, H8). */
+    (void)rdd_ports_service_start(inst, RDD_PORTS_BIND_DELAY_NS);
     rc = host_watch_exit(inst->host, pid, on_svc_exit, inst);
     inst->svc_exit_watch = rc > 0 ? rc : 0;
     strace(inst, "rdd.svc.start", "exe", inst->vp.exe);

@@ -123,6 +123,10 @@ typedef struct {
     uint64_t app_running_true_ns;
     char s16_bad[SIM_INV_WHY_MAX]; /* S16 */
     char b1_bad[SIM_INV_WHY_MAX];  /* B1: the first BATS failure */
+    uint64_t api_epoch;            /* the store watch_id is on */
+    size_t s13_seen;               /* S13: kills already judged */
+    uint32_t orphan_pid;           /* L5: an untracked live hostagent */
+    uint64_t orphan_since_ns;
     rdd_bats_setup_t bats;         /* what local_setup_file left */
     int bats_ran;
     int app_gone;                  /* L9: the App was deleted */
@@ -137,6 +141,7 @@ typedef struct {
     int64_t min_gen;
     uint64_t start_ns;
     int watch_id;
+    uint64_t api_epoch;            /* the store the watch is on */
     int done;
     sim_timer_t timeout;
     char seen[KUBE_CONDS_MAX][2][KUBE_MSG_MAX + 80]; /* type, last key */
@@ -734,6 +739,94 @@ static int check_b1(void *ctx, char *why, size_t len)
     return 0;
 }
 
+/* S13 (ours is stricter than §10.4's: DriverPID is not exempt, so pid
+ * reuse, H14, shows): every kill or signal the LimaVM controller sent hit
+ * a process of this instance. */
+static int check_s13(void *ctx, char *why, size_t len)
+{
+    world_t *w = ctx;
+    int j;
+    for (j = 0; j < w->sc->ninstances; j++) {
+        winst_t *wi = &w->inst[j];
+        const rdd_limavm_t *l = &wi->inst.lvm;
+        if (!wi->up)
+            continue;
+        for (; wi->s13_seen < l->nkills; wi->s13_seen++) {
+            const rdd_limavm_kill_t *k = &l->kills[wi->s13_seen];
+            if (k->ours || k->rc)
+                continue;
+            snprintf(why, len, "%s's %s sent %s to pid %u (%s), which is "
+                     "not its %s (identity check: %s)", wi->inst.id.name,
+                     k->helper, k->how, k->pid, k->exe, k->role,
+                     k->identity == 1 ? "passed"
+                     : k->identity == 0 ? "failed" : "none");
+            wi->s13_seen++;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int check_l4(void *ctx, char *why, size_t len)
+{
+    world_t *w = ctx;
+    int j;
+    uint64_t now = sim_now(&w->loop);
+    for (j = 0; j < w->sc->ninstances; j++) {
+        winst_t *wi = &w->inst[j];
+        const rdd_limavm_t *l = &wi->inst.lvm;
+        char t[32];
+        if (!wi->up || !l->stale_since_ns ||
+            now < l->stale_since_ns + 60 * SIM_NS_PER_S)
+            continue;
+        snprintf(why, len, "%s has been removing a stale Lima directory "
+                 "since %s (%llu attempts, %llu failed) without creating the "
+                 "instance or reporting CreateFailed",
+                 wi->inst.id.name, sim_fmt_ns(t, l->stale_since_ns),
+                 (unsigned long long)l->stale_removals,
+                 (unsigned long long)l->stale_failures);
+        return 1;
+    }
+    return 0;
+}
+
+/* L5: a live hostagent of this instance that the running service's
+ * controller does not track, for 60 s. */
+static int check_l5(void *ctx, char *why, size_t len)
+{
+    world_t *w = ctx;
+    int j;
+    uint64_t now = sim_now(&w->loop);
+    for (j = 0; j < w->sc->ninstances; j++) {
+        winst_t *wi = &w->inst[j];
+        rdd_instance_t *in = &wi->inst;
+        const rdd_ha_t *ha;
+        uint32_t orphan = 0;
+        char t[32];
+        if (!wi->up || in->svc != RDD_SVC_RUNNING) {
+            wi->orphan_pid = 0;
+            continue;
+        }
+        for (ha = in->lima.head; ha && !orphan; ha = ha->next)
+            if (host_proc_alive(in->host, ha->pid) &&
+                ha->pid != rdd_limavm_tracked_pid(in))
+                orphan = ha->pid;
+        if (orphan != wi->orphan_pid) {
+            wi->orphan_pid = orphan;
+            wi->orphan_since_ns = now;
+        }
+        if (!orphan || now < wi->orphan_since_ns + 60 * SIM_NS_PER_S)
+            continue;
+        snprintf(why, len, "%s's hostagent pid %u (%s) has been orphaned "
+                 "since %s: the running service does not track it and "
+                 "nothing kills it", in->id.name, orphan,
+                 host_proc(in->host, orphan)->exe,
+                 sim_fmt_ns(t, wi->orphan_since_ns));
+        return 1;
+    }
+    return 0;
+}
+
 static int check_s16(void *ctx, char *why, size_t len)
 {
     world_t *w = ctx;
@@ -956,8 +1049,11 @@ static int check_s12(void *ctx, char *why, size_t len)
 /* What the LimaVM controller is waiting on (limavm.h), after "; ". */
 static void vm_explain(rdd_instance_t *inst, char *out, size_t len)
 {
-    (void)inst; /* TODO(lead): rdd_limavm_explain once limavm.c lands */
-    if (len)
+    if (len < 3)
+        return;
+    snprintf(out, len, "; ");
+    rdd_limavm_explain(inst, out + 2, len - 2);
+    if (!out[2])
         out[0] = 0;
 }
 
@@ -1054,7 +1150,10 @@ static int add_invariants(world_t *w)
                   {"L9", check_l9},
                   {"S10", check_s10},
                   {"L7", check_l7},
-                  {"B1", check_b1}};
+                  {"B1", check_b1},
+                  {"S13", check_s13},
+                  {"L4", check_l4},
+                  {"L5", check_l5}};
     size_t i, k;
     for (i = 0; i < SIM_ARRAY_LEN(checks); i++) {
         const char *title = "";
@@ -1069,10 +1168,28 @@ static int add_invariants(world_t *w)
     return 0;
 }
 
+static void watch_store(winst_t *wi);
+static void apply_env(world_t *w, int i);
+
+/* `rdd svc delete` replaced an instance's datastore: watch the new one. */
+static void follow_stores(world_t *w)
+{
+    int j;
+    for (j = 0; j < w->sc->ninstances; j++) {
+        winst_t *wi = &w->inst[j];
+        if (!wi->up || wi->api_epoch == wi->inst.api_epoch)
+            continue;
+        wi->api_epoch = wi->inst.api_epoch;
+        watch_store(wi);
+    }
+}
+
 static void after_event(sim_loop_t *loop, void *arg)
 {
+    world_t *w = arg;
     (void)loop;
-    sim_inv_check(arg);
+    follow_stores(w);
+    sim_inv_check(&w->inv);
 }
 
 /* building ------------------------------------------------------------------*/
@@ -1199,9 +1316,16 @@ static void hold_dialed(void *arg, int status, sim_stream_t *conn)
 /* An instance's process by role: service, hostagent, driver (0: none). */
 static uint32_t role_pid(rdd_instance_t *inst, const char *role)
 {
+    const rdd_ha_t *ha, *live = NULL;
     if (!strcmp(role, "service"))
         return inst->proc.pid;
-    return 0; /* TODO(lead): the LimaVM controller's tracked pids */
+    /* The newest live hostagent of this instance (and its driver). */
+    for (ha = inst->lima.head; ha; ha = ha->next)
+        if (host_proc_alive(inst->host, ha->pid))
+            live = ha;
+    if (!live)
+        return 0;
+    return !strcmp(role, "driver") ? live->driver_pid : live->pid;
 }
 
 /* The pid a proc.* / fs.* step names: `pid`, or an instance's role. */
@@ -1476,6 +1600,30 @@ static void run_action_inner(world_t *w, const sc_action_t *a)
         act_trace(w, a, NULL, wi->up ? 0 : SIM_ESTATE);
         return;
     }
+    case SC_ACT_SVC_START: {
+        winst_t *wi = &w->inst[a->instance];
+        if (!wi->up) {
+            act_trace(w, a, "instance not started", SIM_ESTATE);
+            return;
+        }
+        apply_env(w, a->instance);
+        rc = rdd_svc_start(&wi->inst);
+        act_trace(w, a, wi->inst.id.name, rc);
+        return;
+    }
+    case SC_ACT_SVC_STOP:
+    case SC_ACT_SVC_DELETE: {
+        winst_t *wi = &w->inst[a->instance];
+        if (!wi->up) {
+            act_trace(w, a, "instance not started", SIM_ESTATE);
+            return;
+        }
+        rc = a->kind == SC_ACT_SVC_STOP
+                 ? rdd_svc_stop(&wi->inst, a->console)
+                 : rdd_svc_delete(&wi->inst, a->console);
+        act_trace(w, a, a->console ? "interrupt" : "no console", rc);
+        return;
+    }
     case SC_ACT_CONTEXT_USE:
     case SC_ACT_CONTEXT_SEED: {
         char dir[HOST_PATH_MAX];
@@ -1530,7 +1678,8 @@ static void cli_exit(rdd_cli_t *c, int code, const char *err)
     sim_trace_t *tr;
     c->done = 1;
     sim_timer_stop(&c->timeout);
-    kube_unwatch(c->wi->inst.api, c->watch_id);
+    if (c->api_epoch == c->wi->inst.api_epoch)
+        kube_unwatch(c->wi->inst.api, c->watch_id);
     tr = sim_trace_begin(&c->w->loop, "rdd.cli.exit");
     sim_trace_str(tr, "inst", c->wi->inst.id.name);
     sim_trace_str(tr, "cmd", c->a->running ? "rdd set running=true"
@@ -1617,6 +1766,7 @@ static void rdd_set(world_t *w, const sc_action_t *a)
     c->min_gen = app.generation;
     cli_print(c, "Waiting for App to settle");
     c->watch_id = kube_watch(wi->inst.api, KUBE_APP, cli_on_app, c);
+    c->api_epoch = wi->inst.api_epoch;
     sim_timer_init(&w->loop, &c->timeout);
     c->timeout.data = c;
     (void)sim_timer_start(&c->timeout, cli_timeout, a->timeout_ns);
@@ -1627,6 +1777,41 @@ static void rdd_set(world_t *w, const sc_action_t *a)
 static void owner_start_cb(void *arg, void *op)
 {
     owner_start_checked(arg, op);
+}
+
+/* The instance's apiserver as the world watches it: its lag, the commit
+ * observer of the invariants, and the S2/S7 watch. */
+static void watch_store(winst_t *wi)
+{
+    const sc_instance_t *si = &wi->w->sc->instances[wi - wi->w->inst];
+    kube_store_set_lag(wi->inst.api, &si->lag);
+    kube_store_observe(wi->inst.api, on_commit, wi);
+    wi->watch_id = kube_watch(wi->inst.api, KUBE_KIND__COUNT,
+                              on_mirror_change, wi);
+}
+
+/* The service's environment (frozen at `rdd svc start`): RDD_LOG_DIR,
+ * DOCKER_CONFIG (the scenario's, or what a replayed BATS setup exported),
+ * DOCKER_HOST, DOCKER_CONTEXT. */
+static void apply_env(world_t *w, int i)
+{
+    const sc_instance_t *si = &w->sc->instances[i];
+    winst_t *wi = &w->inst[i];
+    rdd_instance_t *in = &wi->inst;
+    if (si->env_log_dir[0]) {
+        rdd_identity_log_dir(&in->id, si->env_log_dir, w->var->flags);
+        host_path_norm(in->id.log_dir, in->log_dir);
+    }
+    if (wi->bats_ran && wi->bats.daemon_docker_config[0])
+        memcpy(in->dctx.env_docker_config, wi->bats.daemon_docker_config,
+               sizeof(in->dctx.env_docker_config));
+    else if (si->env_docker_config[0])
+        host_path_norm(si->env_docker_config, in->dctx.env_docker_config);
+    snprintf(in->dctx.env_docker_host, sizeof(in->dctx.env_docker_host),
+             "%s", si->env_docker_host);
+    snprintf(in->dctx.env_docker_context,
+             sizeof(in->dctx.env_docker_context), "%s",
+             si->env_docker_context);
 }
 
 static void start_instance(world_t *w, int i)
@@ -1659,10 +1844,9 @@ static void start_instance(world_t *w, int i)
     if (rc)
         return;
     wi->up = 1;
-    kube_store_set_lag(wi->inst.api, &si->lag);
-    kube_store_observe(wi->inst.api, on_commit, wi);
-    wi->watch_id = kube_watch(wi->inst.api, KUBE_KIND__COUNT,
-                              on_mirror_change, wi);
+    apply_env(w, i);
+    wi->api_epoch = wi->inst.api_epoch;
+    watch_store(wi);
     if (rdd_svc_start(&wi->inst) == 0)
         (void)rdd_app_ensure(&wi->inst);
 }
@@ -1750,7 +1934,8 @@ static void teardown(world_t *w)
                 sim_stream_close(w->holds[i].conn, NULL);
         }
     for (i = 0; i < w->sc->nactions; i++)
-        if (w->cli[i].w && !w->cli[i].done && w->cli[i].watch_id > 0) {
+        if (w->cli[i].w && !w->cli[i].done && w->cli[i].watch_id > 0 &&
+            w->cli[i].api_epoch == w->cli[i].wi->inst.api_epoch) {
             sim_timer_stop(&w->cli[i].timeout);
             kube_unwatch(w->cli[i].wi->inst.api, w->cli[i].watch_id);
         }
@@ -1836,7 +2021,7 @@ static int world_run_one(const scenario_t *sc, const sc_variant_t *v,
     rc = build(w);
     if (rc == 0) {
         w->loop.after_event = after_event;
-        w->loop.after_event_arg = &w->inv;
+        w->loop.after_event_arg = w;
         sim_loop_run(&w->loop, sc->duration_ns);
         sim_inv_check_end(&w->inv);
         find_stalls(w, res);
