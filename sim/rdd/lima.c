@@ -328,12 +328,19 @@ int rdd_lima_delete(rdd_instance_t *inst, const rdd_lima_inst_t *li,
 
 rdd_ha_t *rdd_ha_find(rdd_instance_t *inst, uint32_t pid)
 {
-    rdd_ha_t *ha, *found = NULL;
-    /* The latest with this pid (pids may be reused). */
-    for (ha = inst->lima.head; ha; ha = ha->next)
-        if (ha->pid == pid)
-            found = ha;
-    return found;
+    rdd_ha_t *ha;
+    /* The latest with this pid (pids may be reused): newest first, and
+     * the last answer remembered (a spawn that reuses its pid replaces
+     * it), so a crash loop's thousands of dead hostagents cost nothing. */
+    if (inst->lima.found && inst->lima.found->pid == pid)
+        return inst->lima.found;
+    for (ha = inst->lima.tail; ha; ha = ha->prev)
+        if (ha->pid == pid) {
+            if (ha != inst->lima.tail) /* the tail is found at once */
+                inst->lima.found = ha;
+            return ha;
+        }
+    return NULL;
 }
 
 void rdd_ha_tail(rdd_ha_t *ha, rdd_ha_event_cb cb, void *arg)
@@ -659,6 +666,9 @@ int rdd_ha_spawn(rdd_instance_t *inst, const char *exe, uint32_t svc_pid,
     host_on_interrupt(inst->host, ha->pid, ha_on_interrupt, ha);
     rc = host_watch_exit(inst->host, ha->pid, ha_on_exit, ha);
     ha->exit_watch = rc > 0 ? rc : 0;
+    if (inst->lima.found && inst->lima.found->pid == ha->pid)
+        inst->lima.found = ha;
+    ha->prev = inst->lima.tail;
     if (inst->lima.tail)
         inst->lima.tail->next = ha;
     else

@@ -114,6 +114,7 @@ struct rdd_ha {
     sim_timer_t timer;           /* private */
     int exit_watch;              /* private */
     rdd_ha_t *next;              /* private: registry order (spawn) */
+    rdd_ha_t *prev;              /* private */
 };
 
 /* Every hostagent ever launched for one instance (per instance: the
@@ -124,6 +125,7 @@ typedef struct {
     rdd_ha_t *vm_owner;          /* read-only: whose Running brought the
                                     VM's dockerd up (NULL: VM down) */
     uint64_t spawned;            /* read-only */
+    rdd_ha_t *found;             /* private: rdd_ha_find's last answer */
 } rdd_lima_t;
 
 /* paths ---------------------------------------------------------------------*/

@@ -604,6 +604,11 @@ static int parse_timeline(yt_node_t *n, scenario_t *sc, yt_error_t *err)
                 TRY(yt_bool(v, "force", &a->force, err));
             break;
         case SC_ACT_SVC_START:
+            TRY(req(m, "instance", what, &v, err));
+            TRY(find_instance(sc, v, &a->instance, err));
+            /* an upgrade: the service now runs from another executable */
+            TRY(opt_str(m, "exe", a->path, sizeof(a->path), err));
+            break;
         case SC_ACT_HOSTSWITCH_DIE:
         case SC_ACT_BATS_SETUP:
         case SC_ACT_BATS_TEST37:

@@ -81,8 +81,9 @@ const sim_inv_info_t sim_inv_catalogue[] = {
      "a hostagent of this instance that its controller does not track is "
      "killed within 60 s of the service (re)starting"},
     {"L6", "pipe served while Running",
-     "on Windows, while the App's Running is True (after a 1 s grace), the "
-     "instance's pipe is bound by its own bridge and accepting"},
+     "on Windows, while the App's Running is True and its service runs, the "
+     "instance's pipe is bound by its own bridge and accepting (an outage "
+     "may last 10 s)"},
     {"L7", "probe bounded",
      "removeDockerContext returns within 3.5 s of being called"},
     {"B1", "the BATS replay passes",
@@ -121,6 +122,8 @@ typedef struct {
     char starting_reason[40];
     int app_running_true;          /* L6: the App's Running is True */
     uint64_t app_running_true_ns;
+    uint64_t pipe_bad_since_ns;    /* L6: outage start (0: served) */
+    uint64_t l5_next_ns;           /* L5: next scan (every 100 ms) */
     char s16_bad[SIM_INV_WHY_MAX]; /* S16 */
     char b1_bad[SIM_INV_WHY_MAX];  /* B1: the first BATS failure */
     uint64_t api_epoch;            /* the store watch_id is on */
@@ -807,6 +810,11 @@ static int check_l5(void *ctx, char *why, size_t len)
             wi->orphan_pid = 0;
             continue;
         }
+        /* A crash loop launches thousands of hostagents: look every
+         * 100 ms of virtual time, not after every event. */
+        if (now < wi->l5_next_ns)
+            continue;
+        wi->l5_next_ns = now + 100 * SIM_NS_PER_MS;
         for (ha = in->lima.head; ha && !orphan; ha = ha->next)
             if (host_proc_alive(in->host, ha->pid) &&
                 ha->pid != rdd_limavm_tracked_pid(in))
@@ -937,23 +945,33 @@ static int check_l6(void *ctx, char *why, size_t len)
         winst_t *wi = &w->inst[j];
         rdd_instance_t *in = &wi->inst;
         uint32_t pid;
-        char t[32];
+        char t[32], t2[32];
+        /* A dead service reports nothing: its stale App is not judged. */
         if (!wi->up || !wi->app_running_true ||
-            now < wi->app_running_true_ns + SIM_NS_PER_S)
+            in->svc != RDD_SVC_RUNNING) {
+            wi->pipe_bad_since_ns = 0;
             continue;
+        }
         pid = npipe_creator_pid(w->pipes, in->id.docker_socket);
         if (pid == in->proc.pid && in->bridge.state == RDD_BRIDGE_LISTENING &&
-            same_pipe(in->id.docker_socket, in->id.bridge_pipe))
+            same_pipe(in->id.docker_socket, in->id.bridge_pipe)) {
+            wi->pipe_bad_since_ns = 0;
+            continue;
+        }
+        if (!wi->pipe_bad_since_ns)
+            wi->pipe_bad_since_ns = now;
+        if (now < wi->pipe_bad_since_ns + 10 * SIM_NS_PER_S)
             continue;
         snprintf(why, len,
-                 "%s's App has been Running=True since %s but %s is %s "
-                 "(its bridge: %s%s%s)",
+                 "%s's App has said Running=True since %s but %s has been "
+                 "%s since %s (its bridge: %s%s%s)",
                  in->id.name, sim_fmt_ns(t, wi->app_running_true_ns),
                  in->id.docker_socket,
                  pid == 0 ? "not bound"
                  : pid == in->proc.pid ? "bound by its own bridge but not "
                                          "accepting"
                                        : "bound by another process",
+                 sim_fmt_ns(t2, wi->pipe_bad_since_ns),
                  rdd_bridge_state_name(in->bridge.state),
                  in->bridge.bind_msg[0] ? ": " : "", in->bridge.bind_msg);
         return 1;
@@ -1030,7 +1048,8 @@ static int check_s12(void *ctx, char *why, size_t len)
             const host_wsl_rec_t *r = &log[w->s12_wsl_seen];
             if ((r->op != HOST_WSL_OP_TERMINATE &&
                  r->op != HOST_WSL_OP_UNREGISTER) ||
-                !r->registered_by[0] || !strcmp(r->actor, r->registered_by))
+                !r->registered_by[0] || !strcmp(r->actor, r->registered_by) ||
+                !strcmp(r->actor, "user"))
                 continue;
             snprintf(why, len, "%s %s WSL distro %s, which %s imported",
                      r->actor,
@@ -1607,6 +1626,8 @@ static void run_action_inner(world_t *w, const sc_action_t *a)
             return;
         }
         apply_env(w, a->instance);
+        if (a->path[0])
+            snprintf(wi->inst.vp.exe, sizeof(wi->inst.vp.exe), "%s", a->path);
         rc = rdd_svc_start(&wi->inst);
         act_trace(w, a, wi->inst.id.name, rc);
         return;
