@@ -42,6 +42,11 @@ sim_bad(bad-ratio "bad-ratio.yaml:6:13: chance must be a ratio")
 sim_bad(unknown-invariant "unknown-invariant.yaml:5:30: unknown invariant 'S99'")
 sim_bad(syntax "syntax.yaml:[0-9]+:[0-9]+: ")
 sim_bad(unknown-flag "unknown-flag.yaml:6:13: unknown flag 'per_instance_pipe'")
+sim_bad(unknown-action "unknown-action.yaml:7:18: unknown action 'svc.restart'")
+sim_bad(bad-host "bad-host.yaml:2:7: host must be windows, msys, wsl2, linux or darwin")
+sim_bad(bad-proc "bad-proc.yaml:7:50: proc must be hostagent, service or driver")
+sim_bad(matrix-uncovered "matrix-uncovered.yaml:13:5: no expect rule covers cell squatter.later.head")
+sim_bad(matrix-dead-rule "matrix-dead-rule.yaml:13:7: this rule covers no cell")
 add_test(NAME cli.missing-file
          COMMAND ${Python3_EXECUTABLE} ${SIM_TOOLS}/expect.py 2 "cannot open" --
                  $<TARGET_FILE:rddsim> check ${SIM_BAD}/does-not-exist.yaml)
@@ -54,6 +59,9 @@ add_test(NAME cli.list-variants
 add_test(NAME cli.list-faults
          COMMAND ${Python3_EXECUTABLE} ${SIM_TOOLS}/expect.py 0 "npipe.dial.busy" --
                  $<TARGET_FILE:rddsim> list faults)
+add_test(NAME cli.list-actions
+         COMMAND ${Python3_EXECUTABLE} ${SIM_TOOLS}/expect.py 0 "^svc.delete$" --
+                 $<TARGET_FILE:rddsim> list actions)
 add_test(NAME cli.list-invariants
          COMMAND ${Python3_EXECUTABLE} ${SIM_TOOLS}/expect.py 0 "^S3 +bind failure visibility" --
                  $<TARGET_FILE:rddsim> list invariants)
@@ -62,7 +70,7 @@ add_test(NAME cli.check-all
 add_test(NAME cli.suite
          COMMAND ${Python3_EXECUTABLE} ${SIM_TOOLS}/expect.py 0 "suite: [0-9]+ passed, 0 failed" --
                  $<TARGET_FILE:rddsim> suite ${SIM_SCEN_DIR})
-set_tests_properties(cli.missing-file cli.usage cli.list-variants
+set_tests_properties(cli.missing-file cli.usage cli.list-variants cli.list-actions
                      cli.list-faults cli.list-invariants cli.check-all
                      cli.suite PROPERTIES LABELS cli)
 
