@@ -128,6 +128,8 @@ static void on_accept(npipe_listener_t *l, void *arg, int status,
             b->bind_err = status;
             b->failed_this_vm = 1;
             rdd__bridge_transition(inst, RDD_BRIDGE_BIND_FAILED);
+            /* "reported": the engine hears of it (a reconcile). */
+            rdd_engine_enqueue(inst);
             return;
         }
         rdd__bridge_transition(inst, RDD_BRIDGE_DEAD_BOUND);

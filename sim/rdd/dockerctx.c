@@ -1157,9 +1157,11 @@ int rdd_dctx_config_dir(const rdd_instance_t *inst, char out[HOST_PATH_MAX])
     }
     if (d->env_no_home)
         return SIM_ENOENT;
-    snprintf(out, HOST_PATH_MAX, "%s",
-             inst->id.os == RDD_OS_WINDOWS ? "C:/Users/u/.docker"
-                                           : "/home/u/.docker");
+    {
+        char home[HOST_PATH_MAX];
+        host_path_norm(rdd_os_home(inst->id.os), home);
+        snprintf(out, HOST_PATH_MAX, "%s/.docker", home);
+    }
     return 0;
 }
 

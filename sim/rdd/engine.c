@@ -746,6 +746,19 @@ static void reconcile(void *arg, kube_ctrl_t *ctrl, const char *key)
     eng = kube_spec_get(&app, "containerEngine.name");
     docker = eng && !strcmp(eng, "moby");
     if (running && docker) {
+        /* Flag bind_failure_surfaced: "the engine never dials a pipe its
+         * bridge does not own" holds after publication too.  A bridge
+         * that failed later (H3 with bridge_accept_error_closes, H4) ends
+         * the watcher like a death, and row C reports ConnectFailed. */
+        if (inst->watcher && RDD_HAS(inst->flags, BIND_FAILURE_SURFACED) &&
+            inst->id.os == RDD_OS_WINDOWS &&
+            inst->bridge.state != RDD_BRIDGE_LISTENING) {
+            rdd_watcher_t *w = inst->watcher;
+            inst->watcher = NULL;
+            rdd_watcher_stop(w);
+            etrace(inst, "rdd.engine.bridge_lost", "bridge",
+                   rdd_bridge_state_name(inst->bridge.state));
+        }
         if (!inst->watcher)
             start_watcher(inst); /* row C, then D */
         else

@@ -163,3 +163,10 @@ void rdd_identity_log_dir(rdd_identity_t *id, const char *rdd_log_dir,
     }
     }
 }
+
+const char *rdd_os_home(rdd_os_t os)
+{
+    return os == RDD_OS_WINDOWS ? "C:\\Users\\u"
+           : os == RDD_OS_DARWIN ? "/Users/u"
+                                 : "/home/u";
+}

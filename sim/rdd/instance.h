@@ -45,6 +45,9 @@ void rdd_identity_log_dir(rdd_identity_t *id, const char *rdd_log_dir,
 int rdd_index(const char *suffix);
 
 const char *rdd_os_name(rdd_os_t os);
+/* The user's home on each OS, in its native form: C:\Users\u, /home/u,
+ * /Users/u. */
+const char *rdd_os_home(rdd_os_t os);
 int rdd_os_by_name(const char *name); /* -1 if unknown */
 
 #endif

@@ -934,18 +934,29 @@ static void handle_unwatched(rdd_instance_t *inst, int run)
         if (RDD_HAS(inst->flags, RECONCILING_BOUNDED) &&
             lv->orphan_loop_since_ns &&
             sim_now(inst->loop) - lv->orphan_loop_since_ns >=
-                RDD_LVM_GRACEFUL_NS) {
+                RDD_LVM_GRACEFUL_NS &&
+            !has_cond(&lv->vm, RDD_LVM_COND_RUNNING, "False", "StopFailed")) {
             char msg[200];
-            snprintf(msg, sizeof(msg),
-                     "orphaned hostagent (pid %u) could not be stopped "
-                     "within 30s; Lima reports %s",
-                     lv->li.hostagent_pid,
-                     rdd_lima_status_name(lv->li.status));
+            if (lv->li.hostagent_pid)
+                snprintf(msg, sizeof(msg),
+                         "orphaned hostagent (pid %u) could not be stopped "
+                         "within 30s; Lima reports %s",
+                         lv->li.hostagent_pid,
+                         rdd_lima_status_name(lv->li.status));
+            else
+                snprintf(msg, sizeof(msg),
+                         "Lima still reports %s 30s after the orphaned "
+                         "hostagent was stopped",
+                         rdd_lima_status_name(lv->li.status));
             decision(inst, "orphan kill bounded: StopFailed");
             rc = update_cond(inst, &lv->vm, RDD_LVM_COND_RUNNING, "False",
                              "StopFailed", msg);
-            finish(inst, rc, 0);
-            return;
+            if (rc) {
+                finish(inst, rc, 0);
+                return;
+            }
+            /* Surfaced; the kill is still retried every 1 s, so once Lima
+             * stops saying Running/Broken the start goes ahead. */
         }
         if (!lv->orphan_loop_since_ns)
             lv->orphan_loop_since_ns = sim_now(inst->loop);
@@ -1254,6 +1265,8 @@ static void ensure_created(rdd_instance_t *inst)
                 if (RDD_HAS(inst->flags, SURFACE_CREATE_FAILED) &&
                     lv->stale_streak >= RDD_LVM_STALE_SURFACE_AFTER) {
                     char both[800];
+                    /* Surfaced: the loop is no longer silent (L4). */
+                    lv->stale_since_ns = 0;
                     snprintf(both, sizeof(both), "%s; %s", msg, rm);
                     create_failed(inst, both, rc);
                     return;
@@ -1605,9 +1618,11 @@ rdd_phase_t rdd_limavm_phase(const rdd_instance_t *inst)
     return rdd__hawatch_phase(inst);
 }
 
-static double secs(uint64_t ns)
+/* A time for the stall text, as the rest of it prints times (sim_fmt_ns),
+ * to the millisecond. */
+static const char *at(char *buf, uint64_t ns)
 {
-    return (double)ns / (double)SIM_NS_PER_S;
+    return sim_fmt_ns(buf, ns - ns % SIM_NS_PER_MS);
 }
 
 static void cat(char *buf, size_t len, const char *fmt, ...)
@@ -1629,18 +1644,24 @@ static void explain_created(rdd_instance_t *inst, const kube_cond_t *c,
                             char *buf, size_t len)
 {
     rdd_limavm_t *lv = &inst->lvm;
+    char t[32], dir[HOST_PATH_MAX];
     cat(buf, len, "LimaVM rd has been Created=%s", c ? c->status : "none");
     if (c)
-        cat(buf, len, "/%s since %.1f s", c->reason,
-            secs(c->last_transition_ns));
-    if (lv->stale_since_ns) {
-        char dir[HOST_PATH_MAX];
-        rdd_lima_path(inst, NULL, dir, sizeof(dir));
+        cat(buf, len, "/%s since %s", c->reason,
+            at(t, c->last_transition_ns));
+    rdd_lima_path(inst, NULL, dir, sizeof(dir));
+    if (lv->stale_since_ns)
         cat(buf, len,
-            ": the stale instance directory %s has been found since %.1f s "
-            "and its removal failed %lu times",
-            dir, secs(lv->stale_since_ns), (unsigned long)lv->stale_failures);
-    }
+            ": Lima's Create keeps answering 'instance \"rd\" already "
+            "exists' (not logged) and removing the stale instance directory %s has "
+            "failed %lu of %lu times since %s",
+            dir, (unsigned long)lv->stale_failures,
+            (unsigned long)lv->stale_removals, at(t, lv->stale_since_ns));
+    else if (lv->stale_failures)
+        cat(buf, len, ": removing the stale instance directory %s has failed %lu of "
+                      "%lu times",
+            dir, (unsigned long)lv->stale_failures,
+            (unsigned long)lv->stale_removals);
     cat(buf, len, ".");
 }
 
@@ -1650,17 +1671,20 @@ static void explain_running(rdd_instance_t *inst, const kube_cond_t *c,
 {
     rdd_limavm_t *lv = &inst->lvm;
     rdd_ha_t *ha, *last;
+    char t[32];
     cat(buf, len, "LimaVM rd has been Running=%s", c ? c->status : "none");
     if (c)
-        cat(buf, len, "/%s since %.1f s", c->reason,
-            secs(c->last_transition_ns));
+        cat(buf, len, "/%s since %s", c->reason,
+            at(t, c->last_transition_ns));
     last = lv->last_ha_pid ? rdd_ha_find(inst, lv->last_ha_pid) : NULL;
     if (last) {
-        cat(buf, len, ": hostagent pid %u", last->pid);
+        cat(buf, len, ": this service has launched %lu hostagent%s; the last, "
+                      "pid %u,",
+            (unsigned long)lv->starts, lv->starts == 1 ? "" : "s", last->pid);
         if (last->state == RDD_HA_EXITED) {
-            cat(buf, len, " exited at %.1f s", secs(last->exited_ns));
+            cat(buf, len, " exited at %s", at(t, last->exited_ns));
             if (last->stderr_text[0])
-                cat(buf, len, " ('%s')", last->stderr_text);
+                cat(buf, len, ": '%s'", last->stderr_text);
         } else {
             rdd_ha_t *prev = NULL;
             cat(buf, len, " is %s",
@@ -1669,22 +1693,26 @@ static void explain_running(rdd_instance_t *inst, const kube_cond_t *c,
                 if (ha->state == RDD_HA_EXITED && ha->stderr_text[0])
                     prev = ha;
             if (prev && last->state != RDD_HA_RUNNING)
-                cat(buf, len, " (the one before, pid %u, exited at %.1f s: "
+                cat(buf, len, " (the one before, pid %u, exited at %s: "
                               "'%s')",
-                    prev->pid, secs(prev->exited_ns), prev->stderr_text);
+                    prev->pid, at(t, prev->exited_ns), prev->stderr_text);
         }
-        cat(buf, len, ", started %lu times", (unsigned long)lv->starts);
     }
     if (lv->orphan_since_ns)
-        cat(buf, len, "; the orphan kill has requeued %lu times since %.1f s",
-            (unsigned long)lv->orphan_requeues, secs(lv->orphan_since_ns));
+        cat(buf, len, "; the orphan kill has requeued %lu times since %s",
+            (unsigned long)lv->orphan_requeues, at(t, lv->orphan_since_ns));
     for (ha = inst->lima.head; ha; ha = ha->next) {
         if (ha == last || ha->state == RDD_HA_EXITED ||
             !host_proc_alive(inst->host, ha->pid))
             continue;
-        cat(buf, len, "; pid %u (%s, started from %s) is still alive",
-            ha->pid, ha->svc_pid == inst->proc.pid ? "ours" : "orphan",
-            ha->exe);
+        if (ha->svc_pid == inst->proc.pid)
+            cat(buf, len, "; pid %u, an earlier hostagent of this service "
+                          "(%s), is still alive",
+                ha->pid, ha->exe);
+        else
+            cat(buf, len, "; pid %u, an orphan that an earlier service "
+                          "started from %s, is still alive",
+                ha->pid, ha->exe);
     }
     cat(buf, len, ".");
 }

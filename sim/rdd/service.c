@@ -62,7 +62,7 @@ int rdd_instance_init_vm(rdd_instance_t *inst, sim_loop_t *loop,
                          uds_ns_t *socks, dock_daemon_t *vm_daemon,
                          const rdd_vm_params_t *vp)
 {
-    const char *home = os == RDD_OS_WINDOWS ? "C:\\Users\\u" : "/home/u";
+    const char *home = rdd_os_home(os);
     int rc;
     SIM_ASSERT(host != NULL);
     memset(inst, 0, sizeof(*inst));
@@ -443,7 +443,7 @@ int rdd__instance_init_standin(rdd_instance_t *inst, sim_loop_t *loop,
     inst->vm_daemon = vm_daemon;
     inst->standin = 1;
     rdd_identity(&inst->id, os, env_set, rdd_instance,
-                 os == RDD_OS_WINDOWS ? "C:\\Users\\u" : "/home/u", flags);
+                 rdd_os_home(os), flags);
     host_path_norm(inst->id.dir, inst->dir);
     host_path_norm(inst->id.short_dir, inst->short_dir);
     inst->proc.proc = inst->id.name;

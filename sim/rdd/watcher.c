@@ -124,9 +124,17 @@ static int apply_mirror(rdd_watcher_t *w, kube_obj_t *o)
     kube_reader_t *r = cache(w);
     int rc = r->get(r, o->kind, o->ns, o->name, &cur, &st);
     snprintf(o->provenance, sizeof(o->provenance), "%s", w->daemon_id);
-    /* Flag finalizer_checks_daemon (H5): the mirror remembers its daemon. */
-    if (RDD_HAS(w->inst->flags, FINALIZER_CHECKS_DAEMON) && w->info_id[0])
-        kube_status_set(o, "daemonID", w->info_id);
+    /* Flag finalizer_checks_daemon (H5): the mirror remembers its daemon.
+     * A Terminating mirror keeps the daemon its delete was meant for: a
+     * sync from another daemon with a same-named object (an image of the
+     * same digest and tag, a volume of the same name) must not re-point
+     * the pending delete at that daemon. */
+    if (RDD_HAS(w->inst->flags, FINALIZER_CHECKS_DAEMON) && w->info_id[0]) {
+        const char *was = rc == 0 && cur.deleting
+                              ? kube_status_get(&cur, "daemonID")
+                              : NULL;
+        kube_status_set(o, "daemonID", was && was[0] ? was : w->info_id);
+    }
     if (rc == SIM_ENOTFOUND || (rc == 0 && !cur.deleting)) {
         kube_obj_init(&meta, o->kind, o->ns, o->name);
         kube_add_finalizer(&meta, RDD_MIRROR_FINALIZER);

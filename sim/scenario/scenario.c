@@ -568,7 +568,8 @@ static int parse_timeline(yt_node_t *n, scenario_t *sc, yt_error_t *err)
                 TRY(yt_duration(v, "timeout", &a->timeout_ns, err));
             break;
         case SC_ACT_OWNER_START:
-        case SC_ACT_OWNER_STOP: {
+        case SC_ACT_OWNER_STOP:
+        case SC_ACT_OWNER_CRASH: {
             char name[SC_NAME_MAX];
             int j;
             TRY(req(m, "owner", what, &v, err));
@@ -659,18 +660,6 @@ static int parse_timeline(yt_node_t *n, scenario_t *sc, yt_error_t *err)
             TRY(req(m, "distro", what, &v, err));
             TRY(yt_str(v, "distro", a->distro, sizeof(a->distro), err));
             break;
-        case SC_ACT_OWNER_CRASH: {
-            char name[SC_NAME_MAX];
-            int j;
-            TRY(req(m, "owner", what, &v, err));
-            TRY(yt_str(v, "owner", name, sizeof(name), err));
-            for (j = 0; j < sc->nowners; j++)
-                if (!strcmp(sc->owners[j].name, name))
-                    a->owner = j;
-            if (a->owner < 0)
-                return yt_fail(err, v, "no owner named '%s'", name);
-            break;
-        }
         case SC_ACT_PIPE_HOLD:
             snprintf(a->pipe, sizeof(a->pipe), "\\\\.\\pipe\\docker_engine");
             TRY(opt_str(m, "pipe", a->pipe, sizeof(a->pipe), err));
@@ -851,7 +840,7 @@ static int parse_matrix(yt_node_t *mx, scenario_t *sc, yt_error_t *err)
         yt_node_t *m = c->vals[i];
         c->used[i] = 1;
         TRY(yt_str(c->keys[i], "a contender name", sc->mx_owner_name[i],
-                   SC_NAME_MAX, err));
+                   SC_AXIS_NAME_MAX, err));
         TRY(yt_expect(m, YT_MAP, "a contender", err));
         if (yt_get(m, "rdd_instance")) {
             sc->mx_owner_is_rdd[i] = 1;
@@ -874,7 +863,7 @@ static int parse_matrix(yt_node_t *mx, scenario_t *sc, yt_error_t *err)
     for (i = 0; i < o->n; i++) {
         o->used[i] = 1;
         TRY(yt_str(o->keys[i], "an order name", sc->mx_order_name[i],
-                   SC_NAME_MAX, err));
+                   SC_AXIS_NAME_MAX, err));
         TRY(yt_duration(o->vals[i], "an order's start", &sc->mx_order_ns[i],
                         err));
     }
@@ -896,6 +885,11 @@ static int parse_matrix(yt_node_t *mx, scenario_t *sc, yt_error_t *err)
         TRY(yt_unused(rule, "an expect rule (contender, order, variant, "
                             "violated)", err));
     }
+    for (f = 0; f < nsets; f++)
+        if (strlen(sc->variants[f].name) >= SC_AXIS_NAME_MAX)
+            return yt_fail(err, mx, "variant name '%s' is longer than %d "
+                           "characters", sc->variants[f].name,
+                           SC_AXIS_NAME_MAX - 1);
     memcpy(sets, sc->variants, sizeof(sets[0]) * (size_t)nsets);
     used = sim__calloc(ex->n ? ex->n : 1, 1);
     if (!used)
@@ -910,8 +904,8 @@ static int parse_matrix(yt_node_t *mx, scenario_t *sc, yt_error_t *err)
                 var->cell_owner = a;
                 var->cell_order = b;
                 {
-                    char nm[SC_NAME_MAX];
-                    snprintf(nm, sizeof(nm), "%.20s.%.20s.%.20s",
+                    char nm[sizeof(var->name)];
+                    snprintf(nm, sizeof(nm), "%s.%s.%s",
                              sc->mx_owner_name[a], sc->mx_order_name[b],
                              sets[f].name);
                     memcpy(var->name, nm, sizeof(nm));

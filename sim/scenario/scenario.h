@@ -151,8 +151,10 @@ typedef struct {
     char config_dir[256];     /* context.*: DOCKER_CONFIG ("" = ~/.docker) */
 } sc_action_t;
 
+#define SC_AXIS_NAME_MAX 32   /* a matrix axis value's name, NUL included */
+
 typedef struct {
-    char name[SC_NAME_MAX];
+    char name[3 * SC_AXIS_NAME_MAX + 4]; /* matrix cells: a.b.c */
     int cell_owner;           /* matrix cell: index into mx_owner, or -1 */
     int cell_order;           /* matrix cell: index into mx_order_ns */
     rdd_flags_t flags;
