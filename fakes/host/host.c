@@ -111,6 +111,10 @@ struct host {
     size_t nvsl, cap_vsl;
     host_intr_t *intrs;
     char guid[40]; /* "" until the first WSL start */
+    struct {
+        host_wsl_stop_cb cb;
+        void *arg;
+    } wsl_obs[HOST_WSL_OBS_MAX]; /* add order; cb NULL: free slot */
 };
 
 /* helpers ----------------------------------------------------------------*/
@@ -1106,18 +1110,53 @@ int host_wsl_start(host_t *h, const char *distro, const char *actor, char *msg,
     return wsl_log(h, HOST_WSL_OP_START, distro, actor, d->registered_by, 0);
 }
 
+static void wsl_stopped(host_t *h, const char *distro);
+
 /* terminateWSL2Distro: wsl.exe --terminate lima-<name>
  * (limavm_lifecycle.go:756-769). */
 int host_wsl_terminate(host_t *h, const char *distro, const char *actor)
 {
     distro_t *d;
+    int was, rc;
     if (GROW(h->wlog, h->cap_wlog, h->nwlog + 1))
         return SIM_ENOMEM;
     if (!distro || !(d = distro_find(h, distro, NULL)))
         return wsl_log(h, HOST_WSL_OP_TERMINATE, distro, actor, "", SIM_ENOENT);
+    was = d->state == HOST_WSL_RUNNING;
     distro_transition(d, HOST_WSL_STOPPED);
-    return wsl_log(h, HOST_WSL_OP_TERMINATE, distro, actor, d->registered_by,
-                   0);
+    rc = wsl_log(h, HOST_WSL_OP_TERMINATE, distro, actor, d->registered_by, 0);
+    if (was)
+        wsl_stopped(h, distro);
+    return rc;
+}
+
+/* Tells the observers a running distro stopped (its guest is gone). */
+static void wsl_stopped(host_t *h, const char *distro)
+{
+    char name[64];
+    int i;
+    copy_str(name, sizeof(name), distro);
+    for (i = 0; i < HOST_WSL_OBS_MAX; i++)
+        if (h->wsl_obs[i].cb)
+            h->wsl_obs[i].cb(h->wsl_obs[i].arg, name);
+}
+
+int host_wsl_on_stop(host_t *h, host_wsl_stop_cb cb, void *arg)
+{
+    int i;
+    for (i = 0; i < HOST_WSL_OBS_MAX; i++)
+        if (!h->wsl_obs[i].cb) {
+            h->wsl_obs[i].cb = cb;
+            h->wsl_obs[i].arg = arg;
+            return i + 1;
+        }
+    return SIM_ENOMEM;
+}
+
+void host_wsl_off(host_t *h, int id)
+{
+    if (id > 0 && id <= HOST_WSL_OBS_MAX)
+        h->wsl_obs[id - 1].cb = NULL;
 }
 
 /* unregisterWSL2Distro: wsl.exe --unregister lima-<name> deletes the
@@ -1128,18 +1167,23 @@ int host_wsl_unregister(host_t *h, const char *distro, const char *actor)
     char regby[96];
     distro_t *d;
     size_t i, fi;
+    int was, rc;
     if (GROW(h->wlog, h->cap_wlog, h->nwlog + 1))
         return SIM_ENOMEM;
     if (!distro || !(d = distro_find(h, distro, &i)))
         return wsl_log(h, HOST_WSL_OP_UNREGISTER, distro, actor, "",
                        SIM_ENOENT);
     copy_str(regby, sizeof(regby), d->registered_by);
+    was = d->state == HOST_WSL_RUNNING;
     if (fent_find(h, d->vhdx, &fi) && !h->files[fi].is_dir)
         fs_drop(h, fi);
     memmove(&h->distros[i], &h->distros[i + 1],
             (h->ndistros - i - 1) * sizeof(*h->distros));
     h->ndistros--;
-    return wsl_log(h, HOST_WSL_OP_UNREGISTER, distro, actor, regby, 0);
+    rc = wsl_log(h, HOST_WSL_OP_UNREGISTER, distro, actor, regby, 0);
+    if (was)
+        wsl_stopped(h, distro);
+    return rc;
 }
 
 host_wsl_state_t host_wsl_state(const host_t *h, const char *distro)

@@ -214,6 +214,14 @@ int host_wsl_unregister(host_t *h, const char *distro, const char *actor);
 /* Terminate and unregister: SIM_ENOENT (HOST_WSL_NODISTRO_MSG) if not
  * registered; terminating a stopped distro succeeds. */
 host_wsl_state_t host_wsl_state(const host_t *h, const char *distro);
+/* Observers of a running distro's stop (terminate or unregister): called
+ * synchronously, in add order, after the operation is logged; the guest
+ * (its processes, e.g. dockerd) is gone.  At most HOST_WSL_OBS_MAX.
+ * Returns an id > 0 or SIM_ENOMEM. */
+#define HOST_WSL_OBS_MAX 8
+typedef void (*host_wsl_stop_cb)(void *arg, const char *distro);
+int host_wsl_on_stop(host_t *h, host_wsl_stop_cb cb, void *arg);
+void host_wsl_off(host_t *h, int id);
 /* "" if not registered. */
 const char *host_wsl_registered_by(const host_t *h, const char *distro);
 /* Every operation so far, oldest first; valid until the next one. */

@@ -793,6 +793,8 @@ static void rmw_record(rdd_dctx_rmw_t *r, const char *old, const char *value)
                                          : r->kind == RMW_CLEAR ? "clear"
                                                                 : "user");
     snprintf(w.read, sizeof(w.read), "%s", r->loaded.current);
+    if (r->kind == RMW_SET && r->probe)
+        snprintf(w.judged, sizeof(w.judged), "%s", r->probe->probed);
     snprintf(w.old, sizeof(w.old), "%s", old);
     snprintf(w.value, sizeof(w.value), "%s", value);
     if (r->inst) {

@@ -124,6 +124,8 @@ typedef struct {
     char who[RDD_DCTX_NAME_MAX];      /* instance Name() or "user" */
     char why[16];                     /* "probe-set", "clear", "user" */
     char read[RDD_DCTX_NAME_MAX];     /* currentContext the writer loaded */
+    char judged[RDD_DCTX_NAME_MAX];   /* probe-set: the context the probe
+                                         read and found unhealthy */
     char old[RDD_DCTX_NAME_MAX];      /* in the file just before the save */
     char value[RDD_DCTX_NAME_MAX];    /* the new currentContext */
     int after_remove;                 /* a probe write after its instance's

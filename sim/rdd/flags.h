@@ -41,8 +41,9 @@
        "S1")                                                                  \
     /* issue 4: the VM side (rdd-behavior.md §7.6) */                         \
     XX(STARTING_TIMEOUT, "starting_timeout",                                   \
-       "a LimaVM Starting for longer than 10 min is stopped and marked "       \
-       "Running False/StartFailed (RDD has no Starting timeout)",             \
+       "a LimaVM Starting for longer than 6 min (past the 5 min handshake "  \
+       "limit) is stopped and marked Running False/StartFailed (RDD has no "  \
+       "Starting timeout)",                                                   \
        "§7.6.2")                                                               \
     XX(CRASH_LOOP_BACKOFF, "crash_loop_backoff",                               \
        "a hostagent that exits while Starting counts as a failed start: "     \

@@ -706,8 +706,36 @@ int rdd_is_our_process(rdd_instance_t *inst, uint32_t pid,
     return ha && ha->state != RDD_HA_EXITED && !strcmp(ha->pidfile, pidfile);
 }
 
+/* A WSL distro stopped under the VM (wsl --terminate or --shutdown, by
+ * anyone; H9): the guest's dockerd is gone and the keep-alive wsl.exe (the
+ * driver) exits; the hostagent itself lives on (§7.6 item 1: "a stopped
+ * distro with a live orphan hostagent"). */
+static void on_distro_stop(void *arg, const char *distro)
+{
+    rdd_instance_t *inst = arg;
+    rdd_ha_t *ha = inst->lima.vm_owner;
+    char mine[64];
+    if (!ha || !rdd_lima_wsl2(inst))
+        return;
+    rdd_lima_distro(inst, mine, sizeof(mine));
+    if (strcmp(mine, distro))
+        return;
+    hatrace(ha, "rdd.hostagent.vm_lost", "distro", distro);
+    vm_down(ha);
+    if (ha->driver_pid && host_proc_alive(inst->host, ha->driver_pid))
+        (void)host_exit(inst->host, ha->driver_pid, 1);
+}
+
+void rdd_lima_watch_distro(rdd_instance_t *inst)
+{
+    int id = host_wsl_on_stop(inst->host, on_distro_stop, inst);
+    inst->lima.distro_watch = id > 0 ? id : 0;
+}
+
 void rdd_lima_free(rdd_instance_t *inst)
 {
+    if (inst->lima.distro_watch)
+        host_wsl_off(inst->host, inst->lima.distro_watch);
     rdd_ha_t *ha = inst->lima.head;
     while (ha) {
         rdd_ha_t *next = ha->next;

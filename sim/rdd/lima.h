@@ -126,6 +126,7 @@ typedef struct {
                                     VM's dockerd up (NULL: VM down) */
     uint64_t spawned;            /* read-only */
     rdd_ha_t *found;             /* private: rdd_ha_find's last answer */
+    int distro_watch;            /* private: host_wsl_on_stop id */
 } rdd_lima_t;
 
 /* paths ---------------------------------------------------------------------*/
@@ -193,5 +194,8 @@ int rdd_is_our_process(rdd_instance_t *inst, uint32_t pid,
                        const char *self_exe, const char *pidfile);
 /* Frees the registry (timers stopped; processes left as they are). */
 void rdd_lima_free(rdd_instance_t *inst);
+/* Follows the instance's WSL distro: when it stops under a running VM,
+ * the VM's dockerd goes down (called once, at instance init). */
+void rdd_lima_watch_distro(rdd_instance_t *inst);
 
 #endif

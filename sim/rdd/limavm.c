@@ -616,7 +616,7 @@ static void starting_timeout_tail(rdd_instance_t *inst)
     lv->start_failed++;
     rc = update_cond(inst, &lv->vm, RDD_LVM_COND_RUNNING, "False",
                      "StartFailed",
-                     "Lima instance did not reach Running within 10m0s");
+                     "Lima instance did not reach Running within 6m0s");
     finish(inst, rc ? rc : SIM_ETIMEDOUT, 0);
 }
 

@@ -49,7 +49,8 @@ typedef struct rdd_instance rdd_instance_t;
 #define RDD_LVM_STALE_RETRY_NS (2 * SIM_NS_PER_S)         /* ctrl :323 */
 #define RDD_LVM_ORPHAN_REQUEUE_NS (1 * SIM_NS_PER_S)      /* :272 */
 /* Fix flags' constants (flags.h). */
-#define RDD_LVM_STARTING_TIMEOUT_NS (600 * SIM_NS_PER_S)  /* STARTING_TIMEOUT */
+#define RDD_LVM_STARTING_TIMEOUT_NS (360 * SIM_NS_PER_S)  /* STARTING_TIMEOUT:
+                                       past the 5 min handshake limit */
 #define RDD_LVM_BACKOFF_MIN_NS (1 * SIM_NS_PER_S)         /* CRASH_LOOP_BACKOFF */
 #define RDD_LVM_BACKOFF_MAX_NS (300 * SIM_NS_PER_S)
 #define RDD_LVM_STALE_SURFACE_AFTER 3                     /* SURFACE_CREATE_FAILED */

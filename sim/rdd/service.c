@@ -85,6 +85,7 @@ int rdd_instance_init_vm(rdd_instance_t *inst, sim_loop_t *loop,
     rc = kube_store_new(loop, inst->id.name, &inst->api);
     if (rc)
         return rc;
+    rdd_lima_watch_distro(inst);
     dock_daemon_stop(vm_daemon); /* the VM has not booted */
     return 0;
 }

@@ -73,7 +73,7 @@ const sim_inv_info_t sim_inv_catalogue[] = {
      "env had neither DOCKER_HOST nor DOCKER_CONTEXT"},
     {"L3", "Starting terminates",
      "a LimaVM with spec.running=true reaches Running True or a *Failed "
-     "reason within 7 min"},
+     "reason (of Running or Created) within 7 min"},
     {"L4", "stale directory resolves",
      "the 'already exists' path creates the instance or surfaces "
      "CreateFailed within 60 s"},
@@ -121,6 +121,7 @@ typedef struct {
     int running_false;             /* L1 */
     char s5_settled_bad[SIM_INV_WHY_MAX]; /* S5's Settled part */
     char s6_bad[SIM_INV_WHY_MAX];
+    char settled_key[80];          /* S5/S6: the Settled last judged */
     int starting;                  /* L3: wants running, not yet there */
     uint64_t starting_since_ns;
     char starting_reason[40];
@@ -188,6 +189,9 @@ struct world {
     int cur_action;                /* index of the step running */
     sc_action_t act_copy[SC_MAX_ACTIONS]; /* steps redirected to an alias */
     size_t s10_seen;               /* S10: journal records judged */
+    sim_timer_t tick;              /* a check every virtual second, so a
+                                      liveness bound is judged on time in
+                                      an idle world */
     size_t s12_wsl_seen;           /* S12: WSL operations already judged */
     rdd_cli_t cli[SC_MAX_ACTIONS];
     pipe_hold_t holds[SC_MAX_ACTIONS];
@@ -593,10 +597,20 @@ static int template_up_to_date(winst_t *wi, const kube_obj_t *app,
     return 1;
 }
 
-/* S5 (its Settled part) and S6, when an App commit says Settled True. */
+/* S5 (its Settled part) and S6, when an App commit writes Settled True.
+ * A commit of another controller's condition that leaves an older Settled
+ * stale is not judged: the App controller recomputes Settled on that very
+ * event (rdd-behavior.md §10.4's premature-stamp caveat). */
 static void judge_settled(winst_t *wi, const kube_obj_t *app)
 {
     const kube_cond_t *st = kube_cond_find(app, "Settled");
+    char key[80];
+    snprintf(key, sizeof(key), "%s|%s|%lld|%llu", st ? st->status : "",
+             st ? st->reason : "", st ? (long long)st->observed_gen : -1LL,
+             st ? (unsigned long long)st->last_transition_ns : 0ULL);
+    if (!strcmp(key, wi->settled_key))
+        return; /* Settled not written by this commit */
+    snprintf(wi->settled_key, sizeof(wi->settled_key), "%s", key);
     const kube_cond_t *run = kube_cond_find(app, RDD_COND_RUNNING);
     const kube_cond_t *eng = kube_cond_find(app, RDD_COND_ENGINE);
     const char *want = kube_spec_get(app, "running");
@@ -652,20 +666,31 @@ static void judge_settled(winst_t *wi, const kube_obj_t *app)
 }
 
 /* L3: since when a LimaVM that should run has been short of Running. */
+static int failed_reason(const kube_cond_t *c)
+{
+    size_t n = c ? strlen(c->reason) : 0;
+    return n > 6 && !strcmp(c->reason + n - 6, "Failed");
+}
+
 static void track_starting(winst_t *wi, const kube_obj_t *lvm)
 {
     const char *want = kube_spec_get(lvm, "running");
     const kube_cond_t *run = kube_cond_find(lvm, RDD_COND_RUNNING);
-    size_t rl = run ? strlen(run->reason) : 0;
-    int there = run && (!strcmp(run->status, "True") ||
-                        (rl > 6 && !strcmp(run->reason + rl - 6, "Failed")));
+    const kube_cond_t *created = kube_cond_find(lvm, "Created");
+    /* There: Running True, or a failure the user can read (Running's or
+     * Created's *Failed reason). */
+    int there = (run && (!strcmp(run->status, "True") || failed_reason(run))) ||
+                failed_reason(created);
     if (!want || strcmp(want, "true") || there) {
         wi->starting = 0;
         return;
     }
-    snprintf(wi->starting_reason, sizeof(wi->starting_reason), "%s/%s",
-             run ? run->status : "no Running condition",
-             run ? run->reason : "");
+    if (run)
+        snprintf(wi->starting_reason, sizeof(wi->starting_reason), "%s/%s",
+                 run->status, run->reason);
+    else
+        snprintf(wi->starting_reason, sizeof(wi->starting_reason),
+                 "without a Running condition");
     if (!wi->starting) {
         wi->starting = 1;
         wi->starting_since_ns = sim_now(&wi->w->loop);
@@ -722,10 +747,12 @@ static int check_s10(void *ctx, char *why, size_t len)
         if (r.after_remove)
             snprintf(why, len, "%s's probe set currentContext to %s after "
                      "its removeDockerContext returned", r.who, r.value);
-        else if (!strcmp(r.why, "probe-set") && strcmp(r.read, r.old))
-            snprintf(why, len, "%s set currentContext to %s, judging %s "
-                     "unhealthy, but the file said %s by then (a lost "
-                     "update)", r.who, r.value, r.read[0] ? r.read : "\"\"",
+        else if (!strcmp(r.why, "probe-set") &&
+                 (strcmp(r.judged, r.old) || strcmp(r.read, r.old)))
+            snprintf(why, len, "%s set currentContext to %s, having judged "
+                     "%s unhealthy, but the file said %s by then (a lost "
+                     "update)", r.who, r.value,
+                     r.judged[0] ? r.judged : "\"\"",
                      r.old[0] ? r.old : "\"\"");
         else if (!strcmp(r.why, "clear") && strcmp(r.old, r.who))
             snprintf(why, len, "%s cleared currentContext, which said %s, "
@@ -1573,7 +1600,11 @@ static void run_action_inner(world_t *w, const sc_action_t *a)
         dock_daemon_t *d = a->daemon_instance >= 0
                                ? w->vm_daemons[a->daemon_instance]
                                : w->daemons[find_daemon(w, a->daemon)];
-        if (a->kind == SC_ACT_DOCKER_RM)
+        /* The user's docker CLI reaches a daemon that runs, or gets
+         * "Cannot connect to the Docker daemon". */
+        if (!dock_daemon_up(d))
+            rc = SIM_ECONNREFUSED;
+        else if (a->kind == SC_ACT_DOCKER_RM)
             rc = dock_container_remove(d, a->container, a->force);
         else
             rc = dock_container_add(d, a->container, a->image, "running",
@@ -1882,7 +1913,7 @@ static void apply_env(world_t *w, int i)
              si->env_docker_context);
 }
 
-/* `rdd svc start` (rdd/cmd/rdd/service.go): a live Dir()/rdd.pid means the
+/* `rdd svc start` (rdd/cmd/rdd/service.go:263-275): a live Dir()/rdd.pid means the
  * control plane is already running, so nothing starts; the alias's steps
  * reach the running instance (unset and "2" are one instance, H7). */
 static int already_running(world_t *w, int i)
@@ -1956,6 +1987,11 @@ static void instance_start_cb(void *arg, void *ip)
     start_instance(w, (int)((winst_t *)ip - w->inst));
 }
 
+static void tick(sim_timer_t *t)
+{
+    (void)sim_timer_start(t, tick, SIM_NS_PER_S);
+}
+
 static int build(world_t *w)
 {
     const scenario_t *sc = w->sc;
@@ -2021,12 +2057,16 @@ static int build(world_t *w)
         sim_faults_arm(&w->faults, sc->faults[i].site, &sc->faults[i].arm,
                        w->loop.seed);
     }
+    sim_timer_init(&w->loop, &w->tick);
+    if ((rc = sim_timer_start(&w->tick, tick, SIM_NS_PER_S)) != 0)
+        return rc;
     return add_invariants(w);
 }
 
 static void teardown(world_t *w)
 {
     int i;
+    sim_timer_stop(&w->tick);
     for (i = 0; i < w->sc->nactions; i++)
         if (w->holds[i].w) {
             sim_timer_stop(&w->holds[i].until);

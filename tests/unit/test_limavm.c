@@ -326,17 +326,17 @@ static void test_starting_never_times_out_at_head(void **state)
     assert_int_equal(fx->inst.lvm.starts, 1);
 }
 
-/* ...and STARTING_TIMEOUT ends it with StartFailed after 10 min. */
+/* ...and STARTING_TIMEOUT ends it with StartFailed after 6 min. */
 static void test_starting_timeout_flag_fails_the_start(void **state)
 {
     fx_t *fx;
     refx(state, 0, RDD_FLAG_BIT(RDD_FLAG_STARTING_TIMEOUT), SIM_S(2), 1);
     fx = *state;
     boot(fx, 1);
-    run_for(fx, SIM_S(590));
+    run_for(fx, SIM_S(350));
     assert_cond(fx, "Running", "False", "Starting");
     run_for(fx, SIM_S(20));
-    assert_int_equal(count_substr(fx, "did not reach Running within 10m0s"),
+    assert_int_equal(count_substr(fx, "did not reach Running within 6m0s"),
                      1);
     assert_true(fx->inst.lvm.start_failed >= 1);
 }
