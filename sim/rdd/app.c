@@ -28,8 +28,9 @@
  * - No owner references: Owns(LimaVM) enqueues on every LimaVM event.
  * - ResolvePort is inst->app.resolve_port, or 7441 + Index() unprobed.
  * - Discovery is a per-instance setting (app.h), read every reconcile.
- * - Until a LimaVM controller runs, inst->app.vm_hook (the VM stand-in of
- *   vm.c) is called after steps 9 and 11 change LimaVM.spec.running.
+ * - inst->app.vm_hook, when set (only by the unit tests' VM stand-in,
+ *   standin.c), is called after steps 9 and 11 change LimaVM.spec.running;
+ *   it is NULL by default: the LimaVM controller drives the VM.
  * - Flag engine_quiesces_on_app_delete (H16's fix, the App side): the
  *   deletion path holds the App's finalizer (2 s requeues) until
  *   ContainerEngineReady is Stopped/NotApplicable at the App's current
@@ -645,15 +646,6 @@ void rdd_app_enqueue(rdd_instance_t *inst)
         kube_ctrl_enqueue(inst->app.ctrl, RDD_APP_NAME);
 }
 
-void rdd_app_vm_standin(rdd_instance_t *inst, int running)
-{
-    int booting = sim_timer_active(&inst->boot);
-    if (!running && (inst->vm_running || booting))
-        rdd_vm_stop(inst);
-    else if (running && !inst->vm_running && !booting)
-        (void)rdd_vm_start(inst, inst->handshake_ns, inst->boot_ns);
-}
-
 int rdd_app_init(rdd_instance_t *inst)
 {
     rdd_app_t *a = &inst->app;
@@ -663,7 +655,6 @@ int rdd_app_init(rdd_instance_t *inst)
     a->discovery = RDD_DISCOVERY_LIST;
     a->discovery_engine = 1;
     a->template_up_to_date = 1;
-    a->vm_hook = rdd_app_vm_standin;
     sim_timer_init(inst->loop, &a->retry);
     a->retry.data = inst;
     snprintf(name, sizeof(name), "rdd.%s.app.retry", inst->id.name);

@@ -59,7 +59,8 @@ typedef enum {
 typedef int (*rdd_resolve_port_fn)(rdd_instance_t *inst, int preferred,
                                    int *port, char *msg, size_t len);
 /* Called after the App controller changed LimaVM.spec.running (steps 9 and
- * 11): a stand-in for the LimaVM controller; see rdd_app_vm_standin. */
+ * 11), in place of a LimaVM controller: the unit tests' VM stand-in
+ * (standin.h's rdd_standin_app_hook) or a test's own. */
 typedef void (*rdd_app_vm_hook_fn)(rdd_instance_t *inst, int running);
 
 /* A namespace (there is no Namespace kind in the kube fake): "default"
@@ -88,15 +89,16 @@ typedef struct {
     int discovery_kubernetes;      /* "kubernetes" enabled (default 0) */
     int vm_cpus;                   /* RDD_VM_CPUS: 0 unset, < 0 invalid */
     rdd_resolve_port_fn resolve_port; /* NULL: 7441 + Index, no probing */
-    rdd_app_vm_hook_fn vm_hook;    /* default rdd_app_vm_standin; NULL
-                                      once a LimaVM controller runs */
+    rdd_app_vm_hook_fn vm_hook;    /* default NULL: the LimaVM
+                                      controller drives the VM */
     /* namespaces (step 4 / step 2) */
     rdd_app_ns_t ns[RDD_APP_NS_MAX]; /* read-only */
     int nns;                       /* read-only */
     /* private */
     kube_ctrl_t *ctrl;        /* the App controller's queue */
     kube_cache_t *cache;      /* its informer cache */
-    int64_t handled_gen;      /* legacy: vm.c still writes it; unused */
+    int64_t handled_gen;      /* legacy: standin.c still writes it;
+                                 unused */
     sim_timer_t retry;        /* the 10 ms sleep of RetryOnConflict */
     sim_rng_t retry_rng;      /* its jitter, "rdd.<inst>.app.retry" */
     int retry_tries;
@@ -117,11 +119,6 @@ typedef struct {
 int rdd_app_init(rdd_instance_t *inst);
 void rdd_app_free(rdd_instance_t *inst);
 void rdd_app_enqueue(rdd_instance_t *inst);
-
-/* The LimaVM stand-in (the behaviour of the earlier app.c): running=0
- * stops the VM stand-in (vm.c) if it is up or booting, running=1 starts
- * it if it is neither. */
-void rdd_app_vm_standin(rdd_instance_t *inst, int running);
 
 /* Namespaces: 1 if present (owner_uid filled when non-NULL). */
 int rdd_app_ns_get(rdd_instance_t *inst, const char *name,

@@ -770,17 +770,6 @@ struct rdd_dctx_probe {
     void *cb_arg;
 };
 
-static void ptrace(rdd_instance_t *inst, const char *ev, const char *k1,
-                   const char *v1, const char *k2, const char *v2)
-{
-    sim_trace_t *tr = sim_trace_begin(inst->loop, ev);
-    sim_trace_str(tr, "inst", inst->id.name);
-    if (k1)
-        sim_trace_str(tr, k1, v1);
-    if (k2)
-        sim_trace_str(tr, k2, v2);
-    sim_trace_end(tr);
-}
 
 static void rmw_record(rdd_dctx_rmw_t *r, const char *old, const char *value)
 {
@@ -855,7 +844,7 @@ static void probe_set_done(rdd_dctx_rmw_t *r, int err)
 {
     rdd_dctx_probe_t *p = r->arg;
     if (err)
-        ptrace(p->inst, "rdd.dctx.probe.result", "log",
+        rdd_trace_kv(p->inst, "rdd.dctx.probe.result", "log",
                "Failed to set current Docker context", NULL, NULL);
     probe_exit(p);
 }
@@ -1050,19 +1039,19 @@ static void probe_run(sim_timer_t *t)
     if (rc == 0)
         rc = rdd_dctx_get_current(inst->host, p->dir, p->probed);
     if (rc) {
-        ptrace(inst, "rdd.dctx.probe.skip", "log",
+        rdd_trace_kv(inst, "rdd.dctx.probe.skip", "log",
                "Failed to read current Docker context", NULL, NULL);
         probe_exit(p);
         return;
     }
     if (d->env_docker_host[0] || d->env_docker_context[0]) {
-        ptrace(inst, "rdd.dctx.probe.skip", "log",
+        rdd_trace_kv(inst, "rdd.dctx.probe.skip", "log",
                "DOCKER_HOST or DOCKER_CONTEXT set in the daemon environment",
                NULL, NULL);
         probe_exit(p);
         return;
     }
-    ptrace(inst, "rdd.dctx.probe.start", "current", p->probed, NULL, NULL);
+    rdd_trace_kv(inst, "rdd.dctx.probe.start", "current", p->probed, NULL, NULL);
     if (p->probed[0] && strcmp(p->probed, "default")) {
         probe_named(p, p->dir, p->probed);
         return;
@@ -1189,11 +1178,11 @@ void rdd_dctx_manage(rdd_instance_t *inst, const char *endpoint)
     if (rc == 0)
         rc = rdd_dctx_create_replace(inst->host, dir, inst->id.name, endpoint);
     if (rc) {
-        ptrace(inst, "rdd.dctx.create", "log",
+        rdd_trace_kv(inst, "rdd.dctx.create", "log",
                "Failed to create Docker context", "err", sim_err_name(rc));
         return;
     }
-    ptrace(inst, "rdd.dctx.create", "dir", dir, "host", endpoint);
+    rdd_trace_kv(inst, "rdd.dctx.create", "dir", dir, "host", endpoint);
     p = probe_alloc(inst);
     if (!p)
         return;
@@ -1226,10 +1215,10 @@ static void remove_finish(rdd_instance_t *inst, int sync)
     if (rc == 0)
         rc = rdd_dctx_delete(inst->host, dir, inst->id.name);
     if (rc)
-        ptrace(inst, "rdd.dctx.delete", "log",
+        rdd_trace_kv(inst, "rdd.dctx.delete", "log",
                "Failed to delete Docker context", "err", sim_err_name(rc));
     else
-        ptrace(inst, "rdd.dctx.delete", "name", inst->id.name, NULL, NULL);
+        rdd_trace_kv(inst, "rdd.dctx.delete", "name", inst->id.name, NULL, NULL);
     d->removes_returned++;
     d->remove_returned_ns = sim_now(inst->loop);
     took = d->remove_returned_ns - d->remove_called_ns;

@@ -264,6 +264,18 @@ static void stop_watcher(rdd_instance_t *inst)
 
 /* cleanup: rows A and B ----------------------------------------------------*/
 
+void rdd_trace_kv(rdd_instance_t *inst, const char *ev, const char *k1,
+                  const char *v1, const char *k2, const char *v2)
+{
+    sim_trace_t *tr = sim_trace_begin(inst->loop, ev);
+    sim_trace_str(tr, "inst", inst->id.name);
+    if (k1)
+        sim_trace_str(tr, k1, v1);
+    if (k2)
+        sim_trace_str(tr, k2, v2);
+    sim_trace_end(tr);
+}
+
 int rdd_names_push(rdd_names_t *l, const char *name)
 {
     if (l->n == l->cap) {

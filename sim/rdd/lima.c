@@ -70,17 +70,6 @@ static const char *driver_pidfile_name(const rdd_instance_t *inst)
     return rdd_lima_wsl2(inst) ? "wsl2.pid" : "qemu.pid";
 }
 
-static void ltrace(rdd_instance_t *inst, const char *ev, const char *k1,
-                   const char *v1, const char *k2, const char *v2)
-{
-    sim_trace_t *tr = sim_trace_begin(inst->loop, ev);
-    sim_trace_str(tr, "inst", inst->id.name);
-    if (k1)
-        sim_trace_str(tr, k1, v1);
-    if (k2)
-        sim_trace_str(tr, k2, v2);
-    sim_trace_end(tr);
-}
 
 /* Lima store ----------------------------------------------------------------*/
 
@@ -220,7 +209,7 @@ int rdd_lima_create(rdd_instance_t *inst, const char *tmpl, char *msg,
     if (rc && msg)
         snprintf(msg, len, "failed to create instance \"%s\": %s",
                  RDD_LIMA_VM, sim_strerror(rc));
-    ltrace(inst, "rdd.lima.create", "err", rc ? sim_err_name(rc) : "OK",
+    rdd_trace_kv(inst, "rdd.lima.create", "err", rc ? sim_err_name(rc) : "OK",
            NULL, NULL);
     return rc;
 }
@@ -319,7 +308,7 @@ int rdd_lima_delete(rdd_instance_t *inst, const rdd_lima_inst_t *li,
     rc = host_fs_remove_all(inst->host, li->dir, e, sizeof(e));
     if (rc && msg)
         snprintf(msg, len, "failed to remove \"%s\": %s", li->dir, e);
-    ltrace(inst, "rdd.lima.delete", "err", rc ? sim_err_name(rc) : "OK",
+    rdd_trace_kv(inst, "rdd.lima.delete", "err", rc ? sim_err_name(rc) : "OK",
            NULL, NULL);
     return rc;
 }

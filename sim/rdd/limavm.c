@@ -49,21 +49,10 @@ enum {
     K_ORPHAN,          /* handleUnwatchedState's requeue */
 };
 
-static void lvtrace(rdd_instance_t *inst, const char *ev, const char *k1,
-                    const char *v1, const char *k2, const char *v2)
-{
-    sim_trace_t *tr = sim_trace_begin(inst->loop, ev);
-    sim_trace_str(tr, "inst", inst->id.name);
-    if (k1)
-        sim_trace_str(tr, k1, v1);
-    if (k2)
-        sim_trace_str(tr, k2, v2);
-    sim_trace_end(tr);
-}
 
 static void decision(rdd_instance_t *inst, const char *what)
 {
-    lvtrace(inst, "rdd.limavm.decision", "what", what, NULL, NULL);
+    rdd_trace_kv(inst, "rdd.limavm.decision", "what", what, NULL, NULL);
 }
 
 /* Ends the reconcile in flight. */
@@ -336,7 +325,8 @@ static void stop_forcibly(rdd_instance_t *inst, const rdd_lima_inst_t *li0,
         !rdd_is_our_process(inst, li.hostagent_pid, inst->vp.exe, pidfile)) {
         char v[16];
         snprintf(v, sizeof(v), "%u", li.hostagent_pid);
-        lvtrace(inst, "rdd.limavm.screened", "pid", v, "role", "hostagent");
+        rdd_trace_kv(inst, "rdd.limavm.screened", "pid", v, "role",
+                     "hostagent");
         li.hostagent_pid = 0;
     }
     if (RDD_HAS(inst->flags, SCREEN_DRIVER_PID)) {
@@ -345,7 +335,8 @@ static void stop_forcibly(rdd_instance_t *inst, const rdd_lima_inst_t *li0,
             !rdd_is_our_process(inst, li.driver_pid, inst->vp.exe, pidfile)) {
             char v[16];
             snprintf(v, sizeof(v), "%u", li.driver_pid);
-            lvtrace(inst, "rdd.limavm.screened", "pid", v, "role", "driver");
+            rdd_trace_kv(inst, "rdd.limavm.screened", "pid", v, "role",
+                         "driver");
             li.driver_pid = 0;
         }
     }
@@ -365,7 +356,7 @@ static void stop_forcibly(rdd_instance_t *inst, const rdd_lima_inst_t *li0,
     if (li.wsl2)
         terminate_distro(inst);
     if (!all_killed) {
-        lvtrace(inst, "rdd.limavm.tmp_kept", "helper", helper, NULL, NULL);
+        rdd_trace_kv(inst, "rdd.limavm.tmp_kept", "helper", helper, NULL, NULL);
         return;
     }
     rdd__lima_remove_tmp(inst, li.dir);
@@ -795,11 +786,11 @@ static int inspect_or_finish(rdd_instance_t *inst)
     int rc = rdd_lima_inspect(inst, &lv->li, msg, sizeof(msg));
     lv->have_li = rc == 0;
     if (rc) {
-        lvtrace(inst, "rdd.limavm.inspect", "err", msg, NULL, NULL);
+        rdd_trace_kv(inst, "rdd.limavm.inspect", "err", msg, NULL, NULL);
         finish(inst, rc, 0);
         return rc;
     }
-    lvtrace(inst, "rdd.limavm.inspect", "status",
+    rdd_trace_kv(inst, "rdd.limavm.inspect", "status",
             rdd_lima_status_name(lv->li.status), NULL, NULL);
     return 0;
 }
@@ -1054,7 +1045,8 @@ static void handle_deletion(rdd_instance_t *inst)
         preserve_logs(inst, li.dir);
         rc = rdd_lima_delete(inst, &li, msg, sizeof(msg));
         if (rc) {
-            lvtrace(inst, "rdd.limavm.delete_failed", "err", msg, NULL, NULL);
+            rdd_trace_kv(inst, "rdd.limavm.delete_failed", "err", msg, NULL,
+                         NULL);
             finish(inst, rc, 0);
             return;
         }
@@ -1260,7 +1252,7 @@ static void ensure_created(rdd_instance_t *inst)
             if (rc) {
                 lv->stale_failures++;
                 lv->stale_streak++;
-                lvtrace(inst, "rdd.limavm.stale_remove_failed", "err", rm,
+                rdd_trace_kv(inst, "rdd.limavm.stale_remove_failed", "err", rm,
                         NULL, NULL);
                 if (RDD_HAS(inst->flags, SURFACE_CREATE_FAILED) &&
                     lv->stale_streak >= RDD_LVM_STALE_SURFACE_AFTER) {
@@ -1311,7 +1303,7 @@ static void reconcile(void *arg, kube_ctrl_t *ctrl, const char *key)
     snprintf(lv->key, sizeof(lv->key), "%s", key);
     snprintf(ns, sizeof(ns), "%.*s", slash ? (int)(slash - key) : 0, key);
     snprintf(name, sizeof(name), "%s", slash ? slash + 1 : key);
-    lvtrace(inst, "rdd.limavm.reconcile", "key", key, NULL, NULL);
+    rdd_trace_kv(inst, "rdd.limavm.reconcile", "key", key, NULL, NULL);
     lv->have_li = 0;
     /* step 1 */
     rc = r->get(r, KUBE_LIMAVM, ns, name, &lv->vm, &st);
@@ -1439,7 +1431,7 @@ void rdd__limavm_enqueue_chan(rdd_instance_t *inst)
     rdd_limavm_t *lv = &inst->lvm;
     if (lv->chan_full) {
         lv->chan_drops++;
-        lvtrace(inst, "rdd.limavm.chan_drop", NULL, NULL, NULL, NULL);
+        rdd_trace_kv(inst, "rdd.limavm.chan_drop", NULL, NULL, NULL, NULL);
         return;
     }
     lv->chan_full = 1;
@@ -1549,7 +1541,7 @@ static void hook_end(sim_timer_t *t)
     lv->step = RDD_LVM_IDLE;
     rdd__hawatch_stop(inst); /* state.cancel(); delete */
     stop_host_switch(inst);
-    lvtrace(inst, "rdd.limavm.shutdown_done", NULL, NULL, NULL, NULL);
+    rdd_trace_kv(inst, "rdd.limavm.shutdown_done", NULL, NULL, NULL, NULL);
     lv->shutdown_done = NULL;
     if (done)
         done(inst);
@@ -1593,7 +1585,7 @@ void rdd_limavm_shutdown(rdd_instance_t *inst,
 {
     rdd_limavm_t *lv = &inst->lvm;
     rdd_ha_t *ha;
-    lvtrace(inst, "rdd.limavm.shutdown", NULL, NULL, NULL, NULL);
+    rdd_trace_kv(inst, "rdd.limavm.shutdown", NULL, NULL, NULL, NULL);
     stop_queue(inst);
     lv->shutdown_done = done;
     /* exec.CommandContext: the cancelled manager context kills every

@@ -245,45 +245,26 @@ struct rdd_instance {
     char log_dir[HOST_PATH_MAX]; /* read-only: LogDir() (normalised) */
     char dir[HOST_PATH_MAX];     /* read-only: Dir() (normalised) */
     char short_dir[HOST_PATH_MAX]; /* read-only: ShortDir() (normalised) */
-    /* transition: the VM stand-in's (service.c); delete with it */
-    int standin;                 /* made by the ten-argument init */
-    sim_timer_t boot;
-    sim_timer_t running_retry;
-    int running_want;
-    uint64_t handshake_ns;
-    uint64_t boot_ns;
+    struct {                     /* standin.c only: the unit tests' VM
+                                    stand-in (all zero otherwise) */
+        int on;                  /* made by rdd_standin_init */
+        sim_timer_t boot;        /* the VM's boot delay */
+        sim_timer_t running_retry; /* App Running write, retried */
+        int running_want;        /* the value being retried */
+        uint64_t handshake_ns;   /* the last start's timings */
+        uint64_t boot_ns;
+    } standin;
 };
 
 /* One RDD instance: identity (RDD_INSTANCE, host OS), its datastore and at
  * most one service process.  Starts no process.  host is the machine,
- * shared by instances.  vp is copied.  Returns 0 or SIM_ENOMEM.
- *   int rdd_instance_init(rdd_instance_t *inst, sim_loop_t *loop,
- *                         host_t *host, rdd_os_t os, int env_set,
- *                         const char *rdd_instance, rdd_flags_t flags,
- *                         npipe_ns_t *pipes, uds_ns_t *socks,
- *                         dock_daemon_t *vm_daemon,
- *                         const rdd_vm_params_t *vp);
- * (transition: rdd_instance_init is a macro picking by argument count;
- * the former ten-argument form, without host and vp but with a pid, makes
- * an instance driven by the VM stand-in instead, see service.c.) */
-int rdd_instance_init_vm(rdd_instance_t *inst, sim_loop_t *loop,
-                         host_t *host, rdd_os_t os, int env_set,
-                         const char *rdd_instance, rdd_flags_t flags,
-                         npipe_ns_t *pipes, uds_ns_t *socks,
-                         dock_daemon_t *vm_daemon,
-                         const rdd_vm_params_t *vp);
-int rdd__instance_init_standin(rdd_instance_t *inst, sim_loop_t *loop,
-                               rdd_os_t os, int env_set,
-                               const char *rdd_instance, rdd_flags_t flags,
-                               npipe_ns_t *pipes, uds_ns_t *socks,
-                               uint32_t pid, dock_daemon_t *vm_daemon);
-#define RDD__INIT_PICK(a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, name,  \
-                       ...)                                                    \
-    name
-#define rdd_instance_init(...)                                                 \
-    RDD__INIT_PICK(__VA_ARGS__, rdd_instance_init_vm,                         \
-                   rdd__instance_init_standin, rdd__init_bad_arity)          \
-    (__VA_ARGS__)
+ * shared by instances.  vp is copied.  Returns 0 or SIM_ENOMEM.  (The
+ * unit tests' VM stand-in makes its instances with rdd_standin_init
+ * instead, standin.h.) */
+int rdd_instance_init(rdd_instance_t *inst, sim_loop_t *loop, host_t *host,
+                      rdd_os_t os, int env_set, const char *rdd_instance,
+                      rdd_flags_t flags, npipe_ns_t *pipes, uds_ns_t *socks,
+                      dock_daemon_t *vm_daemon, const rdd_vm_params_t *vp);
 /* Frees the in-process state; kills nothing on the host. */
 void rdd_instance_free(rdd_instance_t *inst);
 /* `rdd svc start`: spawns the service process ("rdd", exe vp.exe) and
@@ -304,12 +285,6 @@ int rdd_svc_delete(rdd_instance_t *inst, int console);
 /* `rdd set running=true` on a fresh datastore: creates the App
  * (spec.running=true, moby, namespace default) if absent. */
 int rdd_app_ensure(rdd_instance_t *inst);
-/* transition: the VM stand-in (service.c), for instances made by the
- * ten-argument rdd_instance_init and app.c's rdd_app_vm_standin; SIM_ESTATE
- * / nothing on an instance that runs the LimaVM controller. */
-int rdd_vm_start(rdd_instance_t *inst, uint64_t handshake_ns,
-                 uint64_t boot_ns);
-void rdd_vm_stop(rdd_instance_t *inst);
 
 /* Bridge (bridge.c). */
 /* startHostSwitch: the guest answers the handshake handshake_ns from now;
@@ -368,5 +343,9 @@ int rdd_names_push(rdd_names_t *l, const char *name);
 
 int rdd_get_app(rdd_instance_t *inst, kube_reader_t *r, kube_obj_t *app);
 void rdd_errs_join(char *errs, size_t len, const char *msg);
+/* A trace event ev with inst=<Name()> and up to two string fields (k NULL:
+ * none). */
+void rdd_trace_kv(rdd_instance_t *inst, const char *ev, const char *k1,
+                  const char *v1, const char *k2, const char *v2);
 
 #endif

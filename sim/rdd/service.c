@@ -55,12 +55,10 @@ static void log_dir(rdd_instance_t *inst, const char *home)
     }
 }
 
-int rdd_instance_init_vm(rdd_instance_t *inst, sim_loop_t *loop,
-                         host_t *host, rdd_os_t os, int env_set,
-                         const char *rdd_instance,
-                         rdd_flags_t flags, npipe_ns_t *pipes,
-                         uds_ns_t *socks, dock_daemon_t *vm_daemon,
-                         const rdd_vm_params_t *vp)
+int rdd_instance_init(rdd_instance_t *inst, sim_loop_t *loop, host_t *host,
+                      rdd_os_t os, int env_set, const char *rdd_instance,
+                      rdd_flags_t flags, npipe_ns_t *pipes, uds_ns_t *socks,
+                      dock_daemon_t *vm_daemon, const rdd_vm_params_t *vp)
 {
     const char *home = rdd_os_home(os);
     int rc;
@@ -80,8 +78,6 @@ int rdd_instance_init_vm(rdd_instance_t *inst, sim_loop_t *loop,
     log_dir(inst, home);
     inst->proc.proc = inst->id.name;
     inst->proc.pid = 0;
-    sim_timer_init(loop, &inst->boot);
-    sim_timer_init(loop, &inst->running_retry);
     rc = kube_store_new(loop, inst->id.name, &inst->api);
     if (rc)
         return rc;
@@ -101,9 +97,9 @@ static void in_process_stop(rdd_instance_t *inst)
 
 void rdd_instance_free(rdd_instance_t *inst)
 {
-    if (inst->standin) {
-        sim_timer_stop(&inst->boot);
-        sim_timer_stop(&inst->running_retry);
+    if (inst->standin.on) { /* rdd_standin_init: no process, 2 controllers */
+        sim_timer_stop(&inst->standin.boot);
+        sim_timer_stop(&inst->standin.running_retry);
         rdd_app_free(inst);
         rdd_engine_free(inst);
     }
@@ -111,7 +107,7 @@ void rdd_instance_free(rdd_instance_t *inst)
         in_process_stop(inst);
     if (inst->svc_exit_watch > 0 && inst->host)
         host_unwatch_exit(inst->host, inst->svc_exit_watch);
-    if (inst->host && inst->proc.pid && !inst->standin)
+    if (inst->host && inst->proc.pid && !inst->standin.on)
         host_on_interrupt(inst->host, inst->proc.pid, NULL, NULL);
     inst->svc_exit_watch = 0;
     inst->svc = RDD_SVC_DOWN;
@@ -249,10 +245,8 @@ int rdd_svc_start(rdd_instance_t *inst)
     rc = rdd_engine_init(inst);
     if (rc == 0)
         rc = rdd_app_init(inst);
-    if (rc == 0) {
-        inst->app.vm_hook = NULL; /* the LimaVM controller runs */
-        rc = rdd_limavm_init(inst);
-    }
+    if (rc == 0)
+        rc = rdd_limavm_init(inst); /* drives the VM (app.vm_hook NULL) */
     if (rc) {
         in_process_stop(inst);
         (void)host_exit(inst->host, pid, 1);
@@ -312,163 +306,4 @@ int rdd_app_ensure(rdd_instance_t *inst)
     kube_spec_set(&app, "namespace", "default");
     rc = kube_create(inst->api, &app, &st);
     return rc == SIM_EEXIST ? 0 : rc;
-}
-
-/* transition: the VM stand-in ----------------------------------------------
- *
- * The behaviour of the former vm.c, kept only for unit tests written
- * against it (test_engine.c, test_app.c, test_dockerctx.c) and for app.c's
- * rdd_app_vm_standin: rdd_instance_init with the old ten arguments (a
- * given pid, no host process, the App created and the engine and App
- * controllers started at once) and rdd_vm_start / rdd_vm_stop (boot delay,
- * dockerd up, Lima's socket forward on Unix, App Running written
- * directly).  An instance made by the eleven-argument rdd_instance_init
- * never uses it: rdd_vm_start then returns SIM_ESTATE.  Delete this section
- * once those tests drive the service instead. */
-
-static void standin_set_running_retry(sim_timer_t *t);
-
-static void standin_set_running(rdd_instance_t *inst, int running)
-{
-    kube_reader_t *live = kube_store_reader(inst->api);
-    kube_obj_t app;
-    kube_cond_t c;
-    kube_status_t st;
-    int rc;
-    sim_timer_stop(&inst->running_retry);
-    if (rdd_get_app(inst, live, &app))
-        return;
-    memset(&c, 0, sizeof(c));
-    snprintf(c.type, sizeof(c.type), "%s", RDD_COND_RUNNING);
-    snprintf(c.status, sizeof(c.status), "%s", running ? "True" : "False");
-    snprintf(c.reason, sizeof(c.reason), "%s",
-             running ? "Started" : "Stopped");
-    c.observed_gen = app.generation;
-    if (!kube_cond_set(&app, &c, sim_now(inst->loop)))
-        return;
-    rc = kube_update_status(inst->api, &app, &st);
-    if (rc) {
-        inst->running_want = running;
-        inst->running_retry.data = inst;
-        (void)sim_timer_start(&inst->running_retry,
-                              standin_set_running_retry, SIM_NS_PER_S);
-    }
-}
-
-static void standin_set_running_retry(sim_timer_t *t)
-{
-    rdd_instance_t *inst = t->data;
-    standin_set_running(inst, inst->running_want);
-}
-
-static void standin_on_sock_conn(uds_listener_t *l, void *arg,
-                                 sim_stream_t *conn)
-{
-    rdd_instance_t *inst = arg;
-    (void)l;
-    dock_daemon_serve(inst->vm_daemon, conn);
-}
-
-static void standin_booted(sim_timer_t *t)
-{
-    rdd_instance_t *inst = t->data;
-    sim_trace_t *tr;
-    dock_daemon_start(inst->vm_daemon);
-    inst->vm_running = 1;
-    if (inst->id.os != RDD_OS_WINDOWS && !inst->sock_fwd) {
-        int rc = uds_listen(inst->socks, inst->id.docker_socket,
-                            inst->proc.pid, standin_on_sock_conn, inst,
-                            &inst->sock_fwd);
-        if (rc)
-            inst->sock_fwd = NULL;
-    }
-    tr = sim_trace_begin(inst->loop, "rdd.vm.running");
-    sim_trace_str(tr, "inst", inst->id.name);
-    sim_trace_u64(tr, "life", inst->vm_lives);
-    sim_trace_end(tr);
-    standin_set_running(inst, 1);
-}
-
-int rdd_vm_start(rdd_instance_t *inst, uint64_t handshake_ns,
-                 uint64_t boot_ns)
-{
-    sim_trace_t *tr;
-    if (!inst->standin)
-        return SIM_ESTATE;
-    tr = sim_trace_begin(inst->loop, "rdd.vm.start");
-    sim_trace_str(tr, "inst", inst->id.name);
-    sim_trace_ns(tr, "handshake", handshake_ns);
-    sim_trace_ns(tr, "boot", boot_ns);
-    sim_trace_end(tr);
-    inst->vm_lives++;
-    inst->handshake_ns = handshake_ns;
-    inst->boot_ns = boot_ns;
-    rdd_bridge_start(inst, handshake_ns);
-    inst->boot.data = inst;
-    return sim_timer_start(&inst->boot, standin_booted, boot_ns);
-}
-
-void rdd_vm_stop(rdd_instance_t *inst)
-{
-    sim_trace_t *tr;
-    if (!inst->standin)
-        return;
-    tr = sim_trace_begin(inst->loop, "rdd.vm.stop");
-    sim_trace_str(tr, "inst", inst->id.name);
-    sim_trace_end(tr);
-    sim_timer_stop(&inst->boot);
-    standin_set_running(inst, 0);
-    rdd_bridge_stop(inst);
-    if (inst->sock_fwd) {
-        uds_listener_close(inst->sock_fwd, 1);
-        inst->sock_fwd = NULL;
-    }
-    inst->vm_running = 0;
-    dock_daemon_stop(inst->vm_daemon);
-}
-
-int rdd__instance_init_standin(rdd_instance_t *inst, sim_loop_t *loop,
-                               rdd_os_t os, int env_set,
-                               const char *rdd_instance, rdd_flags_t flags,
-                               npipe_ns_t *pipes, uds_ns_t *socks,
-                               uint32_t pid, dock_daemon_t *vm_daemon)
-{
-    kube_obj_t app;
-    kube_status_t st;
-    int rc;
-    memset(inst, 0, sizeof(*inst));
-    inst->loop = loop;
-    inst->flags = flags;
-    inst->pipes = pipes;
-    inst->socks = socks;
-    inst->vm_daemon = vm_daemon;
-    inst->standin = 1;
-    rdd_identity(&inst->id, os, env_set, rdd_instance,
-                 rdd_os_home(os), flags);
-    host_path_norm(inst->id.dir, inst->dir);
-    host_path_norm(inst->id.short_dir, inst->short_dir);
-    inst->proc.proc = inst->id.name;
-    inst->proc.pid = pid;
-    sim_timer_init(loop, &inst->boot);
-    sim_timer_init(loop, &inst->running_retry);
-    rc = kube_store_new(loop, inst->id.name, &inst->api);
-    if (rc)
-        return rc;
-    rc = rdd_engine_init(inst);
-    if (rc == 0)
-        rc = rdd_app_init(inst);
-    if (rc == 0) {
-        kube_obj_init(&app, KUBE_APP, "", RDD_APP_NAME);
-        kube_spec_set(&app, "running", "true");
-        kube_spec_set(&app, "containerEngine.name", "moby");
-        kube_spec_set(&app, "namespace", "default");
-        inst->app.handled_gen = 1;
-        rc = kube_create(inst->api, &app, &st);
-    }
-    if (rc) {
-        rdd_instance_free(inst);
-        return rc;
-    }
-    dock_daemon_stop(vm_daemon);
-    return 0;
 }

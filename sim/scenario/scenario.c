@@ -524,6 +524,19 @@ static int parse_timeline(yt_node_t *n, scenario_t *sc, yt_error_t *err)
         a->instance = a->owner = a->daemon_instance = -1;
         TRY(req(m, "at", "a timeline step", &v, err));
         TRY(yt_duration(v, "at", &a->at_ns, err));
+        if ((v = yt_get(m, "every"))) {
+            TRY(yt_duration(v, "every", &a->every_ns, err));
+            if (a->every_ns < SIM_NS_PER_MS)
+                return yt_fail(err, v, "every must be at least 1ms");
+            if ((v = yt_get(m, "until"))) {
+                TRY(yt_duration(v, "until", &a->until_ns, err));
+                if (a->until_ns < a->at_ns)
+                    return yt_fail(err, v, "'until' must not be earlier "
+                                           "than 'at'");
+            }
+        } else if ((v = yt_get(m, "until"))) {
+            return yt_fail(err, v, "'until' needs 'every'");
+        }
         TRY(req(m, "do", "a timeline step", &v, err));
         TRY(yt_str(v, "do", what, sizeof(what), err));
         for (k = 0; k < SC_ACT__COUNT; k++)
@@ -680,6 +693,10 @@ static int parse_timeline(yt_node_t *n, scenario_t *sc, yt_error_t *err)
         default:
             break;
         }
+        if (a->every_ns &&
+            (a->kind == SC_ACT_RDD_SET || a->kind == SC_ACT_PIPE_HOLD))
+            return yt_fail(err, yt_get(m, "every"), "%s cannot repeat (one "
+                           "client per step)", what);
         TRY(yt_unused(m, "a timeline step", err));
         sc->nactions++;
     }

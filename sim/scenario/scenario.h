@@ -123,6 +123,9 @@ typedef enum {
 typedef struct {
     sc_act_kind_t kind;
     uint64_t at_ns;
+    uint64_t every_ns;        /* > 0: again every every_ns ... */
+    uint64_t until_ns;        /* ... while the time is <= this (0: the
+                                 run's end) */
     int line, col;
     int instance;             /* index, SC_ACT_KUBE_DELETE / VM_* */
     kube_kind_t kube_kind;

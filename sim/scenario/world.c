@@ -1534,6 +1534,10 @@ static void run_action(void *arg, void *actp)
 {
     world_t *w = arg;
     const sc_action_t *a = actp;
+    uint64_t now = sim_now(&w->loop);
+    /* A repeating step schedules its next turn first. */
+    if (a->every_ns && (!a->until_ns || now + a->every_ns <= a->until_ns))
+        (void)sim_call(&w->loop, a->every_ns, run_action, w, actp);
     w->cur_action = (int)(a - w->sc->actions);
     if (a->instance >= 0 && w->inst[a->instance].alias >= 0) {
         sc_action_t *c = &w->act_copy[w->cur_action];

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "rdd/rdd.h"
+#include "rdd/standin.h"
 #include "rdd/settled.h"
 #include "sim/errno.h"
 #include "sim/trace.h"
@@ -57,9 +58,9 @@ static fx_t *fx_new(rdd_os_t os, rdd_flags_t flags)
     assert_int_equal(uds_ns_new(&fx->loop, &fx->socks), 0);
     assert_int_equal(dock_daemon_new(&fx->loop, "vm-9", "VM9", &fx->vm), 0);
     dock_daemon_stop(fx->vm);
-    assert_int_equal(rdd_instance_init(&fx->inst, &fx->loop, os, 1, "9",
-                                       flags, fx->pipes, fx->socks, 2000,
-                                       fx->vm), 0);
+    assert_int_equal(rdd_standin_init(&fx->inst, &fx->loop, os, 1, "9",
+                                      flags, fx->pipes, fx->socks, 2000,
+                                      fx->vm), 0);
     /* The tests own ContainerEngineReady and play the LimaVM controller. */
     rdd_engine_free(&fx->inst);
     fx->inst.app.vm_hook = count_hook;
@@ -624,12 +625,13 @@ static void test_head_does_not_wait_for_engine(void **state)
     assert_int_equal(count_substr(fx->text, "step=wait_engine_quiesced"), 0);
 }
 
-/* The default vm_hook is the VM stand-in: spec.running=false stops it. */
+/* The stand-in's vm_hook (rdd_standin_init's; fx_new replaces it):
+ * spec.running=false stops the VM, spec.running=true boots it again. */
 static void test_standin_hook_stops_the_vm(void **state)
 {
     fx_t *fx = *state;
-    fx->inst.app.vm_hook = rdd_app_vm_standin;
-    assert_int_equal(rdd_vm_start(&fx->inst, 0, SIM_S(1)), 0);
+    fx->inst.app.vm_hook = rdd_standin_app_hook;
+    assert_int_equal(rdd_standin_vm_start(&fx->inst, 0, SIM_S(1)), 0);
     run_for(fx, SIM_S(2));
     assert_true(fx->inst.vm_running);
     app_spec(fx, "running", "false");

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "rdd/rdd.h"
+#include "rdd/standin.h"
 #include "sim/errno.h"
 #include "sim/trace.h"
 
@@ -97,8 +98,8 @@ static void mk(fx_t *fx, rdd_os_t os, rdd_flags_t flags)
 {
     assert_int_equal(host_new(&fx->loop, os == RDD_OS_WINDOWS, &fx->host),
                      0);
-    assert_int_equal(rdd_instance_init(&fx->inst, &fx->loop, os, 1, "9", flags,
-                                       fx->pipes, fx->socks, 2000, fx->vm),
+    assert_int_equal(rdd_standin_init(&fx->inst, &fx->loop, os, 1, "9", flags,
+                                      fx->pipes, fx->socks, 2000, fx->vm),
                      0);
     fx->inst.host = fx->host;
     fx->have_inst = 1;
@@ -716,14 +717,14 @@ static void test_engine_creates_on_start_and_removes_on_stop(void **state)
     fx_t *fx = *state;
     char hst[RDD_DCTX_HOST_MAX];
     mk(fx, RDD_OS_LINUX, 0);
-    assert_int_equal(rdd_vm_start(&fx->inst, 0, SIM_S(1)), 0);
+    assert_int_equal(rdd_standin_vm_start(&fx->inst, 0, SIM_S(1)), 0);
     run_to(fx, SIM_S(5));
     assert_int_equal(rdd_dctx_context_host(fx->host, DIR_L,
                      "rancher-desktop-9", hst), 0);
     assert_string_equal(hst, fx->inst.id.docker_endpoint);
     /* Nothing serves /var/run/docker.sock: the default is unhealthy. */
     assert_string_equal(current(fx), "rancher-desktop-9");
-    rdd_vm_stop(&fx->inst);
+    rdd_standin_vm_stop(&fx->inst);
     run_to(fx, SIM_S(10));
     assert_int_equal(rdd_dctx_context_host(fx->host, DIR_L,
                      "rancher-desktop-9", hst), SIM_ENOTFOUND);
@@ -741,7 +742,7 @@ static void test_engine_stop_waits_in_context_wait(void **state)
                                    "tcp://10.0.0.7:2376"), 0);
     write_config(fx, "{\"currentContext\":\"slow\"}");
     fx->inst.dctx.io_ns = SIM_MS(50);
-    assert_int_equal(rdd_vm_start(&fx->inst, 0, SIM_S(1)), 0);
+    assert_int_equal(rdd_standin_vm_start(&fx->inst, 0, SIM_S(1)), 0);
     /* Up at ~1 s; the probe's ping times out ~3 s later; stop while the
      * set is between its load and save. */
     while (fx->inst.dctx.probes_started == 0)
@@ -764,7 +765,7 @@ static void test_shutdown_hook_removes_the_context(void **state)
     fx_t *fx = *state;
     char hst[RDD_DCTX_HOST_MAX];
     mk(fx, RDD_OS_LINUX, 0);
-    assert_int_equal(rdd_vm_start(&fx->inst, 0, SIM_S(1)), 0);
+    assert_int_equal(rdd_standin_vm_start(&fx->inst, 0, SIM_S(1)), 0);
     run_to(fx, SIM_S(5));
     assert_string_equal(current(fx), "rancher-desktop-9");
     rdd_engine_shutdown(&fx->inst);

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "rdd/rdd.h"
+#include "rdd/standin.h"
 #include "sim/trace.h"
 
 typedef struct {
@@ -45,9 +46,9 @@ static int setup(void **state)
     dock_daemon_stop(fx->vm);
     assert_int_equal(dock_container_add(fx->vm, "web", "nginx", "running",
                                         NULL), 0);
-    assert_int_equal(rdd_instance_init(&fx->inst, &fx->loop, RDD_OS_LINUX, 1,
-                                       "9", 0, fx->pipes, fx->socks, 2000,
-                                       fx->vm), 0);
+    assert_int_equal(rdd_standin_init(&fx->inst, &fx->loop, RDD_OS_LINUX, 1,
+                                      "9", 0, fx->pipes, fx->socks, 2000,
+                                      fx->vm), 0);
     *state = fx;
     return 0;
 }
@@ -114,7 +115,7 @@ static void set_spec(fx_t *fx, const char *key, const char *val)
 
 static void boot_vm(fx_t *fx)
 {
-    assert_int_equal(rdd_vm_start(&fx->inst, 0, SIM_S(1)), 0);
+    assert_int_equal(rdd_standin_vm_start(&fx->inst, 0, SIM_S(1)), 0);
     run_to(fx, sim_now(&fx->loop) + SIM_S(5));
 }
 

@@ -947,6 +947,60 @@ static void test_wsl_import_start_terminate_unregister(void **state)
     world_free(w);
 }
 
+typedef struct {
+    int calls;
+    char last[64];
+} stop_seen_t;
+
+static void on_stop(void *arg, const char *distro)
+{
+    stop_seen_t *seen = arg;
+    seen->calls++;
+    snprintf(seen->last, sizeof(seen->last), "%s", distro);
+}
+
+/* A running distro's stop, and only that, reaches the observers. */
+static void test_wsl_stop_observers_see_running_distros_stop(void **state)
+{
+    world_t *w = world_new(1);
+    stop_seen_t a = {0, ""}, b = {0, ""};
+    int ida, idb;
+    (void)state;
+    ida = host_wsl_on_stop(w->h, on_stop, &a);
+    idb = host_wsl_on_stop(w->h, on_stop, &b);
+    assert_true(ida > 0 && idb > 0 && ida != idb);
+    assert_int_equal(host_wsl_import(w->h, DISTRO, VHDX, "rd-a"), 0);
+    assert_int_equal(host_wsl_terminate(w->h, DISTRO, "rd-a"), 0);
+    assert_int_equal(a.calls, 0); /* it was not running */
+    assert_int_equal(host_wsl_start(w->h, DISTRO, "rd-a", NULL, 0), 0);
+    assert_int_equal(host_wsl_terminate(w->h, DISTRO, "user"), 0);
+    assert_int_equal(a.calls, 1);
+    assert_int_equal(b.calls, 1);
+    assert_string_equal(a.last, DISTRO);
+    host_wsl_off(w->h, idb);
+    assert_int_equal(host_wsl_start(w->h, DISTRO, "rd-a", NULL, 0), 0);
+    assert_int_equal(host_wsl_unregister(w->h, DISTRO, "rd-b"), 0);
+    assert_int_equal(a.calls, 2);
+    assert_int_equal(b.calls, 1);
+    world_free(w);
+}
+
+static void test_wsl_observers_are_bounded(void **state)
+{
+    world_t *w = world_new(1);
+    stop_seen_t a = {0, ""};
+    int i;
+    (void)state;
+    for (i = 0; i < HOST_WSL_OBS_MAX; i++)
+        assert_true(host_wsl_on_stop(w->h, on_stop, &a) > 0);
+    assert_int_equal(host_wsl_on_stop(w->h, on_stop, &a), SIM_ENOMEM);
+    host_wsl_off(w->h, 3);
+    assert_int_equal(host_wsl_on_stop(w->h, on_stop, &a), 3);
+    host_wsl_off(w->h, 0);               /* ignored */
+    host_wsl_off(w->h, HOST_WSL_OBS_MAX + 1);
+    world_free(w);
+}
+
 static void test_wsl_errors_for_unknown_distros_and_bad_args(void **state)
 {
     world_t *w = world_new(1);
@@ -1313,6 +1367,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_host_new_reports_its_platform),
+        cmocka_unit_test(test_wsl_stop_observers_see_running_distros_stop),
+        cmocka_unit_test(test_wsl_observers_are_bounded),
         cmocka_unit_test(test_host_new_returns_enomem_until_memory_suffices),
         cmocka_unit_test(test_spawn_counts_pids_from_4000_by_4_with_groups),
         cmocka_unit_test(test_spawn_skips_live_pids_and_reuses_dead_ones),
