@@ -473,9 +473,9 @@ static void journal_add(host_t *h, const rdd_dctx_write_t *w)
     char path[HOST_PATH_MAX], data[HOST_DATA_MAX];
     snprintf(path, sizeof(path), "%s/%08zu", RDD_DCTX_JOURNAL_DIR,
              rdd_dctx_journal_len(h));
-    snprintf(data, sizeof(data), "%llu\n%s\n%s\n%s\n%s\n%s\n%d",
+    snprintf(data, sizeof(data), "%llu\n%s\n%s\n%s\n%s\n%s\n%d\n%s",
              (unsigned long long)w->at_ns, w->who, w->why, w->read, w->old,
-             w->value, w->after_remove);
+             w->value, w->after_remove, w->judged);
     (void)host_fs_write(h, path, data);
 }
 
@@ -506,6 +506,7 @@ int rdd_dctx_journal_get(const host_t *h, size_t i, rdd_dctx_write_t *out)
     snprintf(out->old, sizeof(out->old), "%s", next_line(&p));
     snprintf(out->value, sizeof(out->value), "%s", next_line(&p));
     out->after_remove = next_line(&p)[0] == '1';
+    snprintf(out->judged, sizeof(out->judged), "%s", next_line(&p));
     return 0;
 }
 
@@ -782,8 +783,8 @@ static void rmw_record(rdd_dctx_rmw_t *r, const char *old, const char *value)
                                          : r->kind == RMW_CLEAR ? "clear"
                                                                 : "user");
     snprintf(w.read, sizeof(w.read), "%s", r->loaded.current);
-    if (r->kind == RMW_SET && r->probe)
-        snprintf(w.judged, sizeof(w.judged), "%s", r->probe->probed);
+    if (r->kind == RMW_SET)
+        snprintf(w.judged, sizeof(w.judged), "%s", r->expect);
     snprintf(w.old, sizeof(w.old), "%s", old);
     snprintf(w.value, sizeof(w.value), "%s", value);
     if (r->inst) {

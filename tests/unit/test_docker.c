@@ -745,7 +745,7 @@ test_latency_is_within_bounds_and_deterministic_per_seed(void **state)
     uint64_t lat[2][20];
     int run_i, i, varied = 0;
     for (run_i = 0; run_i < 2; run_i++) {
-        fx_t *fx;
+        fx_t *fx = NULL;
         client_t *c;
         assert_int_equal(fx_new(&fx, SEED), 0);
         dock_daemon_set_latency(fx->d, SIM_MS(5), SIM_MS(9));
@@ -960,7 +960,7 @@ static void test_fault_events_stream_eof_closes_the_stream(void **state)
 /* A small session: state, an event stream, mutations, a restart. */
 static uint64_t session_trace_hash(uint64_t seed)
 {
-    fx_t *fx;
+    fx_t *fx = NULL;
     sim_trace_t tr;
     client_t *c;
     dock_req_t q;

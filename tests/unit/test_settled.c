@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -23,10 +24,10 @@ static kube_cond_t cond(const char *type, const char *reason,
 {
     kube_cond_t c;
     memset(&c, 0, sizeof(c));
-    strncpy(c.type, type, sizeof(c.type) - 1);
-    strncpy(c.reason, reason, sizeof(c.reason) - 1);
-    strncpy(c.message, message, sizeof(c.message) - 1);
-    strncpy(c.status, status, sizeof(c.status) - 1);
+    snprintf(c.type, sizeof(c.type), "%s", type);
+    snprintf(c.reason, sizeof(c.reason), "%s", reason);
+    snprintf(c.message, sizeof(c.message), "%s", message);
+    snprintf(c.status, sizeof(c.status), "%s", status);
     c.observed_gen = gen;
     return c;
 }
