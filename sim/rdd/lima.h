@@ -143,7 +143,7 @@ void rdd_lima_distro(const rdd_instance_t *inst, char *out, size_t len);
 int rdd_lima_wsl2(const rdd_instance_t *inst);
 
 /* Lima operations (synchronous; timeouts RDD puts around them are kept in
- * limavm.c) --------------------------------------------------------------*/
+ * limavm_lifecycle.c) ----------------------------------------------------*/
 
 /* store.ReadPIDFile (Lima pkg/store/instance.go): 0 when the file is
  * missing; Unix: a dead pid removes the file and reads 0; Windows: a dead

@@ -2,10 +2,10 @@
  * limavm.h: RDD's LimaVM controller and hostagent watcher
  * (rdd/pkg/controllers/lima/limavm/controllers/, rdd-behavior.md §7).
  *
- * limavm.c   Reconcile (limavm_controller.go:166-397), handleRunningState
- *            and its helpers (limavm_lifecycle.go), the force-stop helpers,
- *            handleDeletion, and the service shutdown hook
- *            (limavm_controller.go:617-708).
+ * limavm.c   Reconcile (limavm_controller.go:166-397), the queue and
+ *            cache, and the service shutdown hook (:617-708).
+ * limavm_lifecycle.c  handleRunningState and its helpers, the force-stop
+ *            helpers, handleDeletion (limavm_lifecycle.go).
  * hawatcher.c the watcher phase machine (hostagent_watcher.go).
  *
  * The controller runs on a kube_ctrl_t fed by an informer cache of LimaVM

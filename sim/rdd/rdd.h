@@ -6,7 +6,7 @@
  *   watcher.c  the docker watcher (§4)
  *   engine.c   the engine reconciler (§3)
  *   lima.c     Lima (Inspect/Create/Prepare/Delete) and the hostagent (§7)
- *   hawatcher.c, limavm.c  the LimaVM controller (§7)
+ *   limavm.c, limavm_lifecycle.c, hawatcher.c  the LimaVM controller (§7)
  *   service.c  the instance: datastore and service process (§7.4)
  * Every model cites the RDD file:line it follows in a comment above each
  * modelled function.  Flags (flags.h) select the review's fixes.

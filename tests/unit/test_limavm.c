@@ -1,5 +1,6 @@
 /*
- * test_limavm.c: the LimaVM controller (sim/rdd/limavm.c), its hostagent
+ * test_limavm.c: the LimaVM controller (sim/rdd/limavm.c and
+ * limavm_lifecycle.c), its hostagent
  * watcher (hawatcher.c), Lima and the hostagent (lima.c) and the service
  * process (service.c), rdd-behavior.md §7.  Each test builds one instance
  * on a fresh host (Linux or Windows), starts its service and seeds the

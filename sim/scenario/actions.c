@@ -1,0 +1,562 @@
+/*
+ * actions.c: the scenario's timeline, one step at a time.
+ *
+ * build (world.c) schedules run_action for every step at its time;
+ * run_action reschedules a repeating step, redirects a step of an alias
+ * instance (H7) to the instance it is, marks the step as the user's doing
+ * (S16) and runs it (run_action_inner).  What the steps need lives here
+ * too: `rdd set`'s CLI emulation (rdd_set and its cli_* watch), the
+ * replayed BATS steps (bats_step), a Docker client holding a pipe open
+ * (hold_*), the user's Docker config dir and a process by role (role_pid,
+ * action_pid).  Every step writes one sim.action trace line (act_trace).
+ * Private structures: world_int.h.
+ */
+#include "world_int.h"
+
+#include <string.h>
+
+#include "sim/assert.h"
+#include "sim/errno.h"
+
+/* timeline ------------------------------------------------------------------*/
+
+static void act_trace(world_t *w, const sc_action_t *a, const char *what,
+                      int rc)
+{
+    sim_trace_t *tr = sim_trace_begin(&w->loop, "sim.action");
+    sim_trace_str(tr, "do", sc_act_name(a->kind));
+    if (what)
+        sim_trace_str(tr, "what", what);
+    sim_trace_err(tr, "rc", rc);
+    sim_trace_end(tr);
+}
+
+typedef struct {
+    const sc_action_t *a;
+    char found[KUBE_NAME_MAX];
+} match_t;
+
+static int match_mirror(void *arg, const kube_obj_t *o)
+{
+    match_t *m = arg;
+    const char *key = o->kind == KUBE_IMAGE ? "repoTag" : "name";
+    const char *v = kube_status_get(o, key);
+    if (v && !strcmp(v, m->a->docker_name)) {
+        snprintf(m->found, sizeof(m->found), "%s", o->name);
+        return 1;
+    }
+    return 0;
+}
+
+static void rdd_set(world_t *w, const sc_action_t *a);
+
+static void hold_over(sim_timer_t *t)
+{
+    pipe_hold_t *h = t->data;
+    if (h->conn)
+        sim_stream_close(h->conn, NULL);
+    h->conn = NULL;
+    (void)host_exit(h->w->host, h->pid, 0);
+}
+
+static void hold_dialed(void *arg, int status, sim_stream_t *conn)
+{
+    pipe_hold_t *h = arg;
+    sim_trace_t *tr = sim_trace_begin(&h->w->loop, "sim.pipe.hold");
+    sim_trace_str(tr, "pipe", h->pipe);
+    sim_trace_u64(tr, "pid", h->pid);
+    sim_trace_err(tr, "rc", status);
+    sim_trace_end(tr);
+    if (status) {
+        (void)host_exit(h->w->host, h->pid, 1);
+        return;
+    }
+    h->conn = conn;
+    sim_timer_init(&h->w->loop, &h->until);
+    h->until.data = h;
+    (void)sim_timer_start(&h->until, hold_over, h->for_ns);
+}
+
+/* An instance's process by role: service, hostagent, driver (0: none). */
+static uint32_t role_pid(rdd_instance_t *inst, const char *role)
+{
+    const rdd_ha_t *ha, *live = NULL;
+    if (!strcmp(role, "service"))
+        return inst->proc.pid;
+    /* The newest live hostagent of this instance (and its driver). */
+    for (ha = inst->lima.head; ha; ha = ha->next)
+        if (host_proc_alive(inst->host, ha->pid))
+            live = ha;
+    if (!live)
+        return 0;
+    return !strcmp(role, "driver") ? live->driver_pid : live->pid;
+}
+
+/* The pid a proc.* / fs.* step names: `pid`, or an instance's role. */
+static uint32_t action_pid(world_t *w, const sc_action_t *a)
+{
+    if (!strcmp(a->proc, "pid") || a->pid)
+        return a->pid;
+    if (a->instance < 0 || !w->inst[a->instance].up)
+        return 0;
+    return role_pid(&w->inst[a->instance].inst, a->proc);
+}
+
+/* The file a fs.* step names: absolute, or relative to the instance's
+ * ShortDir, normalised to the host's '/' form. */
+static void action_path(world_t *w, const sc_action_t *a, char *out)
+{
+    char raw[HOST_PATH_MAX * 2];
+    int abs = a->path[0] == '/' || (a->path[0] && a->path[1] == ':');
+    if (abs || a->instance < 0)
+        snprintf(raw, sizeof(raw), "%s", a->path);
+    else
+        snprintf(raw, sizeof(raw), "%s/%s",
+                 w->inst[a->instance].inst.id.short_dir, a->path);
+    raw[HOST_PATH_MAX - 1] = 0;
+    host_path_norm(raw, out);
+}
+
+static void run_action_inner(world_t *w, const sc_action_t *a);
+
+/* The user's Docker config dir: the step's `config`, else ~/.docker. */
+static void user_config_dir(world_t *w, const sc_action_t *a, char *out)
+{
+    char home[HOST_PATH_MAX];
+    if (a->config_dir[0]) {
+        host_path_norm(a->config_dir, out);
+        return;
+    }
+    host_path_norm(rdd_os_home(w->sc->os), home);
+    snprintf(out, HOST_PATH_MAX, "%s/.docker", home);
+}
+
+static rdd_bats_flavour_t bats_flavour(sc_host_t h)
+{
+    switch (h) {
+    case SC_HOST_MSYS:
+        return RDD_BATS_MSYS;
+    case SC_HOST_WSL2:
+        return RDD_BATS_WSL2;
+    case SC_HOST_LINUX:
+        return RDD_BATS_LINUX;
+    case SC_HOST_DARWIN:
+        return RDD_BATS_DARWIN;
+    default:
+        return RDD_BATS_WINDOWS;
+    }
+}
+
+/* Prints BATS output into the trace, one line per event. */
+static void bats_print(world_t *w, const char *out)
+{
+    while (*out) {
+        const char *nl = strchr(out, '\n');
+        size_t n = nl ? (size_t)(nl - out) : strlen(out);
+        char line[400];
+        sim_trace_t *tr;
+        snprintf(line, sizeof(line), "%.*s", (int)(n < 399 ? n : 399), out);
+        tr = sim_trace_begin(&w->loop, "bats.print");
+        sim_trace_str(tr, "line", line);
+        sim_trace_end(tr);
+        out += n + (nl != NULL);
+    }
+}
+
+/* engine-docker.bats, replayed: local_setup_file before the instance's
+ * service starts (the service inherits its DOCKER_CONFIG), test 37 once
+ * the engine has written its context. */
+static void bats_step(world_t *w, const sc_action_t *a)
+{
+    winst_t *wi = &w->inst[a->instance];
+    const sc_instance_t *si = &w->sc->instances[a->instance];
+    rdd_bats_env_t env;
+    rdd_identity_t id;
+    char out[4096];
+    int rc;
+    memset(&env, 0, sizeof(env));
+    env.flavour = bats_flavour(w->sc->host);
+    env.rdd_instance = si->env_set ? si->value : NULL;
+    rdd_identity(&id, w->sc->os, si->env_set, si->value,
+                 rdd_os_home(w->sc->os),
+                 w->var->flags);
+    env.docker_socket = id.docker_socket;
+    if (a->kind == SC_ACT_BATS_SETUP) {
+        rc = rdd_bats_setup(&env, w->var->flags, &wi->bats, out,
+                            sizeof(out));
+        wi->bats_ran = 1;
+    } else if (wi->bats.rc) {
+        /* bats runs no test of a file whose setup_file failed */
+        act_trace(w, a, "test 37 skipped: setup_file failed", 0);
+        return;
+    } else {
+        rc = wi->bats_ran ? rdd_bats_test37(&env, w->var->flags, &wi->bats,
+                                            w->host, out, sizeof(out))
+                          : 1;
+        if (!wi->bats_ran)
+            snprintf(out, sizeof(out), "not ok 37 (setup never ran)");
+    }
+    bats_print(w, out);
+    act_trace(w, a, a->kind == SC_ACT_BATS_SETUP ? "local_setup_file"
+                                                 : "test 37", rc);
+    if (rc && !wi->b1_bad[0]) {
+        const char *first = out;
+        const char *nl;
+        while (*first == '#' || *first == ' ')
+            first++;
+        nl = strchr(first, '\n');
+        snprintf(wi->b1_bad, sizeof(wi->b1_bad), "%s on %s: %.*s",
+                 a->kind == SC_ACT_BATS_SETUP ? "local_setup_file"
+                                              : "test 37",
+                 sc_host_name(w->sc->host),
+                 (int)(nl ? (size_t)(nl - first) : strlen(first)), first);
+    }
+}
+
+/* A timeline step: what it deletes is the user's doing (S16). */
+void run_action(void *arg, void *actp)
+{
+    world_t *w = arg;
+    const sc_action_t *a = actp;
+    uint64_t now = sim_now(&w->loop);
+    /* A repeating step schedules its next turn first. */
+    if (a->every_ns && (!a->until_ns || now + a->every_ns <= a->until_ns))
+        (void)sim_call(&w->loop, a->every_ns, run_action, w, actp);
+    w->cur_action = (int)(a - w->sc->actions);
+    if (a->instance >= 0 && w->inst[a->instance].alias >= 0) {
+        sc_action_t *c = &w->act_copy[w->cur_action];
+        *c = *a;
+        c->instance = w->inst[a->instance].alias;
+        a = c;
+    }
+    w->in_user_action = 1;
+    run_action_inner(w, a);
+    w->in_user_action = 0;
+}
+
+static void run_action_inner(world_t *w, const sc_action_t *a)
+{
+    int rc = 0;
+    switch (a->kind) {
+    case SC_ACT_KUBE_DELETE: {
+        winst_t *wi = &w->inst[a->instance];
+        match_t m = {a, ""};
+        kube_status_t st;
+        kube_reader_t *r;
+        if (!wi->up) {
+            act_trace(w, a, "instance not started", SIM_ESTATE);
+            return;
+        }
+        r = kube_store_reader(wi->inst.api);
+        (void)r->list(r, a->kube_kind, wi->inst.engine.api_ns, match_mirror,
+                      &m, &st);
+        if (!m.found[0]) {
+            act_trace(w, a, a->docker_name, SIM_ENOTFOUND);
+            return;
+        }
+        rc = kube_delete(wi->inst.api, a->kube_kind, wi->inst.engine.api_ns,
+                         m.found, &st);
+        act_trace(w, a, m.found, rc);
+        return;
+    }
+    case SC_ACT_OWNER_START:
+        owner_start_checked(w, &w->owners[a->owner]);
+        act_trace(w, a, w->owners[a->owner].name, 0);
+        return;
+    case SC_ACT_OWNER_STOP:
+        owner_stop(&w->owners[a->owner]);
+        act_trace(w, a, w->owners[a->owner].name, 0);
+        return;
+    case SC_ACT_VM_STOP:
+    case SC_ACT_VM_START: {
+        /* A merge patch of App.spec.running, as `rdd set` sends. */
+        winst_t *wi = &w->inst[a->instance];
+        kube_obj_t app;
+        kube_status_t st;
+        if (wi->up) {
+            kube_obj_init(&app, KUBE_APP, "", RDD_APP_NAME);
+            rc = kube_spec_set(&app, "running",
+                               a->kind == SC_ACT_VM_START ? "true" : "false");
+            if (rc == 0)
+                rc = kube_apply(wi->inst.api, &app, 0, &st);
+        }
+        act_trace(w, a, NULL, rc);
+        return;
+    }
+    case SC_ACT_DOCKER_RM:
+    case SC_ACT_DOCKER_RUN: {
+        dock_daemon_t *d = a->daemon_instance >= 0
+                               ? w->vm_daemons[a->daemon_instance]
+                               : w->daemons[find_daemon(w, a->daemon)];
+        /* The user's docker CLI reaches a daemon that runs, or gets
+         * "Cannot connect to the Docker daemon". */
+        if (!dock_daemon_up(d))
+            rc = SIM_ECONNREFUSED;
+        else if (a->kind == SC_ACT_DOCKER_RM)
+            rc = dock_container_remove(d, a->container, a->force);
+        else
+            rc = dock_container_add(d, a->container, a->image, "running",
+                                    NULL);
+        act_trace(w, a, a->container, rc);
+        return;
+    }
+    case SC_ACT_APP_PATCH: {
+        winst_t *wi = &w->inst[a->instance];
+        kube_obj_t app;
+        kube_status_t st;
+        if (!wi->up) {
+            act_trace(w, a, "instance not started", SIM_ESTATE);
+            return;
+        }
+        rc = rdd_get_app(&wi->inst, kube_store_reader(wi->inst.api), &app);
+        if (rc == 0)
+            rc = kube_spec_set(&app, a->key, a->value);
+        if (rc == 0)
+            rc = kube_update(wi->inst.api, &app, &st);
+        act_trace(w, a, a->key, rc);
+        return;
+    }
+    case SC_ACT_RDD_SET:
+        rdd_set(w, a);
+        return;
+    case SC_ACT_PROC_KILL:
+    case SC_ACT_PROC_EXIT: {
+        uint32_t pid = action_pid(w, a);
+        char what[48];
+        snprintf(what, sizeof(what), "%s %u", a->proc, pid);
+        rc = !pid ? SIM_ESRCH
+             : a->kind == SC_ACT_PROC_KILL ? host_kill(w->host, pid)
+                                           : host_exit(w->host, pid, a->code);
+        act_trace(w, a, what, rc);
+        return;
+    }
+    case SC_ACT_PROC_SPAWN:
+        rc = host_spawn_pid(w->host, a->pid, a->path, a->proc, 0, 1);
+        act_trace(w, a, a->path, rc);
+        return;
+    case SC_ACT_FS_HOLD:
+    case SC_ACT_FS_RELEASE: {
+        uint32_t pid = action_pid(w, a);
+        char path[HOST_PATH_MAX];
+        action_path(w, a, path);
+        if (!pid)
+            rc = SIM_ESRCH;
+        else if (a->kind == SC_ACT_FS_HOLD)
+            rc = host_fs_hold(w->host, path, pid);
+        else
+            host_fs_release(w->host, path, pid);
+        act_trace(w, a, path, rc);
+        return;
+    }
+    case SC_ACT_WSL_START:
+        rc = host_wsl_start(w->host, a->distro, "user", NULL, 0);
+        act_trace(w, a, a->distro, rc);
+        return;
+    case SC_ACT_WSL_TERMINATE:
+        rc = host_wsl_terminate(w->host, a->distro, "user");
+        act_trace(w, a, a->distro, rc);
+        return;
+    case SC_ACT_PIPE_HOLD: {
+        pipe_hold_t *h = &w->holds[w->cur_action];
+        npipe_owner_t me;
+        memset(h, 0, sizeof(*h));
+        h->w = w;
+        h->for_ns = a->for_ns;
+        snprintf(h->pipe, sizeof(h->pipe), "%s", a->pipe);
+        rc = host_spawn(w->host, "C:/Program Files/Docker/docker.exe",
+                        "docker", 0, 1, &h->pid);
+        me.proc = "docker";
+        me.pid = h->pid;
+        if (rc == 0)
+            rc = npipe_dial(w->pipes, a->pipe, me, SIM_NEVER, SIM_EDEADLINE,
+                            hold_dialed, h, NULL);
+        act_trace(w, a, a->pipe, rc);
+        return;
+    }
+    case SC_ACT_OWNER_CRASH:
+        owner_crash(&w->owners[a->owner]);
+        act_trace(w, a, w->owners[a->owner].name, 0);
+        return;
+    case SC_ACT_HOSTSWITCH_DIE: {
+        winst_t *wi = &w->inst[a->instance];
+        if (wi->up)
+            rdd_hostswitch_die(&wi->inst, "vsock accept: use of closed "
+                                          "network connection");
+        act_trace(w, a, NULL, wi->up ? 0 : SIM_ESTATE);
+        return;
+    }
+    case SC_ACT_SVC_START: {
+        winst_t *wi = &w->inst[a->instance];
+        if (!wi->up) {
+            act_trace(w, a, "instance not started", SIM_ESTATE);
+            return;
+        }
+        apply_env(w, a->instance);
+        if (a->path[0])
+            snprintf(wi->inst.vp.exe, sizeof(wi->inst.vp.exe), "%s", a->path);
+        rc = rdd_svc_start(&wi->inst);
+        act_trace(w, a, wi->inst.id.name, rc);
+        return;
+    }
+    case SC_ACT_SVC_STOP:
+    case SC_ACT_SVC_DELETE: {
+        winst_t *wi = &w->inst[a->instance];
+        if (!wi->up) {
+            act_trace(w, a, "instance not started", SIM_ESTATE);
+            return;
+        }
+        rc = a->kind == SC_ACT_SVC_STOP
+                 ? rdd_svc_stop(&wi->inst, a->console)
+                 : rdd_svc_delete(&wi->inst, a->console);
+        act_trace(w, a, a->console ? "interrupt" : "no console", rc);
+        return;
+    }
+    case SC_ACT_CONTEXT_USE:
+    case SC_ACT_CONTEXT_SEED: {
+        char dir[HOST_PATH_MAX];
+        user_config_dir(w, a, dir);
+        rc = a->kind == SC_ACT_CONTEXT_USE
+                 ? rdd_dctx_user_use(&w->loop, w->host, dir, a->obj_name)
+                 : rdd_dctx_seed(w->host, dir, a->obj_name, a->ctx_host);
+        act_trace(w, a, a->obj_name, rc);
+        return;
+    }
+    case SC_ACT_BATS_SETUP:
+    case SC_ACT_BATS_TEST37:
+        bats_step(w, a);
+        return;
+    case SC_ACT_APP_DELETE: {
+        winst_t *wi = &w->inst[a->instance];
+        kube_status_t st;
+        rc = wi->up ? kube_delete(wi->inst.api, KUBE_APP, "", RDD_APP_NAME,
+                                  &st)
+                    : SIM_ESTATE;
+        act_trace(w, a, RDD_APP_NAME, rc);
+        return;
+    }
+    case SC_ACT_KUBE_CREATE: {
+        winst_t *wi = &w->inst[a->instance];
+        kube_obj_t o;
+        kube_status_t st;
+        if (!wi->up) {
+            act_trace(w, a, "instance not started", SIM_ESTATE);
+            return;
+        }
+        kube_obj_init(&o, a->kube_kind, wi->inst.engine.api_ns, a->obj_name);
+        rc = kube_create(wi->inst.api, &o, &st);
+        act_trace(w, a, a->obj_name, rc);
+        return;
+    }
+    default:
+        SIM_ASSERT(0);
+    }
+}
+
+static void cli_print(rdd_cli_t *c, const char *line)
+{
+    sim_trace_t *tr = sim_trace_begin(&c->w->loop, "rdd.cli.print");
+    sim_trace_str(tr, "inst", c->wi->inst.id.name);
+    sim_trace_str(tr, "line", line);
+    sim_trace_end(tr);
+}
+
+static void cli_exit(rdd_cli_t *c, int code, const char *err)
+{
+    sim_trace_t *tr;
+    c->done = 1;
+    sim_timer_stop(&c->timeout);
+    if (c->api_epoch == c->wi->inst.api_epoch)
+        kube_unwatch(c->wi->inst.api, c->watch_id);
+    tr = sim_trace_begin(&c->w->loop, "rdd.cli.exit");
+    sim_trace_str(tr, "inst", c->wi->inst.id.name);
+    sim_trace_str(tr, "cmd", c->a->running ? "rdd set running=true"
+                                            : "rdd set running=false");
+    sim_trace_i64(tr, "code", code);
+    sim_trace_str(tr, "err", err);
+    sim_trace_ns(tr, "elapsed", sim_now(&c->w->loop) - c->start_ns);
+    sim_trace_end(tr);
+}
+
+/* set.go:509-536 conditionReporter.report and the Settled predicate. */
+static void cli_on_app(void *arg, kube_event_type_t type, const kube_obj_t *o)
+{
+    rdd_cli_t *c = arg;
+    const kube_cond_t *settled;
+    int i, k;
+    if (c->done || o->kind != KUBE_APP || type == KUBE_DELETED)
+        return;
+    for (i = 0; i < o->nconds; i++) {
+        const kube_cond_t *cd = &o->conds[i];
+        char key[KUBE_MSG_MAX + 80], line[KUBE_MSG_MAX + 120];
+        if (cd->observed_gen < c->min_gen)
+            continue;
+        snprintf(key, sizeof(key), "%s|%s|%s", cd->status, cd->reason,
+                 cd->message);
+        for (k = 0; k < c->nseen; k++)
+            if (!strcmp(c->seen[k][0], cd->type))
+                break;
+        if (k < c->nseen && !strcmp(c->seen[k][1], key))
+            continue;
+        if (k == c->nseen) {
+            if (c->nseen == KUBE_CONDS_MAX)
+                continue;
+            snprintf(c->seen[k][0], sizeof(c->seen[k][0]), "%s", cd->type);
+            c->nseen++;
+        }
+        snprintf(c->seen[k][1], sizeof(c->seen[k][1]), "%s", key);
+        snprintf(line, sizeof(line), "%s=%s: %s (%s)", cd->type, cd->status,
+                 cd->message, cd->reason);
+        cli_print(c, line);
+    }
+    settled = kube_cond_find(o, "Settled");
+    if (settled && settled->observed_gen >= c->min_gen &&
+        !strcmp(settled->status, "True"))
+        cli_exit(c, 0, "");
+}
+
+static void cli_timeout(sim_timer_t *t)
+{
+    rdd_cli_t *c = t->data;
+    /* watchtools.UntilWithSync's deadline: wait.ErrWaitTimeout. */
+    cli_exit(c, 1, "timed out waiting for the condition");
+}
+
+/* set.go:255-328 setAction: patch, take the post-write generation, wait. */
+static void rdd_set(world_t *w, const sc_action_t *a)
+{
+    rdd_cli_t *c = &w->cli[w->cur_action];
+    winst_t *wi = &w->inst[a->instance];
+    kube_obj_t app;
+    kube_status_t st;
+    int rc;
+    memset(c, 0, sizeof(*c));
+    c->w = w;
+    c->wi = wi;
+    c->a = a;
+    c->start_ns = sim_now(&w->loop);
+    if (!wi->up) {
+        act_trace(w, a, "instance not started", SIM_ESTATE);
+        return;
+    }
+    /* patchApp: a merge patch, so no resourceVersion precondition. */
+    kube_obj_init(&app, KUBE_APP, "", RDD_APP_NAME);
+    rc = kube_spec_set(&app, "running", a->running ? "true" : "false");
+    if (rc == 0)
+        rc = kube_apply(wi->inst.api, &app, 0, &st);
+    if (rc == 0)
+        rc = rdd_get_app(&wi->inst, kube_store_reader(wi->inst.api), &app);
+    act_trace(w, a, a->running ? "running=true" : "running=false", rc);
+    if (rc) {
+        cli_exit(c, 1, st.message);
+        return;
+    }
+    c->min_gen = app.generation;
+    cli_print(c, "Waiting for App to settle");
+    c->watch_id = kube_watch(wi->inst.api, KUBE_APP, cli_on_app, c);
+    c->api_epoch = wi->inst.api_epoch;
+    sim_timer_init(&w->loop, &c->timeout);
+    c->timeout.data = c;
+    (void)sim_timer_start(&c->timeout, cli_timeout, a->timeout_ns);
+    /* UntilWithSync lists first: an already-settled App returns at once. */
+    cli_on_app(c, KUBE_MODIFIED, &app);
+}

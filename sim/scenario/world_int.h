@@ -1,0 +1,154 @@
+/*
+ * world_int.h: what world.c, invariants.c and actions.c share, and nothing
+ * else may use (the public interface is world.h).
+ *
+ * A run's world (struct world) holds the machine, the Docker daemons, the
+ * pipe owners and one winst_t per RDD instance; the invariants keep their
+ * running state in those structures (cursors, first violation seen), and
+ * the timeline keeps its `rdd set` clients (rdd_cli_t) and pipe holds
+ * (pipe_hold_t) there so that teardown can release them.
+ *
+ *   world.c       building, running, stall reports, teardown
+ *   invariants.c  the invariant catalogue, the checks and the commit
+ *                 observer that feeds them
+ *   actions.c     the timeline: one scenario step at a time
+ */
+#ifndef SIM_WORLD_INT_H
+#define SIM_WORLD_INT_H
+
+#include "world.h"
+
+#include "docker/docker.h"
+#include "npipe/npipe.h"
+#include "owners/owners.h"
+#include "rdd/bats.h"
+#include "rdd/rdd.h"
+#include "sim/fault.h"
+#include "sim/trace.h"
+#include "uds/uds.h"
+
+typedef struct world world_t;
+
+typedef struct {
+    world_t *w;
+    rdd_instance_t inst;
+    int up;
+    int alias;                     /* >= 0: `rdd svc start` found this
+                                      instance's Dir already served by that
+                                      one (H7); its steps go there */
+    char alias_name[96];           /* the Name() it asked for */
+    char provenance_bad[SIM_INV_WHY_MAX]; /* S2: first foreign mirror */
+    int watch_id;
+    char s7_bad[SIM_INV_WHY_MAX];  /* S7: first decrease seen */
+    char s7_type[KUBE_CONDS_MAX][32];
+    int64_t s7_max[KUBE_CONDS_MAX];
+    int s7_n;
+    uint64_t stopped_seen;         /* S5: Stopped writes already judged */
+    size_t s9_seen;                /* S9: strips already judged */
+    uint64_t running_false_ns;     /* L1: when Running turned False */
+    int running_false;             /* L1 */
+    char s5_settled_bad[SIM_INV_WHY_MAX]; /* S5's Settled part */
+    char s6_bad[SIM_INV_WHY_MAX];
+    char settled_key[80];          /* S5/S6: the Settled last judged */
+    int starting;                  /* L3: wants running, not yet there */
+    uint64_t starting_since_ns;
+    char starting_reason[40];
+    int app_running_true;          /* L6: the App's Running is True */
+    uint64_t app_running_true_ns;
+    uint64_t pipe_bad_since_ns;    /* L6: outage start (0: served) */
+    uint64_t l5_next_ns;           /* L5: next scan (every 100 ms) */
+    char s16_bad[SIM_INV_WHY_MAX]; /* S16 */
+    char b1_bad[SIM_INV_WHY_MAX];  /* B1: the first BATS failure */
+    uint64_t api_epoch;            /* the store watch_id is on */
+    size_t s13_seen;               /* S13: kills already judged */
+    uint32_t orphan_pid;           /* L5: an untracked live hostagent */
+    uint64_t orphan_since_ns;
+    rdd_bats_setup_t bats;         /* what local_setup_file left */
+    int bats_ran;
+    int app_gone;                  /* L9: the App was deleted */
+    uint64_t app_gone_ns;
+} winst_t;
+
+/* One `rdd set` invocation (rdd/cmd/rdd/set.go:255-328, 477-536). */
+typedef struct {
+    world_t *w;
+    winst_t *wi;
+    const sc_action_t *a;
+    int64_t min_gen;
+    uint64_t start_ns;
+    int watch_id;
+    uint64_t api_epoch;            /* the store the watch is on */
+    int done;
+    sim_timer_t timeout;
+    char seen[KUBE_CONDS_MAX][2][KUBE_MSG_MAX + 80]; /* type, last key */
+    int nseen;
+} rdd_cli_t;
+
+/* A Docker CLI client holding a pipe connection open (`docker logs -f`):
+ * its handle keeps the name alive after the server dies (lingering). */
+typedef struct {
+    world_t *w;
+    sim_stream_t *conn;
+    sim_timer_t until;
+    uint32_t pid;
+    uint64_t for_ns;
+    char pipe[NPIPE_NAME_MAX];
+} pipe_hold_t;
+
+struct world {
+    const scenario_t *sc;
+    const sc_variant_t *var;
+    sim_loop_t loop;
+    sim_trace_t trace;
+    sim_faults_t faults;
+    sim_inv_t inv;
+    npipe_ns_t *pipes;
+    uds_ns_t *socks;
+    dock_daemon_t *daemons[SC_MAX_DAEMONS];
+    dock_daemon_t *vm_daemons[SC_MAX_INSTANCES];
+    owner_t owners[SC_MAX_OWNERS];
+    winst_t inst[SC_MAX_INSTANCES];
+    size_t s1_cursor[SC_MAX_DAEMONS + SC_MAX_INSTANCES];
+    size_t s4_cursor[SC_MAX_DAEMONS + SC_MAX_INSTANCES];
+    char s14_why[SIM_INV_WHY_MAX];
+    int s14_judged[SC_MAX_OWNERS]; /* S14: this failure was judged */
+    host_t *host;                  /* the machine (host.h) */
+    int in_user_action;            /* S16: a timeline step is running */
+    int cur_action;                /* index of the step running */
+    sc_action_t act_copy[SC_MAX_ACTIONS]; /* steps redirected to an alias */
+    size_t s10_seen;               /* S10: journal records judged */
+    sim_timer_t tick;              /* a check every virtual second, so a
+                                      liveness bound is judged on time in
+                                      an idle world */
+    size_t s12_wsl_seen;           /* S12: WSL operations already judged */
+    rdd_cli_t cli[SC_MAX_ACTIONS];
+    pipe_hold_t holds[SC_MAX_ACTIONS];
+};
+
+/* world.c ---------------------------------------------------------------*/
+
+/* The index of the scenario daemon called name, or -1. */
+int find_daemon(world_t *w, const char *name);
+/* Sets instance i's service environment (RDD_LOG_DIR, DOCKER_*). */
+void apply_env(world_t *w, int i);
+
+/* invariants.c ----------------------------------------------------------*/
+
+/* Registers every check of the catalogue with w->inv. */
+int add_invariants(world_t *w);
+/* kube_store_observe callback (arg: winst_t): S5/S6, S16, L3, L6, L9. */
+void on_commit(void *arg, kube_event_type_t type, const kube_obj_t *o);
+/* kube_watch callback (arg: winst_t): S2's provenance, S7 and L1. */
+void on_mirror_change(void *arg, kube_event_type_t type, const kube_obj_t *o);
+/* Reads (k, ns, name) from wi's store, not a cache; 0 or an error. */
+int store_get(winst_t *wi, kube_kind_t k, const char *ns, const char *name,
+              kube_obj_t *o);
+/* owner_start; if it fails, S14 judges at once who holds its pipe. */
+void owner_start_checked(world_t *w, owner_t *o);
+
+/* actions.c -------------------------------------------------------------*/
+
+/* sim_call callback (arg: world_t, actp: sc_action_t): one timeline step. */
+void run_action(void *arg, void *actp);
+
+#endif
