@@ -851,6 +851,7 @@ void rdd_engine_free(rdd_instance_t *inst)
     rdd_engine_t *e = &inst->engine;
     sim_timer_stop(&e->poll);
     sim_timer_stop(&e->retry);
+    rdd_watcher_remove_abandon(inst);
     rdd_dctx_free(inst);
     if (inst->watcher) {
         rdd_watcher_stop(inst->watcher);

@@ -188,6 +188,9 @@ typedef struct {
     char cond_reason[40];
     char cond_msg[KUBE_MSG_MAX];
     sim_rng_t retry_rng;      /* private: jitter, "rdd.<inst>.retry" */
+    void *remove;             /* private: the Docker delete in flight
+                                 (watcher.c), abandoned when the process
+                                 dies */
     rdd_fin_item_t *stripped; /* read-only: finalizers processFinalizers
                                  removed, in order (invariant S9) */
     size_t nstripped;         /* read-only */
@@ -315,6 +318,8 @@ void rdd_watcher_stop(rdd_watcher_t *w);
 typedef void (*rdd_remove_cb)(rdd_instance_t *inst, int err, const char *msg);
 int rdd_watcher_remove(rdd_watcher_t *w, dock_op_t op, const char *ref,
                        int force, rdd_remove_cb cb);
+/* The process died: the delete in flight (if any) never calls back. */
+void rdd_watcher_remove_abandon(rdd_instance_t *inst);
 
 /* Engine (engine.c). */
 int rdd_engine_init(rdd_instance_t *inst);

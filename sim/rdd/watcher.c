@@ -799,7 +799,8 @@ void rdd_watcher_stop(rdd_watcher_t *w)
 
 typedef struct {
     rdd_instance_t *inst;
-    rdd_remove_cb cb;
+    rdd_remove_cb cb;         /* NULL: abandoned (the process died) */
+    moby_call_t *call;
 } remove_ctx_t;
 
 static void on_remove(void *arg, int status, const dock_resp_t *resp,
@@ -815,8 +816,22 @@ static void on_remove(void *arg, int status, const dock_resp_t *resp,
         /* NotFound counts as success (docker_watcher.go:574-604). */
         snprintf(text, sizeof(text), "%s", status ? msg : "");
     }
-    rc->cb(rc->inst, err, text);
+    if (rc->cb) {
+        if (rc->inst->engine.remove == rc)
+            rc->inst->engine.remove = NULL;
+        rc->cb(rc->inst, err, text);
+    }
     sim__free(rc);
+}
+
+void rdd_watcher_remove_abandon(rdd_instance_t *inst)
+{
+    remove_ctx_t *rc = inst->engine.remove;
+    if (!rc)
+        return;
+    inst->engine.remove = NULL;
+    rc->cb = NULL;
+    moby_cancel(rc->call); /* on_remove frees rc */
 }
 
 /* docker_watcher.go:574-604 deleteContainer / deleteImage / deleteVolume. */
@@ -834,8 +849,10 @@ int rdd_watcher_remove(rdd_watcher_t *w, dock_op_t op, const char *ref,
     req.op = op;
     req.force = force;
     snprintf(req.ref, sizeof(req.ref), "%s", ref);
-    err = moby_do(&w->cli, &req, 0, on_remove, rc, NULL);
+    err = moby_do(&w->cli, &req, 0, on_remove, rc, &rc->call);
     if (err)
         sim__free(rc);
+    else
+        w->inst->engine.remove = rc;
     return err;
 }

@@ -219,6 +219,8 @@ void run_action(void *arg, void *actp)
     world_t *w = arg;
     const sc_action_t *a = actp;
     uint64_t now = sim_now(&w->loop);
+    if (w->torn_down)
+        return;
     /* A repeating step schedules its next turn first. */
     if (a->every_ns && (!a->until_ns || now + a->every_ns <= a->until_ns))
         (void)sim_call(&w->loop, a->every_ns, run_action, w, actp);

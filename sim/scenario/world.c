@@ -24,7 +24,6 @@
 
 #define PID_OWNER0 1000
 
-
 /* Stalls, in words -----------------------------------------------------*/
 
 /* What the LimaVM controller is waiting on (limavm.h), after "; ". */
@@ -374,6 +373,8 @@ static int build(world_t *w)
 static void teardown(world_t *w)
 {
     int i;
+    w->loop.after_event = NULL; /* the run is judged; nothing is checked */
+    w->torn_down = 1;           /* and no timeline step runs */
     sim_timer_stop(&w->tick);
     for (i = 0; i < w->sc->nactions; i++)
         if (w->holds[i].w) {
@@ -404,6 +405,11 @@ static void teardown(world_t *w)
         npipe_ns_free(w->pipes);
     if (w->host)
         host_free(w->host);
+    /* Messages still in flight between freed endpoints are delivered (to
+     * closed ends, which drop them), so nothing they own leaks.  Every
+     * model has stopped its timers by now; a day of virtual time bounds
+     * it all the same. */
+    sim_loop_run(&w->loop, sim_now(&w->loop) + 24 * 3600 * SIM_NS_PER_S);
     sim_loop_close(&w->loop);
 }
 

@@ -113,6 +113,7 @@ struct world {
     char s14_why[SIM_INV_WHY_MAX];
     int s14_judged[SC_MAX_OWNERS]; /* S14: this failure was judged */
     host_t *host;                  /* the machine (host.h) */
+    int torn_down;                 /* teardown began: steps do nothing */
     int in_user_action;            /* S16: a timeline step is running */
     int cur_action;                /* index of the step running */
     sc_action_t act_copy[SC_MAX_ACTIONS]; /* steps redirected to an alias */
