@@ -36,6 +36,7 @@
 #define RDD_CLEANUP_TIMEOUT_NS (30 * SIM_NS_PER_S)          /* reconciler */
 #define RDD_CLEANUP_POLL_NS (200 * SIM_NS_PER_MS)
 #define RDD_HANDSHAKE_MAX_NS (300 * SIM_NS_PER_S)           /* hostswitch :99 */
+#define RDD_SVC_STOP_WAIT_NS (300 * SIM_NS_PER_S) /* cmd/rdd/service.go:42 */
 #define RDD_RETRY_STEPS 5          /* client-go retry.DefaultRetry */
 #define RDD_RETRY_SLEEP_NS (10 * SIM_NS_PER_MS) /* Duration, jitter 0.1 */
 

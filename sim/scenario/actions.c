@@ -119,6 +119,73 @@ static void action_path(world_t *w, const sc_action_t *a, char *out)
 
 static void run_action_inner(world_t *w, const sc_action_t *a);
 
+static void svc_cli_end(svc_cli_t *c, int code, const char *err)
+{
+    sim_trace_t *tr;
+    if (c->done)
+        return;
+    c->done = 1;
+    sim_timer_stop(&c->timeout);
+    if (c->watch > 0)
+        host_unwatch_exit(c->w->host, c->watch);
+    c->watch = 0;
+    tr = sim_trace_begin(&c->w->loop, "rdd.cli.exit");
+    sim_trace_str(tr, "inst", c->wi->inst.id.name);
+    sim_trace_str(tr, "cmd", c->cmd);
+    sim_trace_i64(tr, "code", code);
+    sim_trace_str(tr, "err", err);
+    sim_trace_ns(tr, "elapsed", sim_now(&c->w->loop) - c->start_ns);
+    sim_trace_end(tr);
+}
+
+static void svc_cli_exited(void *arg, const host_proc_t *p)
+{
+    svc_cli_t *c = arg;
+    c->watch = 0;
+    (void)p;
+    svc_cli_end(c, 0, "");
+}
+
+/* service.go:501-517: the wait's deadline kills the service (its
+ * hostagents, in their own process groups, live on). */
+static void svc_cli_timeout(sim_timer_t *t)
+{
+    svc_cli_t *c = t->data;
+    char err[200];
+    snprintf(err, sizeof(err),
+             "timed out waiting for \"%s\" control plane with pid %u to "
+             "stop: context deadline exceeded",
+             c->wi->inst.id.name, c->pid);
+    if (c->watch > 0)
+        host_unwatch_exit(c->w->host, c->watch);
+    c->watch = 0;
+    (void)host_kill(c->w->host, c->pid);
+    svc_cli_end(c, 1, err);
+}
+
+/* The CLI side of `rdd svc stop|delete`: wait for the pid to exit. */
+static void svc_cli_begin(world_t *w, const sc_action_t *a, winst_t *wi)
+{
+    svc_cli_t *c = &w->svc_cli[w->cur_action];
+    int id;
+    memset(c, 0, sizeof(*c));
+    c->w = w;
+    c->wi = wi;
+    c->cmd = a->kind == SC_ACT_SVC_STOP ? "rdd svc stop" : "rdd svc delete";
+    c->pid = wi->inst.proc.pid;
+    c->start_ns = sim_now(&w->loop);
+    sim_timer_init(&w->loop, &c->timeout);
+    c->timeout.data = c;
+    if (!c->pid || !host_proc_alive(w->host, c->pid)) {
+        c->done = 1; /* "control plane is already stopped": nothing waits */
+        return;
+    }
+    id = host_watch_exit(w->host, c->pid, svc_cli_exited, c);
+    c->watch = id > 0 ? id : 0;
+    (void)sim_timer_start(&c->timeout, svc_cli_timeout,
+                          RDD_SVC_STOP_WAIT_NS);
+}
+
 /* The user's Docker config dir: the step's `config`, else ~/.docker. */
 static void user_config_dir(world_t *w, const sc_action_t *a, char *out)
 {
@@ -407,10 +474,13 @@ static void run_action_inner(world_t *w, const sc_action_t *a)
             act_trace(w, a, "instance not started", SIM_ESTATE);
             return;
         }
+        svc_cli_begin(w, a, wi);
         rc = a->kind == SC_ACT_SVC_STOP
                  ? rdd_svc_stop(&wi->inst, a->console)
                  : rdd_svc_delete(&wi->inst, a->console);
         act_trace(w, a, a->console ? "interrupt" : "no console", rc);
+        if (rc)
+            svc_cli_end(&w->svc_cli[w->cur_action], 1, sim_strerror(rc));
         return;
     }
     case SC_ACT_CONTEXT_USE:

@@ -377,6 +377,12 @@ static void teardown(world_t *w)
     w->torn_down = 1;           /* and no timeline step runs */
     sim_timer_stop(&w->tick);
     for (i = 0; i < w->sc->nactions; i++)
+        if (w->svc_cli[i].w && !w->svc_cli[i].done) {
+            sim_timer_stop(&w->svc_cli[i].timeout);
+            if (w->svc_cli[i].watch > 0)
+                host_unwatch_exit(w->host, w->svc_cli[i].watch);
+        }
+    for (i = 0; i < w->sc->nactions; i++)
         if (w->holds[i].w) {
             sim_timer_stop(&w->holds[i].until);
             if (w->holds[i].conn)

@@ -95,6 +95,20 @@ typedef struct {
     char pipe[NPIPE_NAME_MAX];
 } pipe_hold_t;
 
+/* `rdd svc stop|delete` waiting for the service to exit
+ * (rdd/pkg/service/cmd/service.go:465-520): a 100 ms poll of the pid, 5 min
+ * by default, then TerminateProcess and an error. */
+typedef struct {
+    world_t *w;
+    winst_t *wi;
+    const char *cmd;
+    uint32_t pid;
+    uint64_t start_ns;
+    int watch;                     /* host exit watch id */
+    sim_timer_t timeout;
+    int done;
+} svc_cli_t;
+
 struct world {
     const scenario_t *sc;
     const sc_variant_t *var;
@@ -124,6 +138,7 @@ struct world {
     size_t s12_wsl_seen;           /* S12: WSL operations already judged */
     rdd_cli_t cli[SC_MAX_ACTIONS];
     pipe_hold_t holds[SC_MAX_ACTIONS];
+    svc_cli_t svc_cli[SC_MAX_ACTIONS];
 };
 
 /* world.c ---------------------------------------------------------------*/
