@@ -347,6 +347,18 @@ static int cmd_check(int argc, char **argv)
     return worst;
 }
 
+/* "S2" before "S10" before "L1" before "B1". */
+static int inv_before(size_t a, size_t b)
+{
+    const char *x = sim_inv_catalogue[a].id, *y = sim_inv_catalogue[b].id;
+    static const char rank[] = "SLB";
+    const char *rx = strchr(rank, x[0]), *ry = strchr(rank, y[0]);
+    int kx = rx ? (int)(rx - rank) : 3, ky = ry ? (int)(ry - rank) : 3;
+    if (kx != ky)
+        return kx < ky;
+    return atoi(x + 1) < atoi(y + 1);
+}
+
 static int cmd_list(const char *what)
 {
     int i;
@@ -383,9 +395,20 @@ static int cmd_list(const char *what)
         return 0;
     }
     if (!strcmp(what, "invariants")) {
-        for (i = 0; i < (int)sim_inv_catalogue_len; i++)
-            printf("%-4s %-32s %s\n", sim_inv_catalogue[i].id,
-                   sim_inv_catalogue[i].title, sim_inv_catalogue[i].what);
+        /* Safety, then liveness, then ours, each by number. */
+        size_t order[SIM_INV_MAX], n = sim_inv_catalogue_len, k, j;
+        for (k = 0; k < n && k < SIM_INV_MAX; k++)
+            order[k] = k;
+        for (k = 1; k < n; k++)
+            for (j = k; j > 0 && inv_before(order[j], order[j - 1]); j--) {
+                size_t t = order[j];
+                order[j] = order[j - 1];
+                order[j - 1] = t;
+            }
+        for (k = 0; k < n; k++) {
+            const sim_inv_info_t *e = &sim_inv_catalogue[order[k]];
+            printf("%-4s %-32s %s\n", e->id, e->title, e->what);
+        }
         return 0;
     }
     return usage();

@@ -41,7 +41,9 @@ const sim_inv_info_t sim_inv_catalogue[] = {
      "(rows A/B: stopWatcher, cleanup, wait, condition)"},
     {"S5", "stopped-settled soundness",
      "when the engine writes Stopped at generation G, the store and its "
-     "informer cache hold zero mirrors"},
+     "informer cache hold zero mirrors; Settled True at G with "
+     "spec.running=false means Running says Stopped and "
+     "ContainerEngineReady Stopped/NotApplicable at >= G"},
     {"S7", "generation monotonicity",
      "no condition's observedGeneration on the App ever decreases"},
     {"L1", "stop converges",
@@ -63,8 +65,9 @@ const sim_inv_info_t sim_inv_catalogue[] = {
      "Docker context, WSL distro or vsock port, and no operation of one "
      "terminates or unregisters the other's distro or kills its processes"},
     {"S13", "no foreign kill",
-     "a HostAgentPID that fails the identity check is never signalled or "
-     "killed"},
+     "every kill or signal the LimaVM controller sends hits a process of "
+     "its own instance (ours: DriverPID is not exempt, so pid reuse, H14, "
+     "shows)"},
     {"S10", "context hygiene",
      "no probe writes currentContext after removeDockerContext returned; "
      "currentContext is cleared only if it equals Name(); it is set only "

@@ -98,6 +98,34 @@ static void test_half_fix_moves_the_endpoint_but_not_the_bridge(void **state)
     assert_string_equal(id.bridge_pipe, "\\\\.\\pipe\\docker_engine");
 }
 
+/* instance.go:67-85 LogDir per OS; RDD_LOG_DIR is shared (H12) unless
+ * log_dir_per_instance; LimaHome and the WSL distro (H9). */
+static void test_log_dir_lima_home_and_distro(void **state)
+{
+    rdd_identity_t id;
+    rdd_flags_t per = RDD_FLAG_BIT(RDD_FLAG_LOG_DIR_PER_INSTANCE);
+    (void)state;
+    rdd_identity(&id, RDD_OS_WINDOWS, 1, "7", rdd_os_home(RDD_OS_WINDOWS), 0);
+    assert_string_equal(id.log_dir,
+                        "C:\\Users\\u\\AppData\\Local\\rancher-desktop-7-logs");
+    assert_string_equal(id.lima_home, "C:\\Users\\u\\.rd7\\lima");
+    assert_string_equal(id.distro, "lima-rd");
+    rdd_identity_log_dir(&id, "D:\\logs", 0);
+    assert_string_equal(id.log_dir, "D:\\logs");
+    rdd_identity_log_dir(&id, "D:\\logs", per);
+    assert_string_equal(id.log_dir, "D:\\logs\\rancher-desktop-7");
+    rdd_identity(&id, RDD_OS_LINUX, 0, "", rdd_os_home(RDD_OS_LINUX), 0);
+    assert_string_equal(id.log_dir, "/home/u/.local/state/rancher-desktop-2");
+    assert_string_equal(id.lima_home, "/home/u/.rd2/lima");
+    rdd_identity(&id, RDD_OS_DARWIN, 1, "cc", rdd_os_home(RDD_OS_DARWIN), 0);
+    assert_string_equal(id.log_dir, "/Users/u/Library/Logs/rancher-desktop-cc");
+    assert_string_equal(id.dir,
+                        "/Users/u/Library/Application Support/rancher-desktop-cc");
+    rdd_identity(&id, RDD_OS_WINDOWS, 1, "7", rdd_os_home(RDD_OS_WINDOWS),
+                 RDD_FLAG_BIT(RDD_FLAG_DISTRO_PER_INSTANCE));
+    assert_string_equal(id.distro, "lima-rd-7");
+}
+
 static void test_flag_and_preset_names_round_trip(void **state)
 {
     int i;
@@ -125,6 +153,7 @@ int main(void)
         cmocka_unit_test(test_fixed_preset_gives_a_per_instance_pipe_everywhere),
         cmocka_unit_test(test_half_fix_moves_the_endpoint_but_not_the_bridge),
         cmocka_unit_test(test_flag_and_preset_names_round_trip),
+        cmocka_unit_test(test_log_dir_lima_home_and_distro),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
