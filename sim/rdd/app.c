@@ -26,7 +26,8 @@
  *   exists unowned; deleting an owned one deletes every object in it at
  *   once (the namespace controller's sweep, without its delay).
  * - No owner references: Owns(LimaVM) enqueues on every LimaVM event.
- * - ResolvePort is inst->app.resolve_port, or 7441 + Index() unprobed.
+ * - ResolvePort is inst->app.resolve_port (the service sets ports.c's),
+ *   or 7441 + Index() unprobed (unit tests).
  * - Discovery is a per-instance setting (app.h), read every reconcile.
  * - inst->app.vm_hook, when set (only by the unit tests' VM stand-in,
  *   standin.c), is called after steps 9 and 11 change LimaVM.spec.running;
@@ -527,7 +528,7 @@ static void reconcile(void *arg, kube_ctrl_t *ctrl, const char *key)
     port = status_port(&app);
     if (k8s && port == 0) {
         int want = RDD_APP_K8S_PORT_BASE + inst->id.index;
-        a->port = want; /* TODO(ports.c): probe through resolve_port */
+        a->port = want; /* unprobed when no resolve_port is set */
         if (a->resolve_port) {
             int prc = a->resolve_port(inst, want, &a->port, msg, sizeof(msg));
             if (prc) {

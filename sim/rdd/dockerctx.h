@@ -148,7 +148,7 @@ void rdd_dctx_manage(rdd_instance_t *inst, const char *endpoint);
  * completed inside the call, 1 when it waits (for outstanding probes or a
  * config.json save): cb (may be NULL) then runs on a later turn. */
 int rdd_dctx_remove(rdd_instance_t *inst, rdd_dctx_done_cb cb);
-/* The watcherCtx cancel of the manager's shutdown hook (:848-850): every
+/* The watcherCtx cancel of the manager's shutdown hook (:833-840): every
  * probe's context is cancelled, and so is any later one. */
 void rdd_dctx_cancel_all(rdd_instance_t *inst);
 

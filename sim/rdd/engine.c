@@ -868,16 +868,19 @@ void rdd_engine_free(rdd_instance_t *inst)
     e->cache = NULL;
 }
 
-/* :844-852 the shutdown runnable: watcherCancel(), stopWatcher() (which
- * ends in removeDockerContext).  A watcher still starting is left to its
- * reconcile (its start fails in RDD once watcherCtx is cancelled). */
-void rdd_engine_shutdown(rdd_instance_t *inst)
+/* :833-840 the shutdown runnable: watcherCancel(), stopWatcher() (which
+ * ends in removeDockerContext, :407-431).  A watcher still starting is left
+ * to its reconcile (its start fails in RDD once watcherCtx is cancelled).
+ * then (may be NULL) runs once the context is removed, on this turn when
+ * nothing had to wait. */
+void rdd_engine_shutdown(rdd_instance_t *inst, rdd_dctx_done_cb then)
 {
     etrace(inst, "rdd.engine.shutdown", NULL, NULL);
     rdd_dctx_cancel_all(inst);
     if (inst->engine.state != RDD_ENG_STARTING)
         stop_watcher(inst);
-    (void)rdd_dctx_remove(inst, NULL);
+    if (rdd_dctx_remove(inst, then) == 0 && then)
+        then(inst);
 }
 
 void rdd_engine_enqueue(rdd_instance_t *inst)

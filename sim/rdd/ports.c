@@ -93,6 +93,32 @@ static void trace_port(rdd_instance_t *inst, const char *ev, rdd_port_id_t id,
     sim_trace_end(tr);
 }
 
+/* The ports the `rdd` service itself serves: the apiserver, the webhook
+ * and passthrough servers and the embedded manager's metrics and health.
+ * The external controllers' ports belong to binaries `rdd svc start` does
+ * not launch (pkg/external/main.go:32-39), and the k3s host port is the App
+ * controller's to resolve, only with Kubernetes enabled
+ * (app_controller.go:329-349), and Lima's to bind. */
+/* ports.go:19-31 as the App controller calls it for the k3s host port
+ * (app_controller.go:329-349), on behalf of the service process. */
+int rdd_ports_resolve_for_app(rdd_instance_t *inst, int preferred, int *port,
+                              char *msg, size_t len)
+{
+    int rc = rdd_resolve_port(inst->host, inst->proc.pid, preferred, port);
+    if (rc && msg && len)
+        snprintf(msg, len, "%s", rc == SIM_EADDRINUSE
+                                     ? host_port_errmsg(inst->host)
+                                     : sim_strerror(rc));
+    trace_port(inst, "rdd.ports.resolve", RDD_PORT_K3S, rc ? 0 : *port, rc);
+    return rc;
+}
+
+int rdd_port_served(rdd_port_id_t i)
+{
+    return i != RDD_PORT_EXT_METRICS && i != RDD_PORT_EXT_HEALTH &&
+           i != RDD_PORT_K3S;
+}
+
 /* options.go:203 and manager.go:123-139: each port is resolved right
  * before its server is built ("to minimize the window"). */
 int rdd_ports_resolve(rdd_instance_t *inst)
@@ -107,6 +133,10 @@ int rdd_ports_resolve(rdd_instance_t *inst)
         rdd_port_t *p = &ps->p[i];
         p->desired = rdd_port_desired((rdd_port_id_t)i, inst->id.index);
         p->resolved = 0;
+        if (!rdd_port_served((rdd_port_id_t)i)) {
+            p->resolve_err = SIM_ESTATE; /* not the service's: never bound */
+            continue;
+        }
         p->resolve_err =
             rdd_resolve_port(inst->host, ps->pid, p->desired, &p->resolved);
         if (p->resolve_err && !first)
@@ -130,7 +160,7 @@ int rdd_ports_bind(rdd_instance_t *inst)
     SIM_ASSERT(ps->resolved);
     for (i = 0; i < RDD_PORT__COUNT; i++) {
         rdd_port_t *p = &ps->p[i];
-        if (p->resolve_err || p->bound)
+        if (!rdd_port_served((rdd_port_id_t)i) || p->resolve_err || p->bound)
             continue;
         p->bind_err = host_port_bind(inst->host, p->resolved, ps->pid, &got);
         p->bound = p->bind_err == 0;

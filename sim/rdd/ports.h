@@ -24,6 +24,14 @@
 /* The family's port for an Index, and its name ("apiserver", ...). */
 int rdd_port_desired(rdd_port_id_t id, int index);
 const char *rdd_port_name(rdd_port_id_t id);
+/* 1 for the families the `rdd` service binds itself (apiserver, webhook,
+ * passthrough, embedded manager metrics and health); 0 for the external
+ * controllers' and the k3s host port, which it never binds. */
+int rdd_port_served(rdd_port_id_t id);
+/* The App controller's ResolvePort for the k3s host port (an
+ * rdd_resolve_port_fn, app.h). */
+int rdd_ports_resolve_for_app(rdd_instance_t *inst, int preferred, int *port,
+                              char *msg, size_t len);
 
 /* ResolvePort(desired) for process pid (alive on h).  Returns 0 with the
  * port in *port (desired, or an ephemeral port when desired is taken), or

@@ -246,6 +246,7 @@ struct rdd_instance {
     uint64_t svc_starts;         /* read-only */
     int svc_exit_watch;          /* private */
     int svc_delete_pending;      /* private: delete after the stop */
+    int svc_shutdown_parts;      /* private: shutdown runnables running */
     char log_dir[HOST_PATH_MAX]; /* read-only: LogDir() (normalised) */
     char dir[HOST_PATH_MAX];     /* read-only: Dir() (normalised) */
     char short_dir[HOST_PATH_MAX]; /* read-only: ShortDir() (normalised) */
@@ -325,11 +326,11 @@ void rdd_watcher_remove_abandon(rdd_instance_t *inst);
 /* Engine (engine.c). */
 int rdd_engine_init(rdd_instance_t *inst);
 void rdd_engine_free(rdd_instance_t *inst);
-/* The manager's shutdown hook (engine_reconciler.go:844-852): cancel
+/* The manager's shutdown hook (engine_reconciler.go:833-840): cancel
  * watcherCtx, stop the watcher, removeDockerContext (asynchronous: waits
  * for outstanding probes in virtual time).  For `rdd svc stop`; a killed
  * service only gets rdd_engine_free. */
-void rdd_engine_shutdown(rdd_instance_t *inst);
+void rdd_engine_shutdown(rdd_instance_t *inst, rdd_dctx_done_cb then);
 void rdd_engine_enqueue(rdd_instance_t *inst);
 const char *rdd_engine_state_name(rdd_engine_state_t s);
 

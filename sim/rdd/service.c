@@ -189,8 +189,17 @@ static void hook_done(rdd_instance_t *inst)
         (void)host_exit(inst->host, inst->proc.pid, 0);
 }
 
+/* One shutdown runnable finished; the manager returns after the last. */
+static void shutdown_part_done(rdd_instance_t *inst)
+{
+    if (inst->svc_shutdown_parts && --inst->svc_shutdown_parts == 0)
+        hook_done(inst);
+}
+
 /* The service's signal handler (SetupSignalContext): the manager context
- * is cancelled; controllers stop; limavm_controller.go:617-708 runs. */
+ * is cancelled; controllers stop; the manager runs its shutdown runnables
+ * and waits for them: the engine's (engine_reconciler.go:833-840,
+ * removeDockerContext) and the LimaVM's (limavm_controller.go:617-708). */
 static void on_svc_interrupt(void *arg, uint32_t pid)
 {
     rdd_instance_t *inst = arg;
@@ -200,8 +209,9 @@ static void on_svc_interrupt(void *arg, uint32_t pid)
     inst->svc = RDD_SVC_STOPPING;
     strace(inst, "rdd.svc.shutdown", NULL, NULL);
     rdd_app_free(inst);
-    rdd_engine_free(inst);
-    rdd_limavm_shutdown(inst, hook_done);
+    inst->svc_shutdown_parts = 2;
+    rdd_engine_shutdown(inst, shutdown_part_done);
+    rdd_limavm_shutdown(inst, shutdown_part_done);
 }
 
 static int app_exists(rdd_instance_t *inst)
@@ -245,6 +255,8 @@ int rdd_svc_start(rdd_instance_t *inst)
     rc = rdd_engine_init(inst);
     if (rc == 0)
         rc = rdd_app_init(inst);
+    if (rc == 0)
+        inst->app.resolve_port = rdd_ports_resolve_for_app;
     if (rc == 0)
         rc = rdd_limavm_init(inst); /* drives the VM (app.vm_hook NULL) */
     if (rc) {

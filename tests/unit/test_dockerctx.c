@@ -768,7 +768,7 @@ static void test_shutdown_hook_removes_the_context(void **state)
     assert_int_equal(rdd_standin_vm_start(&fx->inst, 0, SIM_S(1)), 0);
     run_to(fx, SIM_S(5));
     assert_string_equal(current(fx), "rancher-desktop-9");
-    rdd_engine_shutdown(&fx->inst);
+    rdd_engine_shutdown(&fx->inst, NULL);
     run_to(fx, SIM_S(6));
     assert_string_equal(current(fx), "");
     assert_int_equal(rdd_dctx_context_host(fx->host, DIR_L,

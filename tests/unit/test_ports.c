@@ -102,11 +102,20 @@ static void test_resolve_port_falls_back_to_ephemeral(void **state)
 }
 
 /* H7: RDD_INSTANCE "02" shares Index 2 with the default instance. */
+/* The families the service binds (rdd_port_served). */
+static int served_count(void)
+{
+    int i, n = 0;
+    for (i = 0; i < RDD_PORT__COUNT; i++)
+        n += rdd_port_served((rdd_port_id_t)i);
+    return n;
+}
+
 static void test_same_index_later_instance_moves_to_random_ports(void **st)
 {
     world_t w;
     rdd_ports_t *a, *b;
-    int i;
+    int i, k;
     (void)st;
     world_init(&w, NULL, "02");
     assert_int_equal(w.inst[0].id.index, w.inst[1].id.index);
@@ -118,12 +127,16 @@ static void test_same_index_later_instance_moves_to_random_ports(void **st)
     assert_int_equal(a->moved, 0);
     assert_int_equal(rdd_ports_service_start(&w.inst[1], SIM_MS(100)), 0);
     sim_loop_run(&w.loop, SIM_MS(200));
-    assert_int_equal(b->moved, RDD_PORT__COUNT);
+    assert_int_equal(b->moved, served_count());
     assert_int_equal(b->nfail, 0);
-    for (i = 0; i < RDD_PORT__COUNT; i++) {
+    for (i = 0, k = 0; i < RDD_PORT__COUNT; i++) {
+        if (!rdd_port_served((rdd_port_id_t)i)) {
+            assert_int_equal(host_port_owner(w.host, a->p[i].desired), 0);
+            continue;
+        }
         assert_int_equal(host_port_owner(w.host, a->p[i].resolved),
                          w.inst[0].proc.pid);
-        assert_int_equal(b->p[i].resolved, HOST_PORT_EPHEMERAL + i);
+        assert_int_equal(b->p[i].resolved, HOST_PORT_EPHEMERAL + k++);
         assert_int_equal(host_port_owner(w.host, b->p[i].resolved),
                          w.inst[1].proc.pid);
     }
@@ -150,7 +163,7 @@ static void test_toctou_window_makes_the_later_bind_fail(void **state)
     assert_int_equal(a->nfail, 0);
     assert_int_equal(b->nfail, 0); /* not yet */
     sim_loop_run(&w.loop, SIM_MS(150));
-    assert_int_equal(b->nfail, RDD_PORT__COUNT);
+    assert_int_equal(b->nfail, served_count());
     assert_int_equal(b->p[RDD_PORT_APISERVER].bind_err, SIM_EADDRINUSE);
     assert_int_equal(b->p[RDD_PORT_APISERVER].bound, 0);
     assert_non_null(strstr(b->fail_msg, "apiserver: listen tcp "
