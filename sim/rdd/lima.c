@@ -467,6 +467,13 @@ static void ha_fail(rdd_ha_t *ha, const char *err)
         (void)host_kill(ha->inst->host, ha->driver_pid);
     emit(ha, RDD_HA_EV_EXITING);
     (void)host_fs_remove(ha->inst->host, ha->pidfile);
+    /* command.go:145 defer srv.Close(): closing the unix listener unlinks
+     * ha.sock. */
+    {
+        char sock[HOST_PATH_MAX];
+        snprintf(sock, sizeof(sock), "%s/ha.sock", ha->dir);
+        (void)host_fs_remove(ha->inst->host, sock);
+    }
     ha_exit(ha, 1);
 }
 

@@ -87,8 +87,10 @@ void rdd__lvm_stop_forcibly(rdd_instance_t *inst, const rdd_lima_inst_t *li0,
             continue;
         rc = rdd__limavm_kill(inst, pid, i == 0 ? "driver" : "hostagent",
                               i == 0 ? id_drv : id_ha, helper, "kill_tree");
-        /* process_unix.go KillTree: ESRCH is success. */
-        if (rc == SIM_ESRCH && inst->id.os != RDD_OS_WINDOWS)
+        /* KillTree: a process already gone is success on both OSes
+         * (process_unix.go: ESRCH; process_windows.go:281-306: taskkill's
+         * exit code 128). */
+        if (rc == SIM_ESRCH)
             rc = 0;
         if (rc)
             all_killed = 0;
@@ -158,19 +160,27 @@ static int collect_log(void *arg, const char *name, int is_dir)
     return 0;
 }
 
+/* handleDeletion's RDD_KEEP_LOGS step (limavm_lifecycle.go:817): moves the
+ * instance's *.log files aside before Lima deletes the directory. */
 static void preserve_logs(rdd_instance_t *inst, const char *dir)
 {
     log_list_t l;
-    int i;
+    char dest[HOST_PATH_MAX];
+    int i, n;
     if (!inst->vp.keep_logs)
         return;
     l.n = 0;
     host_fs_list(inst->host, dir, collect_log, &l);
+    /* instance.PreserveLogs(dir, "rd") (instance/logs.go:47, 72-88):
+     * <LogDir>/rd, or rd.2, rd.3 ... when that exists already. */
+    snprintf(dest, sizeof(dest), "%s/%s", inst->log_dir, RDD_LIMA_VM);
+    for (n = 2; host_fs_exists(inst->host, dest) && n < 1000; n++)
+        snprintf(dest, sizeof(dest), "%s/%s.%d", inst->log_dir, RDD_LIMA_VM,
+                 n);
     for (i = 0; i < l.n; i++) {
         char from[HOST_PATH_MAX], to[HOST_PATH_MAX], data[HOST_DATA_MAX];
         snprintf(from, sizeof(from), "%s/%s", dir, l.names[i]);
-        snprintf(to, sizeof(to), "%s/lima-%s/%s", inst->log_dir, RDD_LIMA_VM,
-                 l.names[i]);
+        snprintf(to, sizeof(to), "%s/%s", dest, l.names[i]);
         if (host_fs_remove(inst->host, from) != 0)
             continue; /* rename fails on a held file */
         data[0] = 0;

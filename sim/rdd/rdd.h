@@ -37,6 +37,7 @@
 #define RDD_CLEANUP_POLL_NS (200 * SIM_NS_PER_MS)
 #define RDD_HANDSHAKE_MAX_NS (300 * SIM_NS_PER_S)           /* hostswitch :99 */
 #define RDD_SVC_STOP_WAIT_NS (300 * SIM_NS_PER_S) /* cmd/rdd/service.go:42 */
+#define RDD_MGR_SHUTDOWN_NS (10 * SIM_NS_PER_S) /* controllers/manager.go:152 */
 #define RDD_RETRY_STEPS 5          /* client-go retry.DefaultRetry */
 #define RDD_RETRY_SLEEP_NS (10 * SIM_NS_PER_MS) /* Duration, jitter 0.1 */
 
@@ -247,6 +248,7 @@ struct rdd_instance {
     int svc_exit_watch;          /* private */
     int svc_delete_pending;      /* private: delete after the stop */
     int svc_shutdown_parts;      /* private: shutdown runnables running */
+    sim_timer_t svc_shutdown_cap; /* private: GracefulShutdownTimeout */
     char log_dir[HOST_PATH_MAX]; /* read-only: LogDir() (normalised) */
     char dir[HOST_PATH_MAX];     /* read-only: Dir() (normalised) */
     char short_dir[HOST_PATH_MAX]; /* read-only: ShortDir() (normalised) */

@@ -78,6 +78,7 @@ int rdd_instance_init(rdd_instance_t *inst, sim_loop_t *loop, host_t *host,
     log_dir(inst, home);
     inst->proc.proc = inst->id.name;
     inst->proc.pid = 0;
+    sim_timer_init(loop, &inst->svc_shutdown_cap);
     rc = kube_store_new(loop, inst->id.name, &inst->api);
     if (rc)
         return rc;
@@ -89,6 +90,8 @@ int rdd_instance_init(rdd_instance_t *inst, sim_loop_t *loop, host_t *host,
 /* The process is gone: everything in it stops (no hook ran if killed). */
 static void in_process_stop(rdd_instance_t *inst)
 {
+    sim_timer_stop(&inst->svc_shutdown_cap);
+    inst->svc_shutdown_parts = 0;
     rdd_limavm_free(inst);
     rdd_app_free(inst);
     rdd_engine_free(inst);
@@ -192,8 +195,24 @@ static void hook_done(rdd_instance_t *inst)
 /* One shutdown runnable finished; the manager returns after the last. */
 static void shutdown_part_done(rdd_instance_t *inst)
 {
-    if (inst->svc_shutdown_parts && --inst->svc_shutdown_parts == 0)
+    if (inst->svc_shutdown_parts && --inst->svc_shutdown_parts == 0) {
+        sim_timer_stop(&inst->svc_shutdown_cap);
         hook_done(inst);
+    }
+}
+
+/* GracefulShutdownTimeout (service/controllers/manager.go:150-152): the
+ * manager returns 10 s after its context is cancelled whatever runnables
+ * still run, Run returns and the process exits; what those runnables had
+ * not done yet is never done. */
+static void shutdown_cap(sim_timer_t *t)
+{
+    rdd_instance_t *inst = t->data;
+    if (!inst->svc_shutdown_parts)
+        return;
+    strace(inst, "rdd.svc.shutdown_timeout", NULL, NULL);
+    inst->svc_shutdown_parts = 0;
+    hook_done(inst);
 }
 
 /* The service's signal handler (SetupSignalContext): the manager context
@@ -210,6 +229,9 @@ static void on_svc_interrupt(void *arg, uint32_t pid)
     strace(inst, "rdd.svc.shutdown", NULL, NULL);
     rdd_app_free(inst);
     inst->svc_shutdown_parts = 2;
+    inst->svc_shutdown_cap.data = inst;
+    (void)sim_timer_start(&inst->svc_shutdown_cap, shutdown_cap,
+                          RDD_MGR_SHUTDOWN_NS);
     rdd_engine_shutdown(inst, shutdown_part_done);
     rdd_limavm_shutdown(inst, shutdown_part_done);
 }

@@ -144,6 +144,7 @@ int rdd_standin_init(rdd_instance_t *inst, sim_loop_t *loop, rdd_os_t os,
     inst->proc.pid = pid;
     sim_timer_init(loop, &inst->standin.boot);
     sim_timer_init(loop, &inst->standin.running_retry);
+    sim_timer_init(loop, &inst->svc_shutdown_cap);
     rc = kube_store_new(loop, inst->id.name, &inst->api);
     if (rc)
         return rc;
