@@ -236,9 +236,14 @@ static int auth_valid(const char *s)
 
 /* ConfigFile's fields, in struct order (configfile/file.go). */
 static const char *const known_keys[] = {
-    "auths",     "HttpHeaders", "psFormat",     "imagesFormat",
-    "detachKeys", "credsStore", "credHelpers",  "proxies",
-    "experimental", "currentContext", "plugins", "aliases",
+    "auths",          "HttpHeaders",   "psFormat",
+    "imagesFormat",   "networksFormat", "pluginsFormat",
+    "volumesFormat",  "statsFormat",   "detachKeys",
+    "credsStore",     "credHelpers",   "serviceInspectFormat",
+    "servicesFormat", "tasksFormat",   "secretFormat",
+    "configFormat",   "nodesFormat",   "pruneFilters",
+    "proxies",        "experimental",  "currentContext",
+    "cliPluginsExtraDirs", "plugins",  "aliases",
     "features",
 };
 
@@ -263,8 +268,12 @@ static int cfg_load(const host_t *h, const char *dir, cfg_t *c)
     int rc;
     memset(c, 0, sizeof(*c));
     config_path(dir, path);
-    if (host_fs_read(h, path, c->text, sizeof(c->text) - 1) != 0)
+    /* config.Load: only a missing file is an empty config; anything else
+     * it cannot read is an error. */
+    if (!host_fs_exists(h, path))
         return 0;
+    if (host_fs_read(h, path, c->text, sizeof(c->text) - 1) != 0)
+        return SIM_EACCES;
     c->exists = 1;
     if (!*ws(c->text))
         return 0; /* an empty file loads as an empty config */
@@ -606,10 +615,11 @@ static int rmw_load(rdd_dctx_rmw_t *r, int *err)
         write = !strcmp(r->loaded.current, r->name);
         value = "";
         break;
-    default: /* docker context use: always saves; "default" is "" */
-        write = 1;
+    default: /* docker context use ("default" is ""): cli/command/context/
+              * use.go saves only when currentContext changes */
         if (!strcmp(value, "default"))
             value = "";
+        write = strcmp(r->loaded.current, value) != 0;
         break;
     }
     if (!write)
@@ -1017,9 +1027,11 @@ static void probe_named(rdd_dctx_probe_t *p, const char *dir, const char *name)
         got_verdict(p, 1, "Cannot load TLS data; assuming context healthy");
         return;
     }
-    if (!sep || !sep[3]) { /* ParseHostURL fails */
-        got_verdict(p, 1, "Cannot build client options; assuming context "
-                          "healthy");
+    if (!sep || !sep[3]) {
+        /* ep.ClientOpts() accepts it; pingDocker's dockerclient.New (or
+         * its Ping) fails on the empty address: unhealthy, nothing logged
+         * (docker_context.go:133-141). */
+        got_verdict(p, 0, "");
         return;
     }
     ping(p, host);

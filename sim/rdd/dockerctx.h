@@ -11,13 +11,14 @@
  * Metadata.Description, Endpoints.docker.{Host,SkipTLSVerify}),
  * contexts/tls/<sha256(name)>/ and config.json.
  *
- * config.json.  Load parses it (missing file: empty config) and validates
- * every auths[*].auth (base64 of "user:pass"; anything else fails the load,
- * as docker/cli config.Load does).  Save writes the known top-level keys
- * only, in docker/cli ConfigFile field order, compact:
- *   auths (always), HttpHeaders, psFormat, imagesFormat, detachKeys,
- *   credsStore, credHelpers, proxies, experimental, currentContext (omitted
- *   when empty), plugins, aliases, features.
+ * config.json.  Load parses it (missing file: empty config; unreadable:
+ * an error) and validates every auths[*].auth (base64 of "user:pass";
+ * anything else fails the load, as docker/cli config.Load does).  Save
+ * writes the known top-level keys only, in docker/cli ConfigFile field
+ * order, compact: auths (always), HttpHeaders, the *Format keys,
+ * detachKeys, credsStore, credHelpers, pruneFilters, proxies, experimental,
+ * currentContext (omitted when empty), cliPluginsExtraDirs, plugins,
+ * aliases, features (dockerctx.c known_keys).
  * Every other top-level key is dropped (H6), unless the flag
  * context_locked_rmw is set, which keeps them.  A load and the save that
  * follows it are RDD_DCTX_IO_NS apart, so another writer (another
