@@ -547,6 +547,19 @@ static const char *crash_text(rdd_instance_t *inst)
     return "hostagent exited";
 }
 
+/* Both handlers' "stopped and should stay stopped" tail: Running
+ * False/Stopped "Lima instance is stopped", written only when it changes
+ * (handleWatchedState :236-240, handleUnwatchedState :279-283). */
+static void finish_stopped(rdd_instance_t *inst)
+{
+    rdd_limavm_t *lv = &inst->lvm;
+    int rc = 0;
+    if (!rdd__lvm_has_cond(&lv->vm, RDD_LVM_COND_RUNNING, "False", "Stopped"))
+        rc = rdd__lvm_update_cond(inst, &lv->vm, RDD_LVM_COND_RUNNING, "False",
+                                  "Stopped", "Lima instance is stopped");
+    rdd__lvm_finish(inst, rc, 0);
+}
+
 /* :156-244 handleWatchedState. */
 static void handle_watched(rdd_instance_t *inst, int run, rdd_phase_t phase)
 {
@@ -657,11 +670,7 @@ static void handle_watched(rdd_instance_t *inst, int run, rdd_phase_t phase)
     /* Stopped ∧ ¬run */
     rdd__hawatch_stop(inst);
     rdd__lvm_stop_host_switch(inst);
-    rc = 0;
-    if (!rdd__lvm_has_cond(&lv->vm, RDD_LVM_COND_RUNNING, "False", "Stopped"))
-        rc = rdd__lvm_update_cond(inst, &lv->vm, RDD_LVM_COND_RUNNING, "False",
-                                  "Stopped", "Lima instance is stopped");
-    rdd__lvm_finish(inst, rc, 0);
+    finish_stopped(inst);
 }
 
 /* :249-287 handleUnwatchedState. */
@@ -713,11 +722,7 @@ static void handle_unwatched(rdd_instance_t *inst, int run)
         start_instance(inst);
         return;
     }
-    rc = 0;
-    if (!rdd__lvm_has_cond(&lv->vm, RDD_LVM_COND_RUNNING, "False", "Stopped"))
-        rc = rdd__lvm_update_cond(inst, &lv->vm, RDD_LVM_COND_RUNNING, "False",
-                                  "Stopped", "Lima instance is stopped");
-    rdd__lvm_finish(inst, rc, 0);
+    finish_stopped(inst);
 }
 
 /* :294-325 handleRestartNeeded. */
