@@ -89,8 +89,8 @@ void owner_init(owner_t *o, owner_kind_t kind, const char *name,
 void owner_set_machine_pipe(owner_t *o, const char *path);
 /* Starts the process.  docker-desktop and squatter: synchronous; returns
  * 0, or the listen error (the owner stays down, start_err says why).
- * podman: returns 0 and runs its probe and launch in virtual time (the
- * outcome lands in state, has_global, start_err and said).  A no-op
+ * podman: returns 0 and runs its probe and launch later, in virtual
+ * time; the outcome lands in state, has_global, start_err and said.  A no-op
  * returning 0 if the owner is not down. */
 int owner_start(owner_t *o);
 /* Process exit (quit). */
