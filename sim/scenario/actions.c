@@ -598,7 +598,7 @@ static void rdd_set(world_t *w, const sc_action_t *a)
 {
     rdd_cli_t *c = &w->cli[w->cur_action];
     winst_t *wi = &w->inst[a->instance];
-    kube_obj_t app;
+    static kube_obj_t app, probe; /* large; the world is single-threaded */
     kube_status_t st;
     int rc;
     memset(c, 0, sizeof(*c));
@@ -610,11 +610,26 @@ static void rdd_set(world_t *w, const sc_action_t *a)
         act_trace(w, a, "instance not started", SIM_ESTATE);
         return;
     }
-    /* patchApp: a merge patch, so no resourceVersion precondition. */
+    /* getAppKubeClient -> ensureServiceRunning (rdd/cmd/rdd/service.go:
+     * 88-120): a stopped service is started first. */
+    if (wi->inst.svc == RDD_SVC_DOWN) {
+        apply_env(w, a->instance);
+        (void)rdd_svc_start(&wi->inst);
+    }
+    /* set.go:296-320: get-or-create the App.  A create carries the user's
+     * spec and the CRD's defaults (moby, namespace default); otherwise
+     * patchApp is a merge patch, with no resourceVersion precondition. */
     kube_obj_init(&app, KUBE_APP, "", RDD_APP_NAME);
     rc = kube_spec_set(&app, "running", a->running ? "true" : "false");
-    if (rc == 0)
+    if (rc == 0 &&
+        rdd_get_app(&wi->inst, kube_store_reader(wi->inst.api), &probe) ==
+            SIM_ENOTFOUND) {
+        kube_spec_set(&app, "containerEngine.name", "moby");
+        kube_spec_set(&app, "namespace", "default");
+        rc = kube_create(wi->inst.api, &app, &st);
+    } else if (rc == 0) {
         rc = kube_apply(wi->inst.api, &app, 0, &st);
+    }
     if (rc == 0)
         rc = rdd_get_app(&wi->inst, kube_store_reader(wi->inst.api), &app);
     act_trace(w, a, a->running ? "running=true" : "running=false", rc);
