@@ -161,6 +161,12 @@ void rdd__hawatch_stop(rdd_instance_t *inst)
         rdd_ha_tail(ha, NULL, NULL);
     if (w->exit_watch > 0)
         host_unwatch_exit(inst->host, w->exit_watch);
+    /* runWatcher's tail (:137-145) runs before done closes: a phase other
+     * than Stopped becomes Stopped and the LimaVM is enqueued. */
+    if (w->phase != RDD_PHASE_STOPPED) {
+        rdd__hawatch_transition(inst, RDD_PHASE_STOPPED);
+        rdd__limavm_enqueue_chan(inst);
+    }
     rdd__hawatch_transition(inst, RDD_PHASE_UNKNOWN);
     memset(w, 0, sizeof(*w));
 }
