@@ -155,19 +155,17 @@ int rdd_bats_setup(const rdd_bats_env_t *env, rdd_flags_t flags,
         snprintf(res->shell_dir_on_host, HOST_PATH_MAX, "%s",
                  res->docker_config);
     } else if (gate_msys && o.is_windows) {
-        /* The is_msys fix: WSL2 takes kube-context.bats:30-34's branch. */
-        wslpath_m(raw, distro, res->docker_config);
-        if (!strncmp(res->docker_config, "//", 2) && !env->wsl_root)
-            return fail_setup(res, 1, "31", "mkdir -p \"${DOCKER_CONFIG}\"",
-                              "",
-                              "mkdir: cannot create directory "
-                              "'//wsl.localhost': Permission denied",
-                              out, len);
-        /* rdd() exports only RDD_* through WSLENV: the service does not
-         * see DOCKER_CONFIG, and the shell's copy names a path Linux
-         * does not resolve to the daemon's files. */
-        res->daemon_docker_config[0] = 0;
-        res->shell_dir_on_host[0] = 0;
+        /* The is_msys fix, deciding WSL2 explicitly (review I2): the shell
+         * keeps its Linux path (mkdir works) and exports it to rdd.exe as
+         * WSLENV=DOCKER_CONFIG/p, which WSL translates to the distro's
+         * UNC path; that is where the service's contexts land, and the
+         * same files the shell reads. */
+        snprintf(res->docker_config, HOST_PATH_MAX, "%s", raw);
+        wslpath_m(raw, distro, res->daemon_docker_config);
+        snprintf(res->shell_dir_on_host, HOST_PATH_MAX, "%s",
+                 res->daemon_docker_config);
+        add(out, len, "# WSLENV=DOCKER_CONFIG/p (rdd.exe sees %s)\n",
+            res->daemon_docker_config, "");
     } else {
         snprintf(res->docker_config, HOST_PATH_MAX, "%s", raw);
         /* Linux/macOS; or WSL2 at head with is_windows false (never). */
@@ -176,10 +174,13 @@ int rdd_bats_setup(const rdd_bats_env_t *env, rdd_flags_t flags,
     }
     /* Step 2 (:37-38): rdd svc delete; rdd set running=true (the world's).
      * Step 3 (:39-44): DOCKER_HOST, exported after the start. */
-    if (gate_msys ? o.is_msys : o.is_windows) {
+    if (o.is_windows) {
+        /* At head both Windows shells export the npipe literal; a Linux
+         * docker client under WSL2 cannot dial it.  The fix drives
+         * docker.exe through WSL interop, which can. */
         snprintf(res->docker_host, sizeof(res->docker_host),
                  "npipe:////./pipe/docker_engine");
-        res->docker_host_usable = o.is_msys; /* docker.exe */
+        res->docker_host_usable = o.is_msys || gate_msys;
     } else {
         snprintf(res->docker_host, sizeof(res->docker_host), "unix://%s",
                  sock);

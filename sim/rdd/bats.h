@@ -15,9 +15,10 @@
  * suite's rdd() wrapper adds RDD_* only (commands.bash:71-82), so
  * DOCKER_CONFIG never reaches rdd.exe or the service it starts.
  *
- * Flags: is_msys gates cygpath and the npipe DOCKER_HOST on is_msys, and
- * gives WSL2 kube-context.bats's branch (wslpath -m) and the unix-socket
- * DOCKER_HOST branch; bats_endpoint_from_paths makes test 37 expect the
+ * Flags: is_msys gates cygpath on is_msys and decides WSL2 explicitly:
+ * the shell keeps its Linux DOCKER_CONFIG and exports it to rdd.exe as
+ * WSLENV=DOCKER_CONFIG/p (the distro's UNC path), and docker.exe dials the
+ * npipe DOCKER_HOST; bats_endpoint_from_paths makes test 37 expect the
  * endpoint derived from `rdd svc paths docker_socket` on every OS.
  *
  * Output: the lines bats would print (TAP, with `# ` diagnostics), NUL-

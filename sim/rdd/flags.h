@@ -74,8 +74,9 @@
        "H14")                                                                  \
     /* issue 5: shared host (rdd-behavior.md §5, §8.1, §9) */                 \
     XX(IS_MSYS, "is_msys",                                                     \
-       "engine-docker.bats gates cygpath and the npipe DOCKER_HOST on "        \
-       "is_msys; WSL2 uses wslpath and the unix socket",                       \
+       "engine-docker.bats gates cygpath on is_msys and decides WSL2 "         \
+       "explicitly: the Linux DOCKER_CONFIG reaches rdd.exe through "          \
+       "WSLENV=DOCKER_CONFIG/p and docker.exe dials the npipe DOCKER_HOST",    \
        "I2")                                                                   \
     XX(BATS_ENDPOINT_FROM_PATHS, "bats_endpoint_from_paths",                   \
        "engine-docker.bats reads the endpoint from `rdd svc paths "           \

@@ -135,26 +135,26 @@ static void test_setup_with_is_msys(void **state)
     assert_string_equal(r.docker_config, "C:/Users/u/tmp/docker-config");
     assert_string_equal(r.docker_host, "npipe:////./pipe/docker_engine");
     assert_string_equal(r.context_name, "rancher-desktop-7");
-    /* WSL2: wslpath -m gives a //wsl.localhost path, which mkdir -p
-     * cannot create at / as a normal user. */
+    /* WSL2, decided explicitly: the shell keeps its Linux path, rdd.exe
+     * gets the distro's UNC path through WSLENV=DOCKER_CONFIG/p, and
+     * docker.exe dials the npipe DOCKER_HOST. */
     env.flavour = RDD_BATS_WSL2;
     env.file_tmpdir = NULL;
     assert_int_equal(rdd_bats_setup(&env, F(IS_MSYS), &r, fx->out,
-                                    sizeof(fx->out)), 1);
-    assert_int_equal(r.status, 1);
-    assert_non_null(strstr(fx->out, "//wsl.localhost': Permission denied"));
-    /* As root setup passes, but the service never sees DOCKER_CONFIG
-     * (WSLENV) and DOCKER_HOST is a pipe path behind unix://. */
-    env.wsl_root = 1;
-    assert_int_equal(rdd_bats_setup(&env, F(IS_MSYS), &r, fx->out,
                                     sizeof(fx->out)), 0);
     assert_string_equal(r.docker_config,
+                        "/tmp/bats-run-1/suite/file/docker-config");
+    assert_string_equal(r.daemon_docker_config,
                         "//wsl.localhost/Ubuntu/tmp/bats-run-1/suite/file/"
                         "docker-config");
-    assert_string_equal(r.daemon_docker_config, "");
-    assert_string_equal(r.shell_dir_on_host, "");
-    assert_string_equal(r.docker_host, "unix://\\\\.\\pipe\\docker_engine");
-    assert_int_equal(r.docker_host_usable, 0);
+    assert_string_equal(r.shell_dir_on_host, r.daemon_docker_config);
+    assert_string_equal(r.docker_host, "npipe:////./pipe/docker_engine");
+    assert_int_equal(r.docker_host_usable, 1);
+    assert_non_null(strstr(fx->out, "WSLENV=DOCKER_CONFIG/p"));
+    /* Without the fix: no cygpath under WSL2. */
+    assert_int_equal(rdd_bats_setup(&env, 0, &r, fx->out, sizeof(fx->out)),
+                     1);
+    assert_int_equal(r.status, 127);
     /* Linux: unchanged. */
     env.flavour = RDD_BATS_LINUX;
     env.docker_socket = "/home/u/.rd7/docker.sock";
@@ -177,8 +177,7 @@ static int run37(fx_t *fx, rdd_bats_flavour_t flavour, rdd_flags_t flags)
     if (fx->host)
         host_free(fx->host);
     assert_int_equal(host_new(&fx->loop, os == RDD_OS_WINDOWS, &fx->host), 0);
-    rdd_identity(&id, os, 1, "bats",
-                 os == RDD_OS_WINDOWS ? "C:\\Users\\u" : "/home/u", flags);
+    rdd_identity(&id, os, 1, "bats", rdd_os_home(os), flags);
     env.docker_socket = id.docker_socket;
     assert_int_equal(rdd_bats_setup(&env, flags, &r, fx->out,
                                     sizeof(fx->out)), 0);
@@ -186,7 +185,8 @@ static int run37(fx_t *fx, rdd_bats_flavour_t flavour, rdd_flags_t flags)
              r.daemon_docker_config[0]
                  ? r.daemon_docker_config
                  : (os == RDD_OS_WINDOWS ? "C:/Users/u/.docker"
-                                         : "/home/u/.docker"));
+                    : os == RDD_OS_DARWIN ? "/Users/u/.docker"
+                                          : "/home/u/.docker"));
     assert_int_equal(rdd_dctx_create_replace(fx->host, dir, id.name,
                                              id.docker_endpoint), 0);
     return rdd_bats_test37(&env, flags, &r, fx->host, fx->out,
@@ -218,11 +218,14 @@ static void test_test37_endpoint_assertion(void **state)
                      0);
     assert_int_equal(run37(fx, RDD_BATS_LINUX, F(BATS_ENDPOINT_FROM_PATHS)),
                      0);
-    /* WSL2 with is_msys (as root): the shell cannot find the daemon's
-     * meta.json (DOCKER_CONFIG never reached the service). */
-    assert_int_equal(run37(fx, RDD_BATS_WSL2, F(IS_MSYS)), 1);
-    assert_non_null(strstr(fx->out, "-- file does not exist --"));
-    assert_non_null(strstr(fx->out, "# path : //wsl.localhost/Ubuntu/tmp/"));
+    /* WSL2 with is_msys: the service wrote its context where the shell
+     * reads it (WSLENV); the hard-coded pipe still stands for S4. */
+    assert_int_equal(run37(fx, RDD_BATS_WSL2, F(IS_MSYS)), 0);
+    assert_int_equal(run37(fx, RDD_BATS_WSL2,
+                           F(IS_MSYS) | F(PIPE_PER_INSTANCE)), 1);
+    assert_int_equal(run37(fx, RDD_BATS_WSL2,
+                           F(IS_MSYS) | F(PIPE_PER_INSTANCE) |
+                               F(BATS_ENDPOINT_FROM_PATHS)), 0);
 }
 
 static void test_test37_checks_the_name(void **state)
