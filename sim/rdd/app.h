@@ -97,8 +97,6 @@ typedef struct {
     /* private */
     kube_ctrl_t *ctrl;        /* the App controller's queue */
     kube_cache_t *cache;      /* its informer cache */
-    int64_t handled_gen;      /* legacy: standin.c still writes it;
-                                 unused */
     sim_timer_t retry;        /* the 10 ms sleep of RetryOnConflict */
     sim_rng_t retry_rng;      /* its jitter, "rdd.<inst>.app.retry" */
     int retry_tries;

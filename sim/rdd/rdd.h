@@ -272,6 +272,12 @@ int rdd_instance_init(rdd_instance_t *inst, sim_loop_t *loop, host_t *host,
                       rdd_os_t os, int env_set, const char *rdd_instance,
                       rdd_flags_t flags, npipe_ns_t *pipes, uds_ns_t *socks,
                       dock_daemon_t *vm_daemon, const rdd_vm_params_t *vp);
+/* What both inits share (service.c; standin.c's too): zeroes inst, the
+ * identity and its normalised directories, an empty datastore. */
+int rdd__instance_base(rdd_instance_t *inst, sim_loop_t *loop, rdd_os_t os,
+                       int env_set, const char *rdd_instance,
+                       rdd_flags_t flags, npipe_ns_t *pipes, uds_ns_t *socks,
+                       dock_daemon_t *vm_daemon);
 /* Frees the in-process state; kills nothing on the host. */
 void rdd_instance_free(rdd_instance_t *inst);
 /* `rdd svc start`: spawns the service process ("rdd", exe vp.exe) and

@@ -36,23 +36,25 @@ static void strace(rdd_instance_t *inst, const char *ev, const char *k,
     sim_trace_end(tr);
 }
 
-/* instance.go:67-85 LogDir() (RDD_LOG_DIR unset). */
-static void log_dir(rdd_instance_t *inst, const char *home)
+int rdd__instance_base(rdd_instance_t *inst, sim_loop_t *loop, rdd_os_t os,
+                       int env_set, const char *rdd_instance,
+                       rdd_flags_t flags, npipe_ns_t *pipes, uds_ns_t *socks,
+                       dock_daemon_t *vm_daemon)
 {
-    char h[HOST_PATH_MAX];
-    host_path_norm(home, h);
-    switch (inst->id.os) {
-    case RDD_OS_WINDOWS:
-        snprintf(inst->log_dir, sizeof(inst->log_dir), "%s-logs", inst->dir);
-        break;
-    case RDD_OS_DARWIN:
-        snprintf(inst->log_dir, sizeof(inst->log_dir), "%s/Library/Logs/%s",
-                 h, inst->id.name);
-        break;
-    default:
-        snprintf(inst->log_dir, sizeof(inst->log_dir), "%s/.local/state/%s",
-                 h, inst->id.name);
-    }
+    memset(inst, 0, sizeof(*inst));
+    inst->loop = loop;
+    inst->flags = flags;
+    inst->pipes = pipes;
+    inst->socks = socks;
+    inst->vm_daemon = vm_daemon;
+    rdd_identity(&inst->id, os, env_set, rdd_instance, rdd_os_home(os),
+                 flags);
+    host_path_norm(inst->id.dir, inst->dir);
+    host_path_norm(inst->id.short_dir, inst->short_dir);
+    host_path_norm(inst->id.log_dir, inst->log_dir); /* LogDir() */
+    inst->proc.proc = inst->id.name;
+    sim_timer_init(loop, &inst->svc_shutdown_cap);
+    return kube_store_new(loop, inst->id.name, &inst->api);
 }
 
 int rdd_instance_init(rdd_instance_t *inst, sim_loop_t *loop, host_t *host,
@@ -60,26 +62,13 @@ int rdd_instance_init(rdd_instance_t *inst, sim_loop_t *loop, host_t *host,
                       rdd_flags_t flags, npipe_ns_t *pipes, uds_ns_t *socks,
                       dock_daemon_t *vm_daemon, const rdd_vm_params_t *vp)
 {
-    const char *home = rdd_os_home(os);
     int rc;
     SIM_ASSERT(host != NULL);
-    memset(inst, 0, sizeof(*inst));
-    inst->loop = loop;
+    rc = rdd__instance_base(inst, loop, os, env_set, rdd_instance, flags,
+                            pipes, socks, vm_daemon);
     inst->host = host;
-    inst->flags = flags;
-    inst->pipes = pipes;
-    inst->socks = socks;
-    inst->vm_daemon = vm_daemon;
     if (vp)
         inst->vp = *vp;
-    rdd_identity(&inst->id, os, env_set, rdd_instance, home, flags);
-    host_path_norm(inst->id.dir, inst->dir);
-    host_path_norm(inst->id.short_dir, inst->short_dir);
-    log_dir(inst, home);
-    inst->proc.proc = inst->id.name;
-    inst->proc.pid = 0;
-    sim_timer_init(loop, &inst->svc_shutdown_cap);
-    rc = kube_store_new(loop, inst->id.name, &inst->api);
     if (rc)
         return rc;
     rdd_lima_watch_distro(inst);

@@ -130,22 +130,12 @@ int rdd_standin_init(rdd_instance_t *inst, sim_loop_t *loop, rdd_os_t os,
     kube_obj_t app;
     kube_status_t st;
     int rc;
-    memset(inst, 0, sizeof(*inst));
-    inst->loop = loop;
-    inst->flags = flags;
-    inst->pipes = pipes;
-    inst->socks = socks;
-    inst->vm_daemon = vm_daemon;
+    rc = rdd__instance_base(inst, loop, os, env_set, rdd_instance, flags,
+                            pipes, socks, vm_daemon);
     inst->standin.on = 1;
-    rdd_identity(&inst->id, os, env_set, rdd_instance, rdd_os_home(os), flags);
-    host_path_norm(inst->id.dir, inst->dir);
-    host_path_norm(inst->id.short_dir, inst->short_dir);
-    inst->proc.proc = inst->id.name;
     inst->proc.pid = pid;
     sim_timer_init(loop, &inst->standin.boot);
     sim_timer_init(loop, &inst->standin.running_retry);
-    sim_timer_init(loop, &inst->svc_shutdown_cap);
-    rc = kube_store_new(loop, inst->id.name, &inst->api);
     if (rc)
         return rc;
     rc = rdd_engine_init(inst);
@@ -157,7 +147,6 @@ int rdd_standin_init(rdd_instance_t *inst, sim_loop_t *loop, rdd_os_t os,
         kube_spec_set(&app, "running", "true");
         kube_spec_set(&app, "containerEngine.name", "moby");
         kube_spec_set(&app, "namespace", "default");
-        inst->app.handled_gen = 1;
         rc = kube_create(inst->api, &app, &st);
     }
     if (rc) {

@@ -17,6 +17,7 @@
  */
 #include "world_int.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "sim/assert.h"
@@ -127,6 +128,22 @@ static const dock_call_t *next_call(world_t *w, size_t *cursors,
     return NULL;
 }
 
+/* Invariants judged where the event happens (watch callbacks, the commit
+ * observer, the BATS steps) leave a sentence in a winst_t field at offset
+ * off; the check reports the first instance's. */
+static int first_noted(world_t *w, size_t off, char *why, size_t len)
+{
+    int j;
+    for (j = 0; j < w->sc->ninstances; j++) {
+        const char *noted = (const char *)&w->inst[j] + off;
+        if (noted[0]) {
+            snprintf(why, len, "%s", noted);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* The instance whose identity made call c, or NULL. */
 static winst_t *caller(world_t *w, const dock_call_t *c)
 {
@@ -211,14 +228,7 @@ void on_mirror_change(void *arg, kube_event_type_t type,
 
 static int check_s2(void *ctx, char *why, size_t len)
 {
-    world_t *w = ctx;
-    int j;
-    for (j = 0; j < w->sc->ninstances; j++)
-        if (w->inst[j].provenance_bad[0]) {
-            snprintf(why, len, "%s", w->inst[j].provenance_bad);
-            return 1;
-        }
-    return 0;
+    return first_noted(ctx, offsetof(winst_t, provenance_bad), why, len);
 }
 
 static int check_s3(void *ctx, char *why, size_t len)
@@ -358,14 +368,7 @@ static int check_s5(void *ctx, char *why, size_t len)
 
 static int check_s7(void *ctx, char *why, size_t len)
 {
-    world_t *w = ctx;
-    int j;
-    for (j = 0; j < w->sc->ninstances; j++)
-        if (w->inst[j].s7_bad[0]) {
-            snprintf(why, len, "%s", w->inst[j].s7_bad);
-            return 1;
-        }
-    return 0;
+    return first_noted(ctx, offsetof(winst_t, s7_bad), why, len);
 }
 
 /* The engine condition is Stopped at the App's current generation. */
@@ -702,14 +705,7 @@ static int check_l7(void *ctx, char *why, size_t len)
 
 static int check_b1(void *ctx, char *why, size_t len)
 {
-    world_t *w = ctx;
-    int j;
-    for (j = 0; j < w->sc->ninstances; j++)
-        if (w->inst[j].b1_bad[0]) {
-            snprintf(why, len, "%s", w->inst[j].b1_bad);
-            return 1;
-        }
-    return 0;
+    return first_noted(ctx, offsetof(winst_t, b1_bad), why, len);
 }
 
 /* S13 (ours is stricter than §10.4's: DriverPID is not exempt, so pid
@@ -807,14 +803,7 @@ static int check_l5(void *ctx, char *why, size_t len)
 
 static int check_s16(void *ctx, char *why, size_t len)
 {
-    world_t *w = ctx;
-    int j;
-    for (j = 0; j < w->sc->ninstances; j++)
-        if (w->inst[j].s16_bad[0]) {
-            snprintf(why, len, "%s", w->inst[j].s16_bad);
-            return 1;
-        }
-    return 0;
+    return first_noted(ctx, offsetof(winst_t, s16_bad), why, len);
 }
 
 typedef struct {
@@ -865,14 +854,7 @@ static int check_l9(void *ctx, char *why, size_t len)
 
 static int check_s6(void *ctx, char *why, size_t len)
 {
-    world_t *w = ctx;
-    int j;
-    for (j = 0; j < w->sc->ninstances; j++)
-        if (w->inst[j].s6_bad[0]) {
-            snprintf(why, len, "%s", w->inst[j].s6_bad);
-            return 1;
-        }
-    return 0;
+    return first_noted(ctx, offsetof(winst_t, s6_bad), why, len);
 }
 
 static int check_l3(void *ctx, char *why, size_t len)
