@@ -75,7 +75,7 @@ set_tests_properties(cli.missing-file cli.usage cli.list-variants cli.list-actio
                      cli.list-faults cli.list-invariants cli.check-all
                      cli.suite PROPERTIES LABELS cli)
 
-# The kernel benchmarks print the reference values of des-workloads.md.
+# The kernel benchmarks print the reference values of docs/benchmarks.md.
 add_test(NAME bench.w1-small
          COMMAND ${Python3_EXECUTABLE} ${SIM_TOOLS}/expect.py 0
                  "events=200000 final_vtime_us=100315 " --

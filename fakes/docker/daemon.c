@@ -1,5 +1,5 @@
 /*
- * daemon.c: the core of the Docker daemon fake (platform-semantics.md §3):
+ * daemon.c: the core of the Docker daemon fake (docs/platform.md):
  * identity and lifecycle, containers in insertion order, the event ring of
  * the last 256 events, the call log, and the container rules of moby's
  * daemon/delete.go, start.go, stop.go, pause.go, unpause.go and restart.go,
@@ -150,7 +150,7 @@ const char *dock_daemon_name(const dock_daemon_t *d)
     return d->name;
 }
 
-/* Info.ID, the identity RDD would have to check (§1.11). */
+/* Info.ID, the identity RDD would have to check (docs/platform.md). */
 const char *dock_daemon_id(const dock_daemon_t *d)
 {
     return d->id;

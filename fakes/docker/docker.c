@@ -52,7 +52,7 @@ const char *dock_op_name(dock_op_t op)
 }
 
 /* True for the calls RDD must only make against its own daemon (the call
- * log records exactly these; rdd-behavior.md §4.5). */
+ * log records exactly these; docs/rdd/docker-watcher.md). */
 int dock_op_mutating(dock_op_t op)
 {
     switch (op) {

@@ -1,7 +1,7 @@
 /*
  * docker.h: a Docker daemon (dockerd behind whatever serves its endpoint),
  * as a pure core plus a front that serves Engine API messages on a
- * sim_stream_t (platform-semantics.md §3).
+ * sim_stream_t (docs/platform.md#docker-engine-api).
  *
  * Core: identity (Info.ID, Name), containers (64-hex IDs; states created,
  * running, paused, restarting, exited, removing, dead), images (ID =

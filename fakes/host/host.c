@@ -1,8 +1,8 @@
 /*
  * host.c: the machine the RDD instances share (host.h is the contract):
  * processes, a filesystem, the WSL distro registry, loopback TCP ports and
- * the utility VM's vsock namespace.  rdd-behavior.md §7.4-§7.6, §9 (H7-H12,
- * H14), §10.1 items 6 and 8.
+ * the utility VM's vsock namespace.  docs/rdd/limavm.md, docs/rdd/hazards.md
+ * (H7-H12, H14), docs/rdd/README.md (what is modelled).
  *
  * Every table is an array kept sorted by its key (pid, path, distro name,
  * port), so every walk is in key order and nothing depends on addresses.
@@ -803,7 +803,7 @@ int host_fs_mkdir(host_t *h, const char *path)
 }
 
 /* Windows only: a handle a live process holds, or the disk of a running
- * distro (§7.6 item 6). */
+ * distro (docs/rdd/limavm.md path 6). */
 static int fs_blocked(const host_t *h, const char *path)
 {
     size_t i;
@@ -1049,7 +1049,7 @@ static void set_msg(char *msg, size_t len, const char *text)
 }
 
 /* wsl.exe --import, as Lima's wsl2 driver runs it when the distro is not
- * registered [external: Lima], rdd-behavior.md §7.6 item 8. */
+ * registered [external: Lima], docs/rdd/limavm.md path 8. */
 int host_wsl_import(host_t *h, const char *distro, const char *vhdx,
                     const char *actor)
 {

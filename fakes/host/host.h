@@ -2,8 +2,8 @@
  * host.h: the machine the RDD instances share, besides the pipe namespace
  * (npipe.h) and unix sockets (uds.h): processes, a filesystem, the WSL
  * distro registry, loopback TCP ports and the Hyper-V vsock namespace of
- * WSL2's one utility VM.  rdd-behavior.md §7, §9 (H7-H12, H14), §10.1
- * items 6 and 8.
+ * WSL2's one utility VM.  docs/rdd/limavm.md, docs/rdd/hazards.md (H7-H12,
+ * H14), docs/rdd/README.md (what is modelled).
  *
  * Processes.  A process is a pid, an executable path, a name ("rdd",
  * "hostagent", "vmmem"), a parent and a process group.  Pids come from one
@@ -33,8 +33,8 @@
  * WSL.  A registry of distros by name (global: "lima-rd" for every RDD
  * instance, H9).  Register (wsl --import) needs the vhdx path; start fails
  * if the vhdx file is gone; a running distro holds its vhdx (so
- * RemoveAll of it fails, §7.6 item 6); terminate stops it; unregister stops
- * it, removes the vhdx and forgets it.  Every operation names the actor
+ * RemoveAll of it fails, docs/rdd/limavm.md path 6); terminate stops it;
+ * unregister stops it, removes the vhdx and forgets it.  Every operation names the actor
  * (an RDD instance name) and is logged, so invariant S12 can ask who
  * touched whose distro (registered_by).
  *
@@ -128,7 +128,8 @@ int host_kill_tree(host_t *h, uint32_t pid);
 /* Ctrl-C / SIGINT: calls the handler set with host_on_interrupt on a later
  * turn (at +0).  SIM_ESRCH if not alive; SIM_EACCES when the process has no
  * handler and the host is Windows (no shared console: what makes
- * `rdd svc stop` fall back to TerminateProcess, §7.4). */
+ * `rdd svc stop` fall back to TerminateProcess,
+ * docs/rdd/service-and-cli.md). */
 int host_interrupt(host_t *h, uint32_t pid);
 /* Sets (cb NULL: clears) pid's handler; ignored when pid is not alive.  A
  * process's handler goes with its exit.  An interrupt already queued is

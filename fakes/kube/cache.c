@@ -2,7 +2,7 @@
  * cache.c: an informer cache (client-go SharedInformer + indexer, as
  * controller-runtime's cached client reads it) and its reader.
  *
- * Models (platform-semantics.md §4.3, §4.7, §4.8): a local copy of every
+ * Models (docs/platform.md): a local copy of every
  * object of every kind, filled by an initial LIST and then kept up by a
  * WATCH on the store.  Events reach it on a later turn than their commit,
  * at their kind's watch cache's visible time, in commit order within a

@@ -1,7 +1,7 @@
 /*
  * kube.h: a Kubernetes-style apiserver as RDD's controllers see it.
  *
- * What it models (platform-semantics.md §4):
+ * What it models (docs/platform.md#kube-apiserver-and-client-go):
  * - an authoritative store (etcd) with one uint64 resourceVersion counter,
  *   objects with uid, generation, finalizers, deletionTimestamp, spec fields,
  *   status fields and metav1.Conditions;
@@ -127,8 +127,8 @@ typedef struct {
 
 #define KUBE_LAG_SPIKES_MAX 8
 
-/* How far the watch caches trail etcd (platform-semantics.md §4.2, §4.7,
- * §5.4 kube.etcd.slow).  All zero: no lag. */
+/* How far the watch caches trail etcd (docs/platform.md; fault
+ * site kube.etcd.slow).  All zero: no lag. */
 typedef struct {
     uint64_t lag_min_ns;        /* public: per-event lag, uniform in */
     uint64_t lag_max_ns;        /* public: [min, max], stream

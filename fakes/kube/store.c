@@ -2,7 +2,7 @@
  * store.c: the apiserver's authoritative store (etcd behind the registry),
  * its writes, and the store reader (GET / APIReader).
  *
- * Models (platform-semantics.md §4.1, §4.4, §4.5, §4.6):
+ * Models (docs/platform.md#kube-apiserver-and-client-go):
  * - one uint64 resourceVersion per store, bumped by every committed write
  *   and stamped on the object written (a DELETED event carries the
  *   deletion's RV); a write that changes nothing commits nothing: same RV,

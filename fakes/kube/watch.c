@@ -1,7 +1,7 @@
 /*
  * watch.c: the store's watch and the apiserver's watch caches in front of
- * it, one watch cache per resource type (platform-semantics.md §4.2, §4.3,
- * §4.7 "Lag", §5.4 kube.etcd.slow).
+ * it, one watch cache per resource type (docs/platform.md, informer
+ * lag; fault site kube.etcd.slow).
  *
  * Models:
  * - each committed change is queued to every subscriber of its kind and

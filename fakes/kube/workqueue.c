@@ -2,7 +2,7 @@
  * workqueue.c: one controller-runtime controller's work queue and worker
  * (client-go's rate-limited delaying queue, MaxConcurrentReconciles = 1).
  *
- * Models (platform-semantics.md §4.8; client-go util/workqueue queue.go,
+ * Models (docs/platform.md; client-go util/workqueue queue.go,
  * delaying_queue.go, default_rate_limiters.go; controller-runtime
  * internal/controller reconcileHandler):
  * - Add: a key already waiting in the queue is not added again (dirty

@@ -1,6 +1,6 @@
 /*
  * npipe.c: the machine-wide Windows named-pipe namespace as go-winio sees
- * it (platform-semantics.md §0, §1).
+ * it (docs/platform.md#windows-named-pipes).
  *
  * Modelled: one pipe object per case-folded name, alive while any handle
  * (a listener's first handle, a server end, a client end) is open; the
@@ -367,8 +367,8 @@ static void trace_listen(npipe_ns_t *ns, const char *ev, const char *name,
     sim_trace_end(tr);
 }
 
-/* NPFS's checks on a create, in its order (§1.2): the DACL, then the
- * instance limit, then FILE_CREATE on an existing name. */
+/* NPFS's checks on a create, in its order (docs/platform.md): the DACL,
+ * then the instance limit, then FILE_CREATE on an existing name. */
 static int listen_check(npipe_ns_t *ns, const npipe_name_t *n,
                         npipe_owner_t owner, const npipe_listen_opts_t *o)
 {

@@ -1,6 +1,6 @@
 /*
  * npipe.h: the machine-wide Windows named-pipe namespace, with go-winio's
- * semantics (platform-semantics.md §0, §1).
+ * semantics (docs/platform.md#windows-named-pipes).
  *
  * - Names are case-insensitive; "\\.\pipe\x" and "//./pipe/x" are one name.
  * - npipe_listen is go-winio ListenPipe: the first handle is created with

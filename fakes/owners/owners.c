@@ -1,6 +1,6 @@
 /*
  * owners.c: Docker Desktop, podman's win-sshproxy and a squatter as pipe
- * owners (see owners.h; platform-semantics.md §0, §1.4, §1.9).
+ * owners (see owners.h; docs/platform.md).
  *
  * Models: go-winio ListenPipe for every create (FILE_CREATE: the loser gets
  * "Access is denied.", also on a name that lingers because clients hold
@@ -186,7 +186,8 @@ static void podman_say(owner_t *o)
 
 /* machine_windows.go PipeNameAvailable: fileutils.Exists on the pipe
  * (a CreateFile) is "not exist" only for ERROR_FILE_NOT_FOUND: no name, or
- * a name without a server handle (§1.4).  A busy pipe counts as taken. */
+ * a name without a server handle (docs/platform.md).  A busy pipe counts as
+ * taken. */
 static int name_available(owner_t *o, const char *path)
 {
     return !npipe_exists(o->pipes, path) ||

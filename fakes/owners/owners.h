@@ -1,6 +1,6 @@
 /*
  * owners.h: processes other than RDD that own Windows named pipes
- * (platform-semantics.md §0, §1.4, §1.9).
+ * (docs/platform.md).
  *
  * - docker-desktop: its "Docker API Proxy" listens on \\.\pipe\docker_engine
  *   with go-winio and forwards every connection to its engine.  If the
@@ -8,8 +8,8 @@
  *   "starting services: initializing Docker API Proxy: setting up docker
  *   api proxy listener: open \\.\pipe\docker_engine: Access is denied."
  *   That includes a name that lingers after a crash because clients still
- *   hold handles (§1.4): a restart fails until they close.
- * - podman: `podman machine start` checks, then takes (§1.9).  Its
+ *   hold handles (docs/platform.md): a restart fails until they close.
+ * - podman: `podman machine start` checks, then takes (docs/platform.md).  Its
  *   PipeNameAvailable polls every 250 ms: the machine pipe
  *   (\\.\pipe\podman-machine-default) must be free within 5 s, else API
  *   forwarding fails; docker_engine is taken only if it is free now or

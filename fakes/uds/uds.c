@@ -1,6 +1,6 @@
 /*
  * uds.c: Unix domain sockets by path, with the Linux behaviour measured in
- * platform-semantics.md §2.7.
+ * docs/platform.md#unix-domain-sockets.
  *
  * Modelled: a socket file per path, live while its listener is open and
  * bound to it, stale after a close without unlink; bind on any existing

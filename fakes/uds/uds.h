@@ -1,6 +1,6 @@
 /*
  * uds.h: Unix domain sockets by path, with Linux semantics
- * (platform-semantics.md §2).
+ * (docs/platform.md#unix-domain-sockets).
  *
  * - bind on a path that exists (live or stale file) fails SIM_EADDRINUSE;
  * - close without unlink leaves a stale file: connect gives

@@ -1,6 +1,6 @@
 /*
  * bench_kernel.c: the DES peer workloads W1 and W2 of
- * shared/reference/des-workloads.md, run on sim_loop_t (virtual backend,
+ * docs/benchmarks.md, run on sim_loop_t (virtual backend,
  * tracing off), the same loop the models use.  Prints one RESULT line.
  */
 #include "bench_kernel.h"

@@ -1,4 +1,4 @@
-/* bench_kernel.h: W1/W2 of shared/reference/des-workloads.md on sim_loop_t. */
+/* bench_kernel.h: W1/W2 of docs/benchmarks.md on sim_loop_t. */
 #ifndef RDDSIM_BENCH_KERNEL_H
 #define RDDSIM_BENCH_KERNEL_H
 

@@ -1,10 +1,10 @@
 /*
  * app.c: RDD's App controller,
  * rdd/pkg/controllers/app/app/controllers/app_controller.go at 00f5645
- * (rdd-behavior.md §6).
+ * (docs/rdd/app-controller.md).
  *
- * Models Reconcile step by step (§6.2): the deletion path (LimaVM owned
- * finalizer strip and delete, 2 s requeue, input ConfigMap, owned
+ * Models Reconcile step by step (docs/rdd/app-controller.md, Reconcile): the
+ * deletion path (LimaVM owned finalizer strip and delete, 2 s requeue, input ConfigMap, owned
  * namespace, App cleanup finalizer; the App's Running is not touched,
  * H16), the cleanup finalizer, the namespace, the Kubernetes port, the
  * LimaVM + input ConfigMap creation (through the mutating webhook of

@@ -1,7 +1,7 @@
 /*
  * app.h: RDD's App controller
  * (rdd/pkg/controllers/app/app/controllers/app_controller.go at 00f5645,
- * rdd-behavior.md §6), the Lima template it renders (template.c, §6.3) and
+ * docs/rdd/app-controller.md), the Lima template it renders (template.c) and
  * the LimaVM mutating webhook that copies it into "rd-template"
  * (webhook.c; rdd/pkg/controllers/lima/limavm/controller.go:199-279).
  *

@@ -1,6 +1,6 @@
 /*
  * bats.h: RDD's BATS harness as far as engine-docker.bats needs it
- * (rdd-behavior.md §8): rdd/bats/helpers/os.bash's OS detection, the
+ * (docs/rdd/bats.md): rdd/bats/helpers/os.bash's OS detection, the
  * `local_setup_file` of rdd/bats/tests/32-app-controllers/engine-docker.bats
  * (:14-50) step by step, and test 37's meta.json assertion (:801-827).
  *

@@ -1,8 +1,8 @@
 /*
  * bridge.c: the Windows host-switch and its Docker socket bridge,
  * rdd/pkg/controllers/lima/limavm/controllers/hostswitch_windows.go and
- * rdd/pkg/socketbridge/host_windows.go at 00f5645 (rdd-behavior.md §2,
- * §9 H3, H4, H10).
+ * rdd/pkg/socketbridge/host_windows.go at 00f5645 (docs/rdd/bridge.md,
+ * docs/rdd/hazards.md H3, H4, H10).
  *
  * Models: the vsock handshake before the bridge binds (bounded by the 5 min
  * handshakeTimeout): the utility VM's GUID from the host (rescanned every

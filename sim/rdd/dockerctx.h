@@ -1,7 +1,7 @@
 /*
  * dockerctx.h: RDD's Docker context management, docker_context.go and
- * engine_reconciler.go:335-431 at 00f5645 (rdd-behavior.md §5, H6, H15,
- * invariants S10 and L7).
+ * engine_reconciler.go:335-431 at 00f5645 (docs/rdd/docker-contexts.md, H6,
+ * H15, invariants S10 and L7).
  *
  * The Docker client config directory lives on the machine's filesystem
  * (host.h): $DOCKER_CONFIG from the *service's* environment, else

@@ -1,7 +1,7 @@
 /*
  * engine.c: the engine reconciler,
  * rdd/pkg/controllers/app/engine/controllers/engine_reconciler.go at
- * 00f5645 (rdd-behavior.md §3).
+ * 00f5645 (docs/rdd/engine-reconciler.md).
  *
  * Models: the decision table (rows A-D) with watcherDied and alreadyClean,
  * startWatcherAndSync / stopWatcher, setEngineCondition with observedGeneration
@@ -14,12 +14,12 @@
  * client-go's DefaultRetry does (5 tries, 10 ms apart, jitter 0.1); the
  * finalizer removals of deleteAllOfType (APIReader reads, so conflicts only
  * come from injected faults) retry at once.
- * Docker contexts (§5) are dockerctx.c's: manageDockerContext after the
- * watcher is published, removeDockerContext in rows A/B (the reconcile
+ * Docker contexts (docs/rdd/docker-contexts.md) are dockerctx.c's:
+ * manageDockerContext after the watcher is published, removeDockerContext in rows A/B (the reconcile
  * waits in RDD_ENG_CONTEXT_WAIT while probes are outstanding) and in the
  * shutdown hook; with no host (inst->host NULL) they are traced only.
- * Deviations: container actions (§3.10) are traced, not modelled;
- * with the flag bind_failure_surfaced the engine refuses to dial until its
+ * Deviations: container actions (docs/rdd/docker-watcher.md) are traced,
+ * not modelled; with the flag bind_failure_surfaced the engine refuses to dial until its
  * bridge is listening (the review's I1 fix).
  */
 #include <stdio.h>
@@ -468,7 +468,7 @@ static const kube_kind_t cleanup_kinds[] = {KUBE_CONTAINER, KUBE_VOLUME,
                                             KUBE_IMAGE, KUBE_CONTAINER_NS};
 
 /* How long deleteAllOfType's LIST (APIReader, RV unset) waits for the
- * watch cache before it is answered (platform-semantics.md §4.2). */
+ * watch cache before it is answered (docs/platform.md). */
 static uint64_t list_wait_ns(rdd_instance_t *inst, kube_kind_t kind)
 {
     return kube_store_consistent_list_wait_kind_ns(

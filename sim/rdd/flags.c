@@ -50,7 +50,7 @@ int rdd_flag_by_name(const char *name)
 
 #define F(id) (1ull << RDD_FLAG_##id)
 const rdd_preset_t rdd_presets[] = {
-    {"head", "RDD as it is at 00f5645 (rdd-behavior.md)", 0},
+    {"head", "RDD as it is at 00f5645 (docs/rdd/README.md)", 0},
     {"fixed", "the review's I1 fix: per-instance pipe in both the endpoint "
               "and the bridge, bind failure surfaced into readiness",
      F(PIPE_PER_INSTANCE) | F(BRIDGE_PIPE_FROM_INSTANCE) |

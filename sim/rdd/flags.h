@@ -1,7 +1,7 @@
 /*
  * flags.h: every deviation from RDD and every fix the review proposes is a
  * named flag.  A variant is a set of flags; the `head` preset is the empty
- * set, i.e. RDD at commit 00f5645 as rdd-behavior.md describes it.
+ * set, i.e. RDD at commit 00f5645 as docs/rdd/ describes it.
  * XX(ID, "name", "what it changes", "review id")
  */
 #ifndef RDD_FLAGS_H
@@ -39,7 +39,7 @@
        "of waiting (<= 3 s) for its watch cache (ConsistentListFromCache "     \
        "off, as before Kubernetes 1.31)",                                     \
        "S1")                                                                  \
-    /* issue 4: the VM side (rdd-behavior.md §7.6) */                         \
+    /* issue 4: the VM side; "§7.6.N" = docs/rdd/limavm.md path N */           \
     XX(STARTING_TIMEOUT, "starting_timeout",                                   \
        "a LimaVM Starting for longer than 6 min (past the 5 min handshake "  \
        "limit) is stopped and marked Running False/StartFailed (RDD has no "  \
@@ -72,7 +72,7 @@
        "stopInstanceForcibly screens DriverPID with the same identity check "  \
        "as HostAgentPID before killing it",                                   \
        "H14")                                                                  \
-    /* issue 5: shared host (rdd-behavior.md §5, §8.1, §9) */                 \
+    /* issue 5: shared host (docs/rdd/hazards.md, docker-contexts.md) */       \
     XX(IS_MSYS, "is_msys",                                                     \
        "engine-docker.bats gates cygpath on is_msys and decides WSL2 "         \
        "explicitly: the Linux DOCKER_CONFIG reaches rdd.exe through "          \

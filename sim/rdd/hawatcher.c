@@ -1,6 +1,6 @@
 /*
  * hawatcher.c: the hostagent watcher, rdd/pkg/controllers/lima/limavm/
- * controllers/hostagent_watcher.go at 00f5645 (rdd-behavior.md §7.1).
+ * controllers/hostagent_watcher.go at 00f5645 (docs/rdd/limavm.md).
  *
  * Models: the phase machine (Unknown = no entry, Starting, Running,
  * Stopped), the reaper (cmd.Wait closing procExited and cancelling the

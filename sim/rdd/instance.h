@@ -1,7 +1,7 @@
 /*
  * instance.h: RDD's instance identity (rdd/pkg/instance/instance.go),
  * computed once from RDD_INSTANCE and the host OS, as RDD freezes it at
- * first use (sync.OnceValue).  See rdd-behavior.md §1.1.
+ * first use (sync.OnceValue).  See docs/rdd/identity.md.
  */
 #ifndef RDD_INSTANCE_H
 #define RDD_INSTANCE_H

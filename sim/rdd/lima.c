@@ -704,8 +704,8 @@ int rdd_is_our_process(rdd_instance_t *inst, uint32_t pid,
 
 /* A WSL distro stopped under the VM (wsl --terminate or --shutdown, by
  * anyone; H9): the guest's dockerd is gone and the keep-alive wsl.exe (the
- * driver) exits; the hostagent itself lives on (§7.6 item 1: "a stopped
- * distro with a live orphan hostagent"). */
+ * driver) exits; the hostagent itself lives on (docs/rdd/limavm.md path 1: "a
+ * stopped distro with a live orphan hostagent"). */
 static void on_distro_stop(void *arg, const char *distro)
 {
     rdd_instance_t *inst = arg;

@@ -2,8 +2,8 @@
  * lima.h: Lima as RDD calls it (store.Inspect, instance.Create / Prepare /
  * Delete, StopForcibly) and the hostagent process RDD launches
  * (`rdd hostagent`, rdd/pkg/hostagent/command.go:48-147 running Lima's
- * hostagent).  rdd-behavior.md §7.2 [external: Lima], §7.3, §7.5, §10.1
- * items 6 and 8.
+ * hostagent).  docs/rdd/limavm.md [external: Lima], docs/rdd/README.md
+ * (what is modelled).
  *
  * The hostagent is a process on the host (host.h): exe = the rdd
  * executable of the service that launched it, name "hostagent", its own

@@ -1,7 +1,7 @@
 /*
  * limavm.c: RDD's LimaVM controller, following
  * rdd/pkg/controllers/lima/limavm/controllers/limavm_controller.go at
- * 00f5645 (rdd-behavior.md §7.2-7.5); a bare ":N" below is a line there.
+ * 00f5645 (docs/rdd/limavm.md); a bare ":N" below is a line there.
  *
  * Models: Reconcile steps 1-10 (sentinel, leftover deletion, owner
  * reference, templateConfigMap, restart annotation, template update,
@@ -818,7 +818,7 @@ static void cat(char *buf, size_t len, const char *fmt, ...)
     va_end(ap);
 }
 
-/* The Created side: the stale-directory loop (§7.6 item 6). */
+/* The Created side: the stale-directory loop (docs/rdd/limavm.md path 6). */
 static void explain_created(rdd_instance_t *inst, const kube_cond_t *c,
                             char *buf, size_t len)
 {
@@ -844,7 +844,8 @@ static void explain_created(rdd_instance_t *inst, const kube_cond_t *c,
     cat(buf, len, ".");
 }
 
-/* The Running side: the hostagent, restarts, orphans (§7.6 items 1, 5). */
+/* The Running side: the hostagent, restarts, orphans (docs/rdd/limavm.md
+ * paths 1, 5). */
 static void explain_running(rdd_instance_t *inst, const kube_cond_t *c,
                             char *buf, size_t len)
 {

@@ -1,6 +1,6 @@
 /*
  * limavm.h: RDD's LimaVM controller and hostagent watcher
- * (rdd/pkg/controllers/lima/limavm/controllers/, rdd-behavior.md §7).
+ * (rdd/pkg/controllers/lima/limavm/controllers/, docs/rdd/limavm.md).
  *
  * limavm.c   Reconcile (limavm_controller.go:166-397), the queue and
  *            cache, and the service shutdown hook (:617-708).
@@ -34,7 +34,7 @@ typedef struct rdd_instance rdd_instance_t;
 #define RDD_LVM_RESTART_ANNOTATION "annotation.restartRequested"
 #define RDD_LVM_OWNER_KEY "ownerReferences.uid"
 
-/* §10.3 LimaVM timing constants. */
+/* docs/timing.md LimaVM timing constants. */
 #define RDD_LVM_PIDFILE_WAIT_NS (5 * SIM_NS_PER_S)        /* :455 */
 #define RDD_LVM_PIDFILE_POLL_NS (100 * SIM_NS_PER_MS)     /* :463 */
 #define RDD_LVM_GRACEFUL_NS (30 * SIM_NS_PER_S)           /* ctrl :91 */

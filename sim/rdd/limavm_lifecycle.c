@@ -1,7 +1,7 @@
 /*
  * limavm_lifecycle.c: the LimaVM controller's lifecycle half, following
  * rdd/pkg/controllers/lima/limavm/controllers/limavm_lifecycle.go at
- * 00f5645 (rdd-behavior.md §7.2-7.5); a bare ":N" below is a line there.
+ * 00f5645 (docs/rdd/limavm.md); a bare ":N" below is a line there.
  *
  * Models: handleDeletion, handleRestartAnnotation, handleRunningState row
  * by row (watched and unwatched), handleRestartNeeded, startInstance
@@ -24,7 +24,7 @@
 #include "sim/errno.h"
 #include "sim/trace.h"
 
-/* force-stop helpers (§7.5) -------------------------------------------------*/
+/* force-stop helpers (docs/rdd/limavm.md) -----------------------------------*/
 
 static void pidfile_path(rdd_instance_t *inst, char *out, size_t len)
 {

@@ -6,7 +6,7 @@
  * the request context, so a busy pipe spins every 10 ms until the context
  * ends, and with no deadline forever; unix: connect), sends one request and
  * reads one answer.  Errors are worded as the moby client words them
- * (platform-semantics.md §1.7), so RDD's ConnectFailed message carries the
+ * (docs/platform.md), so RDD's ConnectFailed message carries the
  * same text.  Not modelled: HTTP keep-alive, API version negotiation, TLS.
  */
 #ifndef RDD_MOBY_H

@@ -1,6 +1,6 @@
 /*
  * ports.c: ResolvePort and the per-instance port families
- * (rdd-behavior.md §1.2, §9 H7, H8, H11).
+ * (docs/rdd/identity.md#ports, docs/rdd/hazards.md H7, H8, H11).
  *
  * Models: ResolvePort's bind, fallback to port 0, and close; the eight
  * families derived from Index(); a service start that resolves them all
@@ -34,7 +34,7 @@ const char *rdd_port_name(rdd_port_id_t id)
     return port_names[id];
 }
 
-/* rdd-behavior.md §1.2: service.go:220 / options.go:203 (6443+i),
+/* docs/rdd/identity.md#ports: service.go:220 / options.go:203 (6443+i),
  * manager.go:72-73 (9443+i, 9090+i), service.go:905-910 (8082+4i,
  * 8083+4i), external/main.go:32-39 (8080+4i, 8081+4i),
  * app_controller.go:329-349 (7441+i). */

@@ -1,13 +1,13 @@
 /*
- * ports.h: RDD's loopback TCP ports (rdd-behavior.md §1.2, §9 H7, H8,
- * H11) on the machine's port table (host.h).
+ * ports.h: RDD's loopback TCP ports (docs/rdd/identity.md, docs/rdd/hazards.md
+ * H7, H8, H11) on the machine's port table (host.h).
  *
  * ResolvePort (rdd/pkg/service/controllers/ports.go:19-31) binds
  * 127.0.0.1:<desired>; if that fails it binds port 0 and takes the OS
  * port; either way it CLOSES the listener and returns the number, so the
  * real bind comes later (a TOCTOU window).  Each instance derives its
- * ports from Index() (the families of §1.2, rdd_port_id_t in rdd.h), so
- * two instances with the same Index collide: the later one moves to an
+ * ports from Index() (the families of docs/rdd/identity.md, rdd_port_id_t in
+ * rdd.h), so two instances with the same Index collide: the later one moves to an
  * ephemeral port, or, if both resolve inside each other's window, the
  * later real bind fails.  The guest forward of H11 binds host 6443 for
  * the hostagent when the VM reaches Running.

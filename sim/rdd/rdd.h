@@ -2,12 +2,16 @@
  * rdd.h: one RDD instance (one RDD_INSTANCE value: one service process, one
  * apiserver, one Lima VM with its dockerd) and the models of RDD's code that
  * run inside it:
- *   bridge.c   the Windows host-switch's socket bridge (rdd-behavior.md §2)
- *   watcher.c  the docker watcher (§4)
- *   engine.c   the engine reconciler (§3)
- *   lima.c     Lima (Inspect/Create/Prepare/Delete) and the hostagent (§7)
- *   limavm.c, limavm_lifecycle.c, hawatcher.c  the LimaVM controller (§7)
- *   service.c  the instance: datastore and service process (§7.4)
+ *   bridge.c   the Windows host-switch's socket bridge (docs/rdd/bridge.md)
+ *   watcher.c  the docker watcher (docs/rdd/docker-watcher.md)
+ *   engine.c   the engine reconciler (docs/rdd/engine-reconciler.md)
+ *   lima.c     Lima (Inspect/Create/Prepare/Delete) and the hostagent
+ *              (docs/rdd/limavm.md)
+ *   limavm.c, limavm_lifecycle.c, hawatcher.c  the LimaVM controller
+ *              (docs/rdd/limavm.md)
+ *   service.c  the instance: datastore and service process
+ *              (docs/rdd/service-and-cli.md)
+ * docs/rdd/README.md maps every model to the RDD code it follows.
  * Every model cites the RDD file:line it follows in a comment above each
  * modelled function.  Flags (flags.h) select the review's fixes.
  */
@@ -50,7 +54,8 @@ typedef enum {
     RDD_BRIDGE_OFF,        /* no host-switch (not started, or not Windows) */
     RDD_BRIDGE_HANDSHAKE,  /* vsock handshake running (<= 5 min) */
     RDD_BRIDGE_LISTENING,  /* ListenPipe succeeded; accept loop running */
-    RDD_BRIDGE_BIND_FAILED,/* ListenPipe failed; error swallowed (§2.1) */
+    RDD_BRIDGE_BIND_FAILED,/* ListenPipe failed; error swallowed
+                              (docs/rdd/bridge.md) */
     RDD_BRIDGE_DEAD_BOUND, /* accept error: Run returned, name still bound */
     RDD_BRIDGE_HS_FAILED,  /* "Vsock handshake failed": no bridge, no
                               network for this VM life (H10) */
@@ -65,7 +70,7 @@ typedef enum {
 #define RDD_VSOCK_FORWARD_PORT 6660     /* host_windows.go:27 */
 #define RDD_GUID_RESCAN_NS (1 * SIM_NS_PER_S) /* hostswitch_windows.go:504 */
 
-/* The ports one instance uses (rdd-behavior.md §1.2); see ports.h. */
+/* The ports one instance uses (docs/rdd/identity.md#ports); see ports.h. */
 typedef enum {
     RDD_PORT_APISERVER,    /* 6443 + Index: --secure-port */
     RDD_PORT_WEBHOOK,      /* 9443 + Index */
@@ -206,8 +211,8 @@ typedef struct {
     uint64_t handshake_ns;  /* host-switch handshake after startInstance
                                (Windows) */
     uint64_t boot_ns;       /* hostagent start -> Running event */
-    int never_running;      /* the hostagent never emits Running (§7.6
-                               item 2) */
+    int never_running;      /* the hostagent never emits Running
+                               (docs/rdd/limavm.md path 2) */
     char exe[256];          /* the rdd executable the service runs from */
     int keep_logs;          /* RDD_KEEP_LOGS */
 } rdd_vm_params_t;

@@ -1,7 +1,7 @@
 /*
  * service.c: one RDD instance (identity, its apiserver datastore in Dir())
  * and its service process, rdd/pkg/service/cmd/service.go at 00f5645
- * (rdd-behavior.md §7.4).
+ * (docs/rdd/service-and-cli.md).
  *
  * Models: `rdd svc start` (a process "rdd" on the host, holding its
  * datastore and log; the engine, App and LimaVM controllers; the informers'

@@ -2,7 +2,7 @@
  * settled.c: RDD's computeSettledCondition (app_controller.go:575-682) and
  * runningLimaVMMessage (:688-693) as a pure function.  The rule choice and
  * the condition it yields are kept apart, so a trace can name the rule
- * (rdd-behavior.md §6.4) that held Settled back.  Nothing here reads the
+ * (docs/rdd/app-controller.md) that held Settled back.  Nothing here reads the
  * store, the clock or the flags: RDD has no variant of this logic.
  */
 #include "settled.h"
@@ -32,7 +32,7 @@ static int kube_gated(const rdd_settled_in_t *in)
 }
 
 /* Models app_controller.go:590-680: the first matching case, numbered as
- * rdd-behavior.md §6.4.  Rules 9/10 and 12/13 dereference the condition
+ * docs/rdd/app-controller.md.  Rules 9/10 and 12/13 dereference the condition
  * that rules 8 and 11 proved present, exactly as the Go switch does. */
 int rdd_settled_rule(const rdd_settled_in_t *in)
 {

@@ -1,7 +1,7 @@
 /*
  * settled.h: the App's Settled condition as RDD's App controller derives it
  * (computeSettledCondition, app_controller.go:575-682 at 00f5645; the rules
- * are rdd-behavior.md §6.4).  A pure function of the feeding conditions
+ * are docs/rdd/app-controller.md).  A pure function of the feeding conditions
  * already on the App (Running mirrored from the LimaVM,
  * ContainerEngineReady, KubernetesReady), spec.running,
  * spec.kubernetes.enabled, the App generation and the three per-reconcile
@@ -52,7 +52,7 @@
 #define RDD_SETTLED_ENGINE_NOT_APPLICABLE "NotApplicable"
 #define RDD_SETTLED_FAILED_SUFFIX "Failed" /* runningLimaVMMessage */
 
-/* Rule numbers of rdd-behavior.md §6.4, in evaluation order. */
+/* Rule numbers of docs/rdd/app-controller.md#settled, in evaluation order. */
 typedef enum {
     RDD_SETTLED_RULE_TEMPLATE = 1, /* !templateUpToDate */
     RDD_SETTLED_RULE_NO_RUNNING,   /* Running condition absent */
@@ -83,7 +83,7 @@ typedef struct {
 } rdd_settled_in_t;
 
 /* app_controller.go:575-682: the Settled condition (type "Settled",
- * observedGeneration = G) by the first matching rule of rdd-behavior.md 6.4.
+ * observedGeneration = G) by the first matching rule of docs/rdd/app-controller.md.
  * Fills type, status, reason, message and observed_gen of out (the caller
  * owns both); last_transition_ns is set to 0, as computeSettledCondition
  * leaves LastTransitionTime zero for SetStatusCondition to stamp (see

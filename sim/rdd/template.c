@@ -1,13 +1,14 @@
 /*
  * template.c: the Lima template the App controller renders
  * (applySpecToTemplate, app_controller.go:142-171 at 00f5645;
- * rdd-behavior.md §6.3), reduced to a deterministic fingerprint of the
+ * docs/rdd/app-controller.md), reduced to a deterministic fingerprint of the
  * parameters that can differ between reconciles or instances:
  *   engine=<CONTAINER_ENGINE>;socket=<HOST_DOCKER_SOCKET>;
  *   k8s=<KUBERNETES_ENABLED>;kver=<KUBERNETES_VERSION>;
  *   kport=<KUBERNETES_PORT>;cpus=<cpus line>
  * HOST_DOCKER_SOCKET is instance.DockerSocket(), so the per-instance pipe
- * fix (flag pipe_per_instance) changes the template (§1.3 item 3).
+ * fix (flag pipe_per_instance) changes the template (docs/rdd/identity.md,
+ * HOST_DOCKER_SOCKET).
  * Leaves out: the base template text, HOST_HOME_GUEST,
  * HOST_INSTANCE_CONFIG, VM_SWITCH_LOG, NETWORK_SETUP_EXTRA_ARGS,
  * GUEST_LOG_DIR (constant per instance and environment), toLinuxPath and

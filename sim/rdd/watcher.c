@@ -1,17 +1,17 @@
 /*
  * watcher.c: the engine's docker watcher,
  * rdd/pkg/controllers/app/engine/controllers/docker_watcher.go and
- * sync_*.go at 00f5645 (rdd-behavior.md §4).
+ * sync_*.go at 00f5645 (docs/rdd/docker-watcher.md).
  *
  * Models: newDockerWatcher (client on DockerEndpoint(), Ping with 5 s,
  * Info with 5 s for the Since mark, fullSync with no timeout), fullSync's
  * order and mirror naming, pruning via removeMirrorResource, the event
- * stream handlers of §4.3 processed one at a time, and the fixed exit
- * sequence (done closed, client closed, reconcile enqueued).  Mirrors carry
+ * stream handlers of docs/rdd/docker-watcher.md processed one at a time, and
+ * the fixed exit sequence (done closed, client closed, reconcile enqueued).  Mirrors carry
  * the answering daemon's ID as simulator-only provenance (invariant S2).
  * Deviations (timing only): retry-on-conflict retries at once instead of
- * 10 ms apart; Docker contexts (§5) are not modelled yet.  Container
- * actions (§4.6) are not modelled yet.
+ * 10 ms apart; Docker contexts (docs/rdd/docker-contexts.md) are not modelled
+ * yet.  Container actions (docs/rdd/docker-watcher.md) are not modelled yet.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -26,7 +26,7 @@
 const sim_inv_info_t sim_inv_catalogue[] = {
     {"S1", "daemon ownership",
      "every mutating Docker call from instance I reaches I's own dockerd "
-     "(rdd-behavior.md §10.4)"},
+     "(docs/invariants.md)"},
     {"S2", "mirror provenance",
      "every mirror in I's namespace was produced from I's own daemon"},
     {"S3", "bind failure visibility",
@@ -515,7 +515,7 @@ static int template_up_to_date(winst_t *wi, const kube_obj_t *app,
 /* S5 (its Settled part) and S6, when an App commit writes Settled True.
  * A commit of another controller's condition that leaves an older Settled
  * stale is not judged: the App controller recomputes Settled on that very
- * event (rdd-behavior.md §10.4's premature-stamp caveat). */
+ * event (docs/invariants.md's premature-stamp caveat). */
 static void judge_settled(winst_t *wi, const kube_obj_t *app)
 {
     const kube_cond_t *st = kube_cond_find(app, "Settled");
@@ -708,7 +708,8 @@ static int check_b1(void *ctx, char *why, size_t len)
     return first_noted(ctx, offsetof(winst_t, b1_bad), why, len);
 }
 
-/* S13 (ours is stricter than §10.4's: DriverPID is not exempt, so pid
+/* S13 (ours is stricter than docs/invariants.md's: DriverPID is not exempt, so
+ * pid
  * reuse, H14, shows): every kill or signal the LimaVM controller sent hit
  * a process of this instance. */
 static int check_s13(void *ctx, char *why, size_t len)

@@ -170,7 +170,7 @@ typedef struct {
 } sc_variant_t;
 
 /* The host as the scenario names it: RDD's OS plus, on Windows, the shell
- * BATS runs in (rdd-behavior.md §8.1). */
+ * BATS runs in (docs/rdd/bats.md). */
 typedef enum {
     SC_HOST_WINDOWS,  /* Windows; BATS under MSYS2 (the same as msys) */
     SC_HOST_MSYS,

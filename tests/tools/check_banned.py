@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""check_banned.py: the banned-API check of STYLE.md §7 item 9 (ctest label
+"""check_banned.py: the banned-API check (rule 1, determinism; ctest label
 "tidy").
 
 Scans the C sources and headers under sim/ and fakes/ (sim/kernel/backend_uv.c

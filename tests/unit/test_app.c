@@ -1,11 +1,11 @@
 /*
  * test_app.c: the App controller (sim/rdd/app.c, template.c, webhook.c;
- * rdd-behavior.md §6) step by step through the whole controller: creation
+ * docs/rdd/app-controller.md) step by step through the controller: creation
  * of the LimaVM and both ConfigMaps, the input ConfigMap deletion,
  * running propagation both ways, template propagation and
  * templateUpToDate, mirroring with observedGeneration, the Kubernetes
  * port, discovery, the deletion path (2 s requeue, Running untouched), the
- * webhooks, and the 22 vectors of §6.5 (plus the derived ones) driven
+ * webhooks, and the 22 vectors of docs/rdd/app-controller.md (and more) driven
  * through Reconcile.  No LimaVM controller runs: each test plays it by
  * writing the LimaVM's conditions and status in the store.  The engine
  * controller is stopped so the tests own ContainerEngineReady.
@@ -378,7 +378,8 @@ static void test_template_change(void **state)
     expect_settled(fx, "True", "Settled", NULL);
 }
 
-/* §1.3 item 3: HOST_DOCKER_SOCKET is DockerSocket(), so the per-instance
+/* docs/rdd/identity.md: HOST_DOCKER_SOCKET is DockerSocket(), so the
+ * per-instance
  * pipe fix changes the rendered template on Windows. */
 static void test_pipe_fix_changes_template(void **state)
 {
@@ -642,7 +643,7 @@ static void test_standin_hook_stops_the_vm(void **state)
     assert_true(fx->inst.vm_running);
 }
 
-/* the §6.5 vectors through Reconcile -----------------------------------------*/
+/* the docs/rdd/app-controller.md vectors through Reconcile ------------------*/
 
 typedef struct {
     const char *reason, *status;
@@ -715,7 +716,7 @@ static const vec_t vectors[] = {
     {22, 1, 0, {"Started", "True", 2, ""}, {"Connected", "True", 2, ""},
      NONE, 1, 0, 1, "False", "ApplyingTemplate",
      "Applying the configuration change to the VM"},
-    /* derived (rdd-behavior.md §6.5) */
+    /* derived (docs/rdd/app-controller.md#settled) */
     {101, 1, 0, NONE, NONE, NONE, 1, 0, 1, "False", "ApplyingTemplate",
      "Applying the configuration change to the VM"},
     {102, 0, 0, {"Started", "True", 2, ""}, NONE, NONE, 1, 0, 0, "False",

@@ -1,6 +1,6 @@
 /*
- * test_bats.c: the BATS harness model (sim/rdd/bats.c, rdd-behavior.md
- * §8): os.bash detection for each host flavour, engine-docker.bats's
+ * test_bats.c: the BATS harness model (sim/rdd/bats.c, docs/rdd/README.md
+ * docs/rdd/bats.md): os.bash detection per host flavour, engine-docker.bats's
  * local_setup_file at head and with is_msys (review I2), and test 37's
  * endpoint assertion with and without pipe_per_instance and
  * bats_endpoint_from_paths (review S4).

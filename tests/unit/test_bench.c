@@ -1,7 +1,7 @@
 /*
  * test_bench.c: the DES peer workloads W1 and W2 (sim/bench/bench_kernel.h)
  * on rddsim's own loop.  Covers the reference values of
- * shared/reference/des-workloads.md for parameter sets small enough for a
+ * docs/benchmarks.md for parameter sets small enough for a
  * unit test: W1 with the stop rule (the E+1-th wakeup at the same time as
  * the E-th), W1 with few actors, W2's tie rule (a poll sees visibilities of
  * the same microsecond), W2 with ~63% timed-out rounds and W2 with rounds

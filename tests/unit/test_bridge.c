@@ -1,6 +1,6 @@
 /*
  * test_bridge.c: RDD's host-switch and socket bridge on Windows
- * (rdd-behavior.md §2, §9 H3, H4, H10): the handshake's GUID wait and
+ * (docs/rdd/bridge.md; hazards H3, H4, H10): the handshake's GUID wait and
  * 5 min limit, the shared vsock namespace, an accept error under head and
  * under BRIDGE_ACCEPT_ERROR_CLOSES, and the host-switch's death.
  */

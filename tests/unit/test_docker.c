@@ -1,6 +1,6 @@
 /*
  * test_docker.c: the Docker daemon fake, driven through its wire front the
- * way RDD's watcher drives dockerd (rdd-behavior.md §4): a client end of a
+ * way RDD's watcher drives it (docs/rdd/docker-watcher.md): a client end of a
  * sim_stream_pair writes dock_req_t messages, the loop runs, and the read
  * callback collects the answers.  Scenario-side calls (dock_*_add,
  * dock_container_remove) set the state up.

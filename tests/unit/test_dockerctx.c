@@ -1,6 +1,6 @@
 /*
  * test_dockerctx.c: Docker context management (sim/rdd/dockerctx.c,
- * rdd-behavior.md §5): the context store layout, config.json load/save
+ * docs/rdd/docker-contexts.md): the context store layout, config.json load/save
  * rules (unknown keys, malformed auths), every row of
  * probeNamedDockerContext's table (npipe included: review testing gap 4),
  * the probe's set and removeDockerContext's clear, the lost update of H6

@@ -1,6 +1,7 @@
 /*
  * test_engine.c: the engine reconciler model (sim/rdd/engine.c) row by row
- * (rdd-behavior.md §3.3), countMirrorResources, and the cleanup timeout
+ * (docs/rdd/engine-reconciler.md), countMirrorResources, and the cleanup
+ * timeout
  * branch with RDD's exact error text.  Each test builds one Linux instance
  * (unix socket endpoint) on a fresh virtual loop and drives the App's
  * conditions directly.

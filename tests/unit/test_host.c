@@ -793,7 +793,7 @@ static void test_list_gives_direct_children_in_byte_order(void **state)
     world_free(w);
 }
 
-/* The instance directory of §7.6 item 6, with one file the orphaned
+/* The instance directory of docs/rdd/limavm.md path 6, one file the orphaned
  * hostagent holds and one in a sibling whose name sorts before '/'. */
 static void make_instance_dir(world_t *w, uint32_t orphan)
 {
@@ -1065,7 +1065,7 @@ static void test_wsl_start_fails_when_the_vhdx_is_gone(void **state)
     world_t *w = world_new(1);
     char msg[128];
     (void)state;
-    /* §7.6 item 8: the disk went, the registration stayed. */
+    /* docs/rdd/limavm.md path 8: the disk went, the registration stayed. */
     assert_int_equal(host_wsl_import(w->h, DISTRO, VHDX, "rd-a"), 0);
     assert_int_equal(host_fs_remove_all(w->h, INST, msg, sizeof(msg)), 0);
     assert_int_equal(host_wsl_start(w->h, DISTRO, "rd-a", msg, sizeof(msg)),

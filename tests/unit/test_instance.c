@@ -1,6 +1,6 @@
 /*
  * test_instance.c: RDD's identity derivation against the vectors of
- * rdd-behavior.md §1.1 (instance_test.go:72-88 plus derived ones), and the
+ * docs/rdd/identity.md (instance_test.go:72-88 plus derived ones), and the
  * I1 fix flags' effect on DockerSocket/DockerEndpoint and the bridge pipe.
  */
 #include <setjmp.h>

@@ -1,7 +1,7 @@
 /*
  * test_kube_cache.c: the informer cache and its reader
  * (fakes/kube/cache.c): initial list, watch-fed updates on later turns,
- * cached vs live reads (platform-semantics.md §4.7, §4.8).
+ * cached vs live reads (docs/platform.md).
  */
 #include <setjmp.h>
 #include <stdarg.h>

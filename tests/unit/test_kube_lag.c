@@ -3,7 +3,7 @@
  * and the informer's relist after 410 Expired (fakes/kube/cache.c):
  * per-event lag, spikes (for every kind or for some), one watch cache per
  * resource type, kube.cache.freeze, the consistent-LIST wait,
- * kube.watch.expired (platform-semantics.md §4.2, §4.3, §4.7, §5.4).
+ * kube.watch.expired (docs/platform.md).
  */
 #include <setjmp.h>
 #include <stdarg.h>

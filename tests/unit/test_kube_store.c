@@ -1,6 +1,6 @@
 /*
  * test_kube_store.c: the apiserver fake's store, writes, watch and store
- * reader (fakes/kube/store.c, object.c) against platform-semantics.md §4.
+ * reader (fakes/kube/store.c, object.c) against docs/platform.md.
  */
 #include <setjmp.h>
 #include <stdarg.h>

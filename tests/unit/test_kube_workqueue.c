@@ -2,7 +2,7 @@
  * test_kube_workqueue.c: controller-runtime's work queue as kube_ctrl_t
  * (fakes/kube/workqueue.c): dedup, one reconcile at a time, re-run after
  * a running key is re-added, per-key back-off in virtual time, forget,
- * RequeueAfter (platform-semantics.md §4.8).
+ * RequeueAfter (docs/platform.md#controller-runtime).
  */
 #include <setjmp.h>
 #include <stdarg.h>

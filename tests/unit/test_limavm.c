@@ -2,12 +2,13 @@
  * test_limavm.c: the LimaVM controller (sim/rdd/limavm.c and
  * limavm_lifecycle.c), its hostagent
  * watcher (hawatcher.c), Lima and the hostagent (lima.c) and the service
- * process (service.c), rdd-behavior.md §7.  Each test builds one instance
+ * process (service.c), docs/rdd/limavm.md.  Each test builds one instance
  * on a fresh host (Linux or Windows), starts its service and seeds the
  * LimaVM "rd" and its "rd-template" ConfigMap directly (the App controller
  * has no App to work on), then drives time, the host and the objects:
  * every row of the handleRunningState table, the pid-file wait timeout,
- * the orphan self-refusal crash loop (§7.6 item 1) and the stale-directory
+ * the orphan self-refusal crash loop (docs/rdd/limavm.md path 1), the
+ * stale-directory
  * loop (item 6) at head and under their fix flags, `rdd svc stop` with and
  * without a console and `rdd svc delete` leaving held files.
  */
@@ -315,7 +316,7 @@ static void test_restart_needed_unknown_clears_flag(void **state)
     assert_int_equal(fx->inst.lvm.starts, 0);
 }
 
-/* Row: Starting ∧ run has no timeout at head (§7.6 item 2)... */
+/* Row: Starting ∧ run has no timeout at head (limavm.md path 2)... */
 static void test_starting_never_times_out_at_head(void **state)
 {
     fx_t *fx;
@@ -484,7 +485,8 @@ static void test_pid_file_wait_times_out(void **state)
                      1);
 }
 
-/* §7.6 item 1 (Windows): the service dies without a console; the orphan
+/* docs/rdd/limavm.md path 1 (Windows): the service dies with no console; the
+ * orphan
  * keeps ha.pid; its distro is stopped so Inspect reads Stopped; every new
  * hostagent refuses and the stale pid file satisfies the wait: a silent
  * crash loop that stays False/Starting. */
@@ -631,7 +633,7 @@ static void test_hostswitch_death_hook(void **state)
     assert_int_equal(fx->inst.bridge.state, RDD_BRIDGE_LISTENING);
 }
 
-/* §7.6 item 6 (Windows): no-console stop, svc delete, fresh datastore:
+/* docs/rdd/limavm.md path 6 (Windows): no-console stop, svc delete, new store:
  * the directory cannot be removed while the orphan holds its logs. */
 static void stale_setup(fx_t *fx)
 {

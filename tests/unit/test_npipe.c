@@ -1,6 +1,6 @@
 /*
  * test_npipe.c: the named-pipe namespace fake against go-winio's and
- * NPFS's documented behaviour (platform-semantics.md §0, §1, §5.1).
+ * NPFS's documented behaviour (docs/platform.md).
  * Each case is a claim about what a real process would see; times are
  * checked to the nanosecond of virtual time.
  */
@@ -284,7 +284,7 @@ static void test_instance_limit_answers_busy_before_file_create(void **state)
     assert_int_equal(npipe_listen(w.ns, PIPE, SQUAT, &squat, &b), 0);
     assert_int_equal(npipe_listen(w.ns, PIPE, RDD, &squat, &c), SIM_EBUSY);
     /* DACL passes, limit reached: ERROR_PIPE_BUSY comes before
-     * FILE_CREATE's ERROR_ACCESS_DENIED (§0.1 point 5). */
+     * FILE_CREATE's ERROR_ACCESS_DENIED (docs/platform.md). */
     assert_int_equal(npipe_listen(w.ns, PIPE, RDD, NULL, &c), SIM_EBUSY);
     /* go-winio's Accept needs an instance too. */
     assert_int_equal(npipe_accept(a, on_accept, &acc), 0);

@@ -1,7 +1,7 @@
 /*
  * test_owners.c: the pipe owners (Docker Desktop, podman's win-sshproxy, a
  * squatter) against each other and against RDD's bridge, in both start
- * orders (platform-semantics.md §0, §1.4, §1.9).  Each case is what a
+ * orders (docs/platform.md).  Each case is what a
  * real process would see, checked to the nanosecond of virtual time.
  */
 #include <setjmp.h>
@@ -217,7 +217,7 @@ static void test_dd_first_rdd_bridge_cannot_bind(void **state)
     assert_string_equal(w.inst.bridge.bind_msg,
                         "socket-bridge: listen on \\\\.\\pipe\\docker_engine: "
                         "open \\\\.\\pipe\\docker_engine: Access is denied.");
-    /* Docker Desktop is not affected (§0.1 item 4). */
+    /* Docker Desktop is not affected (docs/platform.md). */
     expect_served_by(&w, PIPE, "DD-ID");
     world_fini(&w);
 }
@@ -242,7 +242,7 @@ static void test_rdd_first_dd_refuses_to_start(void **state)
     world_fini(&w);
 }
 
-/* Docker Desktop crash: a lingering name (§1.4) --------------------------*/
+/* Docker Desktop crash: a lingering name (docs/platform.md) -----------------*/
 
 static void test_dd_crash_with_client_handle_lingers_then_restarts(void **st)
 {

@@ -1,6 +1,6 @@
 /*
  * test_ports.c: ResolvePort and the per-instance port families
- * (rdd-behavior.md §1.2, §9 H7, H8, H11) on the host's port table.
+ * (docs/rdd/identity.md; hazards H7, H8, H11) on the host's port table.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -66,7 +66,7 @@ static void test_families_follow_index(void **state)
     for (i = 0; i < RDD_PORT__COUNT; i++)
         assert_int_equal(rdd_port_desired((rdd_port_id_t)i, 2), want[i]);
     assert_string_equal(rdd_port_name(RDD_PORT_APISERVER), "apiserver");
-    /* The families do not overlap for Index in [1,199] (§1.2). */
+    /* The families never overlap for Index in [1,199] (docs/rdd/identity.md) */
     for (i = 1; i < 200; i++) {
         int a = rdd_port_desired(RDD_PORT_EXT_HEALTH, i);
         assert_true(a < rdd_port_desired(RDD_PORT_EXT_METRICS, i + 1));
@@ -150,7 +150,7 @@ static void test_toctou_window_makes_the_later_bind_fail(void **state)
     world_t w;
     rdd_ports_t *a, *b;
     (void)state;
-    world_init(&w, "test", "0"); /* Index 148 both (§1.1) */
+    world_init(&w, "test", "0"); /* Index 148 both (docs/rdd/identity.md) */
     assert_int_equal(w.inst[0].id.index, 148);
     assert_int_equal(w.inst[1].id.index, 148);
     a = &w.inst[0].bridge.ports;

@@ -1,7 +1,7 @@
 /*
  * test_rng.c: seeded random streams (sim/include/sim/rng.h).  Covers the
  * splitmix64 seeder and uniform() against the test vectors of
- * shared/reference/des-workloads.md §1 (seeder outputs, W1 actor delays,
+ * docs/benchmarks.md (seeder outputs, W1 actor delays,
  * W2 round delays), FNV-1a against its published vectors, sim_rng_fork
  * (same name gives the same stream, names and seeds separate streams,
  * adding a stream shifts none, and the xoshiro256** output is pinned so a

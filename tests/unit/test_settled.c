@@ -2,7 +2,7 @@
  * test_settled.c: the Settled condition against every vector of RDD's
  * Test_computeSettledCondition (app_controller_test.go:84-348, G = 2; each
  * test names the Go case it reproduces), the derived vectors of
- * rdd-behavior.md §6.5, each of the 14 rules of §6.4 reached directly,
+ * docs/rdd/app-controller.md, each of its 14 Settled rules reached directly,
  * runningLimaVMMessage's *Failed rule, and observedGeneration = G always.
  */
 #include <setjmp.h>
@@ -375,7 +375,7 @@ test_go_stale_template_holds_settled_false_despite_ready(void **state)
            "Applying the configuration change to the VM");
 }
 
-/* Derived vectors, rdd-behavior.md §6.5 -------------------------------*/
+/* Derived vectors, docs/rdd/app-controller.md -------------------------------*/
 
 static void test_stale_template_precedes_missing_running(void **state)
 {
@@ -419,7 +419,7 @@ static void test_engine_connect_failed_surfaces_ping_error(void **state)
            "failed to ping Docker: connection refused");
 }
 
-/* Each rule of §6.4 reached directly ----------------------------------*/
+/* Each rule of docs/rdd/app-controller.md reached directly ------------------*/
 
 static void test_rule_1_template_out_of_date_wins_over_everything(void **s)
 {

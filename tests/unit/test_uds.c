@@ -1,6 +1,6 @@
 /*
  * test_uds.c: the Unix-socket fake against the Linux results of
- * platform-semantics.md §2.7 (one case per row that the uds.h contract can
+ * docs/platform.md (one case per row that the uds.h contract can
  * express; the EACCES row needs file modes, which uds.h has not).
  */
 #include <setjmp.h>
@@ -105,7 +105,7 @@ static int connect_to(world_t *w, const char *path, rec_t *r)
     return uds_connect(w->ns, path, "docker", on_connect, r);
 }
 
-/* §2.1, §2.2 -------------------------------------------------------------*/
+/* docs/platform.md ----------------------------------------------------------*/
 
 static void test_bind_on_live_path_is_addrinuse(void **state)
 {
@@ -208,7 +208,7 @@ static void test_connect_to_live_path_gives_both_ends(void **state)
     world_fini(&w);
 }
 
-/* §2.3, §2.4 -------------------------------------------------------------*/
+/* docs/platform.md ----------------------------------------------------------*/
 
 static void test_unlink_then_bind_takes_over_live_path(void **state)
 {
@@ -277,7 +277,7 @@ static void test_listener_close_drops_unaccepted_connection(void **state)
     world_fini(&w);
 }
 
-/* §2.6 -------------------------------------------------------------------*/
+/* docs/platform.md ----------------------------------------------------------*/
 
 static void test_abstract_name_binds_once_and_frees_on_close(void **state)
 {

@@ -1,7 +1,7 @@
 /*
  * alloc.h: every allocation in sim/ and fakes/ goes through sim__malloc and
  * friends, so tests can count allocations and fail the N-th one (the OOM
- * loop of STYLE.md §14).  Library code never calls exit() on failure.
+ * loop of the unit tests).  Library code never calls exit() on failure.
  */
 #ifndef SIM_ALLOC_H
 #define SIM_ALLOC_H

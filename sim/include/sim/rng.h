@@ -5,7 +5,7 @@
  * sim_rng_fork(seed, "dock.dd.latency"): the name is hashed, so adding a
  * stream shifts no other.  Streams are xoshiro256** seeded through
  * splitmix64.  The DES benchmarks use splitmix64 streams exactly as
- * shared/reference/des-workloads.md §1 defines them.  Probabilities are
+ * docs/benchmarks.md defines them.  Probabilities are
  * integer ratios; no floats touch a decision.
  */
 #ifndef SIM_RNG_H
@@ -22,7 +22,7 @@ typedef struct {
     uint64_t den; /* public: > 0 */
 } sim_ratio_t;
 
-/* splitmix64 as des-workloads.md §1 defines it: advances *state. */
+/* splitmix64 as docs/benchmarks.md defines it: advances *state. */
 static inline uint64_t sim_splitmix64(uint64_t *state)
 {
     uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
@@ -31,7 +31,7 @@ static inline uint64_t sim_splitmix64(uint64_t *state)
     return z ^ (z >> 31);
 }
 
-/* lo + floor(x * (hi - lo + 1) / 2^64), inclusive bounds (des-workloads). */
+/* lo + floor(x * (hi - lo + 1) / 2^64), inclusive (docs/benchmarks.md). */
 static inline uint64_t sim_uniform_from(uint64_t x, uint64_t lo, uint64_t hi)
 {
     unsigned __int128 p = (unsigned __int128)x * (hi - lo + 1);
