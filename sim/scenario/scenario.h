@@ -21,7 +21,7 @@
 #define SC_NAME_MAX 64
 #define SC_MAX_DAEMONS 8
 #define SC_MAX_OWNERS 8
-#define SC_MAX_INSTANCES 4
+#define SC_MAX_INSTANCES 8
 #define SC_MAX_ITEMS 32
 #define SC_MAX_FAULTS 16
 #define SC_MAX_ACTIONS 64
