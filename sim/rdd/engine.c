@@ -969,6 +969,8 @@ int rdd_engine_init(rdd_instance_t *inst)
     sim_rng_fork(&e->late_rng, inst->loop->seed, name);
     snprintf(name, sizeof(name), "rdd.%s.watcher.timers", inst->id.name);
     sim_rng_fork(&e->watch_late_rng, inst->loop->seed, name);
+    snprintf(name, sizeof(name), "rdd.%s.dctx.timers", inst->id.name);
+    sim_rng_fork(&e->dctx_late_rng, inst->loop->seed, name);
     snprintf(name, sizeof(name), "%s/engine", inst->id.name);
     rc = kube_cache_new(inst->api, name, on_cache_change, inst, &e->cache);
     if (rc)

@@ -211,6 +211,8 @@ typedef struct {
                                  "rdd.<inst>.engine.timers" */
     sim_rng_t watch_late_rng; /* private: that of its watchers' context
                                  deadlines, "rdd.<inst>.watcher.timers" */
+    sim_rng_t dctx_late_rng;  /* private: that of the context probes' 3 s
+                                 deadlines, "rdd.<inst>.dctx.timers" */
     /* cleanupMirrorResources in flight */
     rdd_names_t del;          /* private: deleteAllOfType's list */
     size_t del_i;             /* private: the item being processed */
