@@ -406,7 +406,8 @@ static void del_list(rdd_instance_t *inst)
     }
 }
 
-/* The rest of the kind's items; 1 when one sleeps before a retry. */
+/* engine_reconciler.go:597-635: the loop over the kind's items, from the
+ * current one on; 1 when one sleeps before a retry. */
 static int del_run(rdd_instance_t *inst)
 {
     rdd_engine_t *e = &inst->engine;
@@ -489,6 +490,8 @@ static void finish_terminal(rdd_instance_t *inst)
                          NEXT_DONE_RC, 0);
 }
 
+/* engine_reconciler.go:543-545: ctx.Done() won the select: the last
+ * count in the error. */
 static void cleanup_timeout(sim_timer_t *t)
 {
     rdd_instance_t *inst = t->data;
@@ -601,7 +604,9 @@ static void cleanup_step(sim_timer_t *t)
     cleanup_next(t->data, 1);
 }
 
-/* A deleteAllOfType retry sleep ended: the same item's next try. */
+/* engine_reconciler.go:605 (retry.RetryOnConflict's sleep ended): the
+ * same item's next try, then the rest of deleteAllOfType and of
+ * cleanupMirrorResources. */
 static void del_retry_fire(sim_timer_t *t)
 {
     rdd_instance_t *inst = t->data;
