@@ -404,6 +404,33 @@ static const char *find_line(const char *from, const char *a, const char *b)
     return NULL;
 }
 
+/* Item 1 (engine_reconciler.go:531-546): the 30 s context's deadline fires
+ * late like any Go timer: with every timer 0.5 ms late, the timeout comes
+ * at the wait's start + 30 s + 0.5 ms, not on the 30 s mark. */
+static void test_cleanup_deadline_fires_late(void **state)
+{
+    fx_t *fx = *state;
+    kube_obj_t o;
+    kube_status_t st;
+    const char *w, *to;
+    size_t mark;
+    fx->inst.vp.late_min_ns = fx->inst.vp.late_max_ns = (500 * SIM_NS_PER_US);
+    boot_vm(fx);
+    kube_obj_init(&o, KUBE_VOLUME, "default", "pinned");
+    kube_add_finalizer(&o, "example.com/keep");
+    assert_int_equal(kube_create(fx->inst.api, &o, &st), 0);
+    run_to(fx, sim_now(&fx->loop) + SIM_MS(10));
+    mark = strlen(fx->text);
+    set_running(fx, "False");
+    run_to(fx, sim_now(&fx->loop) + SIM_S(31));
+    w = find_line(fx->text + mark, "to=cleanup_wait", NULL);
+    to = find_line(fx->text + mark, "timed out waiting for 1 mirror", NULL);
+    assert_non_null(w);
+    assert_non_null(to);
+    assert_int_equal(line_time(fx->text, to) - line_time(fx->text, w),
+                     SIM_S(30) + (500 * SIM_NS_PER_US));
+}
+
 /* Item 2 (engine_reconciler.go:849-857): LimaVM and ConfigMap events do
  * not enqueue the engine; a Volume event does. */
 static void test_engine_watches_only_its_kinds(void **state)
@@ -596,6 +623,7 @@ int main(void)
         T(test_dead_watcher_while_stopped_forces_cleanup),
         T(test_cleanup_times_out_after_30s_with_rdd_text),
         T(test_count_mirrors_counts_four_kinds_and_terminating),
+        T(test_cleanup_deadline_fires_late),
         T(test_engine_watches_only_its_kinds),
         T(test_watcher_stop_enqueues_a_reconcile),
         T(test_finalizers_list_each_kind_when_its_turn_comes),
