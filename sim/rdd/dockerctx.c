@@ -950,7 +950,11 @@ static void ping_tcp(rdd_dctx_probe_t *p, const char *addr)
     p->healthy = 0;
     snprintf(p->reason, sizeof(p->reason), "context deadline exceeded");
     (void)sim_timer_start(&p->t, tcp_fire,
-                          p->cancelled ? 0 : RDD_DCTX_PROBE_TIMEOUT_NS);
+                          p->cancelled ? 0
+                                       : RDD_DCTX_PROBE_TIMEOUT_NS +
+                                             rdd_timer_late(
+                                                 p->inst,
+                                                 &p->inst->engine.dctx_late_rng));
 }
 
 /* :146-150 / :198-200: one ping with a 3 s deadline under probeCtx. */
@@ -977,8 +981,11 @@ static void ping(rdd_dctx_probe_t *p, const char *endpoint)
     memset(&req, 0, sizeof(req));
     req.op = DOCK_OP_PING;
     p->step = P_PING;
-    rc = moby_do(&p->cli, &req, RDD_DCTX_PROBE_TIMEOUT_NS, on_ping, p,
-                 &p->call);
+    /* The 3 s deadline fires late like any Go timer (docs/timing.md). */
+    rc = moby_do(&p->cli, &req,
+                 RDD_DCTX_PROBE_TIMEOUT_NS +
+                     rdd_timer_late(inst, &inst->engine.dctx_late_rng),
+                 on_ping, p, &p->call);
     if (rc) /* client.New failed: pingDocker returns false */
         got_verdict(p, 0, sim_strerror(rc));
 }

@@ -10,12 +10,14 @@
  * 200 ms poll, 30 s deadline), and processFinalizers.  Reconciles run one at
  * a time through controller-runtime's queue (fakes/kube), which retries
  * errors with its back-off.
- * setEngineCondition and the finalizer strips retry on conflict as
- * client-go's DefaultRetry does (5 tries, 10 ms apart, jitter 0.1); the
- * finalizer removals of deleteAllOfType (APIReader reads, so conflicts only
- * come from injected faults) retry at once.
- * Docker contexts (docs/rdd/docker-contexts.md) are dockerctx.c's:
- * manageDockerContext after the watcher is published, removeDockerContext in rows A/B (the reconcile
+ * setEngineCondition, the finalizer strips and deleteAllOfType's finalizer
+ * removals (APIReader reads, so conflicts only come from injected faults)
+ * retry on conflict as client-go's DefaultRetry does (5 tries, 10 ms apart,
+ * jitter 0.1).  Every Go timer the reconciler runs (those sleeps, the
+ * 200 ms time.After, the 30 s context deadline) fires late by
+ * rdd_timer_late (docs/timing.md), drawn from "rdd.<inst>.engine.timers".
+ * Docker contexts (docs/rdd/docker-contexts.md) are dockerctx.c's: manageDockerContext after the
+ * watcher is published, removeDockerContext in rows A/B (the reconcile
  * waits in RDD_ENG_CONTEXT_WAIT while probes are outstanding) and in the
  * shutdown hook; with no host (inst->host NULL) they are traced only.
  * Deviations: container actions (docs/rdd/docker-watcher.md) are traced,
@@ -86,6 +88,24 @@ static void done(rdd_instance_t *inst, int err)
     if (e->state != RDD_ENG_IDLE)
         rdd__engine_transition(inst, RDD_ENG_IDLE);
     kube_ctrl_done(e->ctrl, RDD_APP_NAME, err, 0);
+}
+
+/* Go's runtime timers fire after their deadline, never before: a
+ * scheduling delay that grows with load (docs/timing.md "Timer
+ * lateness").  One draw per timer. */
+uint64_t rdd_timer_late(const rdd_instance_t *inst, sim_rng_t *stream)
+{
+    if (inst->vp.late_max_ns == 0)
+        return 0;
+    return sim_rng_range(stream, inst->vp.late_min_ns, inst->vp.late_max_ns);
+}
+
+/* A DefaultRetry sleep: 10 ms, jitter 0.1, plus the timer's lateness. */
+static uint64_t retry_sleep_ns(rdd_instance_t *inst)
+{
+    rdd_engine_t *e = &inst->engine;
+    uint64_t jitter = sim_rng_range(&e->retry_rng, 0, RDD_RETRY_SLEEP_NS / 10);
+    return RDD_RETRY_SLEEP_NS + jitter + rdd_timer_late(inst, &e->late_rng);
 }
 
 int rdd_get_app(rdd_instance_t *inst, kube_reader_t *r, kube_obj_t *app)
@@ -208,10 +228,7 @@ static void retry_attempt(rdd_instance_t *inst)
     rc = e->retry_kind == RETRY_COND ? cond_attempt(inst, &st)
                                      : strip_attempt(inst, &st);
     if (rc == SIM_ECONFLICT && ++e->retry_tries < RDD_RETRY_STEPS) {
-        uint64_t jitter = sim_rng_range(&e->retry_rng, 0,
-                                        RDD_RETRY_SLEEP_NS / 10);
-        (void)sim_timer_start(&e->retry, retry_fire,
-                              RDD_RETRY_SLEEP_NS + jitter);
+        (void)sim_timer_start(&e->retry, retry_fire, retry_sleep_ns(inst));
         return;
     }
     if (e->retry_kind == RETRY_STRIP) {
@@ -309,63 +326,109 @@ static const char *go_type(kube_kind_t k)
     }
 }
 
-/* :588-636 deleteAllOfType: list via the APIReader; per item
- * retry-on-conflict {APIReader Get (NotFound -> done), finalizer absent ->
- * done, remove it, Update}; then Delete (NotFound ignored). */
-static void delete_all_of_type(rdd_instance_t *inst, kube_kind_t kind,
-                               char *errs, size_t errs_len)
+/* cleanupMirrorResources' kinds, in order, with their error prefixes. */
+static const struct {
+    kube_kind_t kind;
+    const char *plural;
+} cleanup_kinds[] = {{KUBE_CONTAINER, "Containers"},
+                     {KUBE_VOLUME, "Volumes"},
+                     {KUBE_IMAGE, "Images"},
+                     {KUBE_CONTAINER_NS, "ContainerNamespaces"}};
+
+static void del_retry_fire(sim_timer_t *t);
+
+/* engine_reconciler.go:588-636 deleteAllOfType, one item at a time: the
+ * kind was listed via the APIReader just before (del_list); per item
+ * retry.RetryOnConflict(DefaultRetry) {APIReader Get (NotFound -> done),
+ * finalizer absent -> done, remove it, Update}, sleeping 10 ms (jitter
+ * 0.1, :605) between tries; a failure records "failed to remove finalizer
+ * from <%T> <name>: <err>" and skips the Delete; then Delete (NotFound
+ * ignored, else "failed to delete <%T> <name>: <err>").  Returns 1 when it
+ * sleeps before another try (del_retry_fire resumes), else 0. */
+static int del_attempt(rdd_instance_t *inst)
 {
+    rdd_engine_t *e = &inst->engine;
+    kube_kind_t kind = cleanup_kinds[e->cleanup_step].kind;
+    const char *name = e->del.names[e->del_i];
     kube_reader_t *live = kube_store_reader(inst->api);
-    rdd_names_t s = {NULL, 0, 0};
     kube_status_t st;
     kube_obj_t o;
-    size_t i;
     char msg[600];
-    int rc = live->list(live, kind, inst->engine.api_ns, collect, &s, &st);
-    if (rc) {
-        rdd_errs_join(errs, errs_len, st.message);
-        sim__free(s.names);
-        return;
-    }
-    for (i = 0; i < s.n; i++) {
-        int tries;
+    int rc;
+    memset(&st, 0, sizeof(st));
+    rc = live->get(live, kind, e->api_ns, name, &o, &st);
+    if (rc == SIM_ENOTFOUND) {
         rc = 0;
-        for (tries = 0; tries < 5; tries++) {
-            rc = live->get(live, kind, inst->engine.api_ns, s.names[i], &o,
-                           &st);
-            if (rc == SIM_ENOTFOUND) {
-                rc = 0;
-                break;
-            }
-            if (rc == 0 && RDD_HAS(inst->flags, SWEEP_ONLY_OWNED) &&
-                !kube_has_finalizer(&o, RDD_MIRROR_FINALIZER)) {
-                rc = 1; /* flag sweep_only_owned (H13): not ours */
-                break;
-            }
-            if (rc || !kube_remove_finalizer(&o, RDD_MIRROR_FINALIZER))
-                break;
-            rc = kube_update(inst->api, &o, &st);
-            if (rc != SIM_ECONFLICT)
-                break;
-        }
-        if (rc == 1)
-            continue;
-        if (rc) {
-            snprintf(msg, sizeof(msg),
-                     "failed to remove finalizer from %s %s: %s",
-                     go_type(kind), s.names[i], st.message);
-            rdd_errs_join(errs, errs_len, msg);
-            continue;
-        }
-        rc = kube_delete(inst->api, kind, inst->engine.api_ns, s.names[i],
-                         &st);
-        if (rc && rc != SIM_ENOTFOUND) {
-            snprintf(msg, sizeof(msg), "failed to delete %s %s: %s",
-                     go_type(kind), s.names[i], st.message);
-            rdd_errs_join(errs, errs_len, msg);
+    } else if (rc == 0 && RDD_HAS(inst->flags, SWEEP_ONLY_OWNED) &&
+               !kube_has_finalizer(&o, RDD_MIRROR_FINALIZER)) {
+        return 0; /* flag sweep_only_owned (H13): not ours */
+    } else if (rc == 0 && kube_remove_finalizer(&o, RDD_MIRROR_FINALIZER)) {
+        rc = kube_update(inst->api, &o, &st);
+        if (rc == SIM_ECONFLICT && ++e->del_tries < RDD_RETRY_STEPS) {
+            (void)sim_timer_start(&e->retry, del_retry_fire,
+                                  retry_sleep_ns(inst));
+            return 1;
         }
     }
-    sim__free(s.names);
+    if (rc) {
+        snprintf(msg, sizeof(msg),
+                 "failed to remove finalizer from %s %s: %s", go_type(kind),
+                 name, st.message);
+        rdd_errs_join(e->kind_errs, sizeof(e->kind_errs), msg);
+        return 0;
+    }
+    rc = kube_delete(inst->api, kind, e->api_ns, name, &st);
+    if (rc && rc != SIM_ENOTFOUND) {
+        snprintf(msg, sizeof(msg), "failed to delete %s %s: %s",
+                 go_type(kind), name, st.message);
+        rdd_errs_join(e->kind_errs, sizeof(e->kind_errs), msg);
+    }
+    return 0;
+}
+
+/* :588-595 deleteAllOfType's List via the APIReader, made when the kind's
+ * turn comes (after the previous kind's items); its error is the kind's
+ * error. */
+static void del_list(rdd_instance_t *inst)
+{
+    rdd_engine_t *e = &inst->engine;
+    kube_reader_t *live = kube_store_reader(inst->api);
+    kube_status_t st;
+    e->del.n = 0;
+    e->del_i = 0;
+    e->del_tries = 0;
+    e->kind_errs[0] = 0;
+    memset(&st, 0, sizeof(st));
+    if (live->list(live, cleanup_kinds[e->cleanup_step].kind, e->api_ns,
+                   collect, &e->del, &st)) {
+        rdd_errs_join(e->kind_errs, sizeof(e->kind_errs), st.message);
+        e->del.n = 0;
+    }
+}
+
+/* engine_reconciler.go:597-635: the loop over the kind's items, from the
+ * current one on; 1 when one sleeps before a retry. */
+static int del_run(rdd_instance_t *inst)
+{
+    rdd_engine_t *e = &inst->engine;
+    for (; e->del_i < e->del.n; e->del_i++, e->del_tries = 0)
+        if (del_attempt(inst))
+            return 1;
+    return 0;
+}
+
+/* :500-511: the kind's joined errors wrapped as "failed to delete
+ * <Kinds>: ", joined into the reconcile's. */
+static void del_kind_done(rdd_instance_t *inst)
+{
+    rdd_engine_t *e = &inst->engine;
+    char msg[sizeof(e->kind_errs) + 48];
+    if (e->kind_errs[0]) {
+        snprintf(msg, sizeof(msg), "failed to delete %s: %s",
+                 cleanup_kinds[e->cleanup_step].plural, e->kind_errs);
+        rdd_errs_join(e->errs, sizeof(e->errs), msg);
+    }
+    e->cleanup_step++;
 }
 
 static int count_owned(void *arg, const kube_obj_t *o)
@@ -427,25 +490,39 @@ static void finish_terminal(rdd_instance_t *inst)
                          NEXT_DONE_RC, 0);
 }
 
-/* :529-550 waitMirrorResourcesGone: count; zero -> done; else wait 200 ms
- * or the 30 s deadline, whichever comes first. */
+/* engine_reconciler.go:543-545: ctx.Done() won the select: the last
+ * count in the error. */
+static void cleanup_timeout(sim_timer_t *t)
+{
+    rdd_instance_t *inst = t->data;
+    rdd_engine_t *e = &inst->engine;
+    char msg[160];
+    snprintf(msg, sizeof(msg),
+             "timed out waiting for %zu mirror resources to be deleted: "
+             "context deadline exceeded", e->last_count);
+    etrace(inst, "rdd.engine.reconcile_error", "err", msg);
+    done(inst, SIM_EDEADLINE);
+}
+
+/* engine_reconciler.go:529-550 waitMirrorResourcesGone, one iteration:
+ * countMirrorResources (:554-573; it costs RDD_COUNT_COST_PER_OBJ_NS per
+ * cached object, so the select is entered at the count's end); 0 ->
+ * success (the count does not look at ctx); else select {ctx.Done():
+ * "timed out waiting for <N> mirror resources to be deleted: context
+ * deadline exceeded"; a fresh time.After(200 ms)}.  The fresh timer fires
+ * at count end + 200 ms + its lateness, so the polls drift off the
+ * 200 ms grid (no ticker, nothing dropped), and a deadline that fired
+ * during the count is seen at once.  A fresh time.After is never ready
+ * when the select is entered; should the deadline and the timer fall on
+ * the same nanosecond the deadline wins (Go's select would pick at
+ * random). */
 static void cleanup_poll(sim_timer_t *t)
 {
     rdd_instance_t *inst = t->data;
     rdd_engine_t *e = &inst->engine;
-    uint64_t now = sim_now(inst->loop), next;
+    uint64_t now = sim_now(inst->loop), count_end, next;
     size_t n;
-    int rc;
-    if (now >= e->cleanup_deadline_ns) {
-        char msg[160];
-        snprintf(msg, sizeof(msg),
-                 "timed out waiting for %zu mirror resources to be deleted: "
-                 "context deadline exceeded", e->last_count);
-        etrace(inst, "rdd.engine.reconcile_error", "err", msg);
-        done(inst, SIM_EDEADLINE);
-        return;
-    }
-    rc = count_mirrors(inst, &n);
+    int rc = count_mirrors(inst, &n);
     if (rc) {
         etrace(inst, "rdd.engine.reconcile_error", "err",
                "error verifying mirror resources gone");
@@ -457,15 +534,17 @@ static void cleanup_poll(sim_timer_t *t)
         finish_terminal(inst);
         return;
     }
-    next = now + RDD_CLEANUP_POLL_NS;
-    if (next > e->cleanup_deadline_ns)
-        next = e->cleanup_deadline_ns;
+    count_end = now + n * RDD_COUNT_COST_PER_OBJ_NS;
+    next = count_end + RDD_CLEANUP_POLL_NS + rdd_timer_late(inst, &e->late_rng);
+    if (e->cleanup_deadline_ns <= next) {
+        uint64_t at = e->cleanup_deadline_ns > count_end
+                          ? e->cleanup_deadline_ns
+                          : count_end;
+        (void)sim_timer_start(t, cleanup_timeout, at - now);
+        return;
+    }
     (void)sim_timer_start(t, cleanup_poll, next - now);
 }
-
-/* :494-524 cleanupMirrorResources: delete all four kinds, then wait. */
-static const kube_kind_t cleanup_kinds[] = {KUBE_CONTAINER, KUBE_VOLUME,
-                                            KUBE_IMAGE, KUBE_CONTAINER_NS};
 
 /* How long deleteAllOfType's LIST (APIReader, RV unset) waits for the
  * watch cache before it is answered (docs/platform.md). */
@@ -477,14 +556,18 @@ static uint64_t list_wait_ns(rdd_instance_t *inst, kube_kind_t kind)
 
 static void cleanup_step(sim_timer_t *t);
 
-/* :494-524 cleanupMirrorResources: Containers, Volumes, Images,
- * ContainerNamespaces in that order, errors joined; any error returns it
- * without waiting; else waitMirrorResourcesGone. */
+/* engine_reconciler.go:494-524 cleanupMirrorResources: deleteAllOfType
+ * for Containers, Volumes, Images, ContainerNamespaces in that order, each
+ * kind's error wrapped "failed to delete <Kinds>: " and joined; any error
+ * returns it without waiting; else waitMirrorResourcesGone (:531-533:
+ * context.WithTimeout(30 s), whose deadline fires late like any Go
+ * timer).  listed: the current kind's LIST has waited for the watch cache
+ * already. */
 static void cleanup_next(rdd_instance_t *inst, int listed)
 {
     rdd_engine_t *e = &inst->engine;
     while (e->cleanup_step < (int)SIM_ARRAY_LEN(cleanup_kinds)) {
-        kube_kind_t kind = cleanup_kinds[e->cleanup_step];
+        kube_kind_t kind = cleanup_kinds[e->cleanup_step].kind;
         uint64_t wait = listed ? 0 : list_wait_ns(inst, kind);
         if (wait) {
             if (e->state != RDD_ENG_CLEANUP_LIST)
@@ -493,8 +576,13 @@ static void cleanup_next(rdd_instance_t *inst, int listed)
             return;
         }
         listed = 0;
-        delete_all_of_type(inst, kind, e->errs, sizeof(e->errs));
-        e->cleanup_step++;
+        del_list(inst);
+        if (del_run(inst)) {
+            if (e->state != RDD_ENG_CLEANUP_LIST)
+                rdd__engine_transition(inst, RDD_ENG_CLEANUP_LIST);
+            return;
+        }
+        del_kind_done(inst);
     }
     if (e->errs[0]) {
         etrace(inst, "rdd.engine.reconcile_error", "err", e->errs);
@@ -503,9 +591,10 @@ static void cleanup_next(rdd_instance_t *inst, int listed)
     }
     rdd__engine_transition(inst, RDD_ENG_CLEANUP_WAIT);
     e->cleanup_deadline_ns =
-        sim_now(inst->loop) + (RDD_HAS(inst->flags, CLEANUP_TIMEOUT_5S)
-                                   ? 5 * SIM_NS_PER_S
-                                   : RDD_CLEANUP_TIMEOUT_NS);
+        sim_now(inst->loop) +
+        (RDD_HAS(inst->flags, CLEANUP_TIMEOUT_5S) ? 5 * SIM_NS_PER_S
+                                                  : RDD_CLEANUP_TIMEOUT_NS) +
+        rdd_timer_late(inst, &e->late_rng);
     e->last_count = 0;
     cleanup_poll(&e->poll);
 }
@@ -513,6 +602,23 @@ static void cleanup_next(rdd_instance_t *inst, int listed)
 static void cleanup_step(sim_timer_t *t)
 {
     cleanup_next(t->data, 1);
+}
+
+/* engine_reconciler.go:605 (retry.RetryOnConflict's sleep ended): the
+ * same item's next try, then the rest of deleteAllOfType and of
+ * cleanupMirrorResources. */
+static void del_retry_fire(sim_timer_t *t)
+{
+    rdd_instance_t *inst = t->data;
+    rdd_engine_t *e = &inst->engine;
+    if (del_attempt(inst))
+        return;
+    e->del_i++;
+    e->del_tries = 0;
+    if (del_run(inst))
+        return;
+    del_kind_done(inst);
+    cleanup_next(inst, 0);
 }
 
 static void cleanup_mirrors(rdd_instance_t *inst)
@@ -523,6 +629,7 @@ static void cleanup_mirrors(rdd_instance_t *inst)
     e->cleanup_step = 0;
     cleanup_next(inst, 0);
 }
+
 
 /* processFinalizers: row D -------------------------------------------------*/
 
@@ -599,20 +706,53 @@ static void on_fin_removed(rdd_instance_t *inst, int err, const char *msg)
     retry_start(inst, RETRY_STRIP, NEXT_FIN, 0);
 }
 
+/* The kinds processFinalizers handles, in order (:687-691). */
+static const kube_kind_t fin_kinds[] = {KUBE_CONTAINER, KUBE_IMAGE,
+                                        KUBE_VOLUME};
+
+/* The List at the top of processContainerFinalizers (:694-698),
+ * processImageFinalizers (:734-738) or processVolumeFinalizers
+ * (:777-781): made from the cache when that kind's turn comes, after the
+ * previous kind's Docker deletes; an error is that kind's error. */
+static void fin_list(rdd_instance_t *inst)
+{
+    rdd_engine_t *e = &inst->engine;
+    fin_collect_t fc = {e, fin_kinds[e->fin_kind], NULL, 0};
+    kube_reader_t *r = cached(inst);
+    kube_status_t st;
+    SIM_FREE(e->fin);
+    e->nfin = e->ifin = 0;
+    fc.daemon_id = inst->watcher ? rdd_watcher_daemon_id(inst->watcher)
+                                 : NULL;
+    fc.flags = inst->flags;
+    memset(&st, 0, sizeof(st));
+    if (r->list(r, fc.kind, e->api_ns, collect_fin, &fc, &st))
+        rdd_errs_join(e->errs, sizeof(e->errs), st.message);
+}
+
+/* :694-817 the per-item loop of the three process*Finalizers, kind after
+ * kind; then the reconcile returns their joined errors. */
 static void fin_next(rdd_instance_t *inst)
 {
     rdd_engine_t *e = &inst->engine;
-    while (e->ifin < e->nfin) {
-        rdd_fin_item_t *it = &e->fin[e->ifin];
-        if (!it->skip_docker && inst->watcher &&
-            rdd_watcher_remove(inst->watcher, it->op, it->ref, it->force,
-                               on_fin_removed) == 0)
-            return;
-        if (it->skip_docker) {
-            retry_start(inst, RETRY_STRIP, NEXT_FIN, 0);
-            return;
+    for (;;) {
+        while (e->ifin < e->nfin) {
+            rdd_fin_item_t *it = &e->fin[e->ifin];
+            if (e->state != RDD_ENG_FINALIZERS)
+                rdd__engine_transition(inst, RDD_ENG_FINALIZERS);
+            if (!it->skip_docker && inst->watcher &&
+                rdd_watcher_remove(inst->watcher, it->op, it->ref, it->force,
+                                   on_fin_removed) == 0)
+                return;
+            if (it->skip_docker) {
+                retry_start(inst, RETRY_STRIP, NEXT_FIN, 0);
+                return;
+            }
+            e->ifin++;
         }
-        e->ifin++;
+        if (++e->fin_kind >= (int)SIM_ARRAY_LEN(fin_kinds))
+            break;
+        fin_list(inst);
     }
     SIM_FREE(e->fin);
     e->nfin = e->ifin = 0;
@@ -630,32 +770,16 @@ static void row_d(rdd_instance_t *inst)
 }
 
 /* Row D after the Connected write: container actions (traced only), then
- * processFinalizers. */
+ * processFinalizers (:673-691: only with a published watcher). */
 static void row_d_rest(rdd_instance_t *inst)
 {
-    static const kube_kind_t kinds[] = {KUBE_CONTAINER, KUBE_IMAGE,
-                                        KUBE_VOLUME};
     rdd_engine_t *e = &inst->engine;
-    kube_status_t st;
-    size_t i;
     e->errs[0] = 0;
-    e->nfin = e->ifin = 0;
-    for (i = 0; i < SIM_ARRAY_LEN(kinds); i++) {
-        fin_collect_t fc = {e, kinds[i], NULL, 0};
-        fc.daemon_id = inst->watcher ? rdd_watcher_daemon_id(inst->watcher)
-                                     : NULL;
-        fc.flags = inst->flags;
-        kube_reader_t *r = cached(inst);
-        (void)r->list(r, kinds[i], e->api_ns, collect_fin, &fc, &st);
-    }
-    if (e->nfin == 0) {
-        done(inst, 0);
-        return;
-    }
-    if (e->state != RDD_ENG_FINALIZERS)
-        rdd__engine_transition(inst, RDD_ENG_FINALIZERS);
+    e->fin_kind = 0;
+    fin_list(inst);
     fin_next(inst);
 }
+
 
 /* row C ---------------------------------------------------------------------*/
 
@@ -810,14 +934,26 @@ static void reconcile(void *arg, kube_ctrl_t *ctrl, const char *key)
     cleanup_mirrors(inst);
 }
 
+/* engine_reconciler.go:849-857 SetupWithManager: For(App) and Watches on
+ * Container, Image, Volume and ContainerNamespace enqueue the singleton
+ * key (no predicate: every event); the cache also holds LimaVMs and
+ * ConfigMaps for the other controllers, whose events the engine does not
+ * watch. */
 static void on_cache_change(void *arg, kube_event_type_t type,
                             const kube_obj_t *obj)
 {
     (void)type;
-    (void)obj;
-    /* :820-858: App, Container, Image, Volume, ContainerNamespace events
-     * all enqueue the singleton key. */
-    rdd_engine_enqueue(arg);
+    switch (obj->kind) {
+    case KUBE_APP:
+    case KUBE_CONTAINER:
+    case KUBE_IMAGE:
+    case KUBE_VOLUME:
+    case KUBE_CONTAINER_NS:
+        rdd_engine_enqueue(arg);
+        return;
+    default:
+        return;
+    }
 }
 
 int rdd_engine_init(rdd_instance_t *inst)
@@ -834,6 +970,12 @@ int rdd_engine_init(rdd_instance_t *inst)
     e->retry.data = inst;
     snprintf(name, sizeof(name), "rdd.%s.retry", inst->id.name);
     sim_rng_fork(&e->retry_rng, inst->loop->seed, name);
+    snprintf(name, sizeof(name), "rdd.%s.engine.timers", inst->id.name);
+    sim_rng_fork(&e->late_rng, inst->loop->seed, name);
+    snprintf(name, sizeof(name), "rdd.%s.watcher.timers", inst->id.name);
+    sim_rng_fork(&e->watch_late_rng, inst->loop->seed, name);
+    snprintf(name, sizeof(name), "rdd.%s.dctx.timers", inst->id.name);
+    sim_rng_fork(&e->dctx_late_rng, inst->loop->seed, name);
     snprintf(name, sizeof(name), "%s/engine", inst->id.name);
     rc = kube_cache_new(inst->api, name, on_cache_change, inst, &e->cache);
     if (rc)
@@ -858,6 +1000,8 @@ void rdd_engine_free(rdd_instance_t *inst)
         inst->watcher = NULL;
     }
     SIM_FREE(e->fin);
+    SIM_FREE(e->del.names);
+    e->del.n = e->del.cap = 0;
     SIM_FREE(e->stripped);
     e->nstripped = 0;
     if (e->ctrl)
@@ -876,6 +1020,10 @@ void rdd_engine_free(rdd_instance_t *inst)
 void rdd_engine_shutdown(rdd_instance_t *inst, rdd_dctx_done_cb then)
 {
     etrace(inst, "rdd.engine.shutdown", NULL, NULL);
+    /* The manager's context is cancelled: the controller stops taking keys
+     * (controller-runtime shuts its queue down), so the enqueue of the
+     * watcher's exit (docker_watcher.go:161) runs no reconcile. */
+    inst->engine.shut_down = 1;
     rdd_dctx_cancel_all(inst);
     if (inst->engine.state != RDD_ENG_STARTING)
         stop_watcher(inst);
@@ -885,6 +1033,6 @@ void rdd_engine_shutdown(rdd_instance_t *inst, rdd_dctx_done_cb then)
 
 void rdd_engine_enqueue(rdd_instance_t *inst)
 {
-    if (inst->engine.ctrl)
+    if (inst->engine.ctrl && !inst->engine.shut_down)
         kube_ctrl_enqueue(inst->engine.ctrl, RDD_APP_NAME);
 }

@@ -44,6 +44,17 @@
 #define RDD_MGR_SHUTDOWN_NS (10 * SIM_NS_PER_S) /* controllers/manager.go:152 */
 #define RDD_RETRY_STEPS 5          /* client-go retry.DefaultRetry */
 #define RDD_RETRY_SLEEP_NS (10 * SIM_NS_PER_MS) /* Duration, jitter 0.1 */
+/* How late a Go timer fires (time.After, time.Sleep, a ticker, a context
+ * deadline), per timer, uniform in [min, max] (docs/timing.md "Timer
+ * lateness"): the default is the idle figure of a replica of
+ * waitMirrorResourcesGone (poll 149 at 29.860-29.866 s: 60-66 ms over 149
+ * polls).  A scenario sets it with `timers: {lateness: ...}`. */
+#define RDD_TIMER_LATE_MIN_NS (400 * SIM_NS_PER_US)
+#define RDD_TIMER_LATE_MAX_NS (440 * SIM_NS_PER_US)
+/* What countMirrorResources costs per object in the informer cache
+ * (engine_reconciler.go:554-573: each r.List deep-copies every cached
+ * object, then meta.ExtractList): an estimate, docs/timing.md. */
+#define RDD_COUNT_COST_PER_OBJ_NS (2 * SIM_NS_PER_US)
 
 typedef struct rdd_instance rdd_instance_t;
 typedef struct rdd_watcher rdd_watcher_t;
@@ -140,6 +151,12 @@ typedef void (*rdd_watcher_start_cb)(rdd_instance_t *inst, int err,
 
 /* engine --------------------------------------------------------------------*/
 
+/* A growable list of object names, filled while visiting a reader. */
+typedef struct {
+    char (*names)[KUBE_NAME_MAX];
+    size_t n, cap;
+} rdd_names_t;
+
 typedef enum {
     RDD_ENG_IDLE,          /* no reconcile running */
     RDD_ENG_STARTING,      /* row C: startWatcherAndSync in flight */
@@ -195,6 +212,21 @@ typedef struct {
     char cond_reason[40];
     char cond_msg[KUBE_MSG_MAX];
     sim_rng_t retry_rng;      /* private: jitter, "rdd.<inst>.retry" */
+    sim_rng_t late_rng;       /* private: timer lateness of the engine,
+                                 "rdd.<inst>.engine.timers" */
+    sim_rng_t watch_late_rng; /* private: that of its watchers' context
+                                 deadlines, "rdd.<inst>.watcher.timers" */
+    sim_rng_t dctx_late_rng;  /* private: that of the context probes' 3 s
+                                 deadlines, "rdd.<inst>.dctx.timers" */
+    /* cleanupMirrorResources in flight */
+    rdd_names_t del;          /* private: deleteAllOfType's list */
+    size_t del_i;             /* private: the item being processed */
+    int del_tries;            /* private: its RetryOnConflict tries */
+    char kind_errs[1024];     /* private: this kind's joined errors */
+    int fin_kind;             /* private: processFinalizers' kind */
+    int shut_down;            /* private: the manager's context is
+                                 cancelled: the controller takes no more
+                                 keys */
     void *remove;             /* private: the Docker delete in flight
                                  (watcher.c), abandoned when the process
                                  dies */
@@ -215,6 +247,9 @@ typedef struct {
                                (docs/rdd/limavm.md path 2) */
     char exe[256];          /* the rdd executable the service runs from */
     int keep_logs;          /* RDD_KEEP_LOGS */
+    uint64_t late_min_ns;   /* Go timer lateness range (rdd_timer_late);
+                               0..0: timers fire on time */
+    uint64_t late_max_ns;
 } rdd_vm_params_t;
 
 typedef enum {
@@ -336,6 +371,12 @@ int rdd_watcher_remove(rdd_watcher_t *w, dock_op_t op, const char *ref,
 /* The process died: the delete in flight (if any) never calls back. */
 void rdd_watcher_remove_abandon(rdd_instance_t *inst);
 
+/* How late one Go timer of inst fires: uniform in [vp.late_min_ns,
+ * vp.late_max_ns], drawn from stream (the caller's named seeded stream);
+ * 0 without a draw when the range is 0..0.  Add it to every time.After,
+ * time.Sleep, ticker period and context deadline a model runs. */
+uint64_t rdd_timer_late(const rdd_instance_t *inst, sim_rng_t *stream);
+
 /* Engine (engine.c). */
 int rdd_engine_init(rdd_instance_t *inst);
 void rdd_engine_free(rdd_instance_t *inst);
@@ -353,11 +394,6 @@ size_t rdd_mirror_count(rdd_instance_t *inst, int cached);
 
 /* Helpers shared by the models. */
 
-/* A growable list of object names, filled while visiting a reader. */
-typedef struct {
-    char (*names)[KUBE_NAME_MAX];
-    size_t n, cap;
-} rdd_names_t;
 /* Appends name; returns 0, or 1 (stop visiting) when out of memory. */
 int rdd_names_push(rdd_names_t *l, const char *name);
 

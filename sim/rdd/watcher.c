@@ -6,8 +6,12 @@
  * Models: newDockerWatcher (client on DockerEndpoint(), Ping with 5 s,
  * Info with 5 s for the Since mark, fullSync with no timeout), fullSync's
  * order and mirror naming, pruning via removeMirrorResource, the event
- * stream handlers of docs/rdd/docker-watcher.md processed one at a time, and
- * the fixed exit sequence (done closed, client closed, reconcile enqueued).  Mirrors carry
+ * stream handlers of docs/rdd/docker-watcher.md processed one at a time (a stream that ends
+ * lets the event in flight and those already received finish first), the
+ * fixed exit sequence (done closed, client closed, reconcile enqueued) on
+ * every exit of run(), stop() included, and fullSync's error layers
+ * ("failed to sync containers: ...").  The Ping and Info context
+ * deadlines fire late by rdd_timer_late ("rdd.<inst>.watcher.timers").  Mirrors carry
  * the answering daemon's ID as simulator-only provenance (invariant S2).
  * Deviations (timing only): retry-on-conflict retries at once instead of
  * 10 ms apart; Docker contexts (docs/rdd/docker-contexts.md) are not modelled
@@ -49,6 +53,9 @@ struct rdd_watcher {
     moby_call_t *stream;      /* the event stream */
     int64_t since_ns;
     char errs[1024];          /* fullSync's joined errors */
+    char perr[1024];          /* the current sync*'s joined errors */
+    const char *end_why;      /* the event stream ended: run() returns
+                                 once the events received are handled */
     char daemon_id[64];       /* provenance of the answer being applied */
     char info_id[64];         /* Info.ID of the daemon this watcher's
                                  Info call reached (flag
@@ -148,14 +155,18 @@ static int apply_mirror(rdd_watcher_t *w, kube_obj_t *o)
 }
 
 /* docker_watcher.go:324-345 removeMirrorResource: retry-on-conflict {cached
- * Get (NotFound -> done), strip the finalizer, Update}; then Delete with
- * NotFound ignored.  Never calls Docker. */
-static int remove_mirror(rdd_watcher_t *w, kube_kind_t kind, const char *name)
+ * Get (NotFound -> done), strip the finalizer, Update}: its failure is
+ * "failed to remove finalizer from <name>: <err>" (:342); then Delete with
+ * NotFound ignored, its error unwrapped.  Never calls Docker.  err (may be
+ * NULL) gets the error's text. */
+static int remove_mirror(rdd_watcher_t *w, kube_kind_t kind, const char *name,
+                         char *err, size_t errlen)
 {
     kube_reader_t *r = cache(w);
     kube_status_t st;
     kube_obj_t o;
     int rc = 0, tries;
+    memset(&st, 0, sizeof(st));
     for (tries = 0; tries < 5; tries++) {
         rc = r->get(r, kind, w->inst->engine.api_ns, name, &o, &st);
         if (rc == SIM_ENOTFOUND) {
@@ -170,10 +181,18 @@ static int remove_mirror(rdd_watcher_t *w, kube_kind_t kind, const char *name)
         if (rc != SIM_ECONFLICT)
             break;
     }
-    if (rc && rc != SIM_ENOTFOUND)
+    if (rc && rc != SIM_ENOTFOUND) {
+        if (err)
+            snprintf(err, errlen, "failed to remove finalizer from %s: %s",
+                     name, st.message);
         return rc;
+    }
     rc = kube_delete(w->inst->api, kind, w->inst->engine.api_ns, name, &st);
-    return rc == SIM_ENOTFOUND ? 0 : rc;
+    if (rc == SIM_ENOTFOUND)
+        return 0;
+    if (rc && err)
+        snprintf(err, errlen, "%s", st.message);
+    return rc;
 }
 
 static void apply_container(rdd_watcher_t *w, const dock_container_t *c)
@@ -278,8 +297,9 @@ static int collect_stale(void *arg, const kube_obj_t *o)
 }
 
 /* Removes every mirror of kind (all objects in apiNamespace) whose name is
- * not in keep (sync_containers.go:61-76 and the image/volume twins).
- * Errors are fatal for the sync. */
+ * not in keep (sync_containers.go:61-76 and the image/volume twins): a
+ * List error ("failed to list Containers: ...") returns at once, removal
+ * errors are joined; both go to perr, the sync*'s error. */
 static void prune(rdd_watcher_t *w, kube_kind_t kind, const char *what)
 {
     stale_t s = {w, {NULL, 0, 0}};
@@ -290,24 +310,33 @@ static void prune(rdd_watcher_t *w, kube_kind_t kind, const char *what)
     int rc;
     if (w->nkeep)
         qsort(w->keep, w->nkeep, sizeof(*w->keep), cmp_name);
+    memset(&st, 0, sizeof(st));
     rc = r->list(r, kind, w->inst->engine.api_ns, collect_stale, &s, &st);
     if (rc) {
         snprintf(msg, sizeof(msg), "failed to list %s: %s", what, st.message);
-        rdd_errs_join(w->errs, sizeof(w->errs), msg);
+        rdd_errs_join(w->perr, sizeof(w->perr), msg);
+        s.l.n = 0;
     }
-    for (i = 0; i < s.l.n; i++) {
-        rc = remove_mirror(w, kind, s.l.names[i]);
-        if (rc) {
-            snprintf(msg, sizeof(msg), "failed to remove %s %s: %s",
-                     kube_kind_name(kind), s.l.names[i], sim_strerror(rc));
-            rdd_errs_join(w->errs, sizeof(w->errs), msg);
-        }
-    }
+    for (i = 0; i < s.l.n; i++)
+        if (remove_mirror(w, kind, s.l.names[i], msg, sizeof(msg)))
+            rdd_errs_join(w->perr, sizeof(w->perr), msg);
     sim__free(s.l.names);
     keep_clear(w);
 }
 
 /* the creation and sync machine ---------------------------------------------*/
+
+/* docker_watcher.go:609-630 fullSync: each sync*'s error wrapped as
+ * "failed to sync <what>: " (:616-625) and joined. */
+static void sync_done(rdd_watcher_t *w, const char *what)
+{
+    char msg[sizeof(w->perr) + 64];
+    if (w->perr[0]) {
+        snprintf(msg, sizeof(msg), "failed to sync %s: %s", what, w->perr);
+        rdd_errs_join(w->errs, sizeof(w->errs), msg);
+    }
+    w->perr[0] = 0;
+}
 
 static int request(rdd_watcher_t *w, dock_op_t op, const char *ref,
                    uint64_t timeout_ns, moby_cb cb)
@@ -362,10 +391,18 @@ static void step(rdd_watcher_t *w)
     int rc = 0;
     switch (w->phase) {
     case W_PING:
-        rc = request(w, DOCK_OP_PING, NULL, RDD_PING_TIMEOUT_NS, on_answer);
+        rc = request(w, DOCK_OP_PING, NULL,
+                     RDD_PING_TIMEOUT_NS +
+                         rdd_timer_late(w->inst,
+                                        &w->inst->engine.watch_late_rng),
+                     on_answer);
         break;
     case W_INFO:
-        rc = request(w, DOCK_OP_INFO, NULL, RDD_INFO_TIMEOUT_NS, on_answer);
+        rc = request(w, DOCK_OP_INFO, NULL,
+                     RDD_INFO_TIMEOUT_NS +
+                         rdd_timer_late(w->inst,
+                                        &w->inst->engine.watch_late_rng),
+                     on_answer);
         break;
     case W_C_LIST: {
         /* sync_namespace.go:20-25: the ContainerNamespace first. */
@@ -375,8 +412,11 @@ static void step(rdd_watcher_t *w)
                       RDD_CONTAINER_NS);
         /* ground truth for S2/S16: the sync produced it */
         snprintf(o.provenance, sizeof(o.provenance), "%s", w->daemon_id);
-        if (kube_apply(w->inst->api, &o, 0, &st))
-            rdd_errs_join(w->errs, sizeof(w->errs), st.message);
+        memset(&st, 0, sizeof(st));
+        if (kube_apply(w->inst->api, &o, 0, &st)) {
+            snprintf(w->perr, sizeof(w->perr), "%s", st.message);
+            sync_done(w, "container namespace");
+        }
         rc = request(w, DOCK_OP_CONTAINER_LIST, NULL, 0, on_answer);
         break;
     }
@@ -384,6 +424,7 @@ static void step(rdd_watcher_t *w)
         if (w->i >= w->n) {
             SIM_FREE(w->cs);
             prune(w, KUBE_CONTAINER, "Containers");
+            sync_done(w, "containers");
             w->phase = W_I_LIST;
             step(w);
             return;
@@ -398,6 +439,7 @@ static void step(rdd_watcher_t *w)
         if (w->i >= w->n) {
             SIM_FREE(w->is);
             prune(w, KUBE_IMAGE, "Images");
+            sync_done(w, "images");
             w->phase = W_V_LIST;
             step(w);
             return;
@@ -459,7 +501,8 @@ static void on_answer(void *arg, int status, const dock_resp_t *resp,
         if (status || http_err) {
             char m[700];
             snprintf(m, sizeof(m), "failed to list containers: %s", text);
-            rdd_errs_join(w->errs, sizeof(w->errs), m);
+            rdd_errs_join(w->perr, sizeof(w->perr), m);
+            sync_done(w, "containers");
             w->phase = W_I_LIST;
             break;
         }
@@ -487,7 +530,8 @@ static void on_answer(void *arg, int status, const dock_resp_t *resp,
         if (status || http_err) {
             char m[700];
             snprintf(m, sizeof(m), "failed to list images: %s", text);
-            rdd_errs_join(w->errs, sizeof(w->errs), m);
+            rdd_errs_join(w->perr, sizeof(w->perr), m);
+            sync_done(w, "images");
             w->phase = W_V_LIST;
             break;
         }
@@ -524,7 +568,7 @@ static void on_answer(void *arg, int status, const dock_resp_t *resp,
         if (status || http_err) {
             char m[700];
             snprintf(m, sizeof(m), "failed to list volumes: %s", text);
-            rdd_errs_join(w->errs, sizeof(w->errs), m);
+            rdd_errs_join(w->perr, sizeof(w->perr), m);
         } else {
             const dock_volume_t *v = items;
             char name[KUBE_NAME_MAX];
@@ -535,6 +579,7 @@ static void on_answer(void *arg, int status, const dock_resp_t *resp,
             }
             prune(w, KUBE_VOLUME, "Volumes");
         }
+        sync_done(w, "volumes");
         finish_sync(w);
         return;
     default:
@@ -585,6 +630,11 @@ static void watcher_exit(rdd_watcher_t *w, const char *why)
     rdd_engine_enqueue(w->inst); /* (3) non-blocking enqueue */
 }
 
+/* docker_watcher.go:182-212: the stream's end reaches run()'s select only
+ * after the handleEvent in flight returned and the events already
+ * received were handed over (the client's decoder sends them one by one
+ * on an unbuffered channel before it reports the error), so those are
+ * handled first; then run() returns. */
 static void on_stream_end(void *arg, int status, const dock_resp_t *resp,
                           const void *items, const char *msg)
 {
@@ -592,8 +642,10 @@ static void on_stream_end(void *arg, int status, const dock_resp_t *resp,
     w->stream = NULL;
     if (status == SIM_ECANCELED)
         return;
-    watcher_exit(w, status == SIM_EPIPE ? "Docker event stream closed"
-                                        : "Docker event stream error");
+    w->end_why = status == SIM_EPIPE ? "Docker event stream closed"
+                                     : "Docker event stream error";
+    if (!w->busy && !w->q_head)
+        watcher_exit(w, w->end_why);
 }
 
 static int ev_is(const dock_event_t *ev, const char *type,
@@ -656,7 +708,7 @@ static void remove_images_by_id(rdd_watcher_t *w, const char *id,
     (void)r->list(r, KUBE_IMAGE, w->inst->engine.api_ns, collect_by_id, &b,
                   &st);
     for (i = 0; i < b.n; i++)
-        (void)remove_mirror(w, KUBE_IMAGE, b.names[i]);
+        (void)remove_mirror(w, KUBE_IMAGE, b.names[i], NULL, 0);
     sim__free(b.names);
 }
 
@@ -723,19 +775,21 @@ static void handle_next_event(rdd_watcher_t *w)
                 return;
             w->busy = 0;
         } else if (ev_is(ev, "container", c_destroy)) {
-            (void)remove_mirror(w, KUBE_CONTAINER, ev->actor_id);
+            (void)remove_mirror(w, KUBE_CONTAINER, ev->actor_id, NULL, 0);
         } else if (ev_is(ev, "image", i_delete)) {
             remove_images_by_id(w, ev->actor_id, NULL);
         } else if (ev_is(ev, "volume", v_destroy)) {
             char name[KUBE_NAME_MAX];
             volume_mirror_name(ev->actor_id, name);
-            (void)remove_mirror(w, KUBE_VOLUME, name);
+            (void)remove_mirror(w, KUBE_VOLUME, name, NULL, 0);
         }
         w->q_head = e->next;
         if (!w->q_head)
             w->q_tail = NULL;
         sim__free(e);
     }
+    if (w->alive && !w->q_head && w->end_why)
+        watcher_exit(w, w->end_why);
 }
 
 /* public -------------------------------------------------------------------*/
@@ -774,17 +828,23 @@ int rdd_watcher_alive(const rdd_watcher_t *w)
     return w->alive;
 }
 
-/* docker_watcher.go:127-130 stop(): cancel + wait for done. */
+/* docker_watcher.go:127-130 stop(): cancel + wait for done.  A run()
+ * goroutine that was still running returns on ctx.Done() (:183-185) and
+ * its deferred exit sequence (:150-170) enqueues a reconcile (:161) like
+ * any other exit; a watcher whose start failed never ran run(). */
 void rdd_watcher_stop(rdd_watcher_t *w)
 {
     w->start_cb = NULL;
     if (w->alive) {
+        int running = w->phase == W_RUNNING;
         w->alive = 0;
         if (w->call)
             moby_cancel(w->call);
         if (w->stream)
             moby_cancel(w->stream);
         wtrace(w, "rdd.watcher.stop", NULL, NULL);
+        if (running)
+            rdd_engine_enqueue(w->inst);
     }
     while (w->q_head) {
         wev_t *e = w->q_head;

@@ -12,6 +12,7 @@
 #include "sim/alloc.h"
 #include "sim/errno.h"
 #include "sim/invariant.h"
+#include "rdd/rdd.h"
 
 #define TRY(x)                                                                 \
     do {                                                                       \
@@ -1022,6 +1023,19 @@ static int parse_root(yt_node_t *root, scenario_t *sc, yt_error_t *err)
     }
     TRY(req(root, "duration", "the scenario", &v, err));
     TRY(yt_duration(v, "duration", &sc->duration_ns, err));
+    /* timers: {lateness: 0.4ms..0.44ms} (docs/timing.md "Timer lateness") */
+    sc->late_min_ns = RDD_TIMER_LATE_MIN_NS;
+    sc->late_max_ns = RDD_TIMER_LATE_MAX_NS;
+    if ((v = yt_get(root, "timers"))) {
+        yt_node_t *l;
+        TRY(yt_expect(v, YT_MAP, "timers", err));
+        if ((l = yt_get(v, "lateness")))
+            TRY(parse_range(l, "lateness", &sc->late_min_ns, &sc->late_max_ns,
+                            err));
+        if (l && sc->late_max_ns > SIM_NS_PER_S)
+            return yt_fail(err, l, "lateness must be at most 1s");
+        TRY(yt_unused(v, "timers", err));
+    }
     if ((v = yt_get(root, "daemons")))
         TRY(parse_daemons(v, sc, err));
     if ((v = yt_get(root, "owners")))

@@ -21,7 +21,7 @@
 #define SC_NAME_MAX 64
 #define SC_MAX_DAEMONS 8
 #define SC_MAX_OWNERS 8
-#define SC_MAX_INSTANCES 4
+#define SC_MAX_INSTANCES 8
 #define SC_MAX_ITEMS 32
 #define SC_MAX_FAULTS 16
 #define SC_MAX_ACTIONS 64
@@ -191,6 +191,9 @@ typedef struct {
     uint64_t seed;
     int has_seed;
     uint64_t duration_ns;
+    uint64_t late_min_ns;     /* timers: {lateness: min..max}: how late
+                                 RDD's Go timers fire (rdd_timer_late) */
+    uint64_t late_max_ns;
     sc_daemon_t daemons[SC_MAX_DAEMONS];
     int ndaemons;
     sc_owner_t owners[SC_MAX_OWNERS];

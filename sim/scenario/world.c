@@ -262,6 +262,8 @@ static void start_instance(world_t *w, int i)
     vp.boot_ns = si->boot_ns;
     vp.never_running = si->never_running;
     vp.keep_logs = si->keep_logs;
+    vp.late_min_ns = w->sc->late_min_ns;
+    vp.late_max_ns = w->sc->late_max_ns;
     snprintf(vp.exe, sizeof(vp.exe), "%s",
              si->exe[0] ? si->exe
              : w->sc->os == RDD_OS_WINDOWS

@@ -1,8 +1,10 @@
 /*
  * test_engine.c: the engine reconciler model (sim/rdd/engine.c) row by row
- * (docs/rdd/engine-reconciler.md), countMirrorResources, and the cleanup
- * timeout
- * branch with RDD's exact error text.  Each test builds one Linux instance
+ * (docs/rdd/engine-reconciler.md), countMirrorResources, and the cleanup timeout
+ * branch with RDD's exact error text; then issue 10's points: the kinds
+ * the engine watches, the watcher's enqueue on stop(), processFinalizers'
+ * per-kind lists, deleteAllOfType's 10 ms retry sleep, the stream end that
+ * lets received events finish, and RDD's error layers.  Each test builds one Linux instance
  * (unix socket endpoint) on a fresh virtual loop and drives the App's
  * conditions directly.
  */
@@ -19,6 +21,7 @@
 
 #include "rdd/rdd.h"
 #include "rdd/standin.h"
+#include "sim/fault.h"
 #include "sim/trace.h"
 
 typedef struct {
@@ -346,6 +349,266 @@ static void test_count_mirrors_counts_four_kinds_and_terminating(void **state)
     assert_true(rdd_mirror_count(&fx->inst, 1) <= 4);
 }
 
+/* issue 10: the engine and watcher as RDD runs them ------------------------*/
+
+static int collect_names(void *arg, const kube_obj_t *o)
+{
+    return rdd_names_push(arg, o->name);
+}
+
+static sim_faults_t g_faults;
+
+/* Arms site for every call from from_ns on (by_time, no end). */
+static void arm_from(fx_t *fx, sim_fault_site_t site, uint64_t from_ns,
+                     uint64_t repeat)
+{
+    sim_fault_arm_t a;
+    memset(&a, 0, sizeof(a));
+    if (repeat) {
+        a.by_count = 1;
+        a.after = 0;
+        a.repeat = repeat;
+    } else {
+        a.by_time = 1;
+        a.from_ns = from_ns;
+        a.to_ns = UINT64_MAX;
+    }
+    sim_faults_init(&g_faults);
+    sim_faults_arm(&g_faults, site, &a, 1);
+    fx->loop.faults = &g_faults;
+}
+
+/* The virtual time (ns) of the trace line at p ("t=12.345678901s ..."). */
+static uint64_t line_time(const char *text, const char *p)
+{
+    unsigned long long s = 0, ns = 0;
+    while (p > text && p[-1] != '\n')
+        p--;
+    assert_int_equal(sscanf(p, "t=%llu.%llus", &s, &ns), 2);
+    return (uint64_t)s * SIM_NS_PER_S + (uint64_t)ns;
+}
+
+/* The first line at or after from containing every needle, or NULL. */
+static const char *find_line(const char *from, const char *a, const char *b)
+{
+    const char *p = from;
+    while (p && *p) {
+        const char *eol = strchr(p, '\n');
+        size_t n = eol ? (size_t)(eol - p) : strlen(p);
+        char line[2048];
+        snprintf(line, sizeof(line), "%.*s", (int)n, p);
+        if (strstr(line, a) && (!b || strstr(line, b)))
+            return p;
+        p = eol ? eol + 1 : NULL;
+    }
+    return NULL;
+}
+
+/* Item 1 (engine_reconciler.go:531-546): the 30 s context's deadline fires
+ * late like any Go timer: with every timer 0.5 ms late, the timeout comes
+ * at the wait's start + 30 s + 0.5 ms, not on the 30 s mark. */
+static void test_cleanup_deadline_fires_late(void **state)
+{
+    fx_t *fx = *state;
+    kube_obj_t o;
+    kube_status_t st;
+    const char *w, *to;
+    size_t mark;
+    fx->inst.vp.late_min_ns = fx->inst.vp.late_max_ns = (500 * SIM_NS_PER_US);
+    boot_vm(fx);
+    kube_obj_init(&o, KUBE_VOLUME, "default", "pinned");
+    kube_add_finalizer(&o, "example.com/keep");
+    assert_int_equal(kube_create(fx->inst.api, &o, &st), 0);
+    run_to(fx, sim_now(&fx->loop) + SIM_MS(10));
+    mark = strlen(fx->text);
+    set_running(fx, "False");
+    run_to(fx, sim_now(&fx->loop) + SIM_S(31));
+    w = find_line(fx->text + mark, "to=cleanup_wait", NULL);
+    to = find_line(fx->text + mark, "timed out waiting for 1 mirror", NULL);
+    assert_non_null(w);
+    assert_non_null(to);
+    assert_int_equal(line_time(fx->text, to) - line_time(fx->text, w),
+                     SIM_S(30) + (500 * SIM_NS_PER_US));
+}
+
+/* Item 2 (engine_reconciler.go:849-857): LimaVM and ConfigMap events do
+ * not enqueue the engine; a Volume event does. */
+static void test_engine_watches_only_its_kinds(void **state)
+{
+    fx_t *fx = *state;
+    kube_obj_t o;
+    kube_status_t st;
+    uint64_t r0;
+    run_to(fx, SIM_S(1));
+    r0 = kube_ctrl_reconciles(fx->inst.engine.ctrl);
+    kube_obj_init(&o, KUBE_LIMAVM, "default", "rd-x");
+    assert_int_equal(kube_create(fx->inst.api, &o, &st), 0);
+    kube_obj_init(&o, KUBE_CONFIGMAP, "default", "cm-x");
+    assert_int_equal(kube_create(fx->inst.api, &o, &st), 0);
+    run_to(fx, SIM_S(2));
+    assert_int_equal(kube_ctrl_reconciles(fx->inst.engine.ctrl), r0);
+    kube_obj_init(&o, KUBE_VOLUME, "default", "vol-x");
+    assert_int_equal(kube_create(fx->inst.api, &o, &st), 0);
+    run_to(fx, SIM_S(3));
+    assert_true(kube_ctrl_reconciles(fx->inst.engine.ctrl) > r0);
+}
+
+/* Item 3 (docker_watcher.go:150-170, 161): a running watcher's stop()
+ * makes run() return through its deferred enqueue, so a reconcile follows
+ * (here, still Running: row C starts a new watcher). */
+static void test_watcher_stop_enqueues_a_reconcile(void **state)
+{
+    fx_t *fx = *state;
+    rdd_watcher_t *w;
+    uint64_t r0;
+    boot_vm(fx);
+    assert_non_null(fx->inst.watcher);
+    r0 = kube_ctrl_reconciles(fx->inst.engine.ctrl);
+    w = fx->inst.watcher;
+    fx->inst.watcher = NULL;
+    rdd_watcher_stop(w);
+    run_to(fx, sim_now(&fx->loop) + SIM_S(1));
+    assert_true(kube_ctrl_reconciles(fx->inst.engine.ctrl) > r0);
+    assert_non_null(fx->inst.watcher);
+}
+
+/* Item 4 (engine_reconciler.go:694-698, 734-738): processFinalizers lists
+ * Images only after the Container finalizers are done, so an Image deleted
+ * while a container's Docker delete is in flight is handled by the same
+ * reconcile: one pass through the finalizers state, not two. */
+static void test_finalizers_list_each_kind_when_its_turn_comes(void **state)
+{
+    fx_t *fx = *state;
+    static const char *const tags[] = {"nginx:latest"};
+    char cid[DOCK_ID_MAX];
+    kube_reader_t *r;
+    kube_status_t st;
+    size_t mark;
+    rdd_names_t imgs = {NULL, 0, 0};
+    assert_int_equal(dock_image_add(fx->vm, NULL, tags, 1), 0);
+    snprintf(cid, sizeof(cid), "%s", dock_container_find(fx->vm, "web")->id);
+    boot_vm(fx);
+    r = kube_store_reader(fx->inst.api);
+    assert_int_equal(r->list(r, KUBE_IMAGE, "default", collect_names, &imgs,
+                             &st), 0);
+    assert_int_equal(imgs.n, 1);
+    dock_daemon_set_latency(fx->vm, SIM_MS(100), SIM_MS(100));
+    mark = strlen(fx->text);
+    assert_int_equal(kube_delete(fx->inst.api, KUBE_CONTAINER, "default",
+                                 cid, &st), 0);
+    run_to(fx, sim_now(&fx->loop) + SIM_MS(50));
+    assert_int_equal(count_substr(fx->text + mark, "to=finalizers"), 1);
+    assert_int_equal(kube_delete(fx->inst.api, KUBE_IMAGE, "default",
+                                 imgs.names[0], &st), 0);
+    run_to(fx, sim_now(&fx->loop) + SIM_S(2));
+    assert_int_equal(count_substr(fx->text + mark, "to=finalizers"), 1);
+    assert_int_equal(count_substr(fx->text + mark,
+                                  "recv daemon=vm-9 op=ImageRemove"), 1);
+    free(imgs.names);
+}
+
+/* Item 4 (engine_reconciler.go:605): deleteAllOfType's RetryOnConflict
+ * sleeps 10 ms (jitter 0.1) before it tries again. */
+static void test_delete_all_of_type_conflict_retry_sleeps_10ms(void **state)
+{
+    fx_t *fx = *state;
+    const char *c, *u;
+    size_t mark;
+    boot_vm(fx);
+    mark = strlen(fx->text);
+    set_running(fx, "False");
+    arm_from(fx, SIM_FAULT_KUBE_UPDATE_CONFLICT, 0, 1);
+    run_to(fx, sim_now(&fx->loop) + SIM_S(2));
+    c = find_line(fx->text + mark, "kind=Container", "err=ECONFLICT");
+    assert_non_null(c);
+    u = find_line(c, "kind=Container", "result=updated");
+    assert_non_null(u);
+    assert_true(line_time(fx->text, u) - line_time(fx->text, c) >=
+                SIM_MS(10));
+    assert_true(line_time(fx->text, u) - line_time(fx->text, c) <=
+                SIM_MS(11));
+}
+
+/* Item 5 (docker_watcher.go:182-212): when the event stream ends, the
+ * handleEvent in flight finishes and the events already received are
+ * handled before run() returns: both containers' mirrors are written by
+ * the first watcher, before its exit. */
+static void test_stream_end_lets_received_events_finish(void **state)
+{
+    fx_t *fx = *state;
+    sim_fault_arm_t a;
+    char ida[DOCK_ID_MAX], idb[DOCK_ID_MAX];
+    const char *exit_line, *a_line, *b_line;
+    size_t mark;
+    boot_vm(fx);
+    dock_daemon_set_latency(fx->vm, SIM_MS(100), SIM_MS(100));
+    memset(&a, 0, sizeof(a));
+    a.by_count = 1;
+    a.after = 2;
+    a.repeat = 1;
+    sim_faults_init(&g_faults);
+    sim_faults_arm(&g_faults, SIM_FAULT_DOCK_EVENTS_STREAM_EOF, &a, 1);
+    fx->loop.faults = &g_faults;
+    mark = strlen(fx->text);
+    assert_int_equal(dock_container_add(fx->vm, "a", "alpine", "created",
+                                        ida), 0);
+    assert_int_equal(dock_container_add(fx->vm, "b", "alpine", "created",
+                                        idb), 0);
+    assert_int_equal(dock_volume_add(fx->vm, "v"), 0); /* the EOF */
+    run_to(fx, sim_now(&fx->loop) + SIM_S(2));
+    exit_line = find_line(fx->text + mark, "rdd.watcher.exit", NULL);
+    assert_non_null(exit_line);
+    a_line = find_line(fx->text + mark, "kind=Container", ida);
+    b_line = find_line(fx->text + mark, "kind=Container", idb);
+    assert_non_null(a_line);
+    assert_non_null(b_line);
+    assert_true(a_line < exit_line);
+    assert_true(b_line < exit_line);
+}
+
+/* Item 8 (engine_reconciler.go:499-510): each kind's deleteAllOfType
+ * error is wrapped "failed to delete <Kinds>: ". */
+static void test_cleanup_errors_carry_the_kind_prefix(void **state)
+{
+    fx_t *fx = *state;
+    boot_vm(fx);
+    set_running(fx, "False");
+    arm_from(fx, SIM_FAULT_KUBE_SERVER_ERROR, sim_now(&fx->loop), 0);
+    run_to(fx, sim_now(&fx->loop) + SIM_MS(500));
+    assert_true(count_substr(fx->text,
+                             "failed to delete Containers: failed to remove "
+                             "finalizer from *v1alpha1.Container ") >= 1);
+    assert_true(count_substr(fx->text,
+                             "failed to delete ContainerNamespaces: failed "
+                             "to delete *v1alpha1.ContainerNamespace moby: "
+                             "Internal error occurred: injected") >= 1);
+}
+
+/* Item 8 (docker_watcher.go:615-626, 342; sync_containers.go:61-76): a
+ * stale mirror whose finalizer cannot be removed fails the full sync as
+ * "failed to sync containers: failed to remove finalizer from <name>:
+ * ...". */
+static void test_full_sync_errors_carry_the_sync_layer(void **state)
+{
+    fx_t *fx = *state;
+    kube_obj_t o;
+    kube_status_t st;
+    uint64_t t0;
+    run_to(fx, SIM_S(1));
+    kube_obj_init(&o, KUBE_CONTAINER, "default", "stale-one");
+    kube_add_finalizer(&o, RDD_MIRROR_FINALIZER);
+    assert_int_equal(kube_create(fx->inst.api, &o, &st), 0);
+    run_to(fx, SIM_S(2));
+    t0 = sim_now(&fx->loop);
+    assert_int_equal(rdd_standin_vm_start(&fx->inst, 0, SIM_S(1)), 0);
+    arm_from(fx, SIM_FAULT_KUBE_UPDATE_CONFLICT, t0 + SIM_S(1) + 1, 0);
+    run_to(fx, t0 + SIM_S(2));
+    assert_true(count_substr(fx->text,
+                             "failed to perform initial sync: failed to sync "
+                             "containers: failed to remove finalizer from "
+                             "stale-one: Operation cannot be fulfilled") >= 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -360,6 +623,14 @@ int main(void)
         T(test_dead_watcher_while_stopped_forces_cleanup),
         T(test_cleanup_times_out_after_30s_with_rdd_text),
         T(test_count_mirrors_counts_four_kinds_and_terminating),
+        T(test_cleanup_deadline_fires_late),
+        T(test_engine_watches_only_its_kinds),
+        T(test_watcher_stop_enqueues_a_reconcile),
+        T(test_finalizers_list_each_kind_when_its_turn_comes),
+        T(test_delete_all_of_type_conflict_retry_sleeps_10ms),
+        T(test_stream_end_lets_received_events_finish),
+        T(test_cleanup_errors_carry_the_kind_prefix),
+        T(test_full_sync_errors_carry_the_sync_layer),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
