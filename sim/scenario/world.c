@@ -126,9 +126,16 @@ static void follow_stores(world_t *w)
 static void after_event(sim_loop_t *loop, void *arg)
 {
     world_t *w = arg;
-    (void)loop;
+    uint64_t max = w->io && w->io->max_events ? w->io->max_events
+                                              : WORLD_MAX_EVENTS_DEFAULT;
     follow_stores(w);
     sim_inv_check(&w->inv);
+    if (w->io && w->io->interrupt && *w->io->interrupt)
+        w->stop = WORLD_STOP_INTERRUPT;
+    else if (loop->events >= max)
+        w->stop = WORLD_STOP_BUDGET;
+    if (w->stop)
+        sim_loop_stop(loop);
 }
 
 /* building ------------------------------------------------------------------*/
@@ -461,6 +468,7 @@ static int world_run_one(const scenario_t *sc, const sc_variant_t *v,
     memset(res, 0, sizeof(*res));
     w->sc = sc;
     w->var = v;
+    w->io = io;
     if ((rc = sim_loop_init(&w->loop, seed)) != 0) {
         sim__free(w);
         return rc;
@@ -485,9 +493,18 @@ static int world_run_one(const scenario_t *sc, const sc_variant_t *v,
         w->loop.after_event = after_event;
         w->loop.after_event_arg = w;
         sim_loop_run(&w->loop, sc->duration_ns);
-        sim_inv_check_end(&w->inv);
-        find_stalls(w, res);
+        if (w->stop) {
+            tr = sim_trace_begin(&w->loop, "sim.run.interrupted");
+            sim_trace_str(tr, "why", w->stop == WORLD_STOP_BUDGET
+                                         ? "event budget" : "signal");
+            sim_trace_u64(tr, "events", w->loop.events);
+            sim_trace_end(tr);
+        } else {
+            sim_inv_check_end(&w->inv);
+            find_stalls(w, res);
+        }
     }
+    res->stop = w->stop;
     res->seed = seed;
     res->events = w->loop.events;
     res->sim_ns = sim_now(&w->loop);

@@ -10,10 +10,14 @@
 #ifndef SIM_WORLD_H
 #define SIM_WORLD_H
 
+#include <signal.h>
 #include <stdio.h>
 
 #include "scenario.h"
 #include "sim/invariant.h"
+
+enum { WORLD_STOP_NONE, WORLD_STOP_BUDGET, WORLD_STOP_INTERRUPT };
+#define WORLD_MAX_EVENTS_DEFAULT 50000000ULL
 
 typedef struct {
     uint64_t seed;
@@ -31,11 +35,14 @@ typedef struct {
     int nstall;                        /* instances whose App ended the run
                                           unsettled, and why, in words */
     char stall[SC_MAX_INSTANCES][1536];
+    int stop;                             /* WORLD_STOP_NONE, WORLD_STOP_BUDGET, WORLD_STOP_INTERRUPT */
 } world_result_t;
 
 typedef struct {
     FILE *text;    /* human trace, or NULL */
     FILE *jsonl;   /* JSON Lines trace, or NULL */
+    uint64_t max_events;                      /* 0: WORLD_MAX_EVENTS_DEFAULT */
+    const volatile sig_atomic_t *interrupt;   /* set (non-zero): stop after the current event */
 } world_io_t;
 
 /* Runs sc under variant v with seed.  Returns 0 or SIM_ENOMEM (the result

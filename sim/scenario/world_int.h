@@ -128,6 +128,8 @@ struct world {
     int s14_judged[SC_MAX_OWNERS]; /* S14: this failure was judged */
     host_t *host;                  /* the machine (host.h) */
     int torn_down;                 /* teardown began: steps do nothing */
+    const world_io_t *io;          /* the caller's sinks and limits, or NULL */
+    int stop;                      /* WORLD_STOP_*: why the run stopped */
     int in_user_action;            /* S16: a timeline step is running */
     int cur_action;                /* index of the step running */
     sc_action_t act_copy[SC_MAX_ACTIONS]; /* steps redirected to an alias */
