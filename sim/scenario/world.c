@@ -45,8 +45,13 @@ static void cond_words(char *out, size_t len, const char *who,
         snprintf(out, len, "%s has no condition yet", who);
         return;
     }
+    /* since: when this status and reason began (a reason can change
+     * while the status, and so lastTransitionTime, stays) */
     snprintf(out, len, "%s=%s/%s since %s (\"%.200s\")", who, c->status,
-             c->reason, sim_fmt_ns(t, c->last_transition_ns), c->message);
+             c->reason,
+             sim_fmt_ns(t, c->reason_since_ns ? c->reason_since_ns
+                                              : c->last_transition_ns),
+             c->message);
 }
 
 /* One instance's App is not Settled at its generation: say which
@@ -304,6 +309,22 @@ static void tick(sim_timer_t *t)
     (void)sim_timer_start(t, tick, SIM_NS_PER_S);
 }
 
+/* The VM daemon of instance i is named after the instance's suffix (an
+ * unset or empty RDD_INSTANCE is "2", instance.go:17-23), or "unset" when
+ * an earlier instance already has that suffix (H7: the same instance). */
+static const char *vm_suffix(const scenario_t *sc, int i)
+{
+    const sc_instance_t *si = &sc->instances[i];
+    const char *sfx = si->env_set && si->value[0] ? si->value : "2";
+    int j;
+    for (j = 0; j < i; j++) {
+        const sc_instance_t *sj = &sc->instances[j];
+        if (!strcmp(sj->env_set && sj->value[0] ? sj->value : "2", sfx))
+            return si->env_set ? si->value : "unset";
+    }
+    return sfx;
+}
+
 static int build(world_t *w)
 {
     const scenario_t *sc = w->sc;
@@ -345,10 +366,9 @@ static int build(world_t *w)
     for (i = 0; i < sc->ninstances; i++) {
         const sc_instance_t *si = &sc->instances[i];
         char name[96], id[96];
-        snprintf(name, sizeof(name), "vm-%s",
-                 si->env_set ? si->value : "unset");
-        snprintf(id, sizeof(id), "RDD-VM-ENGINE-%s",
-                 si->env_set ? si->value : "unset");
+        const char *sfx = vm_suffix(sc, i);
+        snprintf(name, sizeof(name), "vm-%s", sfx);
+        snprintf(id, sizeof(id), "RDD-VM-ENGINE-%s", sfx);
         rc = dock_daemon_new(&w->loop, name, id, &w->vm_daemons[i]);
         if (rc)
             return rc;
@@ -485,7 +505,18 @@ static int world_run_one(const scenario_t *sc, const sc_variant_t *v,
     sim_trace_u64(tr, "seed", seed);
     sim_trace_str(tr, "scenario", sc->name);
     sim_trace_str(tr, "variant", v->name);
-    sim_trace_u64(tr, "flags", v->flags);
+    {
+        char names[1024];
+        size_t used = 0;
+        int f;
+        names[0] = 0;
+        for (f = 0; f < RDD_FLAG__COUNT && used < sizeof(names); f++)
+            if (v->flags & RDD_FLAG_BIT(f))
+                used += (size_t)snprintf(names + used, sizeof(names) - used,
+                                         "%s%s", used ? "," : "",
+                                         rdd_flag_name((rdd_flag_t)f));
+        sim_trace_str(tr, "flags", used ? names : "none");
+    }
     sim_trace_str(tr, "host", sc_host_name(sc->host));
     sim_trace_end(tr);
     rc = build(w);
