@@ -61,7 +61,7 @@ add_test(NAME cli.list-faults
          COMMAND ${Python3_EXECUTABLE} ${SIM_TOOLS}/expect.py 0 "npipe.dial.busy" --
                  $<TARGET_FILE:rddsim> list faults)
 add_test(NAME cli.list-actions
-         COMMAND ${Python3_EXECUTABLE} ${SIM_TOOLS}/expect.py 0 "^svc.delete$" --
+         COMMAND ${Python3_EXECUTABLE} ${SIM_TOOLS}/expect.py 0 "^svc.delete +rdd svc delete" --
                  $<TARGET_FILE:rddsim> list actions)
 add_test(NAME cli.list-invariants
          COMMAND ${Python3_EXECUTABLE} ${SIM_TOOLS}/expect.py 0 "^S3 +bind failure visibility" --

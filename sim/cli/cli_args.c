@@ -112,16 +112,26 @@ int cli_next(cli_args_t *a, const char **val)
     return unknown_option(a, arg, len);
 }
 
+/* text as typed: quoted when it has a space (`' -1'`). */
+static const char *shown(const char *text, char *buf, size_t len)
+{
+    if (!strpbrk(text, " \t"))
+        return text;
+    snprintf(buf, len, "'%s'", text);
+    return buf;
+}
+
 int cli_u64(const char *cmd, const char *opt, const char *text, uint64_t *out)
 {
     const char *p;
-    char *end;
+    char *end, q[96];
     unsigned long long v;
     if (!*text)
         return cli_usage(cmd, "%s needs a number, not an empty string", opt);
     for (p = text; *p; p++)
         if (*p < '0' || *p > '9')
-            return cli_usage(cmd, "%s %s: not a number", opt, text);
+            return cli_usage(cmd, "%s %s: not a number", opt,
+                             shown(text, q, sizeof(q)));
     if (text[0] == '0' && text[1])
         return cli_usage(cmd, "%s %s: not a number (a decimal number has "
                               "no leading 0)", opt, text);

@@ -283,8 +283,9 @@ int cli_suite(int argc, char **argv)
             run_row(&s, &t, sc, &sc->variants[k]);
     }
     print_table(&t);
-    printf("suite: %d passed, %d failed, %d errors%s\n", s.ok, s.failed,
-           s.errors, cli_got_signal ? " (interrupted)" : "");
+    printf("suite: %d passed, %d failed, %d error%s%s\n", s.ok, s.failed,
+           s.errors, s.errors == 1 ? "" : "s",
+           cli_got_signal ? " (interrupted)" : "");
     if (t.oom) {
         fprintf(stderr, "rddsim suite: out of memory\n");
         s.worst = EXIT_INTERNAL;
