@@ -23,3 +23,9 @@ foreach(case ${SIM_CLI_NAMES})
                    $<TARGET_FILE:rddsim> ${PROJECT_SOURCE_DIR} ${case})
   set_tests_properties(cli.case.${case} PROPERTIES LABELS cli)
 endforeach()
+
+# docs/tutorial.md runs as written: every command, every output.
+add_test(NAME cli.tutorial
+         COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/tests/tools/tutorial.py
+                 $<TARGET_FILE_DIR:rddsim> ${PROJECT_SOURCE_DIR}/docs/tutorial.md)
+set_tests_properties(cli.tutorial PROPERTIES LABELS cli)

@@ -1,18 +1,24 @@
 /*
  * suggest.h: "did you mean" for a misspelt name.
  *
- *   static const char *const names[] = {"head", "fixed"};
- *   const char *s = sim_suggest("fixd", names, 2);   -> "fixed"
+ * sim_suggest(word, cands, n) returns the candidate nearest to word by edit
+ * distance (insert, delete, substitute, and swap of two adjacent
+ * characters, each costing 1: "deamon" -> "daemon" is 1), provided that
+ * distance is at most max(1, strlen(word) / 3); otherwise NULL.  Equal
+ * distances go to the candidate listed first, so the answer depends only on
+ * the inputs.  A NULL entry in cands is skipped.  Words or candidates
+ * longer than SIM_SUGGEST_MAX characters are never suggested.  No
+ * allocation; usable from any layer.
  *
- * The nearest candidate by edit distance (Levenshtein: insert, delete,
- * substitute, each 1), when that distance is at most max(1, strlen(word)/3);
- * ties go to the earlier candidate (word itself, when it is one).  NULL
- * when nothing is that near or word is empty.
+ *     static const char *const keys[] = {"kind", "name", "daemon"};
+ *     const char *s = sim_suggest("deamon", keys, 3);   // "daemon"
  */
 #ifndef SIM_SUGGEST_H
 #define SIM_SUGGEST_H
 
 #include <stddef.h>
+
+#define SIM_SUGGEST_MAX 127
 
 const char *sim_suggest(const char *word, const char *const *cands, size_t n);
 
