@@ -43,26 +43,44 @@ static int bench_failed(int rc)
     return rc == SIM_EINVAL ? EXIT_USAGE : EXIT_INTERNAL;
 }
 
+/* Parses KEY=N arguments into outs; 0 or EXIT_USAGE. */
+static int parse_all(int argc, char **argv, const char *const *keys,
+                     uint64_t *const *outs, size_t n)
+{
+    int i, rc;
+    for (i = 0; i < argc; i++)
+        if ((rc = parse_kvs(argv[i], keys, outs, n)) != 0)
+            return rc;
+    return 0;
+}
+
+static double seconds(const bench_result_t *r)
+{
+    return (double)r->wall_ns / 1e9;
+}
+
+static double per_second(const bench_result_t *r)
+{
+    return seconds(r) > 0 ? (double)r->events / seconds(r) : 0;
+}
+
 static int w1(int argc, char **argv)
 {
     static const char *const keys[] = {"A", "E", "SEED"};
     uint64_t a = 1000, e = 10000000, seed = 42;
     uint64_t *const outs[] = {&a, &e, &seed};
     bench_result_t r;
-    double wall_s, rate;
-    int i, rc;
+    int rc;
     memset(&r, 0, sizeof(r));
-    for (i = 0; i < argc; i++)
-        if ((rc = parse_kvs(argv[i], keys, outs, 3)) != 0)
-            return rc;
+    if ((rc = parse_all(argc, argv, keys, outs, 3)) != 0)
+        return rc;
     if ((rc = bench_w1(a, e, seed, &r)) != 0)
         return bench_failed(rc);
-    wall_s = (double)r.wall_ns / 1e9;
-    rate = wall_s > 0 ? (double)r.events / wall_s : 0;
     printf("RESULT impl=rddsim workload=W1 A=%" PRIu64 " E=%" PRIu64
            " SEED=%" PRIu64 " events=%" PRIu64 " final_vtime_us=%" PRIu64
            " wall_s=%.3f events_per_s=%.0f maxrss_kb=%" PRIu64 "\n",
-           a, e, seed, r.events, r.final_vtime_us, wall_s, rate,
+           a, e, seed, r.events, r.final_vtime_us, seconds(&r),
+           per_second(&r),
            sim_maxrss_kb());
     return 0;
 }
@@ -75,23 +93,20 @@ static int w2(int argc, char **argv)
     uint64_t *const outs[] = {&p.n, &p.l_ms, &p.poll_ms, &p.timeout_ms,
                               &p.rounds, &p.seed};
     bench_result_t r;
-    double wall_s, rate;
-    int i, rc;
+    int rc;
     memset(&r, 0, sizeof(r));
-    for (i = 0; i < argc; i++)
-        if ((rc = parse_kvs(argv[i], keys, outs, 6)) != 0)
-            return rc;
+    if ((rc = parse_all(argc, argv, keys, outs, 6)) != 0)
+        return rc;
     if ((rc = bench_w2(&p, &r)) != 0)
         return bench_failed(rc);
-    wall_s = (double)r.wall_ns / 1e9;
-    rate = wall_s > 0 ? (double)r.events / wall_s : 0;
     printf("RESULT impl=rddsim workload=W2 N=%" PRIu64 " L_MS=%" PRIu64
            " POLL_MS=%" PRIu64 " TIMEOUT_MS=%" PRIu64 " R=%" PRIu64
            " SEED=%" PRIu64 " timed_out=%" PRIu64 " polls=%" PRIu64
            " events=%" PRIu64 " final_vtime_us=%" PRIu64
            " wall_s=%.3f events_per_s=%.0f maxrss_kb=%" PRIu64 "\n",
            p.n, p.l_ms, p.poll_ms, p.timeout_ms, p.rounds, p.seed,
-           r.timed_out, r.polls, r.events, r.final_vtime_us, wall_s, rate,
+           r.timed_out, r.polls, r.events, r.final_vtime_us, seconds(&r),
+           per_second(&r),
            sim_maxrss_kb());
     return 0;
 }
