@@ -331,6 +331,18 @@ CASES = {
             "t=20.000000000s #394 dock.daemon.stop daemon=vm-2 stopped=0\n"
             + TINY_VERDICT.format(v="head", s=1, e=269, x="none",
                                   r="MATCH")),
+    "default-instance-vm-daemon": dict(
+        args=["run", "{root}/tests/cli/default-instance.yaml", "--log", "-",
+              "--only", "ev=dock.daemon.*,ev=rdd.instance.start"], rc=0,
+        err="",
+        out="t=0.000000000s #2 dock.daemon.init daemon=vm-2 state=down\n"
+            "t=0.000000000s #3 rdd.instance.start inst=rancher-desktop-2 "
+            "endpoint=unix:///home/u/.rd2/docker.sock bridge_pipe=\"\" "
+            "rc=OK\n"
+            "t=6.500000000s #294 dock.daemon.start daemon=vm-2\n"
+            "verdict: scenario=default-instance variant=head seed=1 "
+            "events=237 sim_time=10s trace_hash=HASH expected=none "
+            "got=none result=MATCH\n"),
     "svc-stop-wording": dict(
         args=["run", TINY, "--log", "-", "--only", "ev=sim.action"], rc=0,
         out_has=["t=20.000000000s #382 sim.action do=svc.stop "
