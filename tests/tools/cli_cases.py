@@ -404,13 +404,20 @@ CASES = {
 }
 
 # Needs zsh; registered by tests/cli.cmake only when zsh is installed.
+ZSH = ("zsh -f {root}/tests/tools/zsh_complete.zsh {root}/scripts/completion "
+       "{tmp}/hits ")
 ZSH_CASES = {
-    "complete-zsh-loads": dict(
-        sh='zsh -f -c "fpath=({root}/scripts/completion \\$fpath); '
-           'autoload -Uz compinit && compinit -u -D && '
-           'autoload -Uz _rddsim && whence -w _rddsim && '
-           'zsh -n {root}/scripts/completion/_rddsim"',
-        rc=0, out="_rddsim: function\n"),
+    "complete-zsh-variants": dict(
+        sh=ZSH + "'{rddsim} run {root}/tests/cli/tiny.yaml --variant f'",
+        rc=0, out="fixed\n"),
+    "complete-zsh-flags": dict(
+        sh=ZSH + "'{rddsim} run x --flags is_ms'", rc=0, out="is_msys\n"),
+    "complete-zsh-commands": dict(
+        sh=ZSH + "'{rddsim} li'", rc=0, out="list\n"),
+    "complete-zsh-list-kinds": dict(
+        sh=ZSH + "'{rddsim} list i'", rc=0, out="invariants\n"),
+    "complete-zsh-options": dict(
+        sh=ZSH + "'{rddsim} run x --se'", rc=0, out="--seed\n--seeds\n"),
 }
 
 
