@@ -45,13 +45,8 @@ static void cond_words(char *out, size_t len, const char *who,
         snprintf(out, len, "%s has no condition yet", who);
         return;
     }
-    /* since: when this status and reason began (a reason can change
-     * while the status, and so lastTransitionTime, stays) */
     snprintf(out, len, "%s=%s/%s since %s (\"%.200s\")", who, c->status,
-             c->reason,
-             sim_fmt_ns(t, c->reason_since_ns ? c->reason_since_ns
-                                              : c->last_transition_ns),
-             c->message);
+             c->reason, sim_fmt_ns(t, c->last_transition_ns), c->message);
 }
 
 /* One instance's App is not Settled at its generation: say which
@@ -128,19 +123,39 @@ static void follow_stores(world_t *w)
     }
 }
 
+/* The event budget and the interrupt are judged here, after the event and
+ * its checks, so a stopped run ends on a whole event. */
 static void after_event(sim_loop_t *loop, void *arg)
 {
     world_t *w = arg;
-    uint64_t max = w->io && w->io->max_events ? w->io->max_events
-                                              : WORLD_MAX_EVENTS_DEFAULT;
     follow_stores(w);
     sim_inv_check(&w->inv);
-    if (w->io && w->io->interrupt && *w->io->interrupt)
+    if (w->interrupt && *w->interrupt) {
         w->stop = WORLD_STOP_INTERRUPT;
-    else if (loop->events >= max)
-        w->stop = WORLD_STOP_BUDGET;
-    if (w->stop)
         sim_loop_stop(loop);
+    } else if (loop->events >= w->max_events) {
+        w->stop = WORLD_STOP_BUDGET;
+        sim_loop_stop(loop);
+    }
+}
+
+/* Work scheduled at or after the end ---------------------------------------*/
+
+/* The one rule for what the scenario schedules (an instance's start, an
+ * owner's start, a timeline step and its repeats): it runs while the run
+ * is live, and is dropped, without a word, once the run has ended.  The
+ * loader (scenario.c, check_times) refuses a start after `duration` and
+ * warns about one in the last second; whatever still reaches the end is
+ * dropped here, so the models are never asked to start while teardown
+ * frees them. */
+int world_live(const world_t *w)
+{
+    return !w->torn_down;
+}
+
+int world_at(world_t *w, uint64_t delay_ns, sim_call_cb cb, void *arg)
+{
+    return sim_call(&w->loop, delay_ns, cb, w, arg);
 }
 
 /* building ------------------------------------------------------------------*/
@@ -488,7 +503,6 @@ static int world_run_one(const scenario_t *sc, const sc_variant_t *v,
     memset(res, 0, sizeof(*res));
     w->sc = sc;
     w->var = v;
-    w->io = io;
     if ((rc = sim_loop_init(&w->loop, seed)) != 0) {
         sim__free(w);
         return rc;
@@ -519,20 +533,27 @@ static int world_run_one(const scenario_t *sc, const sc_variant_t *v,
     }
     sim_trace_str(tr, "host", sc_host_name(sc->host));
     sim_trace_end(tr);
+    w->max_events = io && io->max_events ? io->max_events
+                                         : WORLD_MAX_EVENTS_DEFAULT;
+    w->interrupt = io ? io->interrupt : NULL;
     rc = build(w);
     if (rc == 0) {
         w->loop.after_event = after_event;
         w->loop.after_event_arg = w;
         sim_loop_run(&w->loop, sc->duration_ns);
-        if (w->stop) {
-            tr = sim_trace_begin(&w->loop, "sim.run.interrupted");
-            sim_trace_str(tr, "why", w->stop == WORLD_STOP_BUDGET
-                                         ? "event budget" : "signal");
-            sim_trace_u64(tr, "events", w->loop.events);
-            sim_trace_end(tr);
-        } else {
+        w->loop.after_event = NULL;
+        if (w->stop == WORLD_STOP_NONE) {
             sim_inv_check_end(&w->inv);
             find_stalls(w, res);
+        } else {
+            tr = sim_trace_begin(&w->loop, w->stop == WORLD_STOP_BUDGET
+                                               ? "sim.run.budget"
+                                               : "sim.run.interrupted");
+            sim_trace_u64(tr, "events", w->loop.events);
+            if (w->stop == WORLD_STOP_BUDGET)
+                sim_trace_u64(tr, "max_events", w->max_events);
+            sim_trace_ns(tr, "duration", sc->duration_ns);
+            sim_trace_end(tr);
         }
     }
     res->stop = w->stop;
