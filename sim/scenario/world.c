@@ -45,8 +45,13 @@ static void cond_words(char *out, size_t len, const char *who,
         snprintf(out, len, "%s has no condition yet", who);
         return;
     }
+    /* since: when this status and reason began (a reason can change
+     * while the status, and so lastTransitionTime, stays) */
     snprintf(out, len, "%s=%s/%s since %s (\"%.200s\")", who, c->status,
-             c->reason, sim_fmt_ns(t, c->last_transition_ns), c->message);
+             c->reason,
+             sim_fmt_ns(t, c->reason_since_ns ? c->reason_since_ns
+                                              : c->last_transition_ns),
+             c->message);
 }
 
 /* One instance's App is not Settled at its generation: say which
