@@ -295,20 +295,35 @@ static const char *result_word(const pick_t *p, const run_opts_t *o,
     return res->matches ? "MATCH" : "MISMATCH";
 }
 
+/* Violation a happened before b (time, then id): the order of the story
+ * (issue 15 item 4; the result keeps ids sorted). */
+static int violated_before(const world_result_t *res, int a, int b)
+{
+    if (res->violated_ns[a] != res->violated_ns[b])
+        return res->violated_ns[a] < res->violated_ns[b];
+    return strcmp(res->violated[a], res->violated[b]) < 0;
+}
+
 static void report(run_ctx_t *c, const pick_t *p, uint64_t seed,
                    const world_result_t *res)
 {
     FILE *f = c->rep;
     char exp[160], got[160], tbuf[32];
-    int i;
+    int order[SIM_INV_MAX], i, j;
     if (p->ad_hoc)
         fprintf(f, "note: %s is not a variant of %s: judged without "
                    "expectations\n", p->v.name, c->sc->file);
     if (res->trace_miss[0])
         fprintf(f, "expectation: %s\n", res->trace_miss);
+    for (i = 0; i < res->nviolated; i++) {
+        for (j = i; j > 0 && violated_before(res, i, order[j - 1]); j--)
+            order[j] = order[j - 1];
+        order[j] = i;
+    }
     for (i = 0; i < res->nviolated; i++)
-        fprintf(f, "violation: %s at %s: %s\n", res->violated[i],
-                sim_fmt_ns(tbuf, res->violated_ns[i]), res->why[i]);
+        fprintf(f, "violation: %s at %s: %s\n", res->violated[order[i]],
+                sim_fmt_ns(tbuf, res->violated_ns[order[i]]),
+                res->why[order[i]]);
     for (i = 0; i < res->nstall; i++)
         fprintf(f, "stall: %s\n", res->stall[i]);
     if (p->ad_hoc)
