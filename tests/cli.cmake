@@ -4,6 +4,7 @@
 # ergonomics, filters, completion), each checking exact output; and the
 # tutorial (docs/tutorial.md), whose every command runs and whose every
 # output matches.
+find_package(Python3 REQUIRED COMPONENTS Interpreter)
 set(SIM_CLI_CASES ${PROJECT_SOURCE_DIR}/tests/tools/cli_cases.py)
 execute_process(COMMAND ${Python3_EXECUTABLE} ${SIM_CLI_CASES} - - --list
                 OUTPUT_VARIABLE SIM_CLI_NAMES OUTPUT_STRIP_TRAILING_WHITESPACE
