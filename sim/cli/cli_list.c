@@ -59,7 +59,8 @@ typedef struct {
     key_doc_t k[6];
 } act_doc_t;
 
-#define INSTANCE {"instance", "RDD_INSTANCE value (\"unset\": none)", "required"}
+#define INSTANCE                                                               \
+    {"instance", "RDD_INSTANCE value (\"unset\": none)", "required"}
 #define MIRROR_KIND {"kind", "Container | Image | Volume", "required"}
 #define PROC                                                                   \
     {"proc", "hostagent | service | driver", "required unless pid"},           \
