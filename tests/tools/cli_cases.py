@@ -323,6 +323,16 @@ CASES = {
                "out-half-fix-endpoint-only-1.jsonl":
                    '"variant":"half-fix-endpoint-only"'},
         no_files=["out-head-1.jsonl.tmp"]),
+    "trace-several-runs-one-file": dict(
+        args=["run", TINY, "--seeds", "1..2", "--trace", "{tmp}/t.jsonl"],
+        rc=0,
+        files={"t.jsonl": '{"t_ns":0,"seq":1,"ev":"sim.run.start","seed":2,'},
+        no_files=["t.jsonl.tmp"]),
+    "log-per-seed": dict(
+        args=["run", TINY, "--seeds", "1..2", "--log", "{tmp}/log-%s.txt",
+              "--only", "ev=sim.run.start"], rc=0,
+        files={"log-1.txt": "sim.run.start seed=1 ",
+               "log-2.txt": "sim.run.start seed=2 "}),
     "daemon-init": dict(
         args=["run", TINY, "--log", "-", "--only", "ev=dock.daemon.*"],
         rc=0,
