@@ -22,7 +22,7 @@ foreach(case ${SIM_CLI_NAMES})
   add_test(NAME cli.case.${case}
            COMMAND ${Python3_EXECUTABLE} ${SIM_CLI_CASES}
                    $<TARGET_FILE:rddsim> ${PROJECT_SOURCE_DIR} ${case})
-  set_tests_properties(cli.case.${case} PROPERTIES LABELS cli)
+  set_tests_properties(cli.case.${case} PROPERTIES LABELS cli TIMEOUT 300)
 endforeach()
 
 # docs/tutorial.md runs as written: every command, every output.
