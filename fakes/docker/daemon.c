@@ -118,6 +118,8 @@ int dock_daemon_new(sim_loop_t *loop, const char *name, const char *id,
     dock__copy_str(d->name, sizeof(d->name), name);
     dock__copy_str(d->id, sizeof(d->id), id);
     d->up = 1;
+    d->fresh = 1;
+    d->created_ns = sim_now(loop);
     d->lat_min_ns = DOCK__LAT_MIN_DEFAULT_NS;
     d->lat_max_ns = DOCK__LAT_MAX_DEFAULT_NS;
     snprintf(stream, sizeof(stream), "dock.%s.latency", name);
@@ -190,14 +192,17 @@ static void ctr_set_state(dock_daemon_t *d, dock_container_t *c, const char *to)
 }
 
 /* Stops the daemon as a shutdown without live-restore does (see docker.h).
- * A no-op when already down. */
+ * A no-op when already down.  A daemon stopped the instant it was made
+ * never ran: its first event reads dock.daemon.init state=down. */
 void dock_daemon_stop(dock_daemon_t *d)
 {
     size_t i, n = 0;
     sim_trace_t *tr;
+    int init = d->fresh && sim_now(d->loop) == d->created_ns;
     if (!d->up)
         return;
     d->up = 0;
+    d->fresh = 0;
     dock__front_close_all(d);
     for (i = 0; i < d->nctrs; i++) {
         dock_container_t *c = &d->ctrs[i];
@@ -209,6 +214,13 @@ void dock_daemon_stop(dock_daemon_t *d)
         n++;
     }
     d->ring_head = d->ring_len = 0;
+    if (init && n == 0) {
+        tr = sim_trace_begin(d->loop, "dock.daemon.init");
+        sim_trace_str(tr, "daemon", d->name);
+        sim_trace_str(tr, "state", "down");
+        sim_trace_end(tr);
+        return;
+    }
     tr = sim_trace_begin(d->loop, "dock.daemon.stop");
     sim_trace_str(tr, "daemon", d->name);
     sim_trace_u64(tr, "stopped", n);
@@ -223,6 +235,7 @@ void dock_daemon_start(dock_daemon_t *d)
     if (d->up)
         return;
     d->up = 1;
+    d->fresh = 0;
     d->ring_head = d->ring_len = 0;
     tr = sim_trace_begin(d->loop, "dock.daemon.start");
     sim_trace_str(tr, "daemon", d->name);

@@ -36,6 +36,8 @@ struct dock_daemon {
     char name[DOCK__NAME_MAX]; /* scenario name, fault target */
     char id[DOCK__NAME_MAX];   /* Info.ID */
     int up;                    /* serving */
+    int fresh;                 /* neither stopped nor started since new */
+    uint64_t created_ns;       /* when dock_daemon_new made it */
     uint64_t lat_min_ns;       /* per-call latency bounds */
     uint64_t lat_max_ns;
     sim_rng_t lat_rng;   /* "dock.<name>.latency" */

@@ -71,6 +71,8 @@ typedef struct {
     char message[KUBE_MSG_MAX];  /* long enough for RDD's joined errors */
     int64_t observed_gen;
     uint64_t last_transition_ns;
+    uint64_t reason_since_ns;    /* when status or reason last changed (not
+                                    in the API: for the run's stall lines) */
 } kube_cond_t;
 
 typedef struct {

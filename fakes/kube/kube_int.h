@@ -43,6 +43,7 @@ typedef struct kube__rec {
     uint8_t nconds;                 /* read-only */
     int64_t cond_gen[KUBE_CONDS_MAX];   /* read-only: observed_gen */
     uint64_t cond_lt[KUBE_CONDS_MAX];   /* read-only: last transition */
+    uint64_t cond_rs[KUBE_CONDS_MAX];   /* read-only: reason since */
     const char *name;               /* read-only: points into data */
     char data[];                    /* private: ns, name, strings... */
 } kube__rec_t;

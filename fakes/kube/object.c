@@ -219,14 +219,20 @@ int kube_cond_set(kube_obj_t *o, const kube_cond_t *c, uint64_t now_ns)
         e->observed_gen = c->observed_gen;
         e->last_transition_ns =
             c->last_transition_ns ? c->last_transition_ns : now_ns;
+        e->reason_since_ns = e->last_transition_ns;
         return 1;
     }
     if (set_str(e->status, sizeof(e->status), c->status)) {
         e->last_transition_ns =
             c->last_transition_ns ? c->last_transition_ns : now_ns;
+        e->reason_since_ns = e->last_transition_ns;
         changed = 1;
     }
-    changed |= set_str(e->reason, sizeof(e->reason), c->reason);
+    if (set_str(e->reason, sizeof(e->reason), c->reason)) {
+        if (!changed)
+            e->reason_since_ns = now_ns;
+        changed = 1;
+    }
     changed |= set_str(e->message, sizeof(e->message), c->message);
     if (e->observed_gen != c->observed_gen) {
         e->observed_gen = c->observed_gen;
@@ -387,6 +393,7 @@ kube__rec_t *kube__rec_pack(const kube_obj_t *o)
     for (i = 0; i < o->nconds; i++) {
         r->cond_gen[i] = o->conds[i].observed_gen;
         r->cond_lt[i] = o->conds[i].last_transition_ns;
+        r->cond_rs[i] = o->conds[i].reason_since_ns;
     }
     p = r->data;
 #define PUT(f)                                                                 \
@@ -421,6 +428,7 @@ void kube__rec_unpack(const kube__rec_t *r, kube_obj_t *o)
     for (i = 0; i < o->nconds; i++) {
         o->conds[i].observed_gen = r->cond_gen[i];
         o->conds[i].last_transition_ns = r->cond_lt[i];
+        o->conds[i].reason_since_ns = r->cond_rs[i];
     }
 #define GET(f)                                                                 \
     do {                                                                       \

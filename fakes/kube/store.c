@@ -215,6 +215,7 @@ static void copy_cond(kube_cond_t *d, const kube_cond_t *c)
     snprintf(d->message, sizeof(d->message), "%s", c->message);
     d->observed_gen = c->observed_gen;
     d->last_transition_ns = c->last_transition_ns;
+    d->reason_since_ns = c->reason_since_ns;
 }
 
 static void take_conds(kube_obj_t *dst, const kube_obj_t *src)

@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+#define RDD_MODELLED_COMMIT "00f5645" /* the RDD commit `head` models */
+
 #define RDD_FLAG_MAP(XX)                                                       \
     XX(PIPE_PER_INSTANCE, "pipe_per_instance",                                 \
        "DockerSocket()/DockerEndpoint() on Windows name the per-instance "     \

@@ -827,7 +827,8 @@ static void explain_created(rdd_instance_t *inst, const kube_cond_t *c,
     cat(buf, len, "LimaVM rd has been Created=%s", c ? c->status : "none");
     if (c)
         cat(buf, len, "/%s since %s", c->reason,
-            at(t, c->last_transition_ns));
+            at(t, c->reason_since_ns ? c->reason_since_ns
+                                     : c->last_transition_ns));
     rdd_lima_path(inst, NULL, dir, sizeof(dir));
     if (lv->stale_since_ns)
         cat(buf, len,
@@ -855,7 +856,8 @@ static void explain_running(rdd_instance_t *inst, const kube_cond_t *c,
     cat(buf, len, "LimaVM rd has been Running=%s", c ? c->status : "none");
     if (c)
         cat(buf, len, "/%s since %s", c->reason,
-            at(t, c->last_transition_ns));
+            at(t, c->reason_since_ns ? c->reason_since_ns
+                                     : c->last_transition_ns));
     last = lv->last_ha_pid ? rdd_ha_find(inst, lv->last_ha_pid) : NULL;
     if (last) {
         cat(buf, len, ": this service has launched %lu hostagent%s; the last, "

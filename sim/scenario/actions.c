@@ -478,7 +478,14 @@ static void run_action_inner(world_t *w, const sc_action_t *a)
         rc = a->kind == SC_ACT_SVC_STOP
                  ? rdd_svc_stop(&wi->inst, a->console)
                  : rdd_svc_delete(&wi->inst, a->console);
-        act_trace(w, a, a->console ? "interrupt" : "no console", rc);
+        {
+            /* the instance, as svc.start says it; rdd.svc.stop via= says
+             * whether the interrupt reached it */
+            char what[96];
+            snprintf(what, sizeof(what), "%s%s", wi->inst.id.name,
+                     a->console ? "" : " (no console)");
+            act_trace(w, a, what, rc);
+        }
         if (rc)
             svc_cli_end(&w->svc_cli[w->cur_action], 1, sim_strerror(rc));
         return;

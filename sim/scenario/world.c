@@ -45,8 +45,13 @@ static void cond_words(char *out, size_t len, const char *who,
         snprintf(out, len, "%s has no condition yet", who);
         return;
     }
+    /* since: when this status and reason began (a reason can change
+     * while the status, and so lastTransitionTime, stays) */
     snprintf(out, len, "%s=%s/%s since %s (\"%.200s\")", who, c->status,
-             c->reason, sim_fmt_ns(t, c->last_transition_ns), c->message);
+             c->reason,
+             sim_fmt_ns(t, c->reason_since_ns ? c->reason_since_ns
+                                              : c->last_transition_ns),
+             c->message);
 }
 
 /* One instance's App is not Settled at its generation: say which
@@ -123,12 +128,39 @@ static void follow_stores(world_t *w)
     }
 }
 
+/* The event budget and the interrupt are judged here, after the event and
+ * its checks, so a stopped run ends on a whole event. */
 static void after_event(sim_loop_t *loop, void *arg)
 {
     world_t *w = arg;
-    (void)loop;
     follow_stores(w);
     sim_inv_check(&w->inv);
+    if (w->interrupt && *w->interrupt) {
+        w->stop = WORLD_STOP_INTERRUPT;
+        sim_loop_stop(loop);
+    } else if (loop->events >= w->max_events) {
+        w->stop = WORLD_STOP_BUDGET;
+        sim_loop_stop(loop);
+    }
+}
+
+/* Work scheduled at or after the end ---------------------------------------*/
+
+/* The one rule for what the scenario schedules (an instance's start, an
+ * owner's start, a timeline step and its repeats): it runs while the run
+ * is live, and is dropped, without a word, once the run has ended.  The
+ * loader (scenario.c, check_times) refuses a start after `duration` and
+ * warns about one in the last second; whatever still reaches the end is
+ * dropped here, so the models are never asked to start while teardown
+ * frees them. */
+int world_live(const world_t *w)
+{
+    return !w->torn_down;
+}
+
+int world_at(world_t *w, uint64_t delay_ns, sim_call_cb cb, void *arg)
+{
+    return sim_call(&w->loop, delay_ns, cb, w, arg);
 }
 
 /* building ------------------------------------------------------------------*/
@@ -299,6 +331,22 @@ static void tick(sim_timer_t *t)
     (void)sim_timer_start(t, tick, SIM_NS_PER_S);
 }
 
+/* The VM daemon of instance i is named after the instance's suffix (an
+ * unset or empty RDD_INSTANCE is "2", instance.go:17-23), or "unset" when
+ * an earlier instance already has that suffix (H7: the same instance). */
+static const char *vm_suffix(const scenario_t *sc, int i)
+{
+    const sc_instance_t *si = &sc->instances[i];
+    const char *sfx = si->env_set && si->value[0] ? si->value : "2";
+    int j;
+    for (j = 0; j < i; j++) {
+        const sc_instance_t *sj = &sc->instances[j];
+        if (!strcmp(sj->env_set && sj->value[0] ? sj->value : "2", sfx))
+            return si->env_set ? si->value : "unset";
+    }
+    return sfx;
+}
+
 static int build(world_t *w)
 {
     const scenario_t *sc = w->sc;
@@ -340,10 +388,9 @@ static int build(world_t *w)
     for (i = 0; i < sc->ninstances; i++) {
         const sc_instance_t *si = &sc->instances[i];
         char name[96], id[96];
-        snprintf(name, sizeof(name), "vm-%s",
-                 si->env_set ? si->value : "unset");
-        snprintf(id, sizeof(id), "RDD-VM-ENGINE-%s",
-                 si->env_set ? si->value : "unset");
+        const char *sfx = vm_suffix(sc, i);
+        snprintf(name, sizeof(name), "vm-%s", sfx);
+        snprintf(id, sizeof(id), "RDD-VM-ENGINE-%s", sfx);
         rc = dock_daemon_new(&w->loop, name, id, &w->vm_daemons[i]);
         if (rc)
             return rc;
@@ -479,17 +526,44 @@ static int world_run_one(const scenario_t *sc, const sc_variant_t *v,
     sim_trace_u64(tr, "seed", seed);
     sim_trace_str(tr, "scenario", sc->name);
     sim_trace_str(tr, "variant", v->name);
-    sim_trace_u64(tr, "flags", v->flags);
+    {
+        char names[1024];
+        size_t used = 0;
+        int f;
+        names[0] = 0;
+        for (f = 0; f < RDD_FLAG__COUNT && used < sizeof(names); f++)
+            if (v->flags & RDD_FLAG_BIT(f))
+                used += (size_t)snprintf(names + used, sizeof(names) - used,
+                                         "%s%s", used ? "," : "",
+                                         rdd_flag_name((rdd_flag_t)f));
+        sim_trace_str(tr, "flags", used ? names : "none");
+    }
     sim_trace_str(tr, "host", sc_host_name(sc->host));
     sim_trace_end(tr);
+    w->max_events = io && io->max_events ? io->max_events
+                                         : WORLD_MAX_EVENTS_DEFAULT;
+    w->interrupt = io ? io->interrupt : NULL;
     rc = build(w);
     if (rc == 0) {
         w->loop.after_event = after_event;
         w->loop.after_event_arg = w;
         sim_loop_run(&w->loop, sc->duration_ns);
-        sim_inv_check_end(&w->inv);
-        find_stalls(w, res);
+        w->loop.after_event = NULL;
+        if (w->stop == WORLD_STOP_NONE) {
+            sim_inv_check_end(&w->inv);
+            find_stalls(w, res);
+        } else {
+            tr = sim_trace_begin(&w->loop, w->stop == WORLD_STOP_BUDGET
+                                               ? "sim.run.budget"
+                                               : "sim.run.interrupted");
+            sim_trace_u64(tr, "events", w->loop.events);
+            if (w->stop == WORLD_STOP_BUDGET)
+                sim_trace_u64(tr, "max_events", w->max_events);
+            sim_trace_ns(tr, "duration", sc->duration_ns);
+            sim_trace_end(tr);
+        }
     }
+    res->stop = w->stop;
     res->seed = seed;
     res->events = w->loop.events;
     res->sim_ns = sim_now(&w->loop);

@@ -173,19 +173,27 @@ static void test_cond_set_moves_transition_time_only_on_status_change(
     e = kube_cond_find(&o, "ContainerEngineReady");
     assert_non_null(e);
     assert_int_equal(e->last_transition_ns, 100);
+    assert_int_equal(e->reason_since_ns, 100);
     /* same everything: no change */
     assert_int_equal(kube_cond_set(&o, &c, 200), 0);
-    /* reason/message/generation change: changed, time kept */
+    /* reason/message/generation change: changed, time kept; the reason's
+     * own time (for stall lines) moves */
     snprintf(c.reason, sizeof(c.reason), "Other");
     c.observed_gen = 2;
     assert_int_equal(kube_cond_set(&o, &c, 300), 1);
     assert_int_equal(e->last_transition_ns, 100);
+    assert_int_equal(e->reason_since_ns, 300);
     assert_string_equal(e->reason, "Other");
     assert_int_equal(e->observed_gen, 2);
+    /* a message change alone keeps both times */
+    snprintf(c.message, sizeof(c.message), "still stopped");
+    assert_int_equal(kube_cond_set(&o, &c, 350), 1);
+    assert_int_equal(e->reason_since_ns, 300);
     /* status change: time moves to now */
     snprintf(c.status, sizeof(c.status), "True");
     assert_int_equal(kube_cond_set(&o, &c, 400), 1);
     assert_int_equal(e->last_transition_ns, 400);
+    assert_int_equal(e->reason_since_ns, 400);
     /* a given time is taken on a status change */
     snprintf(c.status, sizeof(c.status), "False");
     c.last_transition_ns = 50;

@@ -1,0 +1,206 @@
+/*
+ * cli_help.c: every help text of rddsim and its version line.  The texts
+ * are the reference for the options (docs/cli.md points here: run
+ * `rddsim help COMMAND`).
+ */
+#include <string.h>
+
+#include "cli.h"
+#include "rdd/flags.h"
+
+#ifndef RDDSIM_VERSION
+#define RDDSIM_VERSION "0.0.0"
+#endif
+#ifndef RDDSIM_GIT_COMMIT
+#define RDDSIM_GIT_COMMIT "unknown"
+#endif
+
+const char *const cli_commands[] = {"run", "suite", "check", "list",
+                                    "bench", "help"};
+const size_t cli_commands_len = sizeof(cli_commands) / sizeof(cli_commands[0]);
+
+static const char overview[] =
+    "rddsim: a deterministic fault-injection simulator for the Rancher "
+    "Desktop Daemon\n"
+    "\n"
+    "usage: rddsim COMMAND [ARGS]\n"
+    "\n"
+    "commands:\n"
+    "  run FILE      run one scenario under its variants and judge the "
+    "outcome\n"
+    "  suite [DIR]   every scenario x variant, one table row each\n"
+    "  check FILE..  validate scenario files without running them\n"
+    "  list [KIND]   variants, flags, faults, invariants, actions\n"
+    "  bench kernel  the kernel benchmarks (W1, W2)\n"
+    "  help [CMD]    this text, or the options of CMD\n"
+    "\n"
+    "options:\n"
+    "  -h, --help    this text (`rddsim COMMAND --help`: that command's)\n"
+    "  --version     the version, git commit and RDD commit modelled\n"
+    "\n"
+    "exit codes: 0 the outcome is what the scenario expects; 1 it is not;\n"
+    "2 a usage or scenario error (file:line:col: message); 3 an internal or\n"
+    "output error (a failed write, an exceeded event budget); 130/143 a run\n"
+    "stopped by SIGINT/SIGTERM.\n"
+    "\n"
+    "example:\n"
+    "  rddsim run scenarios/collisions/dd-before-rdd.yaml --variant head\n";
+
+static const char help_run[] =
+    "usage: rddsim run FILE [OPTIONS]\n"
+    "\n"
+    "Runs the scenario FILE under every variant it declares (or the one\n"
+    "--variant names) and prints each violation, each stall and one verdict\n"
+    "line per variant and seed:\n"
+    "  verdict: scenario=S variant=V seed=N events=E sim_time=T "
+    "trace_hash=H\n"
+    "           expected=IDS got=IDS result=MATCH|MISMATCH|HOLDS|VIOLATED\n"
+    "events= counts the loop's callbacks; a trace line's seq counts the\n"
+    "lines written (many callbacks write no line, some write several).\n"
+    "\n"
+    "options:\n"
+    "  --variant NAME     run only this variant: one FILE declares, or a\n"
+    "                     built-in preset (head, fixed) even when FILE does\n"
+    "                     not declare it; a preset FILE does not declare is\n"
+    "                     judged without expectations (HOLDS or VIOLATED)\n"
+    "  --flags A,B        run with these flags added (to head, or to\n"
+    "                     --variant), judged without expectations;\n"
+    "                     `rddsim list flags` names them\n"
+    "  --seed N           the seed (default: FILE's seed:, else drawn from\n"
+    "                     the OS and printed); decimal 0..2^64-1\n"
+    "  --seeds A..B       run every seed from A to B (also A-B), one verdict\n"
+    "                     line each and a summary; exit 1 if any mismatches\n"
+    "  --trace FILE|-     write every event as JSON Lines (docs/trace.md);\n"
+    "                     `-` is stdout, and the report then goes to stderr;\n"
+    "                     %v in FILE is the variant, %s the seed: with\n"
+    "                     several variants or seeds and no %v/%s, the runs\n"
+    "                     follow one another in FILE, each from its\n"
+    "                     sim.run.start line;\n"
+    "                     FILE is written as FILE.tmp and renamed at the end\n"
+    "  --log FILE|-       write every event as text (`t=1.5s #42 ev k=v`)\n"
+    "  --only K=GLOB,..   keep only the --log lines whose field K matches\n"
+    "                     GLOB (fnmatch: * ? [..]); one key given twice is\n"
+    "                     either, different keys are all; K=ev is the event\n"
+    "                     name, K=kind a kind= field or the event name\n"
+    "  --around ID[:N]    print the N (default 5) events before and after\n"
+    "                     the first violation of invariant ID (to --log, or\n"
+    "                     stdout); :\xc2\xb1N and :+-N read the same\n"
+    "  --no-expect        ignore FILE's expectations: exit 1 when any\n"
+    "                     invariant is violated (result HOLDS/VIOLATED)\n"
+    "  --max-events N     stop a run after N events as an error, exit 3\n"
+    "                     (default 50000000)\n"
+    "  -h, --help         this text\n"
+    "\n"
+    "SIGINT or SIGTERM ends the run after the current event: the trace ends\n"
+    "with sim.run.interrupted, the verdict so far is printed and rddsim\n"
+    "exits 130 or 143.\n"
+    "\n"
+    "examples:\n"
+    "  rddsim run scenarios/collisions/dd-before-rdd.yaml --variant head\n"
+    "  rddsim run FILE --seeds 1..10\n"
+    "  rddsim run FILE --variant fixed --trace out-%v.jsonl\n"
+    "  rddsim run FILE --flags bind_failure_surfaced,pipe_per_instance\n"
+    "  rddsim run FILE --variant head --log - --only "
+    "inst=rancher-desktop-2,ev=rdd.engine.*\n"
+    "  rddsim run FILE --variant head --around S1:3\n";
+
+static const char help_suite[] =
+    "usage: rddsim suite [OPTIONS] [DIR|FILE ...]\n"
+    "\n"
+    "Runs every *.yaml under each DIR (recursively, sorted) and each FILE\n"
+    "(default: scenarios/) under every variant it declares, with the\n"
+    "scenario's seed (else 1), and prints one table row per run:\n"
+    "scenario, variant, expected and violated invariants, the first time\n"
+    "of each violation, simulated and wall time, and the result (ok,\n"
+    "MISMATCH, or error: why, for a file that does not load or a run that\n"
+    "fails).  The last line counts them; the exit code is the worst row's.\n"
+    "\n"
+    "options:\n"
+    "  --seed N           run every scenario with seed N\n"
+    "  --max-events N     the event budget of each run (default 50000000)\n"
+    "  -h, --help         this text\n"
+    "\n"
+    "example:\n"
+    "  rddsim suite scenarios/cleanup\n";
+
+static const char help_check[] =
+    "usage: rddsim check FILE ...\n"
+    "\n"
+    "Loads each scenario file and validates it without running it:\n"
+    "`FILE: ok (N variants)`, or `file:line:col: what is wrong` and exit 2.\n"
+    "\n"
+    "options:\n"
+    "  -h, --help         this text\n"
+    "\n"
+    "example:\n"
+    "  rddsim check scenarios/reports/*.yaml\n";
+
+static const char help_list[] =
+    "usage: rddsim list KIND [FILE]\n"
+    "\n"
+    "kinds:\n"
+    "  variants           the built-in presets and the flags they set\n"
+    "  variants FILE      the variant names --variant takes for FILE (its\n"
+    "                     own, then the presets it does not declare)\n"
+    "  flags              every flag: name, review id, what it changes\n"
+    "  faults             every fault site and what it injects\n"
+    "  invariants         every invariant: id, title, what it checks\n"
+    "  actions            every timeline action with its keys, their types\n"
+    "                     and defaults\n"
+    "\n"
+    "Without KIND it lists the kinds.\n"
+    "\n"
+    "example:\n"
+    "  rddsim list variants scenarios/collisions/dd-before-rdd.yaml\n";
+
+static const char help_bench[] =
+    "usage: rddsim bench kernel w1 [A=1000] [E=10000000] [SEED=42]\n"
+    "       rddsim bench kernel w2 [N=1000] [L_MS=40000] [POLL_MS=200]\n"
+    "                              [TIMEOUT_MS=30000] [R=10000] [SEED=42]\n"
+    "\n"
+    "Runs a discrete-event workload on the loop the models use and prints\n"
+    "one RESULT line (events, final virtual time, wall time, events per\n"
+    "second, peak RSS).  W1: A actors each rescheduling itself until E\n"
+    "events; W2: N pollers with R rounds of latency L_MS polled every\n"
+    "POLL_MS with a TIMEOUT_MS deadline.\n"
+    "\n"
+    "example:\n"
+    "  rddsim bench kernel w1 A=1000 E=200000\n";
+
+static const char help_help[] =
+    "usage: rddsim help [COMMAND]\n"
+    "\n"
+    "Prints the overview, or the options of COMMAND with an example.\n"
+    "\n"
+    "example:\n"
+    "  rddsim help run\n";
+
+int cli_help(const char *cmd, FILE *f)
+{
+    static const struct {
+        const char *name;
+        const char *text;
+    } texts[] = {
+        {"run", help_run},     {"suite", help_suite}, {"check", help_check},
+        {"list", help_list},   {"bench", help_bench}, {"help", help_help},
+    };
+    size_t i;
+    if (!cmd) {
+        fputs(overview, f);
+        return 0;
+    }
+    for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+        if (!strcmp(texts[i].name, cmd)) {
+            fputs(texts[i].text, f);
+            return 0;
+        }
+    fprintf(stderr, "rddsim help: no command '%s'\n", cmd);
+    cli_print_choices(stderr, cmd, cli_commands, cli_commands_len);
+    return EXIT_USAGE;
+}
+
+void cli_version(FILE *f)
+{
+    fprintf(f, "rddsim %s (git %s), models RDD at %s\n", RDDSIM_VERSION,
+            RDDSIM_GIT_COMMIT, RDD_MODELLED_COMMIT);
+}
