@@ -20,8 +20,9 @@ its exit code and output.  Keys:
   interrupt   a signal (SIGINT, SIGTERM) sent once stdout has a line
   aligned     stdout is a suite table whose columns line up
   squash      compare out with every run of 2+ spaces read as two
-Masking, on both sides: trace_hash=<16 hex> becomes trace_hash=HASH and a
-wall time such as 12.3ms in a suite table becomes WALL.
+Masking, on both sides: trace_hash=<16 hex> becomes trace_hash=HASH, a
+wall time such as 12.3ms in a suite table becomes WALL, and #seq, events=N
+and after_seq=N lose their numbers.
 """
 import os
 import re
@@ -32,6 +33,9 @@ import tempfile
 
 HASH_RE = re.compile(r"trace_hash=[0-9a-f]{16}")
 WALL_RE = re.compile(r"\d+\.\dms")
+# Event counts and sequence numbers move whenever a model gains or loses an
+# event; the cases check what a command prints, not how many events ran.
+SEQ_RE = re.compile(r"(#|events=|after_seq=)\d+")
 
 RUN_OPTS = ["--variant", "--flags", "--seed", "--seeds", "--trace", "--log",
             "--only", "--around", "--no-expect", "--max-events", "--help"]
@@ -433,6 +437,7 @@ ZSH_CASES = {
 
 def mask(text, squash=False):
     text = WALL_RE.sub("WALL", HASH_RE.sub("trace_hash=HASH", text))
+    text = SEQ_RE.sub(lambda m: m.group(1) + "N", text)
     return re.sub(r" {2,}", "  ", text) if squash else text
 
 
