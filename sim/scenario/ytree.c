@@ -345,25 +345,6 @@ int yt_str(yt_node_t *n, const char *what, char *out, size_t outlen,
     return 0;
 }
 
-int yt_u64(yt_node_t *n, const char *what, uint64_t *out, yt_error_t *err)
-{
-    char *end;
-    unsigned long long v;
-    int rc = yt_expect(n, YT_SCALAR, what, err);
-    if (rc)
-        return rc;
-    errno = 0;
-    if (n->scalar[0] < '0' || n->scalar[0] > '9')
-        return yt_fail(err, n, "%s must be a non-negative integer, not '%s'",
-                       what, n->scalar);
-    v = strtoull(n->scalar, &end, 0);
-    if (errno || *end)
-        return yt_fail(err, n, "%s must be a non-negative integer, not '%s'",
-                       what, n->scalar);
-    *out = v;
-    return 0;
-}
-
 int yt_bool(yt_node_t *n, const char *what, int *out, yt_error_t *err)
 {
     int rc = yt_expect(n, YT_SCALAR, what, err);
@@ -376,84 +357,5 @@ int yt_bool(yt_node_t *n, const char *what, int *out, yt_error_t *err)
     else
         return yt_fail(err, n, "%s must be true or false, not '%s'", what,
                        n->scalar);
-    return 0;
-}
-
-int yt_parse_duration(const char *s, uint64_t *ns)
-{
-    static const struct {
-        const char *unit;
-        uint64_t mult;
-    } units[] = {{"ns", 1},        {"us", 1000},        {"ms", 1000000},
-                 {"s", 1000000000}, {"m", 60000000000}, {"h", 3600000000000}};
-    uint64_t whole = 0, frac = 0, frac_div = 1;
-    const char *p = s;
-    size_t i;
-    if (*p < '0' || *p > '9')
-        return SIM_EINVAL;
-    while (*p >= '0' && *p <= '9') {
-        if (whole > UINT64_MAX / 10)
-            return SIM_ERANGE;
-        whole = whole * 10 + (uint64_t)(*p++ - '0');
-    }
-    if (*p == '.') {
-        p++;
-        if (*p < '0' || *p > '9')
-            return SIM_EINVAL;
-        while (*p >= '0' && *p <= '9') {
-            if (frac_div >= 1000000000)
-                return SIM_EINVAL;
-            frac = frac * 10 + (uint64_t)(*p++ - '0');
-            frac_div *= 10;
-        }
-    }
-    for (i = 0; i < SIM_ARRAY_LEN(units); i++) {
-        if (strcmp(p, units[i].unit) == 0) {
-            uint64_t m = units[i].mult;
-            if (whole > UINT64_MAX / m)
-                return SIM_ERANGE;
-            if (frac * m % frac_div)
-                return SIM_EINVAL; /* finer than a nanosecond */
-            *ns = whole * m + frac * m / frac_div;
-            return 0;
-        }
-    }
-    return SIM_EINVAL;
-}
-
-int yt_duration(yt_node_t *n, const char *what, uint64_t *ns,
-                yt_error_t *err)
-{
-    int rc = yt_expect(n, YT_SCALAR, what, err);
-    if (rc)
-        return rc;
-    rc = yt_parse_duration(n->scalar, ns);
-    if (rc == SIM_ERANGE)
-        return yt_fail(err, n, "%s '%s' is too large", what, n->scalar);
-    if (rc)
-        return yt_fail(err, n,
-                       "%s must be a duration with a unit (200ms, 30s, 5m), "
-                       "not '%s'",
-                       what, n->scalar);
-    return 0;
-}
-
-int yt_ratio(yt_node_t *n, const char *what, sim_ratio_t *out,
-             yt_error_t *err)
-{
-    unsigned long long num, den;
-    int used = 0;
-    int rc = yt_expect(n, YT_SCALAR, what, err);
-    if (rc)
-        return rc;
-    if (sscanf(n->scalar, "%llu/%llu%n", &num, &den, &used) != 2 ||
-        (size_t)used != strlen(n->scalar) || n->scalar[0] < '0' ||
-        n->scalar[0] > '9' || den == 0 || num > den)
-        return yt_fail(err, n,
-                       "%s must be a ratio num/den with 0 <= num <= den and "
-                       "den > 0 (like 1/50), not '%s'",
-                       what, n->scalar);
-    out->num = num;
-    out->den = den;
     return 0;
 }

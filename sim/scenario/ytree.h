@@ -59,18 +59,11 @@ int yt_unused(yt_node_t *map, const char *where, yt_error_t *err);
 int yt_expect(yt_node_t *n, yt_kind_t kind, const char *what,
               yt_error_t *err);
 
-/* Typed scalars.  Each returns 0 or SIM_EINVAL with a positioned error. */
+/* Typed scalars.  Each returns 0 or SIM_EINVAL with a positioned error.
+ * Numbers (integers, durations, ratios) are parsed by scenario.c's checked
+ * sc_parse_* (scenario.h). */
 int yt_str(yt_node_t *n, const char *what, char *out, size_t outlen,
            yt_error_t *err);
-int yt_u64(yt_node_t *n, const char *what, uint64_t *out, yt_error_t *err);
 int yt_bool(yt_node_t *n, const char *what, int *out, yt_error_t *err);
-/* "200ms", "30s", "5m", "1h", "1.5s", "0s", "250us", "10ns"; nothing else. */
-int yt_duration(yt_node_t *n, const char *what, uint64_t *ns,
-                yt_error_t *err);
-/* "1/50", "0/1", "1/1"; den > 0, num <= den. */
-int yt_ratio(yt_node_t *n, const char *what, sim_ratio_t *out,
-             yt_error_t *err);
-/* Same as yt_duration on a bare string, for tests and the CLI. */
-int yt_parse_duration(const char *s, uint64_t *ns);
 
 #endif
