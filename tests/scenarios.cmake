@@ -48,6 +48,7 @@ sim_bad(bad-proc "bad-proc.yaml:7:50: proc must be hostagent, service or driver"
 sim_bad(matrix-uncovered "matrix-uncovered.yaml:13:5: no expect rule covers cell squatter.later.head")
 sim_bad(matrix-dead-rule "matrix-dead-rule.yaml:13:7: this rule covers no cell")
 sim_bad(every-rdd-set "every-rdd-set.yaml:7:21: rdd.set cannot repeat")
+sim_bad(typo-required-key "typo-required-key.yaml:10:5: unknown key 'deamon' in an owner \\(did you mean 'daemon'\\?\\)")
 add_test(NAME cli.missing-file
          COMMAND ${Python3_EXECUTABLE} ${SIM_TOOLS}/expect.py 2 "cannot open" --
                  $<TARGET_FILE:rddsim> check ${SIM_BAD}/does-not-exist.yaml)

@@ -33,6 +33,33 @@ static const char *const act_names[] = {
     "docker.context.seed", "bats.setup", "bats.test37", "app.delete",
 };
 
+/* The keys each kind of map may hold (yt_allow), as docs/scenarios.md
+ * lists them. */
+#define KEYS(name, ...) static const char *const name[] = {__VA_ARGS__}
+#define ALLOW(map, where, keys)                                                \
+    TRY(yt_allow((map), (where), (keys), SIM_ARRAY_LEN(keys), err))
+KEYS(k_root, "name", "description", "host", "seed", "duration", "daemons",
+     "owners", "instances", "faults", "timeline", "matrix", "variants");
+KEYS(k_daemon, "name", "id", "latency", "containers", "images", "volumes");
+KEYS(k_vm, "latency", "containers", "images", "volumes");
+KEYS(k_container, "name", "image", "state", "count");
+KEYS(k_image, "id", "tags");
+KEYS(k_owner, "kind", "name", "pipe", "machine_pipe", "daemon", "start");
+KEYS(k_instance, "rdd_instance", "start", "handshake", "boot", "apiserver",
+     "prepare", "never_running", "keep_logs", "exe", "env", "vm");
+KEYS(k_env, "DOCKER_CONFIG", "DOCKER_HOST", "DOCKER_CONTEXT", "RDD_LOG_DIR");
+KEYS(k_apiserver, "lag", "spikes");
+KEYS(k_spike, "from", "to", "lag", "kinds");
+KEYS(k_fault, "site", "target", "chance", "after", "repeat", "from", "to");
+KEYS(k_step, "at", "every", "until", "do", "instance", "kind", "docker_name",
+     "key", "value", "name", "running", "timeout", "owner", "daemon",
+     "container", "image", "force", "exe", "console", "pid", "proc", "code",
+     "path", "distro", "pipe", "for", "config", "host");
+KEYS(k_variant, "base", "flags", "expect");
+KEYS(k_expect, "violated", "trace", "no_trace");
+KEYS(k_matrix, "contenders", "orders", "expect");
+KEYS(k_rule, "contender", "order", "variant", "violated");
+
 static const char *const host_names[SC_HOST__COUNT] = {
     "windows", "msys", "wsl2", "linux", "darwin",
 };
@@ -330,6 +357,7 @@ static int parse_apiserver(yt_node_t *m, kube_lag_t *lag, yt_error_t *err)
     yt_node_t *v;
     size_t i;
     TRY(yt_expect(m, YT_MAP, "apiserver", err));
+    ALLOW(m, "apiserver", k_apiserver);
     if ((v = yt_get(m, "lag")))
         TRY(parse_range(v, "lag", &lag->lag_min_ns, &lag->lag_max_ns, err));
     if ((v = yt_get(m, "spikes"))) {
@@ -340,6 +368,7 @@ static int parse_apiserver(yt_node_t *m, kube_lag_t *lag, yt_error_t *err)
             yt_node_t *sp = v->vals[i], *f, *k;
             kube_lag_spike_t *out = &lag->spikes[i];
             TRY(yt_expect(sp, YT_MAP, "a spike", err));
+            ALLOW(sp, "a spike", k_spike);
             TRY(req(sp, "from", "a spike", &f, err));
             TRY(sc_dur(f, "from", &out->from_ns, err));
             TRY(req(sp, "to", "a spike", &f, err));
@@ -480,6 +509,7 @@ static int parse_content(yt_node_t *m, sc_daemon_t *d, const char *where,
             yt_node_t *c = n->vals[i], *v;
             sc_container_t *sc;
             TRY(yt_expect(c, YT_MAP, "a container", err));
+            ALLOW(c, "a container", k_container);
             if (d->nc >= SC_MAX_ITEMS)
                 return yt_fail(err, c, "more than %d containers",
                                SC_MAX_ITEMS);
@@ -517,6 +547,7 @@ static int parse_content(yt_node_t *m, sc_daemon_t *d, const char *where,
             sc_image_t *im;
             size_t k;
             TRY(yt_expect(c, YT_MAP, "an image", err));
+            ALLOW(c, "an image", k_image);
             if (d->ni >= SC_MAX_ITEMS)
                 return yt_fail(err, c, "more than %d images", SC_MAX_ITEMS);
             im = &d->im[d->ni++];
@@ -572,6 +603,7 @@ static int parse_daemons(yt_node_t *n, scenario_t *sc, yt_error_t *err)
         sc_daemon_t *d;
         int j;
         TRY(yt_expect(m, YT_MAP, "a daemon", err));
+        ALLOW(m, "a daemon", k_daemon);
         if (sc->ndaemons >= SC_MAX_DAEMONS)
             return yt_fail(err, m, "more than %d daemons", SC_MAX_DAEMONS);
         d = &sc->daemons[sc->ndaemons];
@@ -610,6 +642,7 @@ static int parse_one_owner(yt_node_t *m, scenario_t *sc,
     char kind[32];
     int k;
     TRY(yt_expect(m, YT_MAP, "an owner", err));
+    ALLOW(m, "an owner", k_owner);
     {
         TRY(req(m, "kind", "an owner", &v, err));
         TRY(yt_str(v, "kind", kind, sizeof(kind), err));
@@ -664,6 +697,7 @@ static int parse_one_instance(yt_node_t *m, sc_instance_t *in,
 {
     yt_node_t *v;
     TRY(yt_expect(m, YT_MAP, "an instance", err));
+    ALLOW(m, "an instance", k_instance);
     {
         if ((v = yt_get(m, "rdd_instance"))) {
             TRY(yt_str(v, "rdd_instance", in->value, sizeof(in->value), err));
@@ -689,6 +723,7 @@ static int parse_one_instance(yt_node_t *m, sc_instance_t *in,
         TRY(opt_str(m, "exe", in->exe, sizeof(in->exe), err));
         if ((v = yt_get(m, "env"))) {
             TRY(yt_expect(v, YT_MAP, "env", err));
+            ALLOW(v, "env", k_env);
             TRY(opt_str(v, "DOCKER_CONFIG", in->env_docker_config,
                         sizeof(in->env_docker_config), err));
             TRY(opt_str(v, "DOCKER_HOST", in->env_docker_host,
@@ -702,6 +737,7 @@ static int parse_one_instance(yt_node_t *m, sc_instance_t *in,
         }
         if ((v = yt_get(m, "vm"))) {
             TRY(yt_expect(v, YT_MAP, "vm", err));
+            ALLOW(v, "an instance's vm", k_vm);
             TRY(parse_content(v, &in->daemon, "vm", err));
             TRY(yt_unused(v, "an instance's vm", err));
         }
@@ -739,6 +775,7 @@ static int parse_faults(yt_node_t *n, scenario_t *sc, yt_error_t *err)
         char site[64];
         int s, how = 0;
         TRY(yt_expect(m, YT_MAP, "a fault", err));
+        ALLOW(m, "a fault", k_fault);
         if (sc->nfaults >= SC_MAX_FAULTS)
             return yt_fail(err, m, "more than %d faults", SC_MAX_FAULTS);
         f = &sc->faults[sc->nfaults];
@@ -864,6 +901,7 @@ static int parse_timeline(yt_node_t *n, scenario_t *sc, yt_error_t *err)
         char what[32];
         int k;
         TRY(yt_expect(m, YT_MAP, "a timeline step", err));
+        ALLOW(m, "a timeline step", k_step);
         if (sc->nactions >= SC_MAX_ACTIONS)
             return yt_fail(err, m, "more than %d steps", SC_MAX_ACTIONS);
         a = &sc->actions[sc->nactions];
@@ -1089,6 +1127,7 @@ static int parse_variants(yt_node_t *n, scenario_t *sc, yt_error_t *err)
         TRY(yt_str(n->keys[i], "a variant name", var->name,
                    sizeof(var->name), err));
         TRY(yt_expect(m, YT_MAP, "a variant", err));
+        ALLOW(m, "a variant", k_variant);
         p = rdd_preset_by_name(var->name);
         if ((v = yt_get(m, "base"))) {
             char base[SC_NAME_MAX];
@@ -1125,6 +1164,7 @@ static int parse_variants(yt_node_t *n, scenario_t *sc, yt_error_t *err)
         }
         TRY(req(m, "expect", "a variant", &v, err));
         TRY(yt_expect(v, YT_MAP, "expect", err));
+        ALLOW(v, "expect", k_expect);
         TRY(req(v, "violated", "expect", &viol, err));
         TRY(parse_violated(viol, var, err));
         {
@@ -1199,6 +1239,7 @@ static int parse_matrix(yt_node_t *mx, scenario_t *sc, yt_error_t *err)
     size_t i, r;
     char *used;
     TRY(yt_expect(mx, YT_MAP, "matrix", err));
+    ALLOW(mx, "matrix (contenders, orders, expect)", k_matrix);
     TRY(req(mx, "contenders", "matrix", &c, err));
     TRY(yt_expect(c, YT_MAP, "contenders", err));
     if (c->n == 0 || c->n > SC_MAX_AXIS)
@@ -1246,6 +1287,8 @@ static int parse_matrix(yt_node_t *mx, scenario_t *sc, yt_error_t *err)
     for (r = 0; r < ex->n; r++) {
         yt_node_t *rule = ex->vals[r];
         TRY(yt_expect(rule, YT_MAP, "an expect rule", err));
+        ALLOW(rule, "an expect rule (contender, order, variant, violated)",
+              k_rule);
         (void)yt_get(rule, "contender");
         (void)yt_get(rule, "order");
         (void)yt_get(rule, "variant");
@@ -1424,6 +1467,7 @@ static int parse_root(yt_node_t *root, scenario_t *sc, yt_error_t *err)
     char host[16];
     int os;
     TRY(yt_expect(root, YT_MAP, "a scenario", err));
+    ALLOW(root, "the scenario", k_root);
     TRY(req(root, "name", "the scenario", &v, err));
     TRY(name_str(v, "name", sc->name, sizeof(sc->name), err));
     TRY(opt_str(root, "description", sc->description,

@@ -13,6 +13,7 @@
 #include "sim/alloc.h"
 #include "sim/assert.h"
 #include "sim/errno.h"
+#include "sim/suggest.h"
 
 #define YT_DEPTH_MAX 64
 
@@ -309,6 +310,29 @@ yt_node_t *yt_get(yt_node_t *map, const char *key)
             return map->vals[i];
         }
     return NULL;
+}
+
+int yt_allow(yt_node_t *map, const char *where, const char *const *keys,
+             size_t n, yt_error_t *err)
+{
+    size_t i, k;
+    if (!map || map->kind != YT_MAP)
+        return 0;
+    for (i = 0; i < map->n; i++) {
+        const char *key = map->keys[i]->scalar, *near;
+        for (k = 0; k < n && strcmp(keys[k], key); k++)
+            ;
+        if (k < n)
+            continue;
+        near = sim_suggest(key, keys, n);
+        if (near)
+            return yt_fail(err, map->keys[i],
+                           "unknown key '%s' in %s (did you mean '%s'?)", key,
+                           where, near);
+        return yt_fail(err, map->keys[i], "unknown key '%s' in %s", key,
+                       where);
+    }
+    return 0;
 }
 
 int yt_unused(yt_node_t *map, const char *where, yt_error_t *err)

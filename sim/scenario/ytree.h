@@ -53,6 +53,13 @@ int yt_fail(yt_error_t *err, const yt_node_t *n, const char *fmt, ...)
 
 /* Map lookup; marks the key consumed.  NULL if absent or n is no map. */
 yt_node_t *yt_get(yt_node_t *map, const char *key);
+/* SIM_EINVAL with "unknown key 'k' in <where> (did you mean 'key'?)" for
+ * the first key of map (in file order) that is not in keys[0..n), at that
+ * key's line:col; the suggestion is sim_suggest's.  Called before a map's
+ * keys are read, so a misspelt key is reported as such even when the key
+ * it should have been is required. */
+int yt_allow(yt_node_t *map, const char *where, const char *const *keys,
+             size_t n, yt_error_t *err);
 /* SIM_EINVAL with "unknown key 'k' in <where>" for the first unread key. */
 int yt_unused(yt_node_t *map, const char *where, yt_error_t *err);
 /* SIM_EINVAL unless n has the kind (what names it in the message). */
