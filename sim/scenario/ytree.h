@@ -31,7 +31,14 @@ struct yt_node {
     yt_node_t **keys;     /* YT_MAP: scalar key nodes */
     yt_node_t **vals;     /* YT_MAP values / YT_SEQ items */
     unsigned char *used;  /* YT_MAP: key consumed */
+    size_t cap;           /* entries allocated (amortised growth) */
 };
+
+/* Bounds on what is parsed (docs/scenarios.md "Limits"). */
+#define YT_DEPTH_MAX 64               /* nesting of maps and lists */
+#define YT_NODES_MAX 1000000          /* keys, values and items in a file */
+#define YT_FILE_MAX_DEFAULT (16u << 20) /* bytes; RDDSIM_MAX_SCENARIO_BYTES
+                                         overrides it */
 
 typedef struct {
     char file[256];
@@ -41,7 +48,12 @@ typedef struct {
 } yt_error_t;
 
 /* Parses a file or a buffer (name is used in messages).  Returns 0 or
- * SIM_ESYNTAX (err filled), SIM_ENOENT, SIM_ENOMEM. */
+ * SIM_ESYNTAX (err filled), SIM_EINVAL (err filled: too big, a directory,
+ * not UTF-8, too deep, too many nodes, a duplicate key), SIM_ENOENT,
+ * SIM_ENOMEM.  yt_load_file reads at most the file limit (the environment
+ * variable RDDSIM_MAX_SCENARIO_BYTES, in bytes, or YT_FILE_MAX_DEFAULT),
+ * checked before parsing; a file that is larger, or a device that never
+ * ends (/dev/zero), is refused after that many bytes. */
 int yt_load_file(const char *path, yt_node_t **root, yt_error_t *err);
 int yt_load_buffer(const char *name, const char *buf, size_t len,
                    yt_node_t **root, yt_error_t *err);
