@@ -267,6 +267,49 @@ static int req(yt_node_t *map, const char *key, const char *where,
     return 0;
 }
 
+/* " (did you mean 'x'?)" for word among the n names name(i), or "". */
+static const char *did_you_mean(char *out, size_t len, const char *word,
+                                const char *(*name)(int i), int n)
+{
+    const char *c[128];
+    const char *near;
+    int i;
+    if (n > (int)SIM_ARRAY_LEN(c))
+        n = (int)SIM_ARRAY_LEN(c);
+    for (i = 0; i < n; i++)
+        c[i] = name(i);
+    near = sim_suggest(word, c, (size_t)n);
+    if (!near)
+        return "";
+    snprintf(out, len, " (did you mean '%s'?)", near);
+    return out;
+}
+
+static const char *act_name_i(int i)
+{
+    return act_names[i];
+}
+
+static const char *site_name_i(int i)
+{
+    return sim_fault_name((sim_fault_site_t)i);
+}
+
+static const char *flag_name_i(int i)
+{
+    return rdd_flag_name((rdd_flag_t)i);
+}
+
+static const char *preset_name_i(int i)
+{
+    return rdd_presets[i].name;
+}
+
+static const char *inv_name_i(int i)
+{
+    return sim_inv_catalogue[i].id;
+}
+
 /* A name: a string that is not empty. */
 static int name_str(yt_node_t *n, const char *what, char *out, size_t len,
                     yt_error_t *err)
@@ -701,6 +744,11 @@ static int parse_one_instance(yt_node_t *m, sc_instance_t *in,
     {
         if ((v = yt_get(m, "rdd_instance"))) {
             TRY(yt_str(v, "rdd_instance", in->value, sizeof(in->value), err));
+            /* Its VM daemon's id, RDD-VM-ENGINE-<value>, must fit the
+             * Docker fake's 63 characters (world.c, build). */
+            if (strlen(in->value) > 49)
+                return yt_fail(err, v, "rdd_instance is longer than 49 "
+                                       "characters");
             in->env_set = 1;
         }
         in->handshake_ns = 2 * SIM_NS_PER_S;
@@ -767,6 +815,7 @@ static int parse_instances(yt_node_t *n, scenario_t *sc, yt_error_t *err)
 
 static int parse_faults(yt_node_t *n, scenario_t *sc, yt_error_t *err)
 {
+    char dym[96];
     size_t i;
     TRY(yt_expect(n, YT_SEQ, "faults", err));
     for (i = 0; i < n->n; i++) {
@@ -783,8 +832,10 @@ static int parse_faults(yt_node_t *n, scenario_t *sc, yt_error_t *err)
         TRY(req(m, "site", "a fault", &v, err));
         TRY(yt_str(v, "site", site, sizeof(site), err));
         if ((s = sim_fault_by_name(site)) < 0)
-            return yt_fail(err, v, "unknown fault site '%s' (rddsim list "
-                                   "faults)", site);
+            return yt_fail(err, v, "unknown fault site '%s'%s (rddsim list "
+                                   "faults)", site,
+                           did_you_mean(dym, sizeof(dym), site, site_name_i,
+                                        SIM_FAULT__COUNT));
         f->site = (sim_fault_site_t)s;
         if ((v = yt_get(m, "target"))) {
             TRY(name_str(v, "target", f->arm.target, sizeof(f->arm.target),
@@ -893,6 +944,7 @@ static int parse_proc_target(const scenario_t *sc, yt_node_t *m,
 
 static int parse_timeline(yt_node_t *n, scenario_t *sc, yt_error_t *err)
 {
+    char dym[96];
     size_t i;
     TRY(yt_expect(n, YT_SEQ, "timeline", err));
     for (i = 0; i < n->n; i++) {
@@ -931,8 +983,10 @@ static int parse_timeline(yt_node_t *n, scenario_t *sc, yt_error_t *err)
             if (!strcmp(act_names[k], what))
                 break;
         if (k == SC_ACT__COUNT)
-            return yt_fail(err, v, "unknown action '%s' (rddsim list "
-                                   "actions)", what);
+            return yt_fail(err, v, "unknown action '%s'%s (rddsim list "
+                                   "actions)", what,
+                           did_you_mean(dym, sizeof(dym), what, act_name_i,
+                                        SC_ACT__COUNT));
         a->kind = (sc_act_kind_t)k;
         switch (a->kind) {
         case SC_ACT_KUBE_DELETE: {
@@ -1110,6 +1164,7 @@ static int parse_violated(yt_node_t *viol, sc_variant_t *var,
 
 static int parse_variants(yt_node_t *n, scenario_t *sc, yt_error_t *err)
 {
+    char dym[96];
     size_t i;
     TRY(yt_expect(n, YT_MAP, "variants", err));
     if (n->n == 0)
@@ -1133,8 +1188,10 @@ static int parse_variants(yt_node_t *n, scenario_t *sc, yt_error_t *err)
             char base[SC_NAME_MAX];
             TRY(yt_str(v, "base", base, sizeof(base), err));
             if (!(p = rdd_preset_by_name(base)))
-                return yt_fail(err, v, "unknown preset '%s' (rddsim list "
-                                       "variants)", base);
+                return yt_fail(err, v, "unknown preset '%s'%s (rddsim list "
+                                       "variants)", base,
+                               did_you_mean(dym, sizeof(dym), base,
+                                            preset_name_i, rdd_presets_len));
         }
         if (!p && !yt_get(m, "flags"))
             return yt_fail(err, n->keys[i],
@@ -1148,8 +1205,11 @@ static int parse_variants(yt_node_t *n, scenario_t *sc, yt_error_t *err)
                 int f;
                 TRY(yt_str(v->vals[k], "a flag", fl, sizeof(fl), err));
                 if ((f = rdd_flag_by_name(fl)) < 0)
-                    return yt_fail(err, v->vals[k], "unknown flag '%s' "
-                                   "(rddsim list variants)", fl);
+                    return yt_fail(err, v->vals[k], "unknown flag '%s'%s "
+                                   "(rddsim list variants)", fl,
+                                   did_you_mean(dym, sizeof(dym), fl,
+                                                flag_name_i,
+                                                RDD_FLAG__COUNT));
                 var->flags |= RDD_FLAG_BIT(f);
             }
         }
@@ -1195,6 +1255,7 @@ static int parse_variants(yt_node_t *n, scenario_t *sc, yt_error_t *err)
 /* An `expect` rule's invariant list into var. */
 static int parse_violated(yt_node_t *viol, sc_variant_t *var, yt_error_t *err)
 {
+    char dym[96];
     size_t k;
     TRY(yt_expect(viol, YT_SEQ, "violated", err));
     if (viol->n > SC_MAX_EXPECT)
@@ -1203,8 +1264,11 @@ static int parse_violated(yt_node_t *viol, sc_variant_t *var, yt_error_t *err)
         TRY(yt_str(viol->vals[k], "an invariant id", var->expect[k],
                    sizeof(var->expect[k]), err));
         if (!inv_known(var->expect[k]))
-            return yt_fail(err, viol->vals[k], "unknown invariant '%s' "
-                           "(rddsim list invariants)", var->expect[k]);
+            return yt_fail(err, viol->vals[k], "unknown invariant '%s'%s "
+                           "(rddsim list invariants)", var->expect[k],
+                           did_you_mean(dym, sizeof(dym), var->expect[k],
+                                        inv_name_i,
+                                        (int)sim_inv_catalogue_len));
     }
     var->nexpect = (int)viol->n;
     qsort(var->expect, (size_t)var->nexpect, sizeof(var->expect[0]),
