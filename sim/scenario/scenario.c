@@ -38,8 +38,9 @@ static const char *const act_names[] = {
 #define KEYS(name, ...) static const char *const name[] = {__VA_ARGS__}
 #define ALLOW(map, where, keys)                                                \
     TRY(yt_allow((map), (where), (keys), SIM_ARRAY_LEN(keys), err))
-KEYS(k_root, "name", "description", "host", "seed", "duration", "daemons",
-     "owners", "instances", "faults", "timeline", "matrix", "variants");
+KEYS(k_root, "name", "description", "host", "seed", "duration", "timers",
+     "daemons", "owners", "instances", "faults", "timeline", "matrix",
+     "variants");
 KEYS(k_daemon, "name", "id", "latency", "containers", "images", "volumes");
 KEYS(k_vm, "latency", "containers", "images", "volumes");
 KEYS(k_container, "name", "image", "state", "count");
@@ -1471,9 +1472,14 @@ static int target_names(const scenario_t *sc, const char *site,
     if (!strncmp(site, "dock.", 5)) {
         for (i = 0; i < sc->ndaemons && n < max; i++)
             snprintf(names[n++], SC_NAME_MAX + 8, "%s", sc->daemons[i].name);
-        for (i = 0; i < nin && n < max; i++)
-            snprintf(names[n++], SC_NAME_MAX + 8, "vm-%s",
-                     ins[i]->env_set ? ins[i]->value : "unset");
+        /* A VM daemon is vm-<rdd_instance>, the default instance's vm-unset
+         * or, as newer worlds name it, vm-<suffix> (vm-2). */
+        for (i = 0; i < nin && n + 1 < max; i++) {
+            const char *v = ins[i]->env_set ? ins[i]->value : "unset";
+            snprintf(names[n++], SC_NAME_MAX + 8, "vm-%s", v);
+            if (!ins[i]->env_set || !ins[i]->value[0])
+                snprintf(names[n++], SC_NAME_MAX + 8, "vm-2");
+        }
         return n;
     }
     if (strncmp(site, "kube.", 5))
@@ -1494,7 +1500,7 @@ static int target_names(const scenario_t *sc, const char *site,
 static int check_targets(const scenario_t *sc, yt_error_t *err)
 {
     static char names[SC_MAX_DAEMONS + (SC_MAX_INSTANCES + SC_MAX_AXIS) *
-                                            (SC_MAX_VARIANTS + 1)]
+                                            (SC_MAX_VARIANTS + 2)]
                      [SC_NAME_MAX + 8];
     const char *cands[SIM_ARRAY_LEN(names)];
     int f, n, i;
