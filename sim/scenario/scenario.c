@@ -1475,8 +1475,8 @@ static int target_names(const scenario_t *sc, const char *site,
         /* A VM daemon is vm-<rdd_instance>, the default instance's vm-unset
          * or, as newer worlds name it, vm-<suffix> (vm-2). */
         for (i = 0; i < nin && n + 1 < max; i++) {
-            const char *v = ins[i]->env_set ? ins[i]->value : "unset";
-            snprintf(names[n++], SC_NAME_MAX + 8, "vm-%s", v);
+            const char *val = ins[i]->env_set ? ins[i]->value : "unset";
+            snprintf(names[n++], SC_NAME_MAX + 8, "vm-%s", val);
             if (!ins[i]->env_set || !ins[i]->value[0])
                 snprintf(names[n++], SC_NAME_MAX + 8, "vm-2");
         }
