@@ -80,6 +80,15 @@ const char *sc_act_name(sc_act_kind_t k)
 
 /* Checked numbers (scenario.h) ---------------------------------------------*/
 
+/* The plain "not that kind of number" answers; the node forms below print
+ * them as "WHAT must be ..., not 'VALUE'", the wording these errors have
+ * always had. */
+static const char not_int[] = "is not a non-negative decimal integer";
+static const char not_dur[] =
+    "is not a duration with a unit (200ms, 30s, 5m, 1.5h)";
+static const char not_ratio[] =
+    "is not a ratio num/den with 0 <= num <= den and den > 0 (like 1/50)";
+
 int sc_parse_u64(const char *s, uint64_t *out, const char **why)
 {
     const char *w = NULL;
@@ -102,7 +111,7 @@ int sc_parse_u64(const char *s, uint64_t *out, const char **why)
     for (p = s; *p; p++) {
         if (*p < '0' || *p > '9') {
             if (why)
-                *why = "is not a non-negative decimal integer";
+                *why = not_int;
             return SIM_EINVAL;
         }
         if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10) {
@@ -110,7 +119,7 @@ int sc_parse_u64(const char *s, uint64_t *out, const char **why)
             for (; *p; p++)
                 if (*p < '0' || *p > '9') {
                     if (why)
-                        *why = "is not a non-negative decimal integer";
+                        *why = not_int;
                     return SIM_EINVAL;
                 }
             if (why)
@@ -130,8 +139,7 @@ int sc_parse_duration(const char *s, uint64_t *ns, const char **why)
         uint64_t mult;
     } units[] = {{"ns", 1},        {"us", 1000},        {"ms", 1000000},
                  {"s", 1000000000}, {"m", 60000000000}, {"h", 3600000000000}};
-    static const char *const bad =
-        "is not a duration with a unit (200ms, 30s, 5m, 1.5h)";
+    static const char *const bad = not_dur;
     static const char *const big =
         "is out of range (durations go up to 100000h)";
     uint64_t whole = 0, frac = 0, frac_div = 1;
@@ -186,8 +194,7 @@ int sc_parse_duration(const char *s, uint64_t *ns, const char **why)
 int sc_parse_ratio(const char *s, uint64_t *num, uint64_t *den,
                    const char **why)
 {
-    static const char *const bad =
-        "is not a ratio num/den with 0 <= num <= den and den > 0 (like 1/50)";
+    static const char *const bad = not_ratio;
     const char *slash = s ? strchr(s, '/') : NULL;
     char a[24];
     uint64_t n, d;
@@ -223,7 +230,10 @@ static int sc_u64(yt_node_t *n, const char *what, uint64_t *out,
     const char *why;
     int rc = yt_expect(n, YT_SCALAR, what, err);
     if (rc == 0 && sc_parse_u64(n->scalar, out, &why))
-        rc = yt_fail(err, n, "%s '%s' %s", what, n->scalar, why);
+        rc = why == not_int
+                 ? yt_fail(err, n, "%s must be a non-negative integer, not "
+                                   "'%s'", what, n->scalar)
+                 : yt_fail(err, n, "%s '%s' %s", what, n->scalar, why);
     return rc;
 }
 
@@ -233,7 +243,11 @@ static int sc_dur(yt_node_t *n, const char *what, uint64_t *ns,
     const char *why;
     int rc = yt_expect(n, YT_SCALAR, what, err);
     if (rc == 0 && sc_parse_duration(n->scalar, ns, &why))
-        rc = yt_fail(err, n, "%s '%s' %s", what, n->scalar, why);
+        rc = why == not_dur
+                 ? yt_fail(err, n, "%s must be a duration with a unit "
+                                   "(200ms, 30s, 5m), not '%s'", what,
+                           n->scalar)
+                 : yt_fail(err, n, "%s '%s' %s", what, n->scalar, why);
     return rc;
 }
 
@@ -244,7 +258,11 @@ static int sc_ratio(yt_node_t *n, const char *what, sim_ratio_t *out,
     uint64_t num, den;
     int rc = yt_expect(n, YT_SCALAR, what, err);
     if (rc == 0 && sc_parse_ratio(n->scalar, &num, &den, &why))
-        rc = yt_fail(err, n, "%s '%s' %s", what, n->scalar, why);
+        rc = why == not_ratio || why == not_int
+                 ? yt_fail(err, n, "%s must be a ratio num/den with 0 <= num "
+                                   "<= den and den > 0 (like 1/50), not '%s'",
+                           what, n->scalar)
+                 : yt_fail(err, n, "%s '%s' %s", what, n->scalar, why);
     if (rc == 0) {
         out->num = num;
         out->den = den;
