@@ -17,13 +17,11 @@
 #include "docker/docker_int.h"
 #include "sim/alloc.h"
 #include "sim/errno.h"
+#include "sim/rng.h"
 
 static uint64_t fnv1a(const char *s)
 {
-    uint64_t h = 1469598103934665603ull;
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * 1099511628211ull;
-    return h;
+    return sim_fnv1a(s, strlen(s), SIM_FNV_OFFSET);
 }
 
 void dock__ix_free(dock__index_t *ix)

@@ -16,6 +16,7 @@
 #include "sim/alloc.h"
 #include "sim/assert.h"
 #include "sim/errno.h"
+#include "sim/rng.h"
 #include "sim/suggest.h"
 
 
@@ -105,10 +106,7 @@ typedef struct {
 
 static uint64_t fnv1a(const char *s)
 {
-    uint64_t h = 1469598103934665603ull;
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * 1099511628211ull;
-    return h;
+    return sim_fnv1a(s, strlen(s), SIM_FNV_OFFSET);
 }
 
 static void keyset_free(keyset_t *ks)
