@@ -1347,6 +1347,16 @@ static int parse_matrix(yt_node_t *mx, scenario_t *sc, yt_error_t *err)
         }
     }
     sc->nmx_owner = (int)c->n;
+    /* scenario_cell adds the contender to the cell's world: it must fit. */
+    for (i = 0; i < c->n; i++)
+        if (sc->mx_owner_is_rdd[i] ? sc->ninstances >= SC_MAX_INSTANCES
+                                   : sc->nowners >= SC_MAX_OWNERS)
+            return yt_fail(err, c->keys[i], "no room for contender '%s': "
+                           "the scenario already has %d %s",
+                           sc->mx_owner_name[i],
+                           sc->mx_owner_is_rdd[i] ? SC_MAX_INSTANCES
+                                                  : SC_MAX_OWNERS,
+                           sc->mx_owner_is_rdd[i] ? "instances" : "owners");
     TRY(req(mx, "orders", "matrix", &o, err));
     TRY(yt_expect(o, YT_MAP, "orders", err));
     if (o->n == 0 || o->n > SC_MAX_AXIS)
