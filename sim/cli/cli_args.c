@@ -123,24 +123,21 @@ static const char *shown(const char *text, char *buf, size_t len)
 
 int cli_u64(const char *cmd, const char *opt, const char *text, uint64_t *out)
 {
-    const char *p;
-    char *end, q[96];
-    unsigned long long v;
+    char q[96];
+    int rc;
     if (!*text)
         return cli_usage(cmd, "%s needs a number, not an empty string", opt);
-    for (p = text; *p; p++)
-        if (*p < '0' || *p > '9')
-            return cli_usage(cmd, "%s %s: not a number", opt,
-                             shown(text, q, sizeof(q)));
-    if (text[0] == '0' && text[1])
-        return cli_usage(cmd, "%s %s: not a number (a decimal number has "
-                              "no leading 0)", opt, text);
-    errno = 0;
-    v = strtoull(text, &end, 10);
-    if (errno == ERANGE || *end)
+    /* The scenario loader's checked parser, with the CLI's wording. */
+    rc = sc_parse_u64(text, out, NULL);
+    if (rc == SIM_ERANGE)
         return cli_usage(cmd, "%s %s: out of range (0..%" PRIu64 ")", opt,
                          text, UINT64_MAX);
-    *out = (uint64_t)v;
+    if (rc && text[0] == '0' && text[1] >= '0' && text[1] <= '9')
+        return cli_usage(cmd, "%s %s: not a number (a decimal number has "
+                              "no leading 0)", opt, text);
+    if (rc)
+        return cli_usage(cmd, "%s %s: not a number", opt,
+                         shown(text, q, sizeof(q)));
     return 0;
 }
 
