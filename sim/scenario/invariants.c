@@ -11,6 +11,7 @@
  *     Settled judgement of S5/S6 (judge_settled), S16's foreign deletes,
  *     L3's Starting clock (track_starting), L6's Running=True and L9's
  *     App deletion;
+ *   - the timeline's `rdd ctl` client (actions.c): S17's foreign reach;
  *   - on_mirror_change, a watch of every kind: S2's mirror provenance and,
  *     through on_app_change, S7's observedGeneration and L1's clock.
  * world.c installs both (watch_store).  Private structures: world_int.h.
@@ -63,8 +64,10 @@ const sim_inv_info_t sim_inv_catalogue[] = {
      "ContainerEngineReady True with observedGeneration >= G"},
     {"S12", "cross-instance isolation",
      "two live instances never share a pipe, socket, ShortDir, Dir, LogDir, "
-     "Docker context, WSL distro or vsock port, and no operation of one "
-     "terminates or unregisters the other's distro or kills its processes"},
+     "Docker context, WSL distro, vsock port or TCP port (a real bind that "
+     "fails; a port ResolvePort moved is shared with nobody and is not "
+     "counted), and no operation of one terminates or unregisters the "
+     "other's distro or kills its processes"},
     {"S13", "no foreign kill",
      "every kill or signal the LimaVM controller sends hits a process of "
      "its own instance (ours: DriverPID is not exempt, so pid reuse, H14, "
@@ -98,6 +101,10 @@ const sim_inv_info_t sim_inv_catalogue[] = {
     {"L9", "deletion quiesces",
      "within 60 s of the App being deleted, the engine's watcher is stopped "
      "and no mirror is left Terminating"},
+    {"S17", "client reaches its own apiserver",
+     "every connection a client of instance X makes to the server in X's "
+     "kubeconfig (Config(), as `rdd ctl` reads it) reaches X's own "
+     "apiserver, never another instance's or another process"},
 };
 const size_t sim_inv_catalogue_len =
     sizeof(sim_inv_catalogue) / sizeof(sim_inv_catalogue[0]);
@@ -852,6 +859,11 @@ static int check_l9(void *ctx, char *why, size_t len)
     return 0;
 }
 
+static int check_s17(void *ctx, char *why, size_t len)
+{
+    return first_noted(ctx, offsetof(winst_t, s17_bad), why, len);
+}
+
 static int check_s6(void *ctx, char *why, size_t len)
 {
     return first_noted(ctx, offsetof(winst_t, s6_bad), why, len);
@@ -931,7 +943,15 @@ static int check_l6(void *ctx, char *why, size_t len)
     return 0;
 }
 
-/* S12: what two live instances share, or what one did to the other. */
+/* S12: what two live instances share, or what one did to the other.
+ * A TCP port counts when a real bind failed (the TOCTOU window of H8), not
+ * when ResolvePort moved it: ports.go:14-31 moves a busy port precisely so
+ * that nobody shares it, Run writes the port it really bound into
+ * Config() (service.go:829-845), which `rdd ctl` reads (kubectl.go:40), and
+ * RDD's own tests accept a moved port as correct
+ * (bats/tests/20-service/5-port-fallback.bats).  What a moved port can
+ * still break, a client following a stale Config() to the port's new
+ * holder, is S17's. */
 static int check_s12(void *ctx, char *why, size_t len)
 {
     world_t *w = ctx;
@@ -1053,7 +1073,8 @@ int add_invariants(world_t *w)
                   {"B1", check_b1},
                   {"S13", check_s13},
                   {"L4", check_l4},
-                  {"L5", check_l5}};
+                  {"L5", check_l5},
+                  {"S17", check_s17}};
     size_t i, k;
     for (i = 0; i < SIM_ARRAY_LEN(checks); i++) {
         const char *title = "";

@@ -67,6 +67,8 @@ typedef struct {
     int bats_ran;
     int app_gone;                  /* L9: the App was deleted */
     uint64_t app_gone_ns;
+    char s17_bad[SIM_INV_WHY_MAX]; /* S17: a client of this instance
+                                      reached another apiserver */
 } winst_t;
 
 /* One `rdd set` invocation (rdd/cmd/rdd/set.go:255-328, 477-536). */
@@ -109,6 +111,18 @@ typedef struct {
     int done;
 } svc_cli_t;
 
+/* One `rdd ctl VERB KIND NAME` (rdd/cmd/rdd/kubectl.go:33-44):
+ * ensureServiceRunning's readiness polls, then kubectl on Config(). */
+typedef struct {
+    world_t *w;
+    winst_t *wi;
+    const sc_action_t *a;
+    uint64_t start_ns;
+    int polls;                     /* readiness checks made */
+    int done;
+    char last_err[400];            /* the last readiness error */
+} ctl_cli_t;
+
 struct world {
     const scenario_t *sc;
     const sc_variant_t *var;
@@ -139,6 +153,7 @@ struct world {
     rdd_cli_t cli[SC_MAX_ACTIONS];
     pipe_hold_t holds[SC_MAX_ACTIONS];
     svc_cli_t svc_cli[SC_MAX_ACTIONS];
+    ctl_cli_t ctl[SC_MAX_ACTIONS];
 };
 
 /* world.c ---------------------------------------------------------------*/
