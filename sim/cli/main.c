@@ -94,12 +94,21 @@ static void fmt_ids(const char ids[][8], int n, char *out, size_t len)
 
 /* run ------------------------------------------------------------------------*/
 
+/* Violation a happened before b (time, then id). */
+static int violated_before(const world_result_t *res, int a, int b)
+{
+    if (res->violated_ns[a] != res->violated_ns[b])
+        return res->violated_ns[a] < res->violated_ns[b];
+    return strcmp(res->violated[a], res->violated[b]) < 0;
+}
+
 static int run_one(const scenario_t *sc, const sc_variant_t *v, uint64_t seed,
                    const world_io_t *io, int no_expect, int quiet,
                    world_result_t *res, uint64_t *wall_ns)
 {
     uint64_t t0 = sim_wall_ns();
     char exp[160], got[160], tbuf[32];
+    int order[SIM_INV_MAX], k, j;
     int i, rc = world_run(sc, v, seed, io, res);
     *wall_ns = sim_wall_ns() - t0;
     if (rc) {
@@ -112,9 +121,17 @@ static int run_one(const scenario_t *sc, const sc_variant_t *v, uint64_t seed,
     if (!quiet) {
         if (res->trace_miss[0])
             printf("expectation: %s\n", res->trace_miss);
-        for (i = 0; i < res->nviolated; i++)
-            printf("violation: %s at %s: %s\n", res->violated[i],
-                   sim_fmt_ns(tbuf, res->violated_ns[i]), res->why[i]);
+        /* In the order of the story: by time, then by id. */
+        for (k = 0; k < res->nviolated; k++) {
+            for (j = k; j > 0 && violated_before(res, k, order[j - 1]); j--)
+                order[j] = order[j - 1];
+            order[j] = k;
+        }
+        for (i = 0; i < res->nviolated; i++) {
+            k = order[i];
+            printf("violation: %s at %s: %s\n", res->violated[k],
+                   sim_fmt_ns(tbuf, res->violated_ns[k]), res->why[k]);
+        }
         for (i = 0; i < res->nstall; i++)
             printf("stall: %s\n", res->stall[i]);
         printf("verdict: scenario=%s variant=%s seed=%" PRIu64

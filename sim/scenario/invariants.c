@@ -209,6 +209,7 @@ static void on_app_change(winst_t *wi, const kube_obj_t *o)
         if (!wi->running_false) {
             wi->running_false = 1;
             wi->running_false_ns = sim_now(&wi->w->loop);
+            wi->running_false_seq = wi->w->trace.last_seq;
         }
     } else {
         wi->running_false = 0;
@@ -405,6 +406,8 @@ static int check_l1(void *ctx, char *why, size_t len)
                  "%s's App has been Running=False since %s but "
                  "ContainerEngineReady is not Stopped at its generation",
                  wi->inst.id.name, sim_fmt_ns(t, wi->running_false_ns));
+        sim_inv_due(&w->inv, wi->running_false_ns + limit,
+                    wi->running_false_seq);
         return 1;
     }
     return 0;
@@ -587,6 +590,13 @@ static void judge_settled(winst_t *wi, const kube_obj_t *app)
                  wi->inst.id.name, (long long)g, tmpl);
 }
 
+/* The trace seq of the commit on_commit is told about: the store calls
+ * its observer first and traces the write right after (kube/store.c). */
+static uint64_t commit_seq(const winst_t *wi)
+{
+    return wi->w->trace.seq + 1;
+}
+
 /* L3: since when a LimaVM that should run has been short of Running. */
 static int failed_reason(const kube_cond_t *c)
 {
@@ -616,6 +626,7 @@ static void track_starting(winst_t *wi, const kube_obj_t *lvm)
     if (!wi->starting) {
         wi->starting = 1;
         wi->starting_since_ns = sim_now(&wi->w->loop);
+        wi->starting_seq = commit_seq(wi);
     }
 }
 
@@ -638,12 +649,15 @@ void on_commit(void *arg, kube_event_type_t type, const kube_obj_t *o)
     if (o->kind == KUBE_APP && type == KUBE_DELETED && !wi->app_gone) {
         wi->app_gone = 1;
         wi->app_gone_ns = sim_now(&wi->w->loop);
+        wi->app_gone_seq = commit_seq(wi);
     }
     if (o->kind == KUBE_APP) {
         const kube_cond_t *run = kube_cond_find(o, RDD_COND_RUNNING);
         int t = type != KUBE_DELETED && run && !strcmp(run->status, "True");
-        if (t && !wi->app_running_true)
+        if (t && !wi->app_running_true) {
             wi->app_running_true_ns = sim_now(&wi->w->loop);
+            wi->app_running_true_seq = commit_seq(wi);
+        }
         wi->app_running_true = t;
         if (type != KUBE_DELETED)
             judge_settled(wi, o);
@@ -698,13 +712,18 @@ static int check_l7(void *ctx, char *why, size_t len)
         uint64_t took = d->remove_max_ns;
         if (!w->inst[j].up)
             continue;
+        if (d->remove_called_ns != w->inst[j].l7_called_ns) {
+            w->inst[j].l7_called_ns = d->remove_called_ns;
+            w->inst[j].l7_seq = w->trace.last_seq;
+        }
         if (d->removes_called > d->removes_returned &&
             now - d->remove_called_ns > took)
             took = now - d->remove_called_ns;
         if (took <= lim)
             continue;
-        snprintf(why, len, "%s's removeDockerContext took %s", 
+        snprintf(why, len, "%s's removeDockerContext took %s",
                  w->inst[j].inst.id.name, sim_fmt_ns(t, took));
+        sim_inv_due(&w->inv, d->remove_called_ns + lim, w->inst[j].l7_seq);
         return 1;
     }
     return 0;
@@ -752,6 +771,10 @@ static int check_l4(void *ctx, char *why, size_t len)
         winst_t *wi = &w->inst[j];
         const rdd_limavm_t *l = &wi->inst.lvm;
         char t[32];
+        if (wi->up && l->stale_since_ns != wi->l4_since_ns) {
+            wi->l4_since_ns = l->stale_since_ns;
+            wi->l4_seq = w->trace.last_seq;
+        }
         if (!wi->up || !l->stale_since_ns ||
             now < l->stale_since_ns + 60 * SIM_NS_PER_S)
             continue;
@@ -761,6 +784,8 @@ static int check_l4(void *ctx, char *why, size_t len)
                  wi->inst.id.name, sim_fmt_ns(t, l->stale_since_ns),
                  (unsigned long long)l->stale_removals,
                  (unsigned long long)l->stale_failures);
+        sim_inv_due(&w->inv, l->stale_since_ns + 60 * SIM_NS_PER_S,
+                    wi->l4_seq);
         return 1;
     }
     return 0;
@@ -795,6 +820,7 @@ static int check_l5(void *ctx, char *why, size_t len)
         if (orphan != wi->orphan_pid) {
             wi->orphan_pid = orphan;
             wi->orphan_since_ns = now;
+            wi->orphan_seq = w->trace.last_seq;
         }
         if (!orphan || now < wi->orphan_since_ns + 60 * SIM_NS_PER_S)
             continue;
@@ -803,6 +829,8 @@ static int check_l5(void *ctx, char *why, size_t len)
                  "nothing kills it", in->id.name, orphan,
                  host_proc(in->host, orphan)->exe,
                  sim_fmt_ns(t, wi->orphan_since_ns));
+        sim_inv_due(&w->inv, wi->orphan_since_ns + 60 * SIM_NS_PER_S,
+                    wi->orphan_seq);
         return 1;
     }
     return 0;
@@ -854,6 +882,8 @@ static int check_l9(void *ctx, char *why, size_t len)
                  wi->inst.id.name, sim_fmt_ns(tb, wi->app_gone_ns),
                  wi->inst.watcher ? "its Docker watcher still runs and " : "",
                  "", t.terminating, t.terminating ? ", e.g. " : "", t.first);
+        sim_inv_due(&w->inv, wi->app_gone_ns + 60 * SIM_NS_PER_S,
+                    wi->app_gone_seq);
         return 1;
     }
     return 0;
@@ -883,6 +913,7 @@ static int check_l3(void *ctx, char *why, size_t len)
                  "%s's LimaVM has wanted to run since %s but is still %s",
                  wi->inst.id.name, sim_fmt_ns(t, wi->starting_since_ns),
                  wi->starting_reason);
+        sim_inv_due(&w->inv, wi->starting_since_ns + limit, wi->starting_seq);
         return 1;
     }
     return 0;
@@ -922,8 +953,14 @@ static int check_l6(void *ctx, char *why, size_t len)
             wi->pipe_bad_since_ns = 0;
             continue;
         }
-        if (!wi->pipe_bad_since_ns)
+        if (!wi->pipe_bad_since_ns) {
+            /* The clock starts with the commit of Running=True when the
+             * pipe was already bad then, else after this event. */
             wi->pipe_bad_since_ns = now;
+            wi->pipe_bad_seq = now == wi->app_running_true_ns
+                                   ? wi->app_running_true_seq
+                                   : w->trace.last_seq;
+        }
         if (now < wi->pipe_bad_since_ns + 10 * SIM_NS_PER_S)
             continue;
         snprintf(why, len,
@@ -938,6 +975,8 @@ static int check_l6(void *ctx, char *why, size_t len)
                  sim_fmt_ns(t2, wi->pipe_bad_since_ns),
                  rdd_bridge_state_name(in->bridge.state),
                  in->bridge.bind_msg[0] ? ": " : "", in->bridge.bind_msg);
+        sim_inv_due(&w->inv, wi->pipe_bad_since_ns + 10 * SIM_NS_PER_S,
+                    wi->pipe_bad_seq);
         return 1;
     }
     return 0;

@@ -46,16 +46,20 @@ typedef struct {
     uint64_t stopped_seen;         /* S5: Stopped writes already judged */
     size_t s9_seen;                /* S9: strips already judged */
     uint64_t running_false_ns;     /* L1: when Running turned False */
+    uint64_t running_false_seq;    /* L1: the trace seq then (after_seq) */
     int running_false;             /* L1 */
     char s5_settled_bad[SIM_INV_WHY_MAX]; /* S5's Settled part */
     char s6_bad[SIM_INV_WHY_MAX];
     char settled_key[80];          /* S5/S6: the Settled last judged */
     int starting;                  /* L3: wants running, not yet there */
     uint64_t starting_since_ns;
+    uint64_t starting_seq;         /* L3: the trace seq then */
     char starting_reason[40];
     int app_running_true;          /* L6: the App's Running is True */
     uint64_t app_running_true_ns;
+    uint64_t app_running_true_seq; /* L6: the commit that said so */
     uint64_t pipe_bad_since_ns;    /* L6: outage start (0: served) */
+    uint64_t pipe_bad_seq;         /* L6: the trace seq then */
     uint64_t l5_next_ns;           /* L5: next scan (every 100 ms) */
     char s16_bad[SIM_INV_WHY_MAX]; /* S16 */
     char b1_bad[SIM_INV_WHY_MAX];  /* B1: the first BATS failure */
@@ -63,10 +67,17 @@ typedef struct {
     size_t s13_seen;               /* S13: kills already judged */
     uint32_t orphan_pid;           /* L5: an untracked live hostagent */
     uint64_t orphan_since_ns;
+    uint64_t orphan_seq;           /* L5: the trace seq then */
+    uint64_t l4_since_ns;          /* L4: the stale loop's start seen ... */
+    uint64_t l4_seq;               /* ... and the trace seq then */
+    uint64_t l7_called_ns;         /* L7: the removeDockerContext call
+                                      seen ... */
+    uint64_t l7_seq;               /* ... and the trace seq then */
     rdd_bats_setup_t bats;         /* what local_setup_file left */
     int bats_ran;
     int app_gone;                  /* L9: the App was deleted */
     uint64_t app_gone_ns;
+    uint64_t app_gone_seq;         /* L9: the trace seq then */
     char s17_bad[SIM_INV_WHY_MAX]; /* S17: a client of this instance
                                       reached another apiserver */
 } winst_t;
