@@ -734,25 +734,24 @@ static int ctl_request(ctl_cli_t *c, const char *phase, winst_t **srv,
     char reached[120], t[32];
     int rc;
     *srv = NULL;
+    to = NULL;
+    owner = 0;
+    snprintf(reached, sizeof(reached), "none");
+    memset(&kc, 0, sizeof(kc));
     if (!ctl_running(c)) {
+        rc = SIM_ESRCH;
         snprintf(err, len, "control plane \"%s\" is not running",
                  in->id.name);
-        return SIM_ESRCH;
-    }
-    if (rdd_kubeconfig_read(in, &kc)) {
+    } else if (rdd_kubeconfig_read(in, &kc)) {
+        rc = SIM_ENOENT;
         snprintf(err, len, "could not read config from %s: open %s: %s "
                  "(control plane may still be starting)", in->id.config,
                  in->id.config, in->id.os == RDD_OS_WINDOWS
                                     ? "The system cannot find the file "
                                       "specified."
                                     : "no such file or directory");
-        return SIM_ENOENT;
-    }
-    owner = host_port_owner(w->host, kc.port);
-    to = owner ? apiserver_at(w, kc.port) : NULL;
-    if (!owner) {
+    } else if (!(owner = host_port_owner(w->host, kc.port))) {
         rc = SIM_ECONNREFUSED;
-        snprintf(reached, sizeof(reached), "none");
         snprintf(err, len, "Get \"https://127.0.0.1:%d/version\": dial tcp "
                  "127.0.0.1:%d: %s", kc.port, kc.port,
                  in->id.os == RDD_OS_WINDOWS
@@ -760,6 +759,7 @@ static int ctl_request(ctl_cli_t *c, const char *phase, winst_t **srv,
                        "target machine actively refused it."
                      : "connect: connection refused");
     } else {
+        to = apiserver_at(w, kc.port);
         if (to)
             snprintf(reached, sizeof(reached), "%s", to->inst.id.name);
         else
