@@ -122,9 +122,30 @@ static void action_path(world_t *w, const sc_action_t *a, char *out)
 static void run_action_inner(world_t *w, const sc_action_t *a);
 static void rdd_ctl(world_t *w, const sc_action_t *a);
 
+/* A CLI's output line and its exit, as trace events (rdd.cli.print,
+ * rdd.cli.exit) of every CLI the timeline runs. */
+static void cli_trace_print(world_t *w, const winst_t *wi, const char *line)
+{
+    sim_trace_t *tr = sim_trace_begin(&w->loop, "rdd.cli.print");
+    sim_trace_str(tr, "inst", wi->inst.id.name);
+    sim_trace_str(tr, "line", line);
+    sim_trace_end(tr);
+}
+
+static void cli_trace_exit(world_t *w, const winst_t *wi, const char *cmd,
+                           int code, const char *err, uint64_t start_ns)
+{
+    sim_trace_t *tr = sim_trace_begin(&w->loop, "rdd.cli.exit");
+    sim_trace_str(tr, "inst", wi->inst.id.name);
+    sim_trace_str(tr, "cmd", cmd);
+    sim_trace_i64(tr, "code", code);
+    sim_trace_str(tr, "err", err);
+    sim_trace_ns(tr, "elapsed", sim_now(&w->loop) - start_ns);
+    sim_trace_end(tr);
+}
+
 static void svc_cli_end(svc_cli_t *c, int code, const char *err)
 {
-    sim_trace_t *tr;
     if (c->done)
         return;
     c->done = 1;
@@ -132,13 +153,7 @@ static void svc_cli_end(svc_cli_t *c, int code, const char *err)
     if (c->watch > 0)
         host_unwatch_exit(c->w->host, c->watch);
     c->watch = 0;
-    tr = sim_trace_begin(&c->w->loop, "rdd.cli.exit");
-    sim_trace_str(tr, "inst", c->wi->inst.id.name);
-    sim_trace_str(tr, "cmd", c->cmd);
-    sim_trace_i64(tr, "code", code);
-    sim_trace_str(tr, "err", err);
-    sim_trace_ns(tr, "elapsed", sim_now(&c->w->loop) - c->start_ns);
-    sim_trace_end(tr);
+    cli_trace_exit(c->w, c->wi, c->cmd, code, err, c->start_ns);
 }
 
 /* service.go:519-523: the wait sees the service gone and removes
@@ -535,27 +550,19 @@ static void run_action_inner(world_t *w, const sc_action_t *a)
 
 static void cli_print(rdd_cli_t *c, const char *line)
 {
-    sim_trace_t *tr = sim_trace_begin(&c->w->loop, "rdd.cli.print");
-    sim_trace_str(tr, "inst", c->wi->inst.id.name);
-    sim_trace_str(tr, "line", line);
-    sim_trace_end(tr);
+    cli_trace_print(c->w, c->wi, line);
 }
 
 static void cli_exit(rdd_cli_t *c, int code, const char *err)
 {
-    sim_trace_t *tr;
     c->done = 1;
     sim_timer_stop(&c->timeout);
     if (c->api_epoch == c->wi->inst.api_epoch)
         kube_unwatch(c->wi->inst.api, c->watch_id);
-    tr = sim_trace_begin(&c->w->loop, "rdd.cli.exit");
-    sim_trace_str(tr, "inst", c->wi->inst.id.name);
-    sim_trace_str(tr, "cmd", c->a->running ? "rdd set running=true"
-                                            : "rdd set running=false");
-    sim_trace_i64(tr, "code", code);
-    sim_trace_str(tr, "err", err);
-    sim_trace_ns(tr, "elapsed", sim_now(&c->w->loop) - c->start_ns);
-    sim_trace_end(tr);
+    cli_trace_exit(c->w, c->wi,
+                   c->a->running ? "rdd set running=true"
+                                 : "rdd set running=false",
+                   code, err, c->start_ns);
 }
 
 /* set.go:509-536 conditionReporter.report and the Settled predicate. */
@@ -668,27 +675,12 @@ static void ctl_cmd(const ctl_cli_t *c, char *out, size_t len)
              kube_kind_name(c->a->kube_kind), c->a->obj_name);
 }
 
-static void ctl_print(ctl_cli_t *c, const char *line)
-{
-    sim_trace_t *tr = sim_trace_begin(&c->w->loop, "rdd.cli.print");
-    sim_trace_str(tr, "inst", c->wi->inst.id.name);
-    sim_trace_str(tr, "line", line);
-    sim_trace_end(tr);
-}
-
 static void ctl_exit(ctl_cli_t *c, int code, const char *err)
 {
-    sim_trace_t *tr;
     char cmd[200];
     c->done = 1;
     ctl_cmd(c, cmd, sizeof(cmd));
-    tr = sim_trace_begin(&c->w->loop, "rdd.cli.exit");
-    sim_trace_str(tr, "inst", c->wi->inst.id.name);
-    sim_trace_str(tr, "cmd", cmd);
-    sim_trace_i64(tr, "code", code);
-    sim_trace_str(tr, "err", err);
-    sim_trace_ns(tr, "elapsed", sim_now(&c->w->loop) - c->start_ns);
-    sim_trace_end(tr);
+    cli_trace_exit(c->w, c->wi, cmd, code, err, c->start_ns);
 }
 
 /* service.go:144-199 PID/Running: Dir()/rdd.pid names a live process; on
@@ -841,7 +833,7 @@ static void ctl_kubectl(ctl_cli_t *c)
              a->obj_name, !strcmp(a->verb, "delete")  ? " deleted"
                           : !strcmp(a->verb, "patch") ? " patched"
                                                       : "");
-    ctl_print(c, line);
+    cli_trace_print(c->w, c->wi, line);
     ctl_exit(c, 0, "");
 }
 
@@ -892,11 +884,7 @@ static void rdd_ctl(world_t *w, const sc_action_t *a)
     winst_t *wi = &w->inst[a->instance];
     char what[200];
     int rc = 0;
-    memset(c, 0, sizeof(*c));
-    c->w = w;
-    c->wi = wi;
-    c->a = a;
-    c->start_ns = sim_now(&w->loop);
+    *c = (ctl_cli_t){.w = w, .wi = wi, .a = a, .start_ns = sim_now(&w->loop)};
     if (!wi->up) {
         act_trace(w, a, "instance not started", SIM_ESTATE);
         return;
@@ -909,7 +897,6 @@ static void rdd_ctl(world_t *w, const sc_action_t *a)
     }
     act_trace(w, a, what + strlen("rdd ctl "), rc);
     if (rc) {
-        c->wi = wi;
         ctl_exit(c, 1, sim_strerror(rc));
         return;
     }
