@@ -56,7 +56,7 @@ typedef struct {
 
 typedef struct {
     const char *act, *what;
-    key_doc_t k[6];
+    key_doc_t k[7];
 } act_doc_t;
 
 #define INSTANCE                                                               \
@@ -137,6 +137,13 @@ static const act_doc_t act_docs[] = {
     {"bats.test37", "engine-docker.bats test 37's meta.json check",
      {INSTANCE}},
     {"app.delete", "kubectl delete app app", {INSTANCE}},
+    {"rdd.ctl", "rdd ctl get|delete|patch KIND NAME through the kubeconfig",
+     {INSTANCE, {"verb", "get | delete | patch", "required"},
+      {"kind", "a kube kind: App, LimaVM, Container, Image, Volume, ...", "required"},
+      {"name", "string", "required"},
+      {"namespace", "string", "default (App: none)"},
+      {"key", "patch: spec key", "required with patch"},
+      {"value", "patch: string", "required with patch"}}},
 };
 
 static void list_actions(void)

@@ -30,23 +30,35 @@ int sim_inv_add(sim_inv_t *inv, const char *id, const char *title,
     return 0;
 }
 
+void sim_inv_due(sim_inv_t *inv, uint64_t at_ns, uint64_t cause_seq)
+{
+    uint64_t now = sim_now(inv->loop);
+    inv->due_set = 1;
+    inv->due_ns = at_ns < now ? at_ns : now;
+    inv->due_seq = cause_seq;
+}
+
 static void run_one(sim_inv_t *inv, sim_inv_entry_t *e, uint64_t seq,
                     const char *ev)
 {
     char why[SIM_INV_WHY_MAX];
     sim_trace_t *tr;
     why[0] = 0;
+    inv->due_set = 0;
     if (!e->check(e->ctx, why, sizeof(why)))
         return;
     if (e->violations++ > 0)
         return;
-    e->first_ns = sim_now(inv->loop);
-    e->first_seq = seq;
-    snprintf(e->first_ev, sizeof(e->first_ev), "%s", ev);
+    e->first_ns = inv->due_set ? inv->due_ns : sim_now(inv->loop);
+    e->first_seq = inv->due_set ? inv->due_seq : seq;
+    snprintf(e->first_ev, sizeof(e->first_ev), "%s",
+             inv->due_set ? "(deadline)" : ev);
     snprintf(e->why, sizeof(e->why), "%s", why);
     tr = sim_trace_begin(inv->loop, "sim.invariant.violated");
     sim_trace_str(tr, "id", e->id);
     sim_trace_u64(tr, "after_seq", e->first_seq);
+    if (inv->due_set)
+        sim_trace_ns(tr, "at", e->first_ns);
     sim_trace_str(tr, "why", e->why);
     sim_trace_end(tr);
 }

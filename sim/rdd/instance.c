@@ -1,8 +1,9 @@
 /*
  * instance.c: identity derivation, rdd/pkg/instance/instance.go at 00f5645.
- * Models Suffix, Index, Name, Dir, ShortDir, DockerSocket, DockerEndpoint and
- * the bridge's pipe constant (rdd/pkg/socketbridge/host_windows.go:21-23).
- * Leaves out LogDir, ArgsFile and the other Dir() children (issue 5).
+ * Models Suffix, Index, Name, Dir, ShortDir, DockerSocket, DockerEndpoint,
+ * LogDir, Config, TLSDir and the bridge's pipe constant
+ * (rdd/pkg/socketbridge/host_windows.go:21-23).
+ * Leaves out ArgsFile, K3sConfig and PIDFile (service.c writes rdd.pid).
  */
 #include "instance.h"
 
@@ -119,6 +120,12 @@ void rdd_identity(rdd_identity_t *id, rdd_os_t os, int env_set,
     }
     snprintf(id->lima_home, sizeof(id->lima_home),
              os == RDD_OS_WINDOWS ? "%s\\lima" : "%s/lima", id->short_dir);
+    /* instance.go:88-113: Config() and TLSDir() are children of Dir(). */
+    snprintf(id->config, sizeof(id->config),
+             os == RDD_OS_WINDOWS ? "%s\\config.yaml" : "%s/config.yaml",
+             id->dir);
+    snprintf(id->tls_dir, sizeof(id->tls_dir),
+             os == RDD_OS_WINDOWS ? "%s\\tls" : "%s/tls", id->dir);
     /* Lima's wsl2 driver names the distro "lima-" + the instance name, and
      * the LimaVM is always "rd" (limavm_controller.go). */
     if (RDD_HAS(flags, DISTRO_PER_INSTANCE))

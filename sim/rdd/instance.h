@@ -27,6 +27,10 @@ typedef struct {
     char log_dir[256];        /* LogDir() (RDD_LOG_DIR: rdd_identity_log_dir) */
     char lima_home[256];      /* LimaHome() = ShortDir()/lima */
     char distro[96];          /* the WSL distro of LimaVM rd: lima-rd (H9) */
+    char config[300];         /* Config() = Dir()/config.yaml: the
+                                 kubeconfig `rdd ctl` reads */
+    char tls_dir[300];        /* TLSDir() = Dir()/tls: the apiserver's
+                                 self-signed serving cert */
 } rdd_identity_t;
 
 /* env_set = 0 means RDD_INSTANCE is unset.  home is the user's home

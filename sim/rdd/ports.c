@@ -14,10 +14,15 @@
  * apiserver's at serve, the manager's at mgr.Start, the k3s port by the
  * App controller when Kubernetes is enabled: all at service start here),
  * 0.0.0.0 forwards of other guest ports.
+ * Also the apiserver's kubeconfig, Dir()/config.yaml (service.go:112-122,
+ * 829-845): written when the apiserver's port is bound, with that port, the
+ * instance's self-signed cert and the run's token, and what an apiserver
+ * answers a client holding it (x509, Unauthorized, or admitted).
  */
 #include "ports.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sim/assert.h"
@@ -177,6 +182,10 @@ int rdd_ports_bind(rdd_instance_t *inst)
         }
         trace_port(inst, "rdd.ports.bind", (rdd_port_id_t)i, p->resolved,
                    p->bind_err);
+        /* service.go:829-845: Run stores the kubeconfig with the port the
+         * apiserver really bound (a failed bind ends Run before it). */
+        if (i == RDD_PORT_APISERVER && p->bound)
+            (void)rdd_kubeconfig_store(inst);
     }
     return first;
 }
@@ -220,6 +229,100 @@ void rdd_ports_release(rdd_instance_t *inst)
     ps->moved = 0;
     ps->nfail = 0;
     ps->fail_msg[0] = 0;
+}
+
+/* the apiserver's kubeconfig ----------------------------------------------*/
+
+static void config_path(const rdd_instance_t *inst, char *out, size_t len)
+{
+    snprintf(out, len, "%s/config.yaml", inst->dir);
+}
+
+/* The admin token of the service's current run. */
+static void run_token(const rdd_instance_t *inst, char *out, size_t len)
+{
+    snprintf(out, len, "%s/run-%llu", inst->id.name,
+             (unsigned long long)inst->svc_starts);
+}
+
+/* service.go:112-122 storeKubeConfigToDisk (options/authentication.go:
+ * 103-125 CreateKubeConfig): server https://127.0.0.1:<actual port>, the
+ * serving cert as CA data, the run's admin token; written 0600 over the
+ * previous one. */
+int rdd_kubeconfig_store(rdd_instance_t *inst)
+{
+    char path[HOST_PATH_MAX], token[128], buf[1024];
+    SIM_ASSERT(inst->host != NULL);
+    config_path(inst, path, sizeof(path));
+    run_token(inst, token, sizeof(token));
+    snprintf(buf, sizeof(buf),
+             "server: https://127.0.0.1:%d\nca: %s\ntoken: %s\n"
+             "written_ns: %llu\n",
+             inst->bridge.ports.p[RDD_PORT_APISERVER].resolved,
+             inst->id.tls_dir, token,
+             (unsigned long long)sim_now(inst->loop));
+    return host_fs_write(inst->host, path, buf);
+}
+
+static const char *field(const char *buf, const char *key)
+{
+    const char *p = strstr(buf, key);
+    return p ? p + strlen(key) : NULL;
+}
+
+static void copy_line(char *out, size_t len, const char *v)
+{
+    size_t n = v ? strcspn(v, "\n") : 0;
+    snprintf(out, len, "%.*s", (int)n, v ? v : "");
+}
+
+/* service.go:91-101 GetKubeconfig's os.ReadFile(instance.Config()), then
+ * clientcmd's parse of the fields rdd_kubeconfig_store wrote. */
+int rdd_kubeconfig_read(rdd_instance_t *inst, rdd_kubeconfig_t *kc)
+{
+    char path[HOST_PATH_MAX], buf[1024];
+    const char *v;
+    int rc;
+    memset(kc, 0, sizeof(*kc));
+    config_path(inst, path, sizeof(path));
+    if ((rc = host_fs_read(inst->host, path, buf, sizeof(buf))) != 0)
+        return rc;
+    if ((v = field(buf, "server: https://127.0.0.1:")))
+        kc->port = atoi(v);
+    copy_line(kc->ca, sizeof(kc->ca), field(buf, "ca: "));
+    copy_line(kc->token, sizeof(kc->token), field(buf, "token: "));
+    if ((v = field(buf, "written_ns: ")))
+        kc->written_ns = strtoull(v, NULL, 10);
+    return 0;
+}
+
+void rdd_kubeconfig_remove(rdd_instance_t *inst)
+{
+    char path[HOST_PATH_MAX];
+    config_path(inst, path, sizeof(path));
+    (void)host_fs_remove(inst->host, path);
+}
+
+int rdd_apiserver_listens(const rdd_instance_t *inst, int port)
+{
+    const rdd_ports_t *ps = &inst->bridge.ports;
+    const rdd_port_t *p = &ps->p[RDD_PORT_APISERVER];
+    return inst->host && inst->svc != RDD_SVC_DOWN && p->bound &&
+           p->resolved == port && ps->pid == inst->proc.pid &&
+           host_port_owner(inst->host, port) == ps->pid;
+}
+
+/* The TLS handshake (client-go verifies the serving cert against the
+ * kubeconfig's certificate-authority-data) and the bearer token
+ * (authentication.go:84-96: only this run's tokens authenticate). */
+int rdd_apiserver_admit(const rdd_instance_t *inst,
+                        const rdd_kubeconfig_t *kc)
+{
+    char token[128];
+    if (strcmp(kc->ca, inst->id.tls_dir) != 0)
+        return SIM_EX509;
+    run_token(inst, token, sizeof(token));
+    return strcmp(kc->token, token) ? SIM_EUNAUTHORIZED : 0;
 }
 
 /* lima-template.yaml:13-23: guestPort 6443 -> hostIP 127.0.0.1,

@@ -64,6 +64,38 @@ int rdd_ports_forward_guest(rdd_instance_t *inst, uint32_t pid);
 /* The forward ends (hostagent stop; its exit releases it too). */
 void rdd_ports_unforward_guest(rdd_instance_t *inst);
 
+/* The apiserver's kubeconfig, Config() = Dir()/config.yaml: the file
+ * `rdd ctl`, `rdd kubectl`'s readiness wait and `rdd svc config` read
+ * (kubectl.go:40, service.go:91-109).  The service writes it once its
+ * apiserver listens, with the port it really bound (service.go:829-845);
+ * `rdd svc stop`'s wait removes it once the process is gone
+ * (service.go:520-523); a service that is killed, or stopped with
+ * --wait=false, leaves it behind, pointing at a port that is no longer its
+ * own. */
+typedef struct {
+    int port;                  /* server https://127.0.0.1:<port> */
+    char ca[300];              /* the cert it trusts: the writer's TLSDir() */
+    char token[128];           /* the writer's admin token for that run */
+    uint64_t written_ns;       /* when it was written */
+} rdd_kubeconfig_t;
+
+/* service.go:112-122 storeKubeConfigToDisk: called by rdd_ports_bind once
+ * the apiserver's port is bound.  Returns host_fs_write's error. */
+int rdd_kubeconfig_store(rdd_instance_t *inst);
+/* os.ReadFile(instance.Config()): 0, or SIM_ENOENT when there is none. */
+int rdd_kubeconfig_read(rdd_instance_t *inst, rdd_kubeconfig_t *kc);
+/* os.Remove(instance.Config()), errors ignored. */
+void rdd_kubeconfig_remove(rdd_instance_t *inst);
+/* 1 when inst's service process serves its apiserver on 127.0.0.1:port
+ * right now (bound for real, not only resolved). */
+int rdd_apiserver_listens(const rdd_instance_t *inst, int port);
+/* What inst's apiserver answers a client holding kc: 0; SIM_EX509 when kc
+ * trusts another instance's self-signed cert (each instance generates its
+ * own in TLSDir()); SIM_EUNAUTHORIZED when kc carries the token of another
+ * run (the admin token is a fresh uuid per run, authentication.go:67-69). */
+int rdd_apiserver_admit(const rdd_instance_t *inst,
+                        const rdd_kubeconfig_t *kc);
+
 #define RDD_GUEST_APISERVER_PORT 6443
 /* From ResolvePort at `rdd svc start` to the servers' real binds. */
 #define RDD_PORTS_BIND_DELAY_NS (100 * SIM_NS_PER_MS)

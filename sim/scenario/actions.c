@@ -13,8 +13,10 @@
  */
 #include "world_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "rdd/ports.h"
 #include "sim/assert.h"
 #include "sim/errno.h"
 
@@ -124,10 +126,32 @@ static void action_path(world_t *w, const sc_action_t *a, char *out)
 }
 
 static void run_action_inner(world_t *w, const sc_action_t *a);
+static void rdd_ctl(world_t *w, const sc_action_t *a);
+
+/* A CLI's output line and its exit, as trace events (rdd.cli.print,
+ * rdd.cli.exit) of every CLI the timeline runs. */
+static void cli_trace_print(world_t *w, const winst_t *wi, const char *line)
+{
+    sim_trace_t *tr = sim_trace_begin(&w->loop, "rdd.cli.print");
+    sim_trace_str(tr, "inst", wi->inst.id.name);
+    sim_trace_str(tr, "line", line);
+    sim_trace_end(tr);
+}
+
+static void cli_trace_exit(world_t *w, const winst_t *wi, const char *cmd,
+                           int code, const char *err, uint64_t start_ns)
+{
+    sim_trace_t *tr = sim_trace_begin(&w->loop, "rdd.cli.exit");
+    sim_trace_str(tr, "inst", wi->inst.id.name);
+    sim_trace_str(tr, "cmd", cmd);
+    sim_trace_i64(tr, "code", code);
+    sim_trace_str(tr, "err", err);
+    sim_trace_ns(tr, "elapsed", sim_now(&w->loop) - start_ns);
+    sim_trace_end(tr);
+}
 
 static void svc_cli_end(svc_cli_t *c, int code, const char *err)
 {
-    sim_trace_t *tr;
     if (c->done)
         return;
     c->done = 1;
@@ -135,20 +159,17 @@ static void svc_cli_end(svc_cli_t *c, int code, const char *err)
     if (c->watch > 0)
         host_unwatch_exit(c->w->host, c->watch);
     c->watch = 0;
-    tr = sim_trace_begin(&c->w->loop, "rdd.cli.exit");
-    sim_trace_str(tr, "inst", c->wi->inst.id.name);
-    sim_trace_str(tr, "cmd", c->cmd);
-    sim_trace_i64(tr, "code", code);
-    sim_trace_str(tr, "err", err);
-    sim_trace_ns(tr, "elapsed", sim_now(&c->w->loop) - c->start_ns);
-    sim_trace_end(tr);
+    cli_trace_exit(c->w, c->wi, c->cmd, code, err, c->start_ns);
 }
 
+/* service.go:519-523: the wait sees the service gone and removes
+ * Config(), so no later `rdd ctl` reads a dead run's address. */
 static void svc_cli_exited(void *arg, const host_proc_t *p)
 {
     svc_cli_t *c = arg;
     c->watch = 0;
     (void)p;
+    rdd_kubeconfig_remove(&c->wi->inst);
     svc_cli_end(c, 0, "");
 }
 
@@ -519,6 +540,9 @@ static void run_action_inner(world_t *w, const sc_action_t *a)
         act_trace(w, a, RDD_APP_NAME, rc);
         return;
     }
+    case SC_ACT_RDD_CTL:
+        rdd_ctl(w, a);
+        return;
     case SC_ACT_KUBE_CREATE: {
         winst_t *wi = &w->inst[a->instance];
         kube_obj_t o;
@@ -539,27 +563,19 @@ static void run_action_inner(world_t *w, const sc_action_t *a)
 
 static void cli_print(rdd_cli_t *c, const char *line)
 {
-    sim_trace_t *tr = sim_trace_begin(&c->w->loop, "rdd.cli.print");
-    sim_trace_str(tr, "inst", c->wi->inst.id.name);
-    sim_trace_str(tr, "line", line);
-    sim_trace_end(tr);
+    cli_trace_print(c->w, c->wi, line);
 }
 
 static void cli_exit(rdd_cli_t *c, int code, const char *err)
 {
-    sim_trace_t *tr;
     c->done = 1;
     sim_timer_stop(&c->timeout);
     if (c->api_epoch == c->wi->inst.api_epoch)
         kube_unwatch(c->wi->inst.api, c->watch_id);
-    tr = sim_trace_begin(&c->w->loop, "rdd.cli.exit");
-    sim_trace_str(tr, "inst", c->wi->inst.id.name);
-    sim_trace_str(tr, "cmd", c->a->running ? "rdd set running=true"
-                                            : "rdd set running=false");
-    sim_trace_i64(tr, "code", code);
-    sim_trace_str(tr, "err", err);
-    sim_trace_ns(tr, "elapsed", sim_now(&c->w->loop) - c->start_ns);
-    sim_trace_end(tr);
+    cli_trace_exit(c->w, c->wi,
+                   c->a->running ? "rdd set running=true"
+                                 : "rdd set running=false",
+                   code, err, c->start_ns);
 }
 
 /* set.go:509-536 conditionReporter.report and the Settled predicate. */
@@ -659,4 +675,243 @@ static void rdd_set(world_t *w, const sc_action_t *a)
     (void)sim_timer_start(&c->timeout, cli_timeout, a->timeout_ns);
     /* UntilWithSync lists first: an already-settled App returns at once. */
     cli_on_app(c, KUBE_MODIFIED, &app);
+}
+
+/* rdd ctl -------------------------------------------------------------------*/
+
+#define CTL_POLL_NS (500 * SIM_NS_PER_MS) /* service.go:443 ticker */
+#define CTL_WAIT_NS (90 * SIM_NS_PER_S)   /* cmd/rdd/service.go:34 */
+
+static void ctl_cmd(const ctl_cli_t *c, char *out, size_t len)
+{
+    snprintf(out, len, "rdd ctl %s %s %s", c->a->verb,
+             kube_kind_name(c->a->kube_kind), c->a->obj_name);
+}
+
+static void ctl_exit(ctl_cli_t *c, int code, const char *err)
+{
+    char cmd[200];
+    c->done = 1;
+    ctl_cmd(c, cmd, sizeof(cmd));
+    cli_trace_exit(c->w, c->wi, cmd, code, err, c->start_ns);
+}
+
+/* service.go:144-199 PID/Running: Dir()/rdd.pid names a live process; on
+ * Windows IsOurProcessWithArg also wants a control plane ("serve"), on
+ * other platforms Signal(0) is all. */
+static int ctl_running(ctl_cli_t *c)
+{
+    rdd_instance_t *in = &c->wi->inst;
+    const host_proc_t *p;
+    char path[HOST_PATH_MAX], buf[32];
+    snprintf(path, sizeof(path), "%s/rdd.pid", in->dir);
+    if (host_fs_read(in->host, path, buf, sizeof(buf)))
+        return 0;
+    p = host_proc(in->host, (uint32_t)strtoul(buf, NULL, 10));
+    return p && p->alive &&
+           (in->id.os != RDD_OS_WINDOWS || !strcmp(p->name, "rdd"));
+}
+
+/* The instance whose apiserver serves 127.0.0.1:port, or NULL. */
+static winst_t *apiserver_at(world_t *w, int port)
+{
+    int j;
+    for (j = 0; j < w->sc->ninstances; j++)
+        if (w->inst[j].up && rdd_apiserver_listens(&w->inst[j].inst, port))
+            return &w->inst[j];
+    return NULL;
+}
+
+/* One request of c's client (phase "readiness": checkReadiness's GET
+ * /version, service.go:357-370; "kubectl": the verb itself):
+ * GetKubeconfig (service.go:91-101), then a dial of the server it names
+ * and whatever listens there.  Returns 0 with the apiserver reached in
+ * *srv, or an error with client-go's text in err. */
+static int ctl_request(ctl_cli_t *c, const char *phase, winst_t **srv,
+                       char *err, size_t len)
+{
+    world_t *w = c->w;
+    rdd_instance_t *in = &c->wi->inst;
+    rdd_kubeconfig_t kc;
+    winst_t *to;
+    uint32_t owner;
+    sim_trace_t *tr;
+    char reached[120], t[32];
+    int rc;
+    *srv = NULL;
+    to = NULL;
+    owner = 0;
+    snprintf(reached, sizeof(reached), "none");
+    memset(&kc, 0, sizeof(kc));
+    if (!ctl_running(c)) {
+        rc = SIM_ESRCH;
+        snprintf(err, len, "control plane \"%s\" is not running",
+                 in->id.name);
+    } else if (rdd_kubeconfig_read(in, &kc)) {
+        rc = SIM_ENOENT;
+        snprintf(err, len, "could not read config from %s: open %s: %s "
+                 "(control plane may still be starting)", in->id.config,
+                 in->id.config, in->id.os == RDD_OS_WINDOWS
+                                    ? "The system cannot find the file "
+                                      "specified."
+                                    : "no such file or directory");
+    } else if (!(owner = host_port_owner(w->host, kc.port))) {
+        rc = SIM_ECONNREFUSED;
+        snprintf(err, len, "Get \"https://127.0.0.1:%d/version\": dial tcp "
+                 "127.0.0.1:%d: %s", kc.port, kc.port,
+                 in->id.os == RDD_OS_WINDOWS
+                     ? "connectex: No connection could be made because the "
+                       "target machine actively refused it."
+                     : "connect: connection refused");
+    } else {
+        to = apiserver_at(w, kc.port);
+        if (to)
+            snprintf(reached, sizeof(reached), "%s", to->inst.id.name);
+        else
+            snprintf(reached, sizeof(reached), "pid %u (%s)", owner,
+                     host_proc(w->host, owner)->name);
+        /* Any other TLS server presents a cert kc does not trust. */
+        rc = to ? rdd_apiserver_admit(&to->inst, &kc) : SIM_EX509;
+        if (rc == SIM_EUNAUTHORIZED)
+            snprintf(err, len, "Unauthorized");
+        else if (rc)
+            snprintf(err, len, "Get \"https://127.0.0.1:%d/version\": %s",
+                     kc.port, sim_strerror(rc));
+    }
+    tr = sim_trace_begin(&w->loop, "rdd.ctl.request");
+    sim_trace_str(tr, "inst", in->id.name);
+    sim_trace_str(tr, "phase", phase);
+    sim_trace_u64(tr, "port", (uint64_t)kc.port);
+    sim_trace_ns(tr, "config_written", kc.written_ns);
+    sim_trace_str(tr, "reached", reached);
+    sim_trace_err(tr, "err", rc);
+    sim_trace_end(tr);
+    /* S17: a client of this instance reached some other server. */
+    if (owner && to != c->wi && !c->wi->s17_bad[0]) {
+        char cmd[200];
+        ctl_cmd(c, cmd, sizeof(cmd));
+        snprintf(c->wi->s17_bad, sizeof(c->wi->s17_bad),
+                 "%s's `%s` read %s (server https://127.0.0.1:%d, written "
+                 "at %s) and reached %s%s, not its own apiserver: %s",
+                 in->id.name, cmd, in->id.config, kc.port,
+                 sim_fmt_ns(t, kc.written_ns), reached,
+                 to ? "'s apiserver" : "", rc ? err : "admitted");
+    }
+    if (rc == 0)
+        *srv = to;
+    return rc;
+}
+
+/* kubectl (kubectl.go:57-64) with KUBECONFIG=instance.Config(): one
+ * request, then the verb on the apiserver it reached. */
+static void ctl_kubectl(ctl_cli_t *c)
+{
+    const sc_action_t *a = c->a;
+    winst_t *srv;
+    static kube_obj_t o; /* large; the world is single-threaded */
+    kube_status_t st;
+    char err[400], line[KUBE_MSG_MAX + 200];
+    int rc = ctl_request(c, "kubectl", &srv, err, sizeof(err));
+    if (rc == SIM_EUNAUTHORIZED) {
+        ctl_exit(c, 1, "error: You must be logged in to the server "
+                       "(Unauthorized)");
+        return;
+    }
+    if (rc) {
+        snprintf(line, sizeof(line), "Unable to connect to the server: %s",
+                 err);
+        ctl_exit(c, 1, line);
+        return;
+    }
+    memset(&st, 0, sizeof(st));
+    rc = kube_get(srv->inst.api, a->kube_kind, a->ns, a->obj_name, &o, &st);
+    if (rc == 0 && !strcmp(a->verb, "delete"))
+        rc = kube_delete(srv->inst.api, a->kube_kind, a->ns, a->obj_name,
+                         &st);
+    else if (rc == 0 && !strcmp(a->verb, "patch")) {
+        /* kubectl patch --type=merge: no resourceVersion precondition */
+        kube_obj_t *p = &o;
+        rc = kube_spec_set(p, a->key, a->value);
+        if (rc == 0)
+            rc = kube_apply(srv->inst.api, p, 0, &st);
+    }
+    if (rc) {
+        snprintf(line, sizeof(line), "Error from server (%s): %s",
+                 st.reason[0] ? st.reason : sim_err_name(rc),
+                 st.message[0] ? st.message : sim_strerror(rc));
+        ctl_exit(c, 1, line);
+        return;
+    }
+    snprintf(line, sizeof(line), "%s/%s%s", kube_kind_resource(a->kube_kind),
+             a->obj_name, !strcmp(a->verb, "delete")  ? " deleted"
+                          : !strcmp(a->verb, "patch") ? " patched"
+                                                      : "");
+    cli_trace_print(c->w, c->wi, line);
+    ctl_exit(c, 0, "");
+}
+
+static void ctl_poll(ctl_cli_t *c);
+
+static void ctl_tick(void *arg, void *unused)
+{
+    ctl_cli_t *c = arg;
+    (void)unused;
+    if (c->done || c->w->torn_down)
+        return;
+    /* service.go:447-449: the caller's 90 s context ends the wait. */
+    if (sim_now(&c->w->loop) >= c->start_ns + CTL_WAIT_NS) {
+        ctl_exit(c, 4, "context deadline exceeded");
+        return;
+    }
+    ctl_poll(c);
+}
+
+/* service.go:426-463 Wait: checkReadiness at once, then every 500 ms
+ * until it passes or the context ends. */
+static void ctl_poll(ctl_cli_t *c)
+{
+    winst_t *srv;
+    uint64_t now = sim_now(&c->w->loop), next;
+    c->polls++;
+    if (ctl_request(c, "readiness", &srv, c->last_err,
+                    sizeof(c->last_err)) == 0) {
+        ctl_kubectl(c);
+        return;
+    }
+    next = now + CTL_POLL_NS;
+    if (next > c->start_ns + CTL_WAIT_NS)
+        next = c->start_ns + CTL_WAIT_NS;
+    (void)sim_call(&c->w->loop, next - now, ctl_tick, c, NULL);
+}
+
+/* kubectl.go:33-44 ctlAction: ensureServiceRunning (cmd/rdd/service.go:
+ * 93-120: a service that is not Running() is started; either way Wait
+ * polls readiness through Config() for up to 90 s), then kubectl with
+ * KUBECONFIG=Config().  Leaves out: Create when args.json is missing (a
+ * scenario's instance exists), waitForFreshDiscoveryConfigMap (one more
+ * request through the same Config()), the controller and CRD phases of
+ * checkReadiness (a reachable own apiserver is ready). */
+static void rdd_ctl(world_t *w, const sc_action_t *a)
+{
+    ctl_cli_t *c = &w->ctl[w->cur_action];
+    winst_t *wi = &w->inst[a->instance];
+    char what[200];
+    int rc = 0;
+    *c = (ctl_cli_t){.w = w, .wi = wi, .a = a, .start_ns = sim_now(&w->loop)};
+    if (!wi->up) {
+        act_trace(w, a, "instance not started", SIM_ESTATE);
+        return;
+    }
+    ctl_cmd(c, what, sizeof(what));
+    if (!ctl_running(c)) {
+        /* startAndWaitForReady (cmd/rdd/service.go:126-143) */
+        apply_env(w, a->instance);
+        rc = rdd_svc_start(&wi->inst);
+    }
+    act_trace(w, a, what + strlen("rdd ctl "), rc);
+    if (rc) {
+        ctl_exit(c, 1, sim_strerror(rc));
+        return;
+    }
+    ctl_poll(c);
 }

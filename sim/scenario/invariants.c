@@ -11,6 +11,7 @@
  *     Settled judgement of S5/S6 (judge_settled), S16's foreign deletes,
  *     L3's Starting clock (track_starting), L6's Running=True and L9's
  *     App deletion;
+ *   - the timeline's `rdd ctl` client (actions.c): S17's foreign reach;
  *   - on_mirror_change, a watch of every kind: S2's mirror provenance and,
  *     through on_app_change, S7's observedGeneration and L1's clock.
  * world.c installs both (watch_store).  Private structures: world_int.h.
@@ -63,8 +64,10 @@ const sim_inv_info_t sim_inv_catalogue[] = {
      "ContainerEngineReady True with observedGeneration >= G"},
     {"S12", "cross-instance isolation",
      "two live instances never share a pipe, socket, ShortDir, Dir, LogDir, "
-     "Docker context, WSL distro or vsock port, and no operation of one "
-     "terminates or unregisters the other's distro or kills its processes"},
+     "Docker context, WSL distro, vsock port or TCP port (a real bind that "
+     "fails; a port ResolvePort moved is shared with nobody and is not "
+     "counted), and no operation of one terminates or unregisters the "
+     "other's distro or kills its processes"},
     {"S13", "no foreign kill",
      "every kill or signal the LimaVM controller sends hits a process of "
      "its own instance (ours: DriverPID is not exempt, so pid reuse, H14, "
@@ -98,6 +101,10 @@ const sim_inv_info_t sim_inv_catalogue[] = {
     {"L9", "deletion quiesces",
      "within 60 s of the App being deleted, the engine's watcher is stopped "
      "and no mirror is left Terminating"},
+    {"S17", "client reaches its own apiserver",
+     "every connection a client of instance X makes to the server in X's "
+     "kubeconfig (Config(), as `rdd ctl` reads it) reaches X's own "
+     "apiserver, never another instance's or another process"},
 };
 const size_t sim_inv_catalogue_len =
     sizeof(sim_inv_catalogue) / sizeof(sim_inv_catalogue[0]);
@@ -202,6 +209,7 @@ static void on_app_change(winst_t *wi, const kube_obj_t *o)
         if (!wi->running_false) {
             wi->running_false = 1;
             wi->running_false_ns = sim_now(&wi->w->loop);
+            wi->running_false_seq = wi->w->trace.last_seq;
         }
     } else {
         wi->running_false = 0;
@@ -398,6 +406,8 @@ static int check_l1(void *ctx, char *why, size_t len)
                  "%s's App has been Running=False since %s but "
                  "ContainerEngineReady is not Stopped at its generation",
                  wi->inst.id.name, sim_fmt_ns(t, wi->running_false_ns));
+        sim_inv_due(&w->inv, wi->running_false_ns + limit,
+                    wi->running_false_seq);
         return 1;
     }
     return 0;
@@ -580,6 +590,13 @@ static void judge_settled(winst_t *wi, const kube_obj_t *app)
                  wi->inst.id.name, (long long)g, tmpl);
 }
 
+/* The trace seq of the commit on_commit is told about: the store calls
+ * its observer first and traces the write right after (kube/store.c). */
+static uint64_t commit_seq(const winst_t *wi)
+{
+    return wi->w->trace.seq + 1;
+}
+
 /* L3: since when a LimaVM that should run has been short of Running. */
 static int failed_reason(const kube_cond_t *c)
 {
@@ -609,6 +626,7 @@ static void track_starting(winst_t *wi, const kube_obj_t *lvm)
     if (!wi->starting) {
         wi->starting = 1;
         wi->starting_since_ns = sim_now(&wi->w->loop);
+        wi->starting_seq = commit_seq(wi);
     }
 }
 
@@ -631,12 +649,15 @@ void on_commit(void *arg, kube_event_type_t type, const kube_obj_t *o)
     if (o->kind == KUBE_APP && type == KUBE_DELETED && !wi->app_gone) {
         wi->app_gone = 1;
         wi->app_gone_ns = sim_now(&wi->w->loop);
+        wi->app_gone_seq = commit_seq(wi);
     }
     if (o->kind == KUBE_APP) {
         const kube_cond_t *run = kube_cond_find(o, RDD_COND_RUNNING);
         int t = type != KUBE_DELETED && run && !strcmp(run->status, "True");
-        if (t && !wi->app_running_true)
+        if (t && !wi->app_running_true) {
             wi->app_running_true_ns = sim_now(&wi->w->loop);
+            wi->app_running_true_seq = commit_seq(wi);
+        }
         wi->app_running_true = t;
         if (type != KUBE_DELETED)
             judge_settled(wi, o);
@@ -691,13 +712,18 @@ static int check_l7(void *ctx, char *why, size_t len)
         uint64_t took = d->remove_max_ns;
         if (!w->inst[j].up)
             continue;
+        if (d->remove_called_ns != w->inst[j].l7_called_ns) {
+            w->inst[j].l7_called_ns = d->remove_called_ns;
+            w->inst[j].l7_seq = w->trace.last_seq;
+        }
         if (d->removes_called > d->removes_returned &&
             now - d->remove_called_ns > took)
             took = now - d->remove_called_ns;
         if (took <= lim)
             continue;
-        snprintf(why, len, "%s's removeDockerContext took %s", 
+        snprintf(why, len, "%s's removeDockerContext took %s",
                  w->inst[j].inst.id.name, sim_fmt_ns(t, took));
+        sim_inv_due(&w->inv, d->remove_called_ns + lim, w->inst[j].l7_seq);
         return 1;
     }
     return 0;
@@ -746,6 +772,10 @@ static int check_l4(void *ctx, char *why, size_t len)
         winst_t *wi = &w->inst[j];
         const rdd_limavm_t *l = &wi->inst.lvm;
         char t[32];
+        if (wi->up && l->stale_since_ns != wi->l4_since_ns) {
+            wi->l4_since_ns = l->stale_since_ns;
+            wi->l4_seq = w->trace.last_seq;
+        }
         if (!wi->up || !l->stale_since_ns ||
             now < l->stale_since_ns + 60 * SIM_NS_PER_S)
             continue;
@@ -755,6 +785,8 @@ static int check_l4(void *ctx, char *why, size_t len)
                  wi->inst.id.name, sim_fmt_ns(t, l->stale_since_ns),
                  (unsigned long long)l->stale_removals,
                  (unsigned long long)l->stale_failures);
+        sim_inv_due(&w->inv, l->stale_since_ns + 60 * SIM_NS_PER_S,
+                    wi->l4_seq);
         return 1;
     }
     return 0;
@@ -789,6 +821,7 @@ static int check_l5(void *ctx, char *why, size_t len)
         if (orphan != wi->orphan_pid) {
             wi->orphan_pid = orphan;
             wi->orphan_since_ns = now;
+            wi->orphan_seq = w->trace.last_seq;
         }
         if (!orphan || now < wi->orphan_since_ns + 60 * SIM_NS_PER_S)
             continue;
@@ -797,6 +830,8 @@ static int check_l5(void *ctx, char *why, size_t len)
                  "nothing kills it", in->id.name, orphan,
                  host_proc(in->host, orphan)->exe,
                  sim_fmt_ns(t, wi->orphan_since_ns));
+        sim_inv_due(&w->inv, wi->orphan_since_ns + 60 * SIM_NS_PER_S,
+                    wi->orphan_seq);
         return 1;
     }
     return 0;
@@ -848,9 +883,16 @@ static int check_l9(void *ctx, char *why, size_t len)
                  wi->inst.id.name, sim_fmt_ns(tb, wi->app_gone_ns),
                  wi->inst.watcher ? "its Docker watcher still runs and " : "",
                  "", t.terminating, t.terminating ? ", e.g. " : "", t.first);
+        sim_inv_due(&w->inv, wi->app_gone_ns + 60 * SIM_NS_PER_S,
+                    wi->app_gone_seq);
         return 1;
     }
     return 0;
+}
+
+static int check_s17(void *ctx, char *why, size_t len)
+{
+    return first_noted(ctx, offsetof(winst_t, s17_bad), why, len);
 }
 
 static int check_s6(void *ctx, char *why, size_t len)
@@ -872,6 +914,7 @@ static int check_l3(void *ctx, char *why, size_t len)
                  "%s's LimaVM has wanted to run since %s but is still %s",
                  wi->inst.id.name, sim_fmt_ns(t, wi->starting_since_ns),
                  wi->starting_reason);
+        sim_inv_due(&w->inv, wi->starting_since_ns + limit, wi->starting_seq);
         return 1;
     }
     return 0;
@@ -911,8 +954,14 @@ static int check_l6(void *ctx, char *why, size_t len)
             wi->pipe_bad_since_ns = 0;
             continue;
         }
-        if (!wi->pipe_bad_since_ns)
+        if (!wi->pipe_bad_since_ns) {
+            /* The clock starts with the commit of Running=True when the
+             * pipe was already bad then, else after this event. */
             wi->pipe_bad_since_ns = now;
+            wi->pipe_bad_seq = now == wi->app_running_true_ns
+                                   ? wi->app_running_true_seq
+                                   : w->trace.last_seq;
+        }
         if (now < wi->pipe_bad_since_ns + 10 * SIM_NS_PER_S)
             continue;
         snprintf(why, len,
@@ -927,12 +976,22 @@ static int check_l6(void *ctx, char *why, size_t len)
                  sim_fmt_ns(t2, wi->pipe_bad_since_ns),
                  rdd_bridge_state_name(in->bridge.state),
                  in->bridge.bind_msg[0] ? ": " : "", in->bridge.bind_msg);
+        sim_inv_due(&w->inv, wi->pipe_bad_since_ns + 10 * SIM_NS_PER_S,
+                    wi->pipe_bad_seq);
         return 1;
     }
     return 0;
 }
 
-/* S12: what two live instances share, or what one did to the other. */
+/* S12: what two live instances share, or what one did to the other.
+ * A TCP port counts when a real bind failed (the TOCTOU window of H8), not
+ * when ResolvePort moved it: ports.go:14-31 moves a busy port precisely so
+ * that nobody shares it, Run writes the port it really bound into
+ * Config() (service.go:829-845), which `rdd ctl` reads (kubectl.go:40), and
+ * RDD's own tests accept a moved port as correct
+ * (bats/tests/20-service/5-port-fallback.bats).  What a moved port can
+ * still break, a client following a stale Config() to the port's new
+ * holder, is S17's. */
 static int check_s12(void *ctx, char *why, size_t len)
 {
     world_t *w = ctx;
@@ -1054,7 +1113,8 @@ int add_invariants(world_t *w)
                   {"B1", check_b1},
                   {"S13", check_s13},
                   {"L4", check_l4},
-                  {"L5", check_l5}};
+                  {"L5", check_l5},
+                  {"S17", check_s17}};
     size_t i, k;
     for (i = 0; i < SIM_ARRAY_LEN(checks); i++) {
         const char *title = "";

@@ -32,6 +32,7 @@ static const char *const act_names[] = {
     "fs.hold",     "fs.release",  "wsl.start",  "wsl.terminate",
     "owner.crash", "pipe.hold",   "hostswitch.die", "docker.context.use",
     "docker.context.seed", "bats.setup", "bats.test37", "app.delete",
+    "rdd.ctl",
 };
 
 /* The keys each kind of map may hold (yt_allow), as docs/scenarios.md
@@ -56,7 +57,7 @@ KEYS(k_fault, "site", "target", "chance", "after", "repeat", "from", "to");
 KEYS(k_step, "at", "every", "until", "do", "instance", "kind", "docker_name",
      "key", "value", "name", "running", "timeout", "owner", "daemon",
      "container", "image", "force", "exe", "console", "pid", "proc", "code",
-     "path", "distro", "pipe", "for", "config", "host");
+     "path", "distro", "pipe", "for", "config", "host", "verb", "namespace");
 KEYS(k_variant, "base", "flags", "expect");
 KEYS(k_expect, "violated", "trace", "no_trace");
 KEYS(k_timers, "lateness");
@@ -1153,11 +1154,40 @@ static int parse_timeline(yt_node_t *n, scenario_t *sc, yt_error_t *err)
                 TRY(yt_str(v, "host", a->ctx_host, sizeof(a->ctx_host), err));
             }
             break;
+        case SC_ACT_RDD_CTL: {
+            char kind[32];
+            int kk;
+            TRY(req(m, "instance", what, &v, err));
+            TRY(find_instance(sc, v, &a->instance, err));
+            TRY(req(m, "verb", what, &v, err));
+            TRY(yt_str(v, "verb", a->verb, sizeof(a->verb), err));
+            if (strcmp(a->verb, "get") && strcmp(a->verb, "delete") &&
+                strcmp(a->verb, "patch"))
+                return yt_fail(err, v, "verb must be get, delete or patch");
+            TRY(req(m, "kind", what, &v, err));
+            TRY(yt_str(v, "kind", kind, sizeof(kind), err));
+            if ((kk = kind_by_name(kind)) < 0)
+                return yt_fail(err, v, "unknown kind '%s'", kind);
+            a->kube_kind = (kube_kind_t)kk;
+            TRY(req(m, "name", what, &v, err));
+            TRY(yt_str(v, "name", a->obj_name, sizeof(a->obj_name), err));
+            snprintf(a->ns, sizeof(a->ns), "%s",
+                     a->kube_kind == KUBE_APP ? "" : "default");
+            TRY(opt_str(m, "namespace", a->ns, sizeof(a->ns), err));
+            if (!strcmp(a->verb, "patch")) { /* a merge patch of spec */
+                TRY(req(m, "key", what, &v, err));
+                TRY(yt_str(v, "key", a->key, sizeof(a->key), err));
+                TRY(req(m, "value", what, &v, err));
+                TRY(yt_str(v, "value", a->value, sizeof(a->value), err));
+            }
+            break;
+        }
         default:
             break;
         }
         if (a->every_ns &&
-            (a->kind == SC_ACT_RDD_SET || a->kind == SC_ACT_PIPE_HOLD))
+            (a->kind == SC_ACT_RDD_SET || a->kind == SC_ACT_PIPE_HOLD ||
+             a->kind == SC_ACT_RDD_CTL))
             return yt_fail(err, yt_get(m, "every"), "%s cannot repeat (one "
                            "client per step)", what);
         TRY(yt_unused(m, "a timeline step", err));

@@ -121,6 +121,7 @@ typedef enum {
     SC_ACT_BATS_SETUP,    /* engine-docker.bats local_setup_file */
     SC_ACT_BATS_TEST37,   /* engine-docker.bats test 37's meta.json check */
     SC_ACT_APP_DELETE,    /* kubectl delete app app */
+    SC_ACT_RDD_CTL,       /* rdd ctl get|delete|patch KIND NAME */
     SC_ACT__COUNT
 } sc_act_kind_t;
 
@@ -156,6 +157,11 @@ typedef struct {
     uint64_t for_ns;          /* pipe.hold: how long */
     char ctx_host[256];       /* context.seed: its endpoint */
     char config_dir[256];     /* context.*: DOCKER_CONFIG ("" = ~/.docker) */
+    char verb[8];             /* rdd.ctl: get | delete | patch (kind in
+                                 kube_kind, name in obj_name, patch: key,
+                                 value) */
+    char ns[KUBE_NS_MAX];     /* rdd.ctl: -n (default: "default"; App is
+                                 cluster-scoped) */
 } sc_action_t;
 
 #define SC_AXIS_NAME_MAX 32   /* a matrix axis value's name, NUL included */

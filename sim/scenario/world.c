@@ -652,10 +652,21 @@ static int world_run_one(const scenario_t *sc, const sc_variant_t *v,
             if (!mem_buf || !strstr(mem_buf, v->trace[i]))
                 snprintf(res->trace_miss, sizeof(res->trace_miss),
                          "missing from the trace: %s", v->trace[i]);
-        for (i = 0; i < v->nno_trace && !res->trace_miss[0]; i++)
-            if (mem_buf && strstr(mem_buf, v->no_trace[i]))
-                snprintf(res->trace_miss, sizeof(res->trace_miss),
-                         "found in the trace: %s", v->no_trace[i]);
+        for (i = 0; i < v->nno_trace && !res->trace_miss[0]; i++) {
+            const char *hit = mem_buf ? strstr(mem_buf, v->no_trace[i]) : NULL;
+            const char *ln = hit;
+            unsigned long long seq = 0;
+            char t[40] = "?";
+            if (!hit)
+                continue;
+            /* Which line: "t=<time>s #<seq> ..." (trace.h). */
+            while (ln > mem_buf && ln[-1] != '\n')
+                ln--;
+            (void)sscanf(ln, "t=%39[0-9.]s #%llu", t, &seq);
+            snprintf(res->trace_miss, sizeof(res->trace_miss),
+                     "found in the trace: %s (line #%llu at t=%ss)",
+                     v->no_trace[i], seq, t);
+        }
         free(mem_buf);
         if (res->trace_miss[0])
             res->matches = 0;

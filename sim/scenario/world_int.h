@@ -46,16 +46,20 @@ typedef struct {
     uint64_t stopped_seen;         /* S5: Stopped writes already judged */
     size_t s9_seen;                /* S9: strips already judged */
     uint64_t running_false_ns;     /* L1: when Running turned False */
+    uint64_t running_false_seq;    /* L1: the trace seq then (after_seq) */
     int running_false;             /* L1 */
     char s5_settled_bad[SIM_INV_WHY_MAX]; /* S5's Settled part */
     char s6_bad[SIM_INV_WHY_MAX];
     char settled_key[80];          /* S5/S6: the Settled last judged */
     int starting;                  /* L3: wants running, not yet there */
     uint64_t starting_since_ns;
+    uint64_t starting_seq;         /* L3: the trace seq then */
     char starting_reason[40];
     int app_running_true;          /* L6: the App's Running is True */
     uint64_t app_running_true_ns;
+    uint64_t app_running_true_seq; /* L6: the commit that said so */
     uint64_t pipe_bad_since_ns;    /* L6: outage start (0: served) */
+    uint64_t pipe_bad_seq;         /* L6: the trace seq then */
     uint64_t l5_next_ns;           /* L5: next scan (every 100 ms) */
     char s16_bad[SIM_INV_WHY_MAX]; /* S16 */
     char b1_bad[SIM_INV_WHY_MAX];  /* B1: the first BATS failure */
@@ -63,10 +67,19 @@ typedef struct {
     size_t s13_seen;               /* S13: kills already judged */
     uint32_t orphan_pid;           /* L5: an untracked live hostagent */
     uint64_t orphan_since_ns;
+    uint64_t orphan_seq;           /* L5: the trace seq then */
+    uint64_t l4_since_ns;          /* L4: the stale loop's start seen ... */
+    uint64_t l4_seq;               /* ... and the trace seq then */
+    uint64_t l7_called_ns;         /* L7: the removeDockerContext call
+                                      seen ... */
+    uint64_t l7_seq;               /* ... and the trace seq then */
     rdd_bats_setup_t bats;         /* what local_setup_file left */
     int bats_ran;
     int app_gone;                  /* L9: the App was deleted */
     uint64_t app_gone_ns;
+    uint64_t app_gone_seq;         /* L9: the trace seq then */
+    char s17_bad[SIM_INV_WHY_MAX]; /* S17: a client of this instance
+                                      reached another apiserver */
 } winst_t;
 
 /* One `rdd set` invocation (rdd/cmd/rdd/set.go:255-328, 477-536). */
@@ -109,6 +122,18 @@ typedef struct {
     int done;
 } svc_cli_t;
 
+/* One `rdd ctl VERB KIND NAME` (rdd/cmd/rdd/kubectl.go:33-44):
+ * ensureServiceRunning's readiness polls, then kubectl on Config(). */
+typedef struct {
+    world_t *w;
+    winst_t *wi;
+    const sc_action_t *a;
+    uint64_t start_ns;
+    int polls;                     /* readiness checks made */
+    int done;
+    char last_err[400];            /* the last readiness error */
+} ctl_cli_t;
+
 struct world {
     const scenario_t *sc;
     const sc_variant_t *var;
@@ -142,6 +167,7 @@ struct world {
     rdd_cli_t cli[SC_MAX_ACTIONS];
     pipe_hold_t holds[SC_MAX_ACTIONS];
     svc_cli_t svc_cli[SC_MAX_ACTIONS];
+    ctl_cli_t ctl[SC_MAX_ACTIONS];
 };
 
 /* world.c ---------------------------------------------------------------*/

@@ -272,6 +272,61 @@ static void test_invariant_without_trace_records_time_only(void **state)
     sim_loop_close(&loop);
 }
 
+/* A deadline check: "within 10 ms of the clock's start". */
+typedef struct {
+    sim_inv_t *inv;
+    sim_loop_t *loop;
+    uint64_t since_ns, since_seq, limit_ns;
+    int clock;
+} due_t;
+
+static int due_check(void *ctx, char *why, size_t len)
+{
+    due_t *d = ctx;
+    if (!d->clock || sim_now(d->loop) < d->since_ns + d->limit_ns)
+        return 0;
+    snprintf(why, len, "late");
+    sim_inv_due(d->inv, d->since_ns + d->limit_ns, d->since_seq);
+    return 1;
+}
+
+/* The clock starts at the second event (2 ms); the next event, and so the
+ * first check past the 12 ms deadline, comes at 14 ms.  The violation is
+ * dated 12 ms and blames the second event; the trace line (written at
+ * 14 ms) says at=12ms. */
+static void test_invariant_due_dates_at_deadline(void **state)
+{
+    fix_t *f = *state;
+    due_t d = {&f->inv, &f->loop, 0, 0, SIM_MS(10), 0};
+    uint64_t seq2;
+    step_t steps[3] = {
+        {0, "a.b.one", -1, -1}, {0, "a.b.two", -1, -1},
+        {0, "a.b.three", -1, -1},
+    };
+    assert_int_equal(sim_inv_add(&f->inv, "L6", "due", due_check, &d, 0), 0);
+    steps[0].f = steps[1].f = steps[2].f = f;
+    assert_int_equal(sim_call(&f->loop, SIM_MS(1), step_cb, &steps[0], NULL),
+                     0);
+    assert_int_equal(sim_call(&f->loop, SIM_MS(2), step_cb, &steps[1], NULL),
+                     0);
+    assert_int_equal(sim_call(&f->loop, SIM_MS(14), step_cb, &steps[2], NULL),
+                     0);
+    sim_loop_run(&f->loop, SIM_MS(2));
+    d.clock = 1;
+    d.since_ns = SIM_MS(2);
+    d.since_seq = seq2 = f->tr.last_seq;
+    sim_loop_run(&f->loop, SIM_NEVER);
+    assert_int_equal(f->inv.e[0].violations, 1);
+    assert_int_equal(f->inv.e[0].first_ns, SIM_MS(12));
+    assert_int_equal(f->inv.e[0].first_seq, seq2);
+    fflush(f->jsonl);
+    assert_non_null(strstr(f->jbuf, "\"id\":\"L6\",\"after_seq\":2,"
+                                    "\"at\":12000000"));
+    /* A deadline in the future is clamped to now. */
+    sim_inv_due(&f->inv, SIM_MS(99), 1);
+    assert_int_equal(f->inv.due_ns, SIM_MS(14));
+}
+
 #define INV_TEST(f) cmocka_unit_test_setup_teardown(f, setup_inv, teardown_inv)
 
 int main(void)
@@ -283,6 +338,7 @@ int main(void)
         INV_TEST(test_invariant_two_broken_by_one_event_both_blame_it),
         INV_TEST(test_invariant_end_only_checks_run_only_at_check_end),
         INV_TEST(test_invariant_add_returns_erange_when_full),
+        INV_TEST(test_invariant_due_dates_at_deadline),
         cmocka_unit_test(test_invariant_without_trace_records_time_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

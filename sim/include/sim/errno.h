@@ -38,7 +38,10 @@
     XX(ESTATE, "operation not allowed in this state")                          \
     XX(ESHARING, "the file is in use by another process (Win32 "              \
                  "ERROR_SHARING_VIOLATION)")                                   \
-    XX(ESRCH, "no such process")
+    XX(ESRCH, "no such process")                                              \
+    XX(EX509, "tls: failed to verify certificate: x509: certificate signed "  \
+              "by unknown authority")                                          \
+    XX(EUNAUTHORIZED, "Unauthorized (HTTP 401)")
 
 typedef enum {
     SIM_OK = 0,

@@ -4,7 +4,8 @@
  * An invariant is a check function that returns 0 when it holds, or 1 and
  * a sentence saying what happened.  sim_inv_check() runs every registered
  * check; the first violation of each invariant is recorded with the
- * simulated time and the trace event that broke it (later ones only count).
+ * simulated time and the trace event that broke it (later ones only count);
+ * a bound in time is dated at its deadline (sim_inv_due).
  * Checks must be cheap: they run after every event, so they keep cursors
  * into append-only logs instead of rescanning the world.  A check may also
  * be flagged end-only (liveness: "by the end of the run ...").
@@ -30,8 +31,11 @@ typedef struct {
     void *ctx;              /* public */
     int end_only;           /* public: checked only by sim_inv_check_end */
     uint64_t violations;    /* read-only: events after which it failed */
-    uint64_t first_ns;      /* read-only: time of the first violation */
-    uint64_t first_seq;     /* read-only: trace seq of the breaking event */
+    uint64_t first_ns;      /* read-only: time of the first violation (a
+                               deadline's own time, see sim_inv_due) */
+    uint64_t first_seq;     /* read-only: trace seq of the breaking event
+                               (for a deadline: the one that started its
+                               clock) */
     char first_ev[64];      /* read-only: its name */
     char why[SIM_INV_WHY_MAX]; /* read-only: the first sentence */
 } sim_inv_entry_t;
@@ -40,6 +44,8 @@ typedef struct sim_inv {
     sim_inv_entry_t e[SIM_INV_MAX]; /* private */
     int n;                          /* read-only */
     sim_loop_t *loop;               /* private */
+    int due_set;                    /* private: sim_inv_due was called */
+    uint64_t due_ns, due_seq;       /* private */
 } sim_inv_t;
 
 void sim_inv_init(sim_inv_t *inv, sim_loop_t *loop);
@@ -53,6 +59,15 @@ void sim_inv_check(sim_inv_t *inv);
 
 /* Runs every check, end-only ones included, once, at the end of a run. */
 void sim_inv_check_end(sim_inv_t *inv);
+
+/* For a bound in time ("within 10 s of ..."): called by a check just
+ * before it returns 1, it dates the violation at the deadline at_ns (not
+ * after the event that happened to run the check, which may come later)
+ * and blames cause_seq, the trace seq of the event that started the clock.
+ * at_ns is clamped to now.  Checks run after events only, so a deadline is
+ * seen at the first event after it and dated back without adding events
+ * (and trace lines) to the run. */
+void sim_inv_due(sim_inv_t *inv, uint64_t at_ns, uint64_t cause_seq);
 
 /* Number of invariants violated at least once. */
 int sim_inv_violated(const sim_inv_t *inv);
