@@ -41,7 +41,7 @@ sim_cli(list-invariants-s17 0
 sim_cli(list-invariants-s12-moved 0
         "^S12 .*TCP port \\(a real bind that fails; a port ResolvePort moved is shared with nobody and is not counted\\)"
         list invariants)
-sim_cli(list-actions-ctl 0 "^rdd.ctl$" list actions)
+sim_cli(list-actions-ctl 0 "^rdd.ctl +rdd ctl get[|]delete[|]patch" list actions)
 
 # Bad rdd.ctl steps: file:line:col and exit 2.
 sim_bad(ctl-bad-verb "ctl-bad-verb.yaml:7:51: verb must be get, delete or patch")

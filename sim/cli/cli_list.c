@@ -139,7 +139,7 @@ static const act_doc_t act_docs[] = {
     {"app.delete", "kubectl delete app app", {INSTANCE}},
     {"rdd.ctl", "rdd ctl get|delete|patch KIND NAME through the kubeconfig",
      {INSTANCE, {"verb", "get | delete | patch", "required"},
-      {"kind", "a kube kind: App, LimaVM, Container, Image, Volume, ...", "required"},
+      {"kind", "kube kind: App, Container, LimaVM, ...", "required"},
       {"name", "string", "required"},
       {"namespace", "string", "default (App: none)"},
       {"key", "patch: spec key", "required with patch"},
