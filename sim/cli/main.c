@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 
 #include "bench/bench_kernel.h"
+#include "explore/shrink_cli.h"
 #include "rdd/flags.h"
 #include "scenario/scenario.h"
 #include "scenario/world.h"
@@ -495,5 +496,7 @@ int main(int argc, char **argv)
         return cmd_list(argv[2]);
     if (!strcmp(argv[1], "bench"))
         return cmd_bench(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "shrink"))
+        return explore_cli_shrink(argc - 2, argv + 2);
     return usage();
 }
