@@ -32,7 +32,8 @@ foreach(pair collisions/dd-before-rdd|head cleanup/lag-above-timeout|head
   add_test(NAME explore.shrink.${tname}.${variant}
            COMMAND ${Python3_EXECUTABLE} ${SIM_SHRINK_CHECK}
                    $<TARGET_FILE:rddsim>
-                   ${PROJECT_SOURCE_DIR}/scenarios/${file}.yaml ${variant})
+                   ${PROJECT_SOURCE_DIR}/scenarios/${file}.yaml ${variant}
+                   --twice)
   set_tests_properties(explore.shrink.${tname}.${variant}
                        PROPERTIES LABELS explore)
 endforeach()

@@ -44,6 +44,8 @@ static int usage(void)
             "[--trace FILE.jsonl] [--log FILE|-] [--no-expect]\n"
             "       rddsim suite [DIR|FILE ...]\n"
             "       rddsim check FILE ...\n"
+            "       rddsim shrink FILE [--variant V] [--seed N] "
+            "[--invariant ID] [-o OUT.yaml]\n"
             "       rddsim list variants|faults|invariants|actions\n"
             "       rddsim bench kernel w1 [A=1000] [E=10000000] [SEED=42]\n"
             "       rddsim bench kernel w2 [N=1000] [L_MS=40000] "

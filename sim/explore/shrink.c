@@ -13,6 +13,7 @@
 #include "sim/trace.h"
 
 #define MAX_UNITS 2048
+#define EMIT_BUF (1u << 20) /* one emitted candidate */
 
 typedef enum {
     U_INSTANCE,
@@ -39,6 +40,9 @@ typedef struct {
     scenario_t *base;          /* one variant, duration cut */
     scenario_t *cand;          /* scratch */
     scenario_t *cur;           /* the smallest that still fails */
+    scenario_t *reload;        /* a candidate emitted and loaded back */
+    char *ebuf;                /* EMIT_BUF bytes for that */
+    uint64_t max_events;       /* each candidate's event budget */
     world_result_t res;        /* cur's run */
     shrink_sig_t sig;
     unit_t u[MAX_UNITS];
@@ -399,14 +403,41 @@ static int holds(const shrink_t *s, const world_result_t *res)
     return 1;
 }
 
-/* Runs sc; 1 if it keeps the signature (then *res is its result). */
+/* Runs sc as the file that would be written: emitted, loaded back (the
+ * loader's validation included) and run under the event budget where
+ * world_io_t has one.  1 if it keeps the signature (then *res is its
+ * result). */
 static int try_run(shrink_t *s, const scenario_t *sc, world_result_t *res)
 {
+    world_io_t io;
+    yt_error_t err;
+    FILE *m;
+    long n;
+    int rc;
     if (s->runs >= s->max_runs)
         return 0;
     s->runs++;
-    if (world_run(sc, &sc->variants[0], s->o->seed, NULL, res))
+    if (!(m = fmemopen(s->ebuf, EMIT_BUF, "w")))
         return 0;
+    rc = sc_emit(sc, m);
+    if (fflush(m) != 0 || ferror(m))
+        rc = SIM_EPIPE;
+    n = ftell(m);
+    fclose(m);
+    if (rc || n <= 0 || (size_t)n >= EMIT_BUF)
+        return 0;
+    if (scenario_load_buffer(sc->file, s->ebuf, (size_t)n, s->reload, &err))
+        return 0;
+    memset(&io, 0, sizeof(io));
+#ifdef WORLD_MAX_EVENTS_DEFAULT
+    io.max_events = s->max_events;
+#endif
+    if (world_run(s->reload, &s->reload->variants[0], s->o->seed, &io, res))
+        return 0;
+#ifdef WORLD_MAX_EVENTS_DEFAULT
+    if (res->stop != WORLD_STOP_NONE)
+        return 0;
+#endif
     return holds(s, res);
 }
 
@@ -440,18 +471,41 @@ static int cut_duration(shrink_t *s, char *log, size_t len)
     shrink_sig_t got;
     uint64_t d, old = s->cur->duration_ns;
     char a[32], b[32];
+    int i, n, dropped;
     if (signature(&s->res, s->sig.inv, &got))
         return 0;
     d = ceil_s(got.at_ns) + SHRINK_SETTLE_NS;
+    /* nothing may start in the run's last seconds (the loader) */
+    for (i = 0; i < s->cur->ninstances; i++)
+        if (s->cur->instances[i].start_ns + 2 * SIM_NS_PER_S > d)
+            d = ceil_s(s->cur->instances[i].start_ns) + 2 * SIM_NS_PER_S;
+    for (i = 0; i < s->cur->nowners; i++)
+        if (s->cur->owners[i].has_start &&
+            s->cur->owners[i].start_ns + 2 * SIM_NS_PER_S > d)
+            d = ceil_s(s->cur->owners[i].start_ns) + 2 * SIM_NS_PER_S;
     if (d >= old)
         return 0;
     *s->cand = *s->cur;
     s->cand->duration_ns = d;
+    /* steps at or after the end never run: drop them; a repeat's until
+     * past the end is the end */
+    for (i = n = 0; i < s->cand->nactions; i++) {
+        sc_action_t *st = &s->cand->actions[i];
+        if (st->at_ns >= d)
+            continue;
+        if (st->until_ns >= d)
+            st->until_ns = 0;
+        s->cand->actions[n++] = *st;
+    }
+    dropped = s->cand->nactions - n;
+    s->cand->nactions = n;
     if (!accept(s))
         return 0;
     if (log)
-        add(log, len, "duration %s -> %s; ", sim_fmt_ns(a, old),
-            sim_fmt_ns(b, d));
+        add(log, len, dropped ? "duration %s -> %s (%d steps after it "
+                                "dropped); "
+                              : "duration %s -> %s; ",
+            sim_fmt_ns(a, old), sim_fmt_ns(b, d), dropped);
     return 1;
 }
 
@@ -778,12 +832,14 @@ int shrink_scenario(const scenario_t *sc, const shrink_opts_t *opts,
                     scenario_t *out, shrink_report_t *r)
 {
     shrink_t *s = sim__calloc(1, sizeof(*s));
-    scenario_t *bufs = sim__calloc(3, sizeof(*bufs));
+    scenario_t *bufs = sim__calloc(4, sizeof(*bufs));
+    char *ebuf = sim__malloc(EMIT_BUF);
     int rc, j;
     memset(r, 0, sizeof(*r));
-    if (!s || !bufs) {
+    if (!s || !bufs || !ebuf) {
         sim__free(s);
         sim__free(bufs);
+        sim__free(ebuf);
         return SIM_ENOMEM;
     }
     s->o = opts;
@@ -791,6 +847,8 @@ int shrink_scenario(const scenario_t *sc, const shrink_opts_t *opts,
     s->base = &bufs[0];
     s->cand = &bufs[1];
     s->cur = &bufs[2];
+    s->reload = &bufs[3];
+    s->ebuf = ebuf;
     r->seed = opts->seed;
     rc = pick_variant(sc, opts, s->cur, &s->res, r);
     if (rc)
@@ -802,6 +860,7 @@ int shrink_scenario(const scenario_t *sc, const shrink_opts_t *opts,
     r->faults[0] = s->cur->nfaults;
     r->objects[0] = shrink_objects(s->cur);
     s->runs = r->runs;
+    s->max_events = 4 * s->res.events + 100000;
     /* 1: the duration */
     cut_duration(s, r->simplified, sizeof(r->simplified));
     /* 2: ddmin */
@@ -860,6 +919,7 @@ int shrink_scenario(const scenario_t *sc, const shrink_opts_t *opts,
 done:
     sim__free(s);
     sim__free(bufs);
+    sim__free(ebuf);
     return rc;
 }
 

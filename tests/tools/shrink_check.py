@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Check one `rddsim shrink` (ctest label explore).
 
-Usage: shrink_check.py RDDSIM FILE VARIANT [--noise PLANT_NOISE.py]
+Usage: shrink_check.py RDDSIM FILE VARIANT [--noise PLANT_NOISE.py] [--twice]
 
 Runs the original under VARIANT (--no-expect) and takes its first
 violation (earliest time, then id) and the rancher-desktop instance its
@@ -12,6 +12,7 @@ must exit 0 and print the `shrunk:` line; OUT must pass `rddsim check`;
 the same instance; OUT must be smaller (no more steps, faults or objects,
 and fewer of one of them or a shorter duration); with --noise, OUT's
 scenario (its comment header aside) must not mention "noise" at all.
+With --twice the shrink runs again and must write the same bytes.
 """
 import os
 import re
@@ -56,6 +57,9 @@ def fail(msg, out=""):
 def main():
     args = sys.argv[1:]
     noise = None
+    twice = "--twice" in args
+    if twice:
+        args.remove("--twice")
     if "--noise" in args:
         k = args.index("--noise")
         noise = args[k + 1]
@@ -101,6 +105,13 @@ def main():
             return fail("the result is not smaller")
         if noise and "noise" in body:
             return fail("planted noise survived:\n" + body)
+        if twice:
+            again = os.path.join(tmp, "again.yaml")
+            rc, out = run([rddsim, "shrink", src, "--variant", variant, "-o",
+                           again])
+            with open(dst, "rb") as a, open(again, "rb") as b:
+                if rc or a.read() != b.read():
+                    return fail("a second shrink wrote different bytes", out)
         print(f"shrink_check.py: {want[0]} on {want[1] or '-'} kept; steps "
               f"{steps0}->{steps1} faults {faults0}->{faults1} objects "
               f"{obj0}->{obj1} duration {d0:g}s->{d1:g}s")
