@@ -923,28 +923,30 @@ done:
     return rc;
 }
 
-/* "# text" wrapped at 78 columns. */
+/* "# text" wrapped at 78 columns, no trailing blanks. */
 static void comment(FILE *f, const char *lead, const char *text)
 {
-    size_t col, n;
+    size_t col = 2 + strlen(lead), n;
     const char *p = text;
+    int space = 0;
     fprintf(f, "# %s", lead);
-    col = 2 + strlen(lead);
     while (*p) {
         const char *sp = strchr(p, ' ');
         n = sp ? (size_t)(sp - p) : strlen(p);
-        if (col + n + 1 > 78 && col > 4) {
-            fputs("\n#   ", f);
-            col = 4;
+        if (space && col + 1 + n > 78) {
+            fputs("\n#  ", f);
+            col = 3;
+        }
+        if (space) {
+            fputc(' ', f);
+            col++;
         }
         fprintf(f, "%.*s", (int)n, p);
         col += n;
         p += n;
-        if (*p == ' ') {
-            fputc(' ', f);
-            col++;
+        space = *p == ' ';
+        while (*p == ' ')
             p++;
-        }
     }
     fputc('\n', f);
 }
