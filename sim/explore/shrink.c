@@ -55,6 +55,10 @@ typedef struct {
 /* text ----------------------------------------------------------------------*/
 
 static void add(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Appends to buf, truncating at len. */
+static void add(char *buf, size_t len, const char *fmt, ...)
 {
     size_t n = strlen(buf);
     va_list ap;
