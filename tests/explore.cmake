@@ -62,3 +62,19 @@ add_test(NAME explore.shrink-unknown-variant
                  --variant nope)
 set_tests_properties(explore.shrink-not-failing explore.shrink-unknown-variant
                      PROPERTIES LABELS explore)
+# --invariant targets a violation that is not the first: under
+# accept-error-closes S3 breaks at 50s and L6 at 60s.
+add_test(NAME explore.shrink-invariant
+         COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/tests/tools/expect.py
+                 0 "^objects: 2 -> 1; keeps L6 on rancher-desktop-2 under accept-error-closes" --
+                 $<TARGET_FILE:rddsim> shrink
+                 ${PROJECT_SOURCE_DIR}/scenarios/hazards/h03-bound-dead-pipe.yaml
+                 --variant accept-error-closes --invariant L6)
+add_test(NAME explore.shrink-unknown-invariant
+         COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/tests/tools/expect.py
+                 2 "unknown invariant 'S99'" --
+                 $<TARGET_FILE:rddsim> shrink
+                 ${PROJECT_SOURCE_DIR}/scenarios/hazards/h03-bound-dead-pipe.yaml
+                 --invariant S99)
+set_tests_properties(explore.shrink-invariant explore.shrink-unknown-invariant
+                     PROPERTIES LABELS explore)
