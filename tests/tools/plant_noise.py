@@ -73,12 +73,23 @@ def plant_vm(lines):
     return True
 
 
+def duration_s(lines):
+    """The scenario's duration in whole seconds."""
+    units = {"ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+    for ln in lines:
+        m = re.match(r"^duration:\s*([0-9.]+)(ms|s|m|h)\s*(#.*)?$", ln)
+        if m:
+            return int(float(m.group(1)) * units[m.group(2)])
+    raise SystemExit("plant_noise: no duration: line")
+
+
 def main():
     if len(sys.argv) != 3:
         print(__doc__)
         return 2
     with open(sys.argv[1], encoding="utf-8") as f:
         lines = f.read().split("\n")
+    end = duration_s(lines)     # every step and window inside the run
     in_vm = plant_vm(lines)
     daemon = "{name: noise, id: NOISE-ENGINE"
     if not in_vm:
@@ -88,11 +99,12 @@ def main():
     append(lines, "faults", [
         "{site: dock.ping.unavailable, target: noise, chance: 1/2}",
         "{site: dock.container.not_found, target: noise, after: 1, repeat: 2}",
-        "{site: dock.image.rm_conflict, target: noise, from: 5s, to: 50s}",
+        "{site: dock.image.rm_conflict, target: noise, from: 1s, "
+        f"to: {max(2, end // 2)}s}}",
     ])
     steps = []
     for k in range(20):
-        at = 3 + 7 * k
+        at = 1 + k * max(1, end - 3) // 20
         if k % 4 == 3:
             steps.append(f"{{at: {at}s, do: docker.rm, daemon: noise, "
                          f"container: noise-run-{k - 3}, force: true}}")
