@@ -175,5 +175,6 @@ int cli_suite(int argc, char **argv);
 int cli_check(int argc, char **argv);
 int cli_list(int argc, char **argv);
 int cli_bench(int argc, char **argv);
+int cli_shrink(int argc, char **argv);
 
 #endif

@@ -15,8 +15,8 @@
 #define RDDSIM_GIT_COMMIT "unknown"
 #endif
 
-const char *const cli_commands[] = {"run", "suite", "check", "list",
-                                    "bench", "help"};
+const char *const cli_commands[] = {"run",  "suite", "check", "shrink",
+                                    "list", "bench", "help"};
 const size_t cli_commands_len = sizeof(cli_commands) / sizeof(cli_commands[0]);
 
 static const char overview[] =
@@ -30,6 +30,7 @@ static const char overview[] =
     "outcome\n"
     "  suite [DIR]   every scenario x variant, one table row each\n"
     "  check FILE..  validate scenario files without running them\n"
+    "  shrink FILE   the smallest scenario that still fails the same way\n"
     "  list [KIND]   variants, flags, faults, invariants, actions\n"
     "  bench kernel  the kernel benchmarks (W1, W2)\n"
     "  help [CMD]    this text, or the options of CMD\n"
@@ -167,6 +168,33 @@ static const char help_bench[] =
     "example:\n"
     "  rddsim bench kernel w1 A=1000 E=200000\n";
 
+static const char help_shrink[] =
+    "usage: rddsim shrink FILE [--variant V] [--seed N] [--invariant ID]\n"
+    "                          [--max-runs N] [-o OUT.yaml]\n"
+    "\n"
+    "Cuts the failing scenario FILE down to the smallest one that still\n"
+    "fails the same way: the same invariant on the same instance, under\n"
+    "the same variant and seed (docs/shrink.md).  It cuts the duration,\n"
+    "removes parts (ddmin over instances, owners, daemons, faults, steps,\n"
+    "objects, env keys, lag spikes) and simplifies what is left, one\n"
+    "in-process run per candidate.  The minimal scenario is written as\n"
+    "YAML with a header saying what went, then a `shrunk:` summary line\n"
+    "(on stderr when the YAML goes to stdout).\n"
+    "\n"
+    "options:\n"
+    "  --variant V     shrink under V (default: the first variant that fails)\n"
+    "  --seed N        the run's seed (default: the file's, else 1)\n"
+    "  --invariant ID  keep ID's violation (default: the first violation)\n"
+    "  --max-runs N    stop after N candidate runs (default 4000)\n"
+    "  -o OUT.yaml     write the result there (via OUT.yaml.tmp and a rename)\n"
+    "\n"
+    "exit codes: 0 shrunk; 1 FILE does not fail under the variant; 2 usage\n"
+    "or scenario error; 3 an internal or output error.\n"
+    "\n"
+    "example:\n"
+    "  rddsim shrink scenarios/collisions/dd-before-rdd.yaml --variant head "
+    "-o min.yaml\n";
+
 static const char help_help[] =
     "usage: rddsim help [COMMAND]\n"
     "\n"
@@ -183,6 +211,7 @@ int cli_help(const char *cmd, FILE *f)
     } texts[] = {
         {"run", help_run},     {"suite", help_suite}, {"check", help_check},
         {"list", help_list},   {"bench", help_bench}, {"help", help_help},
+        {"shrink", help_shrink},
     };
     size_t i;
     if (!cmd) {

@@ -46,6 +46,8 @@ static int dispatch(int argc, char **argv)
         return cli_list(argc - 2, argv + 2);
     if (!strcmp(cmd, "bench"))
         return cli_bench(argc - 2, argv + 2);
+    if (!strcmp(cmd, "shrink"))
+        return cli_shrink(argc - 2, argv + 2);
     fprintf(stderr, "rddsim: unknown command '%s'\n", cmd);
     cli_print_choices(stderr, cmd, cli_commands, cli_commands_len);
     fprintf(stderr, "usage: rddsim COMMAND [ARGS] (rddsim --help)\n");

@@ -88,7 +88,7 @@ CASES = {
                                 "example:"]),
     "help-unknown": dict(args=["help", "rn"], rc=2, out="",
                          err="rddsim help: no command 'rn'\n"
-                             "  valid: run, suite, check, list, bench, help\n"
+                             "  valid: run, suite, check, shrink, list, bench, help\n"
                              "  did you mean run?\n"),
     "version": dict(args=["--version"], rc=0, err="",
                     out_re=r"\Arddsim \d+\.\d+\.\d+ \(git ([0-9a-f]{12}|"
@@ -97,7 +97,7 @@ CASES = {
                        err_has=["usage: rddsim COMMAND [ARGS]"]),
     "unknown-command": dict(args=["rn", "x"], rc=2, out="",
                             err="rddsim: unknown command 'rn'\n"
-                                "  valid: run, suite, check, list, bench, "
+                                "  valid: run, suite, check, shrink, list, bench, "
                                 "help\n  did you mean run?\n"
                                 "usage: rddsim COMMAND [ARGS] "
                                 "(rddsim --help)\n"),

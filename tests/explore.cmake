@@ -1,0 +1,80 @@
+# sim/explore: the scenario emitter's round trip and `rddsim shrink`
+# (label explore; docs/shrink.md).
+file(GLOB_RECURSE SIM_EXPLORE_SCEN CONFIGURE_DEPENDS
+     ${PROJECT_SOURCE_DIR}/scenarios/*.yaml)
+list(SORT SIM_EXPLORE_SCEN)
+add_executable(explore_roundtrip explore/roundtrip.c)
+target_link_libraries(explore_roundtrip PRIVATE rddsim_core)
+# Every shipped scenario: load -> emit -> load runs each variant at seed 1
+# to the same trace hash and verdict (matrix files cell by cell).
+foreach(file ${SIM_EXPLORE_SCEN})
+  file(RELATIVE_PATH rel ${PROJECT_SOURCE_DIR}/scenarios ${file})
+  string(REGEX REPLACE "\\.yaml$" "" tname "${rel}")
+  string(REPLACE "/" "." tname "${tname}")
+  add_test(NAME explore.emit-roundtrip.${tname}
+           COMMAND explore_roundtrip ${file})
+  set_tests_properties(explore.emit-roundtrip.${tname}
+                       PROPERTIES LABELS explore)
+endforeach()
+
+# rddsim shrink on one failing scenario per family: the result passes
+# check, reproduces the first violation and is smaller.
+find_package(Python3 REQUIRED COMPONENTS Interpreter)
+set(SIM_SHRINK_CHECK ${PROJECT_SOURCE_DIR}/tests/tools/shrink_check.py)
+foreach(pair collisions/dd-before-rdd|head cleanup/lag-above-timeout|head
+             reports/running-false-starting|head
+             generation/stale-observed-generation|head
+             hazards/h05-cross-daemon-delete|head
+             instances/index-collision|head)
+  string(REGEX REPLACE "\\|.*$" "" file "${pair}")
+  string(REGEX REPLACE "^.*\\|" "" variant "${pair}")
+  string(REPLACE "/" "." tname "${file}")
+  add_test(NAME explore.shrink.${tname}.${variant}
+           COMMAND ${Python3_EXECUTABLE} ${SIM_SHRINK_CHECK}
+                   $<TARGET_FILE:rddsim>
+                   ${PROJECT_SOURCE_DIR}/scenarios/${file}.yaml ${variant}
+                   --twice)
+  set_tests_properties(explore.shrink.${tname}.${variant}
+                       PROPERTIES LABELS explore)
+endforeach()
+# Planted noise (20 steps, 3 faults, 500 containers) comes off entirely.
+foreach(report running-false-starting running-false-starting-docker-desktop)
+  add_test(NAME explore.shrink-noise.${report}
+           COMMAND ${Python3_EXECUTABLE} ${SIM_SHRINK_CHECK}
+                   $<TARGET_FILE:rddsim>
+                   ${PROJECT_SOURCE_DIR}/scenarios/reports/${report}.yaml head
+                   --noise ${PROJECT_SOURCE_DIR}/tests/tools/plant_noise.py)
+  set_tests_properties(explore.shrink-noise.${report}
+                       PROPERTIES LABELS explore)
+endforeach()
+# Bad input: a scenario that does not fail says so and exits 1.
+add_test(NAME explore.shrink-not-failing
+         COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/tests/tools/expect.py
+                 1 "variant fixed does not fail at seed 1: nothing to shrink" --
+                 $<TARGET_FILE:rddsim> shrink
+                 ${PROJECT_SOURCE_DIR}/scenarios/collisions/dd-before-rdd.yaml
+                 --variant fixed)
+add_test(NAME explore.shrink-unknown-variant
+         COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/tests/tools/expect.py
+                 2 "shrink: --variant nope: not a variant" --
+                 $<TARGET_FILE:rddsim> shrink
+                 ${PROJECT_SOURCE_DIR}/scenarios/collisions/dd-before-rdd.yaml
+                 --variant nope)
+set_tests_properties(explore.shrink-not-failing explore.shrink-unknown-variant
+                     PROPERTIES LABELS explore)
+# --invariant targets a violation that is not the first: under
+# accept-error-closes S3 breaks at 50s and L6 at 60s.
+add_test(NAME explore.shrink-invariant
+         COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/tests/tools/expect.py
+                 0 "^objects: 2 -> 1; keeps L6 on rancher-desktop-2 under accept-error-closes" --
+                 $<TARGET_FILE:rddsim> shrink
+                 ${PROJECT_SOURCE_DIR}/scenarios/hazards/h03-bound-dead-pipe.yaml
+                 --variant accept-error-closes --invariant L6)
+add_test(NAME explore.shrink-unknown-invariant
+         COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/tests/tools/expect.py
+                 2 "shrink: --invariant S99: no such invariant" --
+                 $<TARGET_FILE:rddsim> shrink
+                 ${PROJECT_SOURCE_DIR}/scenarios/hazards/h03-bound-dead-pipe.yaml
+                 --invariant S99)
+set_tests_properties(explore.shrink-invariant explore.shrink-unknown-invariant
+                     PROPERTIES LABELS explore)
