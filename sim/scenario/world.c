@@ -446,6 +446,27 @@ int world_run(const scenario_t *sc, const sc_variant_t *v, uint64_t seed,
     return rc;
 }
 
+/* expect.trace / no_trace, matched line by line as the trace is written:
+ * nothing keeps a copy of the text. */
+typedef struct {
+    const sc_variant_t *v;
+    unsigned char seen[SC_MAX_EXPECT];
+    unsigned char hit[SC_MAX_EXPECT];
+} trace_match_t;
+
+static void trace_match_line(void *arg, const char *line, size_t len)
+{
+    trace_match_t *m = arg;
+    int i;
+    (void)len;
+    for (i = 0; i < m->v->ntrace; i++)
+        if (!m->seen[i] && strstr(line, m->v->trace[i]))
+            m->seen[i] = 1;
+    for (i = 0; i < m->v->nno_trace; i++)
+        if (!m->hit[i] && strstr(line, m->v->no_trace[i]))
+            m->hit[i] = 1;
+}
+
 static int world_run_one(const scenario_t *sc, const sc_variant_t *v,
                          uint64_t seed, const world_io_t *io,
                          world_result_t *res)
@@ -453,9 +474,7 @@ static int world_run_one(const scenario_t *sc, const sc_variant_t *v,
     world_t *w = sim__calloc(1, sizeof(*w));
     sim_trace_t *tr;
     int rc, i, k;
-    FILE *mem = NULL;
-    char *mem_buf = NULL;
-    size_t mem_len = 0;
+    trace_match_t match;
     if (!w)
         return SIM_ENOMEM;
     memset(res, 0, sizeof(*res));
@@ -465,10 +484,13 @@ static int world_run_one(const scenario_t *sc, const sc_variant_t *v,
         sim__free(w);
         return rc;
     }
-    if (v->ntrace || v->nno_trace)
-        mem = open_memstream(&mem_buf, &mem_len);
-    sim_trace_init(&w->trace, mem ? mem : io ? io->text : NULL,
-                   io ? io->jsonl : NULL);
+    sim_trace_init(&w->trace, io ? io->text : NULL, io ? io->jsonl : NULL);
+    memset(&match, 0, sizeof(match));
+    match.v = v;
+    if (v->ntrace || v->nno_trace) {
+        w->trace.on_text = trace_match_line;
+        w->trace.on_text_arg = &match;
+    }
     w->loop.trace = &w->trace;
     sim_faults_init(&w->faults);
     w->loop.faults = &w->faults;
@@ -531,22 +553,16 @@ static int world_run_one(const scenario_t *sc, const sc_variant_t *v,
     sim_trace_end(tr);
     res->trace_events = w->trace.seq;
     w->loop.trace = NULL;
-    if (mem) {
-        fclose(mem);
-        if (io && io->text && mem_buf)
-            fwrite(mem_buf, 1, mem_len, io->text);
-        for (i = 0; i < v->ntrace && !res->trace_miss[0]; i++)
-            if (!mem_buf || !strstr(mem_buf, v->trace[i]))
-                snprintf(res->trace_miss, sizeof(res->trace_miss),
-                         "missing from the trace: %s", v->trace[i]);
-        for (i = 0; i < v->nno_trace && !res->trace_miss[0]; i++)
-            if (mem_buf && strstr(mem_buf, v->no_trace[i]))
-                snprintf(res->trace_miss, sizeof(res->trace_miss),
-                         "found in the trace: %s", v->no_trace[i]);
-        free(mem_buf);
-        if (res->trace_miss[0])
-            res->matches = 0;
-    }
+    for (i = 0; i < v->ntrace && !res->trace_miss[0]; i++)
+        if (!match.seen[i])
+            snprintf(res->trace_miss, sizeof(res->trace_miss),
+                     "missing from the trace: %s", v->trace[i]);
+    for (i = 0; i < v->nno_trace && !res->trace_miss[0]; i++)
+        if (match.hit[i])
+            snprintf(res->trace_miss, sizeof(res->trace_miss),
+                     "found in the trace: %s", v->no_trace[i]);
+    if (res->trace_miss[0])
+        res->matches = 0;
     teardown(w);
     sim__free(w);
     return rc;
