@@ -10,10 +10,15 @@
  * stored state is shared by the index and every watch event that carries
  * it.  A write builds a new record and swaps the pointer.
  *
- * An index is one kind's records in (ns, name) byte order, an array of
- * pointers searched by bisection; appending past the last key skips the
- * search.  The generic readers below serve both the store reader and the
- * cache reader from an index.
+ * An index is one kind's records in (ns, name) byte order, kept in chunks
+ * of at most KUBE__CHUNK pointers (a flat B+ tree of one level): a lookup
+ * bisects the chunks by their last key, then the chunk; an insert or a
+ * delete moves at most one chunk's pointers (a full chunk splits, an empty
+ * one goes), so writes cost O(log n + KUBE__CHUNK) at any size instead of
+ * a memmove of the whole array.  Appending past the last key skips the
+ * search.  A position is a size_t (chunk << 9 | slot), valid until the
+ * next insert or remove.  The generic readers below serve both the store
+ * reader and the cache reader from an index.
  *
  * struct kube_store is here for store.c (writes, reads) and watch.c (the
  * watch and its watch cache) only; cache.c reaches the store through the
@@ -49,11 +54,20 @@ typedef struct kube__rec {
 
 #define KUBE__REC_NS(r) ((const char *)(r)->data)
 
+#define KUBE__CHUNK 256
+
+typedef struct {
+    uint32_t n;
+    kube__rec_t *v[KUBE__CHUNK];
+} kube__chunk_t;
+
 /* One kind's records in (ns, name) order. */
 typedef struct {
-    kube__rec_t **v;    /* private */
-    size_t n;           /* read-only */
-    size_t cap;         /* private */
+    kube__chunk_t **c;  /* private: chunks in key order, none empty */
+    size_t nc;          /* private */
+    size_t capc;        /* private */
+    kube__chunk_t *spare; /* private: reserved for the next split */
+    size_t n;           /* read-only: records */
 } kube__index_t;
 
 /* records ---------------------------------------------------------------*/
@@ -62,6 +76,10 @@ typedef struct {
 kube__rec_t *kube__rec_pack(const kube_obj_t *o);
 /* Fills *o (every byte defined) from r. */
 void kube__rec_unpack(const kube__rec_t *r, kube_obj_t *o);
+/* The same, where *o holds an earlier unpack (or zeros): clears only what
+ * that one wrote instead of all of *o (a kube_obj_t is about 15 KiB and a
+ * record is mostly a few hundred bytes).  The result is byte-identical. */
+void kube__rec_unpack_over(const kube__rec_t *r, kube_obj_t *o);
 kube__rec_t *kube__rec_ref(kube__rec_t *r);
 void kube__rec_unref(kube__rec_t *r);
 int kube__key_cmp(const char *ns_a, const char *name_a, const char *ns_b,
@@ -81,12 +99,19 @@ int kube__obj_check(const kube_obj_t *o);
 /* 1 and *pos = its slot if found, else 0 and *pos = where it would go. */
 int kube__idx_find(const kube__index_t *ix, const char *ns,
                    const char *name, size_t *pos);
-/* Makes room for extra more records.  0 or SIM_ENOMEM. */
+/* Makes room for one insert (extra: a hint of how many will follow).  0
+ * or SIM_ENOMEM; call it before each insert. */
 int kube__idx_reserve(kube__index_t *ix, size_t extra);
 /* Inserts at pos (room reserved), taking over the caller's reference. */
 void kube__idx_insert(kube__index_t *ix, size_t pos, kube__rec_t *r);
 /* Removes the record at pos and hands its reference to the caller. */
 kube__rec_t *kube__idx_remove(kube__index_t *ix, size_t pos);
+/* The record at pos, NULL past the end.  kube__idx_next is the position
+ * after pos; position 0 is the first record. */
+kube__rec_t *kube__idx_at(const kube__index_t *ix, size_t pos);
+size_t kube__idx_next(const kube__index_t *ix, size_t pos);
+/* Puts r at pos (which holds a record) and returns the record it held. */
+kube__rec_t *kube__idx_swap(kube__index_t *ix, size_t pos, kube__rec_t *r);
 /* Drops every record and the array. */
 void kube__idx_free(kube__index_t *ix);
 
