@@ -148,6 +148,19 @@ static int parse_apiserver(yt_node_t *m, kube_lag_t *lag, yt_error_t *err)
     return yt_unused(m, "apiserver", err);
 }
 
+/* count: 1..SC_MAX_COUNT copies of a container, image or volume. */
+static int parse_count(yt_node_t *m, uint64_t *count, yt_error_t *err)
+{
+    yt_node_t *v;
+    *count = 1;
+    if ((v = yt_get(m, "count"))) {
+        TRY(yt_u64(v, "count", count, err));
+        if (*count < 1 || *count > SC_MAX_COUNT)
+            return yt_fail(err, v, "count must be 1..%d", SC_MAX_COUNT);
+    }
+    return 0;
+}
+
 static int parse_content(yt_node_t *m, sc_daemon_t *d, const char *where,
                          yt_error_t *err)
 {
@@ -179,12 +192,7 @@ static int parse_content(yt_node_t *m, sc_daemon_t *d, const char *where,
                     return yt_fail(err, v, "state must be running, exited, "
                                            "created or paused");
             }
-            sc->count = 1;
-            if ((v = yt_get(c, "count"))) {
-                TRY(yt_u64(v, "count", &sc->count, err));
-                if (sc->count < 1 || sc->count > 100000)
-                    return yt_fail(err, v, "count must be 1..100000");
-            }
+            TRY(parse_count(c, &sc->count, err));
             TRY(yt_unused(c, "a container", err));
         }
     }
@@ -207,16 +215,27 @@ static int parse_content(yt_node_t *m, sc_daemon_t *d, const char *where,
                 TRY(yt_str(t->vals[k], "a tag", im->tags[k],
                            sizeof(im->tags[k]), err));
             im->ntags = (int)t->n;
+            TRY(parse_count(c, &im->count, err));
+            if (im->count > 1 && im->id[0])
+                return yt_fail(err, yt_get(c, "id"),
+                               "an image with a count has no id");
             TRY(yt_unused(c, "an image", err));
         }
     }
     if ((n = yt_get(m, "volumes"))) {
         TRY(yt_expect(n, YT_SEQ, "volumes", err));
         for (i = 0; i < n->n; i++) {
+            yt_node_t *c = n->vals[i], *v = c;
             if (d->nv >= SC_MAX_ITEMS)
-                return yt_fail(err, n->vals[i], "more than %d volumes",
+                return yt_fail(err, c, "more than %d volumes",
                                SC_MAX_ITEMS);
-            TRY(yt_str(n->vals[i], "a volume name", d->vol[d->nv],
+            d->vol_count[d->nv] = 1;
+            if (c->kind == YT_MAP) { /* {name: v, count: N} */
+                TRY(req(c, "name", "a volume", &v, err));
+                TRY(parse_count(c, &d->vol_count[d->nv], err));
+                TRY(yt_unused(c, "a volume", err));
+            }
+            TRY(yt_str(v, "a volume name", d->vol[d->nv],
                        sizeof(d->vol[0]), err));
             d->nv++;
         }

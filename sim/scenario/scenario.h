@@ -23,6 +23,7 @@
 #define SC_MAX_OWNERS 8
 #define SC_MAX_INSTANCES 4
 #define SC_MAX_ITEMS 32
+#define SC_MAX_COUNT 1000000 /* copies one container/image/volume entry makes */
 #define SC_MAX_FAULTS 16
 #define SC_MAX_ACTIONS 64
 #define SC_MAX_VARIANTS 64
@@ -40,6 +41,7 @@ typedef struct {
     char id[80];              /* "" = derived from the first tag */
     int ntags;
     char tags[4][128];
+    uint64_t count;           /* > 1: each tag repo:t as repo-0:t .. */
 } sc_image_t;
 
 typedef struct {
@@ -52,6 +54,7 @@ typedef struct {
     sc_image_t im[SC_MAX_ITEMS];
     int ni;
     char vol[SC_MAX_ITEMS][SC_NAME_MAX];
+    uint64_t vol_count[SC_MAX_ITEMS]; /* > 1: name-0 .. name-(count-1) */
     int nv;
 } sc_daemon_t;
 

@@ -140,18 +140,43 @@ static int populate(world_t *w, dock_daemon_t *d, const sc_daemon_t *sd)
     if (sd->has_latency)
         dock_daemon_set_latency(d, sd->lat_min_ns, sd->lat_max_ns);
     for (i = 0; i < sd->ni; i++) {
+        const sc_image_t *im = &sd->im[i];
+        uint64_t n = im->count ? im->count : 1;
         const char *tags[4];
+        char buf[4][160];
         int t;
-        for (t = 0; t < sd->im[i].ntags; t++)
-            tags[t] = sd->im[i].tags[t];
-        rc = dock_image_add(d, sd->im[i].id[0] ? sd->im[i].id : NULL, tags,
-                            sd->im[i].ntags);
-        if (rc)
-            return rc;
+        for (k = 0; k < n; k++) {
+            for (t = 0; t < im->ntags; t++) {
+                /* count > 1: repo:tag -> repo-k:tag (the tag's last ':'
+                 * after its last '/'). */
+                const char *colon = strrchr(im->tags[t], ':');
+                const char *slash = strrchr(im->tags[t], '/');
+                int rl = colon && (!slash || colon > slash)
+                             ? (int)(colon - im->tags[t])
+                             : (int)strlen(im->tags[t]);
+                if (n > 1)
+                    snprintf(buf[t], sizeof(buf[t]), "%.*s-%" PRIu64 "%s", rl,
+                             im->tags[t], k, im->tags[t] + rl);
+                else
+                    snprintf(buf[t], sizeof(buf[t]), "%s", im->tags[t]);
+                tags[t] = buf[t];
+            }
+            rc = dock_image_add(d, im->id[0] ? im->id : NULL, tags,
+                                im->ntags);
+            if (rc)
+                return rc;
+        }
     }
     for (i = 0; i < sd->nv; i++)
-        if ((rc = dock_volume_add(d, sd->vol[i])) != 0)
-            return rc;
+        for (k = 0; k < (sd->vol_count[i] ? sd->vol_count[i] : 1); k++) {
+            char name[96];
+            if (sd->vol_count[i] > 1)
+                snprintf(name, sizeof(name), "%s-%" PRIu64, sd->vol[i], k);
+            else
+                snprintf(name, sizeof(name), "%s", sd->vol[i]);
+            if ((rc = dock_volume_add(d, name)) != 0)
+                return rc;
+        }
     for (i = 0; i < sd->nc; i++) {
         const sc_container_t *c = &sd->c[i];
         for (k = 0; k < c->count; k++) {
