@@ -7,6 +7,7 @@
  *   rddsim check FILE ...           validate without running
  *   rddsim list variants|faults|invariants|actions
  *   rddsim bench kernel w1|w2 [KEY=VALUE ...]
+ *   rddsim bench scale N [IMAGES=N/4] [VOLUMES=N/10]   the stop at scale
  *
  * Exit codes: 0 the outcome matches what the scenario expects (with
  * --no-expect: no invariant violated); 1 it does not; 2 usage or scenario
@@ -22,6 +23,7 @@
 #include <sys/stat.h>
 
 #include "bench/bench_kernel.h"
+#include "bench/bench_scale.h"
 #include "rdd/flags.h"
 #include "scenario/scenario.h"
 #include "scenario/world.h"
@@ -45,6 +47,7 @@ static int usage(void)
             "       rddsim check FILE ...\n"
             "       rddsim list variants|faults|invariants|actions\n"
             "       rddsim bench kernel w1 [A=1000] [E=10000000] [SEED=42]\n"
+            "       rddsim bench scale N [IMAGES=N/4] [VOLUMES=N/10]\n"
             "       rddsim bench kernel w2 [N=1000] [L_MS=40000] "
             "[POLL_MS=200] [TIMEOUT_MS=30000] [R=10000] [SEED=42]\n");
     return EXIT_USAGE;
@@ -136,7 +139,7 @@ static int cmd_run(int argc, char **argv)
     uint64_t seed = 0;
     int have_seed = 0, no_expect = 0, i, rc, worst = 0;
     scenario_t *sc;
-    world_io_t io = {NULL, NULL};
+    world_io_t io = {NULL, NULL, NULL, NULL};
     for (i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--variant") && i + 1 < argc)
             variant = argv[++i];
@@ -424,11 +427,42 @@ static int parse_kv(const char *arg, const char *key, uint64_t *out)
     return parse_u64(arg + n + 1, out) == 0 ? 1 : -1;
 }
 
+static int bench_scale_cmd(int argc, char **argv)
+{
+    bench_scale_result_t r;
+    uint64_t n, images, volumes;
+    int i, rc;
+    if (argc < 1 || parse_u64(argv[0], &n) != 0 || n < 1)
+        return usage();
+    images = n / 4 ? n / 4 : 1;
+    volumes = n / 10;
+    for (i = 1; i < argc; i++)
+        if (parse_kv(argv[i], "IMAGES", &images) != 1 &&
+            parse_kv(argv[i], "VOLUMES", &volumes) != 1)
+            return usage();
+    if ((rc = bench_scale(n, images, volumes, &r)) != 0) {
+        fprintf(stderr, "rddsim: bench: %s\n", sim_strerror(rc));
+        return rc == SIM_EINVAL ? EXIT_USAGE : EXIT_INTERNAL;
+    }
+    printf("RESULT impl=rddsim workload=scale containers=%" PRIu64
+           " images=%" PRIu64 " volumes=%" PRIu64 " wall_s=%.3f events=%"
+           PRIu64 " docker_calls=%" PRIu64 " apiserver_writes=%" PRIu64
+           " informer_events=%" PRIu64 " sim_s=%.3f maxrss_kb=%" PRIu64
+           " trace_hash=%016" PRIx64 " result=%s\n",
+           r.containers, r.images, r.volumes, (double)r.wall_ns / 1e9,
+           r.events, r.docker_calls, r.apiserver_writes, r.informer_events,
+           (double)r.sim_ns / 1e9, r.maxrss_kb, r.trace_hash,
+           r.matches ? "MATCH" : "MISMATCH");
+    return r.matches ? 0 : EXIT_MISMATCH;
+}
+
 static int cmd_bench(int argc, char **argv)
 {
     bench_result_t r;
     double wall_s, rate;
     int i, rc;
+    if (argc >= 2 && !strcmp(argv[0], "scale"))
+        return bench_scale_cmd(argc - 1, argv + 1);
     if (argc < 2 || strcmp(argv[0], "kernel"))
         return usage();
     memset(&r, 0, sizeof(r));

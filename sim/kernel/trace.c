@@ -99,6 +99,8 @@ sim_trace_t *sim_trace_begin(sim_loop_t *loop, const char *ev)
     rec_u64(tr, tr->seq);
     rec_cstr(tr, ev);
     tr->head_len = tr->rlen;
+    if (tr->on_event)
+        tr->on_event(tr->on_event_arg, ev);
     return tr;
 }
 

@@ -510,6 +510,10 @@ static int world_run_one(const scenario_t *sc, const sc_variant_t *v,
         return rc;
     }
     sim_trace_init(&w->trace, io ? io->text : NULL, io ? io->jsonl : NULL);
+    if (io) {
+        w->trace.on_event = io->on_event;
+        w->trace.on_event_arg = io->on_event_arg;
+    }
     memset(&match, 0, sizeof(match));
     match.v = v;
     if (v->ntrace || v->nno_trace) {

@@ -14,6 +14,7 @@
 
 #include "scenario.h"
 #include "sim/invariant.h"
+#include "sim/trace.h"
 
 typedef struct {
     uint64_t seed;
@@ -36,6 +37,8 @@ typedef struct {
 typedef struct {
     FILE *text;    /* human trace, or NULL */
     FILE *jsonl;   /* JSON Lines trace, or NULL */
+    sim_trace_ev_cb on_event; /* each trace event's name, or NULL */
+    void *on_event_arg;
 } world_io_t;
 
 /* Runs sc under variant v with seed.  Returns 0 or SIM_ENOMEM (the result

@@ -33,12 +33,16 @@
 
 /* Called with each rendered text line (no newline, NUL-terminated). */
 typedef void (*sim_trace_line_cb)(void *arg, const char *line, size_t len);
+/* Called with each event's name as it begins (counting costs no render). */
+typedef void (*sim_trace_ev_cb)(void *arg, const char *ev);
 
 typedef struct sim_trace {
     FILE *text;             /* public: human lines, or NULL */
     FILE *jsonl;            /* public: JSON Lines, or NULL */
     sim_trace_line_cb on_text; /* public: text-line reader, or NULL */
     void *on_text_arg;      /* public */
+    sim_trace_ev_cb on_event; /* public: event-name reader, or NULL */
+    void *on_event_arg;     /* public */
     uint64_t hash;          /* read-only: FNV-1a over all binary records */
     uint64_t seq;           /* read-only: events written */
     char last_ev[64];       /* read-only: name of the latest event */
