@@ -1,20 +1,24 @@
 /*
  * loop.c: the virtual backend of sim_loop_t.
  *
- * A binary min-heap of 32-byte entries {key = (due_ns << 64) | seq, cb,
- * slot}.  Keys are unique (seq is), so the pop order is the total order on
- * (due_ns, seq) whatever the heap's shape; this is what keeps traces
- * byte-identical.
+ * A binary min-heap of 32-byte entries {key, cb, t}: key is one unsigned
+ * 128-bit number, due_ns in the high half and a tag in the low half, the
+ * tag being (seq << 24) | slot with seq the start counter.  Keys are
+ * unique (seq is) and ordered by (due_ns, seq), so the pop order is the
+ * total order on (due_ns, start order) whatever the heap's shape; this is
+ * what keeps traces byte-identical.
  *
- * Cancellation is lazy.  A started timer owns a slot (loop->slots) holding
- * the seq of its one live entry.  Stopping a timer frees its slot; moving
- * it pushes a new entry and points the slot at the new seq.  The old entry
- * stays in the heap, stale, and is dropped when it reaches the top, so no
- * operation writes back-pointers into timers and each one sifts in one
- * direction only: a push sifts up, a pop or a re-arm of the root sifts
- * down.  Entries name slots, not timers, so a stale entry never touches a
- * timer its owner may have freed.  When stale entries outnumber live ones
- * at a growth, they are swept out instead (amortised O(1)).
+ * Cancellation is lazy.  A started timer owns a slot; loop->slots[slot]
+ * holds the tag of its one live entry.  Stopping a timer frees its slot
+ * (the slot then holds a free-list link, below 2^24, never a tag); moving
+ * it pushes a new entry and stores the new tag.  The old entry stays in
+ * the heap, stale, and is dropped when it reaches the top, so no operation
+ * writes back-pointers into timers and each one sifts in one direction
+ * only: a push sifts up, a pop or a re-arm of the root sifts down.  An
+ * entry is checked against its slot (named by the tag's low bits) before
+ * its timer is touched, so a stale entry never reads a timer its owner
+ * may have freed.  When stale entries outnumber live ones at a growth,
+ * they are swept out instead (amortised O(1)).
  *
  * The entry being fired stays at the root while its callback runs
  * (loop->firing), so the common "timer re-arms itself" case costs one
@@ -63,14 +67,19 @@ static inline uint64_t key_due(sim__key_t k)
     return (uint64_t)(k >> 64);
 }
 
-static inline uint64_t key_seq(sim__key_t k)
+#define TAG_SLOT_BITS 24
+#define TAG_SLOT_MASK ((UINT64_C(1) << TAG_SLOT_BITS) - 1)
+#define SEQ_MAX (UINT64_MAX >> TAG_SLOT_BITS)
+
+static inline uint64_t key_tag(sim__key_t k)
 {
     return (uint64_t)k;
 }
 
 static inline int hent_live(const sim_loop_t *loop, const struct sim__hent *e)
 {
-    return loop->slots[e->slot].seq == key_seq(e->key);
+    uint64_t tag = key_tag(e->key);
+    return loop->slots[tag & TAG_SLOT_MASK] == tag;
 }
 
 /*
@@ -182,12 +191,16 @@ static int heap_reserve(sim_loop_t *loop)
     return heap_alloc(loop, loop->heap_cap * 2);
 }
 
+/* Room for one more slot.  Slot 0 is never used; a free slot holds the
+ * index of the next free one (0: none), always below 2^24, never a tag. */
 static int slot_reserve(sim_loop_t *loop)
 {
-    struct sim__slot *s;
+    uint64_t *s;
     uint32_t cap;
     if (loop->slot_free || loop->slot_top < loop->slot_cap)
         return 0;
+    if (loop->slot_cap >= TAG_SLOT_MASK)
+        return SIM_ENOMEM; /* 2^24 timers armed at once */
     cap = loop->slot_cap * 2;
     s = sim__realloc(loop->slots, (size_t)cap * sizeof(*s));
     if (!s)
@@ -198,24 +211,29 @@ static int slot_reserve(sim_loop_t *loop)
 }
 
 /* After slot_reserve. */
-static uint32_t slot_take(sim_loop_t *loop, sim_timer_t *t)
+static uint32_t slot_take(sim_loop_t *loop)
 {
     uint32_t i = loop->slot_free;
     if (i)
-        loop->slot_free = loop->slots[i].u.next;
+        loop->slot_free = (uint32_t)loop->slots[i];
     else
         i = loop->slot_top++;
-    loop->slots[i].u.t = t;
     return i;
 }
 
 static void slot_release(sim_loop_t *loop, sim_timer_t *t)
 {
-    struct sim__slot *s = &loop->slots[t->slot];
-    s->seq = 0;
-    s->u.next = loop->slot_free;
+    loop->slots[t->slot] = loop->slot_free;
     loop->slot_free = t->slot;
     t->slot = 0;
+}
+
+/* The tag of a new entry for t (which holds a slot), stored in its slot. */
+static inline uint64_t tag_next(sim_loop_t *loop, const sim_timer_t *t)
+{
+    uint64_t tag = (++loop->seq << TAG_SLOT_BITS) | t->slot;
+    loop->slots[t->slot] = tag;
+    return tag;
 }
 
 int sim_loop_init(sim_loop_t *loop, uint64_t seed)
@@ -225,6 +243,7 @@ int sim_loop_init(sim_loop_t *loop, uint64_t seed)
     loop->slot_cap = 64;
     loop->slot_top = 1;
     loop->slots = sim__calloc(loop->slot_cap, sizeof(*loop->slots));
+    /* A run starts at most SEQ_MAX (2^40) timers: 12 hours of W1. */
     if (!loop->slots || heap_alloc(loop, 64)) {
         SIM_FREE(loop->heap_mem);
         SIM_FREE(loop->slots);
@@ -237,14 +256,13 @@ int sim_loop_init(sim_loop_t *loop, uint64_t seed)
 void sim_loop_close(sim_loop_t *loop)
 {
     uint32_t i;
-    /* Every slot in use holds an armed (or firing) timer.  Calls still
+    /* Every armed (or firing) timer has one live entry.  Calls still
      * queued are owned by the loop: the marker set by sim_call finds
      * them. */
-    for (i = 1; i < loop->slot_top; i++) {
-        sim_timer_t *t;
-        if (!loop->slots[i].seq)
+    for (i = 1; i <= loop->heap_len; i++) {
+        sim_timer_t *t = loop->heap[i].t;
+        if (!hent_live(loop, &loop->heap[i]))
             continue;
-        t = loop->slots[i].u.t;
         t->state = SIM__TIMER_IDLE;
         t->slot = 0;
         if (t->data == (void *)loop)
@@ -268,6 +286,30 @@ void sim_timer_init(sim_loop_t *loop, sim_timer_t *t)
     t->loop = loop;
 }
 
+/* Every start but a re-arm from the timer's own callback: a push.  Kept
+ * out of line so that the re-arm path saves no registers it does not use. */
+static __attribute__((noinline)) int timer_push(sim_timer_t *t,
+                                                sim_timer_cb cb, uint64_t due)
+{
+    sim_loop_t *loop = t->loop;
+    struct sim__hent e;
+    if (heap_reserve(loop) || (!t->slot && slot_reserve(loop)))
+        return SIM_ENOMEM;
+    if (!t->slot)
+        t->slot = slot_take(loop);
+    if (t->state != SIM__TIMER_ACTIVE)
+        loop->armed++;
+    t->cb = cb;
+    t->due_ns = due;
+    t->state = SIM__TIMER_ACTIVE;
+    e.key = mkkey(due, tag_next(loop, t));
+    e.cb = cb;
+    e.t = t;
+    heap_sift_up(loop->heap, ++loop->heap_len, e);
+    loop->heap[loop->heap_len + 1].key = KEY_MAX;
+    return 0;
+}
+
 int sim_timer_start(sim_timer_t *t, sim_timer_cb cb, uint64_t delay_ns)
 {
     sim_loop_t *loop = t->loop;
@@ -275,41 +317,23 @@ int sim_timer_start(sim_timer_t *t, sim_timer_cb cb, uint64_t delay_ns)
     uint64_t due;
     LOOP_ASSERT(loop != NULL);
     LOOP_ASSERT(cb != NULL);
-    if (delay_ns > UINT64_MAX - loop->now_ns - 1)
+    if (delay_ns > UINT64_MAX - loop->now_ns - 1 || loop->seq >= SEQ_MAX)
         return SIM_ERANGE;
     due = loop->now_ns + delay_ns;
-    if (t->state == SIM__TIMER_FIRING && loop->firing) {
-        /* Re-armed by its own callback: its entry is the root; the new key
-         * is larger, so one sift-down places it. */
-        LOOP_ASSERT(loop->heap[1].slot == t->slot);
-        t->cb = cb;
-        t->due_ns = due;
-        t->state = SIM__TIMER_ACTIVE;
-        loop->slots[t->slot].seq = ++loop->seq;
-        loop->firing = 0;
-        loop->armed++;
-        e = loop->heap[1];
-        e.key = mkkey(due, loop->seq);
-        e.cb = cb;
-        heap_sift_down(loop->heap, loop->heap_len, 1, e);
-        return 0;
-    }
-    if (heap_reserve(loop) || (!t->slot && slot_reserve(loop)))
-        return SIM_ENOMEM;
-    if (!t->slot)
-        t->slot = slot_take(loop, t);
-    if (t->state != SIM__TIMER_ACTIVE)
-        loop->armed++;
+    if (!(t->state == SIM__TIMER_FIRING && loop->firing))
+        return timer_push(t, cb, due);
+    /* Re-armed by its own callback: its entry is the root; the new key is
+     * larger, so one sift-down places it. */
+    LOOP_ASSERT(loop->heap[1].t == t);
     t->cb = cb;
     t->due_ns = due;
     t->state = SIM__TIMER_ACTIVE;
-    loop->slots[t->slot].seq = ++loop->seq;
-    e.key = mkkey(due, loop->seq);
+    loop->firing = 0;
+    loop->armed++;
+    e.key = mkkey(due, tag_next(loop, t));
     e.cb = cb;
-    e.slot = t->slot;
-    e.pad = 0;
-    heap_sift_up(loop->heap, ++loop->heap_len, e);
-    loop->heap[loop->heap_len + 1].key = KEY_MAX;
+    e.t = t;
+    heap_sift_down(loop->heap, loop->heap_len, 1, e);
     return 0;
 }
 
@@ -372,10 +396,9 @@ uint64_t sim_loop_run(sim_loop_t *loop, uint64_t until_ns)
     loop->stopped = 0;
     while (!loop->stopped && loop->heap_len > 0) {
         struct sim__hent *top = &loop->heap[1];
-        struct sim__slot *s = &loop->slots[top->slot];
         sim_timer_t *t;
         uint64_t due = key_due(top->key);
-        if (s->seq != key_seq(top->key)) {
+        if (!hent_live(loop, top)) {
             heap_pop_root(loop); /* stale: stopped or moved */
             continue;
         }
@@ -385,7 +408,7 @@ uint64_t sim_loop_run(sim_loop_t *loop, uint64_t until_ns)
             return n;
         }
         LOOP_ASSERT(due >= loop->now_ns);
-        t = s->u.t;
+        t = top->t;
         loop->now_ns = due;
         t->state = SIM__TIMER_FIRING;
         loop->armed--;

@@ -8,7 +8,8 @@
  * inside the call that scheduled it (delay 0 included), overflow of
  * now + delay (SIM_ERANGE), a heap stress of 10,000 random timers fired in
  * (due, seq) order plus a model-checked stress with restarts and stops from
- * callbacks, the after_event hook, and OOM loops for sim_loop_init, heap
+ * callbacks, a timer moved a million times keeping the heap small (stale
+ * entries swept), the after_event hook, and OOM loops for sim_loop_init, heap
  * growth and sim_call.  Streams are covered by test_stream.c; the real-I/O
  * backend is out of scope.
  */
@@ -743,6 +744,34 @@ static void test_after_event_hook_runs_after_every_event(void **state)
 
 /* Close ------------------------------------------------------------------*/
 
+/* Moves and stops leave stale entries (lazy cancellation); they are swept
+ * when they outnumber live ones, so a timer moved a million times keeps
+ * the heap small, and the last move is the one that fires. */
+static void test_moved_timer_keeps_heap_small_and_fires_once(void **state)
+{
+    sim_loop_t *loop = *state;
+    ttimer_t a, b;
+    uint32_t i, peak = 0;
+    ttimer_init(loop, &a, 1);
+    ttimer_init(loop, &b, 2);
+    flog.n = 0;
+    for (i = 0; i < 1000000; i++) {
+        assert_int_equal(sim_timer_start(&a.t, ttimer_cb, SIM_S(10) + i), 0);
+        if (i % 3 == 0) {
+            assert_int_equal(sim_timer_start(&b.t, ttimer_cb, SIM_S(5)), 0);
+            sim_timer_stop(&b.t);
+        }
+        if (loop->heap_len > peak)
+            peak = loop->heap_len;
+    }
+    assert_int_equal(sim_loop_pending(loop), 1);
+    assert_true(peak <= 256);
+    assert_int_equal(sim_loop_run(loop, SIM_NEVER), 1);
+    assert_int_equal(flog.n, 1);
+    assert_int_equal(flog.id[0], 1);
+    assert_int_equal(flog.at[0], SIM_S(10) + 999999);
+}
+
 static void test_loop_close_drops_pending_timers_and_calls(void **state)
 {
     sim_loop_t loop;
@@ -849,6 +878,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         LOOP_TEST(test_timer_equal_deadlines_fire_in_start_order),
+        LOOP_TEST(test_moved_timer_keeps_heap_small_and_fires_once),
         LOOP_TEST(test_timer_earlier_deadline_fires_first_whatever_start_order),
         LOOP_TEST(test_timer_restart_outside_callback_moves_it),
         LOOP_TEST(test_timer_stop_outside_callback_prevents_firing),

@@ -7,8 +7,10 @@
  * (sim/kernel/loop.c): a heap keyed by (due_ns, seq) that jumps time to the
  * next event, so a run of simulated minutes costs only the events in it.
  * Stopping or moving a timer leaves its old heap entry behind, stale (its
- * seq no longer matches the timer's slot); stale entries are skipped when
- * they reach the top and swept out when they outnumber live ones.
+ * tag no longer matches the timer's slot); stale entries are skipped when
+ * they reach the top and swept out when they outnumber live ones.  A loop
+ * has at most 2^24 timers armed at once (more: SIM_ENOMEM) and starts at
+ * most 2^40 in its life (more: SIM_ERANGE).
  * Nothing here reads the wall clock.  A real-I/O backend must provide the
  * same calls (the ops in sim_loop_t) so models never change.
  *
@@ -50,25 +52,15 @@ struct sim_timer {
     uint8_t state;      /* private: SIM__TIMER_* */
 };
 
-/* The heap key: due_ns in the high 64 bits, seq in the low, compared as one
- * unsigned 128-bit number (branch-free). */
+/* The heap key: due_ns in the high 64 bits, a tag (seq << 24 | slot) in
+ * the low, compared as one unsigned 128-bit number (branch-free). */
 __extension__ typedef unsigned __int128 sim__key_t;
 
-/* A heap entry, 32 bytes.  Live iff slots[slot].seq == (uint64_t)key. */
+/* A heap entry, 32 bytes.  Live iff slots[tag & 0xffffff] == tag. */
 struct sim__hent {
     sim__key_t key;
     sim_timer_cb cb;
-    uint32_t slot;
-    uint32_t pad;
-};
-
-/* A slot ties a started timer to its live heap entry by seq. */
-struct sim__slot {
-    uint64_t seq;       /* seq of the live entry, 0 when none */
-    union {
-        sim_timer_t *t; /* the timer, while in use */
-        uint32_t next;  /* the next free slot, while free */
-    } u;
+    sim_timer_t *t;     /* read only once the entry is known live */
 };
 
 struct sim__call;
@@ -87,7 +79,7 @@ struct sim_loop {
     uint32_t heap_cap;          /* private: room, the sentinel included */
     uint32_t armed;             /* private: active timers and calls */
     int firing;                 /* private: heap[0] is the entry running */
-    struct sim__slot *slots;    /* private: slots[0] is never used */
+    uint64_t *slots;            /* private: live tag per slot; [0] unused */
     uint32_t slot_cap;          /* private */
     uint32_t slot_free;         /* private: head of the free list, 0 = none */
     uint32_t slot_top;          /* private: slots handed out so far + 1 */
