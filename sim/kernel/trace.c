@@ -6,8 +6,8 @@
  * 'u' u64, 'i' i64, 'n' ns), the key and a NUL, and the value (a string
  * and a NUL, or 8 bytes little endian); a record that outgrew the buffer
  * keeps its header and gets one 't' (truncated) instead of its fields;
- * 'e' ends it.  The hash is FNV-1a over the records, so it depends on the
- * events only, never on which sinks are attached.  Text and JSON are
+ * 'e' ends it.  The hash folds the records in, 8 bytes at a time, so it
+ * depends on the events only, never on which sinks are attached.  Text and JSON are
  * rendered from the record at sim_trace_end, and only for attached sinks.
  */
 #include "sim/trace.h"
@@ -27,6 +27,29 @@ enum {
     REC_TRUNC = 't',
     REC_END = 'e',
 };
+
+/* Folds n bytes into h, 8 at a time (little endian, the last word padded
+ * with zeros and tagged with its length): a multiply and a shift-xor per
+ * word, several times cheaper than byte-wise FNV-1a. */
+static uint64_t hash_fold(const unsigned char *p, size_t n, uint64_t h)
+{
+    const uint64_t k = UINT64_C(0x9e3779b97f4a7c15);
+    uint64_t w;
+    size_t i;
+    for (; n >= 8; p += 8, n -= 8) {
+        w = 0;
+        for (i = 8; i-- > 0;)
+            w = (w << 8) | p[i];
+        h = (h ^ w) * k;
+        h ^= h >> 29;
+    }
+    w = (uint64_t)n << 56;
+    for (i = n; i-- > 0;)
+        w |= (uint64_t)p[i] << (8 * i);
+    h = (h ^ w) * k;
+    h ^= h >> 29;
+    return h;
+}
 
 void sim_trace_init(sim_trace_t *tr, FILE *text, FILE *jsonl)
 {
@@ -365,7 +388,7 @@ void sim_trace_end(sim_trace_t *tr)
         tr->rec[tr->rlen++] = REC_TRUNC;
     }
     tr->rec[tr->rlen++] = REC_END;
-    tr->hash = sim_fnv1a(tr->rec, tr->rlen, tr->hash);
+    tr->hash = hash_fold(tr->rec, tr->rlen, tr->hash);
     if (tr->text || tr->on_text) {
         o = (outbuf_t){tr->out, 0, SIM_TRACE_LINE_MAX - 1, 0};
         render_text(tr, &o);

@@ -3,7 +3,7 @@
  * exact text and JSON Lines renderings of one event with every field type,
  * JSON escaping of quotes, backslashes and control characters, text quoting
  * of values with spaces, quotes, '=' or nothing at all, the forms of
- * sim_fmt_ns, the run hash (FNV-1a over the binary records, identical for
+ * sim_fmt_ns, the run hash (over the binary records, identical for
  * identical events whatever the sinks, different when one field, key, name
  * or time differs), a NULL trace making every call a no-op, and a huge field
  * overflowing the line buffers into valid JSON with "truncated":true.  Sinks

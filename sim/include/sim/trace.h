@@ -7,7 +7,7 @@
  *   {"t_ns":1250000000,"seq":42,"ev":"kube.obj.delete","kind":"Container",..}
  *
  * Each event is built once, as a compact binary record (time, seq, name,
- * then typed key/value fields); the trace hash is FNV-1a over the records,
+ * then typed key/value fields); the trace hash folds in the records,
  * so two runs with one seed must give one hash on every build.  Text and
  * JSON are rendered from the record only for the sinks attached (text,
  * on_text, jsonl), so a run that nobody reads costs no formatting.
@@ -43,7 +43,7 @@ typedef struct sim_trace {
     void *on_text_arg;      /* public */
     sim_trace_ev_cb on_event; /* public: event-name reader, or NULL */
     void *on_event_arg;     /* public */
-    uint64_t hash;          /* read-only: FNV-1a over all binary records */
+    uint64_t hash;          /* read-only: over all binary records */
     uint64_t seq;           /* read-only: events written */
     char last_ev[64];       /* read-only: name of the latest event */
     uint64_t last_seq;      /* read-only */
