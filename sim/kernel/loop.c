@@ -178,8 +178,12 @@ static int heap_alloc(sim_loop_t *loop, uint32_t cap)
     return 0;
 }
 
-/* Room for one more entry (and the sentinel). */
-static int heap_reserve(sim_loop_t *loop)
+/* Room for one more entry (and the sentinel).  For a move (the timer's
+ * old entry already made stale) it cannot fail: when the array cannot
+ * grow, a sweep frees at least that old entry, so moving an armed timer
+ * never allocates-or-fails, as the callers that move armed timers rely
+ * on. */
+static int heap_reserve(sim_loop_t *loop, int moving)
 {
     if (loop->heap_len + 3 <= loop->heap_cap)
         return 0;
@@ -188,7 +192,13 @@ static int heap_reserve(sim_loop_t *loop)
         if (loop->heap_len + 3 <= loop->heap_cap)
             return 0;
     }
-    return heap_alloc(loop, loop->heap_cap * 2);
+    if (heap_alloc(loop, loop->heap_cap * 2) == 0)
+        return 0;
+    if (!moving)
+        return SIM_ENOMEM;
+    heap_sweep(loop);
+    SIM_ASSERT(loop->heap_len + 3 <= loop->heap_cap);
+    return 0;
 }
 
 /* Room for one more slot.  Slot 0 is never used; a free slot holds the
@@ -293,7 +303,10 @@ static __attribute__((noinline)) int timer_push(sim_timer_t *t,
 {
     sim_loop_t *loop = t->loop;
     struct sim__hent e;
-    if (heap_reserve(loop) || (!t->slot && slot_reserve(loop)))
+    int moving = t->state == SIM__TIMER_ACTIVE;
+    if (moving)
+        loop->slots[t->slot] = 0; /* its entry goes stale: matches no tag */
+    if (heap_reserve(loop, moving) || (!t->slot && slot_reserve(loop)))
         return SIM_ENOMEM;
     if (!t->slot)
         t->slot = slot_take(loop);

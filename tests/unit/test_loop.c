@@ -9,7 +9,8 @@
  * now + delay (SIM_ERANGE), a heap stress of 10,000 random timers fired in
  * (due, seq) order plus a model-checked stress with restarts and stops from
  * callbacks, a timer moved a million times keeping the heap small (stale
- * entries swept), the after_event hook, and OOM loops for sim_loop_init, heap
+ * entries swept), moves of armed timers never failing for memory, the
+ * after_event hook, and OOM loops for sim_loop_init, heap
  * growth and sim_call.  Streams are covered by test_stream.c; the real-I/O
  * backend is out of scope.
  */
@@ -772,6 +773,36 @@ static void test_moved_timer_keeps_heap_small_and_fires_once(void **state)
     assert_int_equal(flog.at[0], SIM_S(10) + 999999);
 }
 
+/* Moving an armed timer never fails, even when the heap is full and
+ * cannot grow: its old entry makes the room. */
+static void test_moving_armed_timers_succeeds_without_memory(void **state)
+{
+    sim_loop_t *loop = *state;
+    enum { N = 300 };
+    ttimer_t *ts = calloc(N, sizeof(*ts));
+    int i, k;
+    assert_non_null(ts);
+    for (i = 0; i < N; i++) {
+        ttimer_init(loop, &ts[i], i);
+        assert_int_equal(sim_timer_start(&ts[i].t, ttimer_cb, SIM_S(1) + i),
+                         0);
+    }
+    sim_alloc_fail_at(1);
+    for (k = 0; k < 3; k++)
+        for (i = 0; i < N; i++)
+            assert_int_equal(
+                sim_timer_start(&ts[i].t, ttimer_cb, SIM_S(2) + N - i), 0);
+    sim_alloc_fail_at(0);
+    assert_int_equal(sim_loop_pending(loop), N);
+    flog.n = 0;
+    assert_int_equal(sim_loop_run(loop, SIM_S(2) + 20), 20);
+    for (i = 0; i < 20; i++)
+        assert_int_equal(flog.id[i], N - 1 - i);
+    for (i = 0; i < N; i++)
+        sim_timer_stop(&ts[i].t);
+    free(ts);
+}
+
 static void test_loop_close_drops_pending_timers_and_calls(void **state)
 {
     sim_loop_t loop;
@@ -879,6 +910,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         LOOP_TEST(test_timer_equal_deadlines_fire_in_start_order),
         LOOP_TEST(test_moved_timer_keeps_heap_small_and_fires_once),
+        LOOP_TEST(test_moving_armed_timers_succeeds_without_memory),
         LOOP_TEST(test_timer_earlier_deadline_fires_first_whatever_start_order),
         LOOP_TEST(test_timer_restart_outside_callback_moves_it),
         LOOP_TEST(test_timer_stop_outside_callback_prevents_firing),
