@@ -76,16 +76,18 @@ static const char *const event_names[] = {
     [KUBE_DELETED] = "DELETED",
 };
 
-/* Puts o's state in the cache (add or replace).  0 or SIM_ENOMEM. */
+/* Puts o's state in the cache (add or replace).  0 or SIM_ENOMEM.  An
+ * object the watch is delivering shares the store's record (immutable,
+ * reference-counted) instead of being packed again. */
 static int cache_put(kube_cache_t *c, const kube_obj_t *o)
 {
     kube__index_t *ix = &c->idx[o->kind];
-    kube__rec_t *r;
+    kube__rec_t *r = kube__store_delivering_rec(c->s, o);
     size_t pos;
     int found = kube__idx_find(ix, o->ns, o->name, &pos);
     if (!found && kube__idx_reserve(ix, 1) != 0)
         return SIM_ENOMEM;
-    r = kube__rec_pack(o);
+    r = r ? kube__rec_ref(r) : kube__rec_pack(o);
     if (!r)
         return SIM_ENOMEM;
     if (found) {

@@ -147,6 +147,10 @@ struct kube_store {
                                        kind (one watch cache per resource
                                        type), the visible time of its last
                                        commit */
+    kube__rec_t *delivering_rec;    /* private (watch.c): the record of
+                                       the event being delivered */
+    const kube_obj_t *delivering_obj; /* private (watch.c): what it was
+                                       unpacked into */
     uint64_t delivering_commit_ns;  /* private (watch.c): commit time of
                                        the event being delivered */
     kube_watch_cb observer;         /* private (store.c): see
@@ -171,6 +175,10 @@ void kube__watch_close(kube_store_t *s);
 /* Inside a watch callback: the virtual time the delivered event was
  * committed at (its lag is sim_now() minus this). */
 uint64_t kube__store_delivering_commit_ns(const kube_store_t *s);
+/* Inside a watch callback of s handed o: the record o was unpacked from
+ * (a reader may share it instead of packing o again); else NULL. */
+kube__rec_t *kube__store_delivering_rec(const kube_store_t *s,
+                                        const kube_obj_t *o);
 
 /* status answers --------------------------------------------------------*/
 
