@@ -31,16 +31,23 @@ enum {
 /* Folds n bytes into h, 8 at a time (little endian, the last word padded
  * with zeros and tagged with its length): a multiply and a shift-xor per
  * word, several times cheaper than byte-wise FNV-1a. */
+static inline uint64_t load_le64(const unsigned char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    return w;
+}
+
 static uint64_t hash_fold(const unsigned char *p, size_t n, uint64_t h)
 {
     const uint64_t k = UINT64_C(0x9e3779b97f4a7c15);
     uint64_t w;
     size_t i;
     for (; n >= 8; p += 8, n -= 8) {
-        w = 0;
-        for (i = 8; i-- > 0;)
-            w = (w << 8) | p[i];
-        h = (h ^ w) * k;
+        h = (h ^ load_le64(p)) * k;
         h ^= h >> 29;
     }
     w = (uint64_t)n << 56;
@@ -63,13 +70,15 @@ void sim_trace_init(sim_trace_t *tr, FILE *text, FILE *jsonl)
 
 static void rec_u64(sim_trace_t *tr, uint64_t v)
 {
-    int i;
     if (tr->rlen + 8 > sizeof(tr->rec)) {
         tr->overflow = 1;
         return;
     }
-    for (i = 0; i < 8; i++)
-        tr->rec[tr->rlen++] = (unsigned char)(v >> (8 * i));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    memcpy(tr->rec + tr->rlen, &v, 8);
+    tr->rlen += 8;
 }
 
 static void rec_cstr(sim_trace_t *tr, const char *s)
