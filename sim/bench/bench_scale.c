@@ -27,6 +27,7 @@ static void count_event(void *arg, const char *ev)
         r->docker_calls += !strcmp(ev, "dock.call.recv");
     } else if (strncmp(ev, "kube.", 5) == 0) {
         r->informer_events += !strcmp(ev, "kube.cache.event");
+        r->reconciles += !strcmp(ev, "kube.reconcile.start");
         r->apiserver_writes += !strcmp(ev, "kube.obj.create") ||
                                !strcmp(ev, "kube.obj.update") ||
                                !strcmp(ev, "kube.obj.delete") ||

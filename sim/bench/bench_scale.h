@@ -13,6 +13,7 @@ typedef struct {
     uint64_t docker_calls;     /* dock.call.recv */
     uint64_t apiserver_writes; /* kube.obj.create/update/delete/apply */
     uint64_t informer_events;  /* kube.cache.event */
+    uint64_t reconciles;       /* kube.reconcile.start, every controller */
     uint64_t maxrss_kb;        /* the process's peak RSS */
     uint64_t trace_hash;
     int matches;               /* no invariant violated, as expected */

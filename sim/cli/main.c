@@ -447,11 +447,12 @@ static int bench_scale_cmd(int argc, char **argv)
     printf("RESULT impl=rddsim workload=scale containers=%" PRIu64
            " images=%" PRIu64 " volumes=%" PRIu64 " wall_s=%.3f events=%"
            PRIu64 " docker_calls=%" PRIu64 " apiserver_writes=%" PRIu64
-           " informer_events=%" PRIu64 " sim_s=%.3f maxrss_kb=%" PRIu64
+           " informer_events=%" PRIu64 " reconciles=%" PRIu64
+           " sim_s=%.3f maxrss_kb=%" PRIu64
            " trace_hash=%016" PRIx64 " result=%s\n",
            r.containers, r.images, r.volumes, (double)r.wall_ns / 1e9,
            r.events, r.docker_calls, r.apiserver_writes, r.informer_events,
-           (double)r.sim_ns / 1e9, r.maxrss_kb, r.trace_hash,
+           r.reconciles, (double)r.sim_ns / 1e9, r.maxrss_kb, r.trace_hash,
            r.matches ? "MATCH" : "MISMATCH");
     return r.matches ? 0 : EXIT_MISMATCH;
 }
