@@ -49,6 +49,8 @@ typedef struct kube__rec {
     int64_t cond_gen[KUBE_CONDS_MAX];   /* read-only: observed_gen */
     uint64_t cond_lt[KUBE_CONDS_MAX];   /* read-only: last transition */
     const char *name;               /* read-only: points into data */
+    const uint16_t *lens;           /* private: each string's length, in
+                                       data order (after the strings) */
     char data[];                    /* private: ns, name, strings... */
 } kube__rec_t;
 
@@ -76,10 +78,13 @@ typedef struct {
 kube__rec_t *kube__rec_pack(const kube_obj_t *o);
 /* Fills *o (every byte defined) from r. */
 void kube__rec_unpack(const kube__rec_t *r, kube_obj_t *o);
-/* The same, where *o holds an earlier unpack (or zeros): clears only what
- * that one wrote instead of all of *o (a kube_obj_t is about 15 KiB and a
- * record is mostly a few hundred bytes).  The result is byte-identical. */
-void kube__rec_unpack_over(const kube__rec_t *r, kube_obj_t *o);
+/* The same, where *o holds the unpack of prev (or zeros, prev NULL):
+ * clears only what that one wrote instead of all of *o (a kube_obj_t is
+ * about 15 KiB and a record is mostly a few hundred bytes), using the
+ * records' string lengths, so no string is measured.  The result is
+ * byte-identical to kube__rec_unpack(r, o). */
+void kube__rec_unpack_over(const kube__rec_t *prev, const kube__rec_t *r,
+                           kube_obj_t *o);
 kube__rec_t *kube__rec_ref(kube__rec_t *r);
 void kube__rec_unref(kube__rec_t *r);
 int kube__key_cmp(const char *ns_a, const char *name_a, const char *ns_b,

@@ -361,15 +361,17 @@ int kube__obj_check(const kube_obj_t *o)
 /* Packs o (already checked by kube__obj_check) into one allocation. */
 kube__rec_t *kube__rec_pack(const kube_obj_t *o)
 {
-    size_t len = 0;
+    size_t len = 0, nstr = 0, k = 0;
     kube__rec_t *r;
+    uint16_t *lens;
     char *p;
     int i;
     SIM_ASSERT(kube__obj_check(o) == 0);
-#define SIZE_OF(f) (len += strlen(f) + 1)
+#define SIZE_OF(f) (len += strlen(f) + 1, nstr++)
     REC_STRINGS(o, SIZE_OF);
 #undef SIZE_OF
-    r = sim__malloc(sizeof(*r) + len);
+    len = (len + 1) & ~(size_t)1; /* the lengths are 2-byte aligned */
+    r = sim__malloc(sizeof(*r) + len + nstr * sizeof(uint16_t));
     if (!r)
         return NULL;
     memset(r, 0, sizeof(*r));
@@ -389,86 +391,86 @@ kube__rec_t *kube__rec_pack(const kube_obj_t *o)
         r->cond_lt[i] = o->conds[i].last_transition_ns;
     }
     p = r->data;
+    lens = (uint16_t *)(void *)(r->data + len);
 #define PUT(f)                                                                 \
     do {                                                                       \
-        size_t n_ = strlen(f) + 1;                                             \
-        memcpy(p, (f), n_);                                                    \
-        p += n_;                                                               \
+        size_t n_ = strlen(f);                                                 \
+        memcpy(p, (f), n_ + 1);                                                \
+        p += n_ + 1;                                                           \
+        lens[k++] = (uint16_t)n_;                                              \
     } while (0)
     REC_STRINGS(o, PUT);
 #undef PUT
-    SIM_ASSERT((size_t)(p - r->data) == len);
-    r->name = r->data + strlen(r->data) + 1;
+    SIM_ASSERT((size_t)(p - r->data) <= len && k == nstr);
+    if ((size_t)(p - r->data) < len)
+        *p = 0; /* the alignment byte */
+    r->lens = lens;
+    r->name = r->data + lens[0] + 1;
     return r;
+}
+
+/* The scalars and condition numbers of r into o (every one written). */
+static void unpack_scalars(const kube__rec_t *r, kube_obj_t *o)
+{
+    int i;
+    o->kind = r->kind;
+    o->uid = r->uid;
+    o->rv = r->rv;
+    o->generation = r->generation;
+    o->deletion_ns = r->deletion_ns;
+    o->deleting = r->deleting;
+    o->nfin = r->nfin;
+    o->nspec = r->nspec;
+    o->nstatus = r->nstatus;
+    o->nconds = r->nconds;
+    for (i = 0; i < o->nconds; i++) {
+        o->conds[i].observed_gen = r->cond_gen[i];
+        o->conds[i].last_transition_ns = r->cond_lt[i];
+    }
+}
+
+/* r's strings into o (o's counts already r's), lengths from the record. */
+static void unpack_strings(const kube__rec_t *r, kube_obj_t *o)
+{
+    const char *p = r->data;
+    size_t k = 0;
+#define GET(f)                                                                 \
+    do {                                                                       \
+        size_t n_ = (size_t)r->lens[k++] + 1;                                  \
+        SIM_ASSERT(n_ <= sizeof(f));                                           \
+        memcpy((f), p, n_);                                                    \
+        p += n_;                                                               \
+    } while (0)
+    REC_STRINGS(o, GET);
+#undef GET
 }
 
 /* Unpacks r into o; every byte of o is defined afterwards. */
 void kube__rec_unpack(const kube__rec_t *r, kube_obj_t *o)
 {
-    const char *p = r->data;
-    int i;
     memset(o, 0, sizeof(*o));
-    o->kind = r->kind;
-    o->uid = r->uid;
-    o->rv = r->rv;
-    o->generation = r->generation;
-    o->deletion_ns = r->deletion_ns;
-    o->deleting = r->deleting;
-    o->nfin = r->nfin;
-    o->nspec = r->nspec;
-    o->nstatus = r->nstatus;
-    o->nconds = r->nconds;
-    for (i = 0; i < o->nconds; i++) {
-        o->conds[i].observed_gen = r->cond_gen[i];
-        o->conds[i].last_transition_ns = r->cond_lt[i];
-    }
-#define GET(f)                                                                 \
-    do {                                                                       \
-        size_t n_ = strlen(p) + 1;                                             \
-        SIM_ASSERT(n_ <= sizeof(f));                                           \
-        memcpy((f), p, n_);                                                    \
-        p += n_;                                                               \
-    } while (0)
-    REC_STRINGS(o, GET);
-#undef GET
+    unpack_scalars(r, o);
+    unpack_strings(r, o);
 }
 
-void kube__rec_unpack_over(const kube__rec_t *r, kube_obj_t *o)
+void kube__rec_unpack_over(const kube__rec_t *prev, const kube__rec_t *r,
+                           kube_obj_t *o)
 {
-    const char *p = r->data;
     int i;
-    /* Zero what the earlier unpack wrote: its strings, its conditions'
-     * numbers; the scalars are all written below. */
-#define CLR(f) memset((f), 0, strlen(f))
-    REC_STRINGS(o, CLR);
+    if (prev) {
+        /* o holds prev: zero its strings (by prev's lengths) and its
+         * conditions' numbers; the scalars are all rewritten. */
+        size_t k = 0;
+#define CLR(f) memset((f), 0, prev->lens[k++])
+        REC_STRINGS(o, CLR);
 #undef CLR
-    for (i = 0; i < o->nconds; i++) {
-        o->conds[i].observed_gen = 0;
-        o->conds[i].last_transition_ns = 0;
+        for (i = 0; i < o->nconds; i++) {
+            o->conds[i].observed_gen = 0;
+            o->conds[i].last_transition_ns = 0;
+        }
     }
-    o->kind = r->kind;
-    o->uid = r->uid;
-    o->rv = r->rv;
-    o->generation = r->generation;
-    o->deletion_ns = r->deletion_ns;
-    o->deleting = r->deleting;
-    o->nfin = r->nfin;
-    o->nspec = r->nspec;
-    o->nstatus = r->nstatus;
-    o->nconds = r->nconds;
-    for (i = 0; i < o->nconds; i++) {
-        o->conds[i].observed_gen = r->cond_gen[i];
-        o->conds[i].last_transition_ns = r->cond_lt[i];
-    }
-#define GET(f)                                                                 \
-    do {                                                                       \
-        size_t n_ = strlen(p) + 1;                                             \
-        SIM_ASSERT(n_ <= sizeof(f));                                           \
-        memcpy((f), p, n_);                                                    \
-        p += n_;                                                               \
-    } while (0)
-    REC_STRINGS(o, GET);
-#undef GET
+    unpack_scalars(r, o);
+    unpack_strings(r, o);
 }
 
 /* Takes one more reference. */
@@ -761,7 +763,7 @@ int kube__idx_list(const kube__index_t *ix, const char *ns,
                    kube_visit_cb visit, void *arg, kube_status_t *st)
 {
     kube_obj_t o;
-    kube__rec_t *r;
+    kube__rec_t *r, *prev = NULL;
     size_t i = 0;
     int all = !ns || !ns[0], zeroed = 0;
     if (!all) /* where (ns, "") is or would be: the first of ns */
@@ -777,12 +779,12 @@ int kube__idx_list(const kube__index_t *ix, const char *ns,
             zeroed = 1;
         }
         kube__rec_ref(r);
-        kube__rec_unpack_over(r, &o);
+        kube__rec_unpack_over(prev, r, &o);
+        kube__rec_unref(prev); /* o now holds r: r's ref stays as prev */
+        prev = r;
         stop = visit(arg, &o);
-        if (stop) {
-            kube__rec_unref(r);
+        if (stop)
             break;
-        }
         if (kube__idx_at(ix, i) == r) {
             i = kube__idx_next(ix, i);
         } else {
@@ -791,8 +793,8 @@ int kube__idx_list(const kube__index_t *ix, const char *ns,
                 pos = kube__idx_next(ix, pos);
             i = pos;
         }
-        kube__rec_unref(r);
     }
+    kube__rec_unref(prev);
     kube__st_ok(st, 200);
     return 0;
 }

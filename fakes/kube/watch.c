@@ -69,6 +69,7 @@ struct kube__watcher {
                                        creation, each event unpacked over
                                        the previous one (no 15 KiB clear
                                        per event) */
+    kube__rec_t *obj_rec;           /* the record obj holds (a ref) */
 };
 
 typedef kube__watcher_t watcher_t;
@@ -88,6 +89,7 @@ static void watcher_free(watcher_t *w)
         }
         sim__free(q->q);
     }
+    kube__rec_unref(w->obj_rec);
     sim__free(w);
 }
 
@@ -192,7 +194,9 @@ static void watcher_deliver(sim_timer_t *t)
     }
     q->head = (q->head + 1) % q->cap;
     q->len--;
-    kube__rec_unpack_over(ev.rec, &w->obj);
+    kube__rec_unpack_over(w->obj_rec, ev.rec, &w->obj);
+    kube__rec_unref(w->obj_rec);
+    w->obj_rec = kube__rec_ref(ev.rec);
     w->s->delivering_commit_ns = ev.commit_ns;
     w->s->delivering_rec = ev.rec;
     w->s->delivering_obj = &w->obj;

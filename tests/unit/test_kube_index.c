@@ -178,6 +178,7 @@ static void test_unpack_over_is_byte_identical_to_unpack(void **state)
     static const int sizes[] = {5, 0, 12, 3, 3, 1, 12};
     kube_obj_t *over = calloc(1, sizeof(*over));
     kube_obj_t *fresh = calloc(1, sizeof(*fresh));
+    kube__rec_t *prev = NULL;
     size_t i;
     assert_non_null(over);
     assert_non_null(fresh);
@@ -186,11 +187,14 @@ static void test_unpack_over_is_byte_identical_to_unpack(void **state)
         kube__rec_t *r;
         snprintf(tag, sizeof(tag), "t%zu%s", i, i % 2 ? "long-long" : "");
         r = rich_rec(sizes[i], tag);
+        memset(fresh, 0xa5, sizeof(*fresh)); /* unpack defines every byte */
         kube__rec_unpack(r, fresh);
-        kube__rec_unpack_over(r, over);
+        kube__rec_unpack_over(prev, r, over);
         assert_memory_equal(over, fresh, sizeof(*over));
-        kube__rec_unref(r);
+        kube__rec_unref(prev);
+        prev = r;
     }
+    kube__rec_unref(prev);
     free(over);
     free(fresh);
 }
