@@ -33,24 +33,25 @@
 #include "kube/kube.h"
 #include "sim/rng.h"
 
-/* A packed, immutable object state. */
+/* A packed, immutable object state.  The header is one cache line; the
+ * strings follow it, then their lengths, then the conditions' numbers. */
 typedef struct kube__rec {
     uint32_t refs;                  /* private: owners (index, events) */
     kube_kind_t kind;               /* read-only */
-    uint64_t uid;                   /* read-only */
-    uint64_t rv;                    /* read-only */
-    int64_t generation;             /* read-only */
-    uint64_t deletion_ns;           /* read-only */
-    int deleting;                   /* read-only */
     uint8_t nfin;                   /* read-only */
     uint8_t nspec;                  /* read-only */
     uint8_t nstatus;                /* read-only */
     uint8_t nconds;                 /* read-only */
-    int64_t cond_gen[KUBE_CONDS_MAX];   /* read-only: observed_gen */
-    uint64_t cond_lt[KUBE_CONDS_MAX];   /* read-only: last transition */
+    int deleting;                   /* read-only */
+    uint64_t uid;                   /* read-only */
+    uint64_t rv;                    /* read-only */
+    int64_t generation;             /* read-only */
+    uint64_t deletion_ns;           /* read-only */
     const char *name;               /* read-only: points into data */
     const uint16_t *lens;           /* private: each string's length, in
-                                       data order (after the strings) */
+                                       data order */
+    const uint64_t *cond_nums;      /* private: per condition its
+                                       observed_gen and last transition */
     char data[];                    /* private: ns, name, strings... */
 } kube__rec_t;
 

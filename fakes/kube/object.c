@@ -361,9 +361,10 @@ int kube__obj_check(const kube_obj_t *o)
 /* Packs o (already checked by kube__obj_check) into one allocation. */
 kube__rec_t *kube__rec_pack(const kube_obj_t *o)
 {
-    size_t len = 0, nstr = 0, k = 0;
+    size_t len = 0, nstr = 0, k = 0, tail;
     kube__rec_t *r;
     uint16_t *lens;
+    uint64_t *nums;
     char *p;
     int i;
     SIM_ASSERT(kube__obj_check(o) == 0);
@@ -371,7 +372,9 @@ kube__rec_t *kube__rec_pack(const kube_obj_t *o)
     REC_STRINGS(o, SIZE_OF);
 #undef SIZE_OF
     len = (len + 1) & ~(size_t)1; /* the lengths are 2-byte aligned */
-    r = sim__malloc(sizeof(*r) + len + nstr * sizeof(uint16_t));
+    tail = (len + nstr * sizeof(uint16_t) + 7) & ~(size_t)7;
+    r = sim__malloc(sizeof(*r) + tail +
+                    (size_t)o->nconds * 2 * sizeof(uint64_t));
     if (!r)
         return NULL;
     memset(r, 0, sizeof(*r));
@@ -386,10 +389,12 @@ kube__rec_t *kube__rec_pack(const kube_obj_t *o)
     r->nspec = (uint8_t)o->nspec;
     r->nstatus = (uint8_t)o->nstatus;
     r->nconds = (uint8_t)o->nconds;
+    nums = (uint64_t *)(void *)(r->data + tail);
     for (i = 0; i < o->nconds; i++) {
-        r->cond_gen[i] = o->conds[i].observed_gen;
-        r->cond_lt[i] = o->conds[i].last_transition_ns;
+        nums[2 * i] = (uint64_t)o->conds[i].observed_gen;
+        nums[2 * i + 1] = o->conds[i].last_transition_ns;
     }
+    r->cond_nums = nums;
     p = r->data;
     lens = (uint16_t *)(void *)(r->data + len);
 #define PUT(f)                                                                 \
@@ -402,8 +407,6 @@ kube__rec_t *kube__rec_pack(const kube_obj_t *o)
     REC_STRINGS(o, PUT);
 #undef PUT
     SIM_ASSERT((size_t)(p - r->data) <= len && k == nstr);
-    if ((size_t)(p - r->data) < len)
-        *p = 0; /* the alignment byte */
     r->lens = lens;
     r->name = r->data + lens[0] + 1;
     return r;
@@ -424,8 +427,8 @@ static void unpack_scalars(const kube__rec_t *r, kube_obj_t *o)
     o->nstatus = r->nstatus;
     o->nconds = r->nconds;
     for (i = 0; i < o->nconds; i++) {
-        o->conds[i].observed_gen = r->cond_gen[i];
-        o->conds[i].last_transition_ns = r->cond_lt[i];
+        o->conds[i].observed_gen = (int64_t)r->cond_nums[2 * i];
+        o->conds[i].last_transition_ns = r->cond_nums[2 * i + 1];
     }
 }
 
@@ -777,6 +780,16 @@ int kube__idx_list(const kube__index_t *ix, const char *ns,
              * unpacked over the previous one. */
             memset(&o, 0, sizeof(o));
             zeroed = 1;
+        }
+        {
+            /* Records lie scattered in memory: start loading a few ahead
+             * while this one is unpacked and visited. */
+            const kube__chunk_t *ch = ix->c[POS_C(i)];
+            size_t ahead = POS_I(i) + 4;
+            if (ahead < ch->n) {
+                __builtin_prefetch(ch->v[ahead]);
+                __builtin_prefetch(ch->v[ahead]->data + 64);
+            }
         }
         kube__rec_ref(r);
         kube__rec_unpack_over(prev, r, &o);
