@@ -310,7 +310,7 @@ static __attribute__((noinline)) int timer_push(sim_timer_t *t,
         return SIM_ENOMEM;
     if (!t->slot)
         t->slot = slot_take(loop);
-    if (t->state != SIM__TIMER_ACTIVE)
+    if (t->state == SIM__TIMER_IDLE)
         loop->armed++;
     t->cb = cb;
     t->due_ns = due;
@@ -342,7 +342,6 @@ int sim_timer_start(sim_timer_t *t, sim_timer_cb cb, uint64_t delay_ns)
     t->due_ns = due;
     t->state = SIM__TIMER_ACTIVE;
     loop->firing = 0;
-    loop->armed++;
     e.key = mkkey(due, tag_next(loop, t));
     e.cb = cb;
     e.t = t;
@@ -354,8 +353,7 @@ void sim_timer_stop(sim_timer_t *t)
 {
     if (t->state == SIM__TIMER_IDLE)
         return;
-    if (t->state == SIM__TIMER_ACTIVE)
-        t->loop->armed--;
+    t->loop->armed--; /* armed or firing */
     slot_release(t->loop, t); /* its entry goes stale */
     t->state = SIM__TIMER_IDLE;
 }
@@ -423,8 +421,7 @@ uint64_t sim_loop_run(sim_loop_t *loop, uint64_t until_ns)
         LOOP_ASSERT(due >= loop->now_ns);
         t = top->t;
         loop->now_ns = due;
-        t->state = SIM__TIMER_FIRING;
-        loop->armed--;
+        t->state = SIM__TIMER_FIRING; /* still counted in armed */
         loop->firing = 1;
         loop->events++;
         n++;
@@ -436,6 +433,7 @@ uint64_t sim_loop_run(sim_loop_t *loop, uint64_t until_ns)
             if (t->state == SIM__TIMER_FIRING) {
                 slot_release(loop, t);
                 t->state = SIM__TIMER_IDLE;
+                loop->armed--;
             }
         }
         if (loop->after_event)

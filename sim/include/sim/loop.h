@@ -77,7 +77,8 @@ struct sim_loop {
     void *heap_mem;             /* private: the allocation behind heap */
     uint32_t heap_len;          /* private: entries, stale ones included */
     uint32_t heap_cap;          /* private: room, the sentinel included */
-    uint32_t armed;             /* private: active timers and calls */
+    uint32_t armed;             /* private: active timers and calls, and
+                                   the one firing */
     int firing;                 /* private: heap[0] is the entry running */
     uint64_t *slots;            /* private: live tag per slot; [0] unused */
     uint32_t slot_cap;          /* private */
@@ -138,7 +139,8 @@ static inline uint64_t sim_now(const sim_loop_t *loop)
     return loop->now_ns;
 }
 
-/* Number of armed timers and calls. */
+/* Number of armed timers and calls (inside a callback, its own timer
+ * counts until the callback returns without re-arming it). */
 uint32_t sim_loop_pending(const sim_loop_t *loop);
 
 /* streams ----------------------------------------------------------------*/
