@@ -17,7 +17,8 @@
  * only: a push sifts up, a pop or a re-arm of the root sifts down.  An
  * entry is checked against its slot (named by the tag's low bits) before
  * its timer is touched, so a stale entry never reads a timer its owner
- * may have freed.  When stale entries outnumber live ones at a growth,
+ * may have freed; while no entry is stale (loop->stale counts them) the
+ * check is skipped.  When stale entries outnumber live ones at a growth,
  * they are swept out instead (amortised O(1)).
  *
  * The entry being fired stays at the root while its callback runs
@@ -147,6 +148,7 @@ static void heap_sweep(sim_loop_t *loop)
         if ((i == 1 && loop->firing) || hent_live(loop, &h[i]))
             h[++n] = h[i];
     loop->heap_len = n;
+    loop->stale = 0;
     h[n + 1].key = KEY_MAX;
     for (i = n / 2; i >= 1; i--)
         heap_sift_down(h, n, i, h[i]);
@@ -286,7 +288,7 @@ void sim_loop_close(sim_loop_t *loop)
     SIM_FREE(loop->heap_mem);
     loop->heap = NULL;
     SIM_FREE(loop->slots);
-    loop->heap_len = loop->heap_cap = loop->armed = 0;
+    loop->heap_len = loop->heap_cap = loop->armed = loop->stale = 0;
     loop->slot_cap = loop->slot_top = loop->slot_free = 0;
 }
 
@@ -304,8 +306,10 @@ static __attribute__((noinline)) int timer_push(sim_timer_t *t,
     sim_loop_t *loop = t->loop;
     struct sim__hent e;
     int moving = t->state == SIM__TIMER_ACTIVE;
-    if (moving)
+    if (moving) {
         loop->slots[t->slot] = 0; /* its entry goes stale: matches no tag */
+        loop->stale++;
+    }
     if (heap_reserve(loop, moving) || (!t->slot && slot_reserve(loop)))
         return SIM_ENOMEM;
     if (!t->slot)
@@ -354,6 +358,8 @@ void sim_timer_stop(sim_timer_t *t)
     if (t->state == SIM__TIMER_IDLE)
         return;
     t->loop->armed--; /* armed or firing */
+    if (t->state == SIM__TIMER_ACTIVE)
+        t->loop->stale++; /* a firing one's entry is popped after it */
     slot_release(t->loop, t); /* its entry goes stale */
     t->state = SIM__TIMER_IDLE;
 }
@@ -409,10 +415,12 @@ uint64_t sim_loop_run(sim_loop_t *loop, uint64_t until_ns)
         struct sim__hent *top = &loop->heap[1];
         sim_timer_t *t;
         uint64_t due = key_due(top->key);
-        if (!hent_live(loop, top)) {
+        if (loop->stale && !hent_live(loop, top)) {
             heap_pop_root(loop); /* stale: stopped or moved */
+            loop->stale--;
             continue;
         }
+        LOOP_ASSERT(hent_live(loop, top)); /* the count is exact */
         if (due > until_ns) {
             if (loop->now_ns < until_ns)
                 loop->now_ns = until_ns;

@@ -80,6 +80,7 @@ struct sim_loop {
     uint32_t armed;             /* private: active timers and calls, and
                                    the one firing */
     int firing;                 /* private: heap[0] is the entry running */
+    uint32_t stale;             /* private: stale entries in the heap */
     uint64_t *slots;            /* private: live tag per slot; [0] unused */
     uint32_t slot_cap;          /* private */
     uint32_t slot_free;         /* private: head of the free list, 0 = none */
