@@ -359,6 +359,9 @@ int kube__obj_check(const kube_obj_t *o)
     } while (0)
 
 /* Packs o (already checked by kube__obj_check) into one allocation. */
+/* The numbers a record keeps per condition, after its strings. */
+#define REC_COND_NUMS 2
+
 kube__rec_t *kube__rec_pack(const kube_obj_t *o)
 {
     size_t len = 0, nstr = 0, k = 0, tail;
@@ -374,7 +377,7 @@ kube__rec_t *kube__rec_pack(const kube_obj_t *o)
     len = (len + 1) & ~(size_t)1; /* the lengths are 2-byte aligned */
     tail = (len + nstr * sizeof(uint16_t) + 7) & ~(size_t)7;
     r = sim__malloc(sizeof(*r) + tail +
-                    (size_t)o->nconds * 2 * sizeof(uint64_t));
+                    (size_t)o->nconds * REC_COND_NUMS * sizeof(uint64_t));
     if (!r)
         return NULL;
     memset(r, 0, sizeof(*r));
@@ -391,8 +394,8 @@ kube__rec_t *kube__rec_pack(const kube_obj_t *o)
     r->nconds = (uint8_t)o->nconds;
     nums = (uint64_t *)(void *)(r->data + tail);
     for (i = 0; i < o->nconds; i++) {
-        nums[2 * i] = (uint64_t)o->conds[i].observed_gen;
-        nums[2 * i + 1] = o->conds[i].last_transition_ns;
+        nums[REC_COND_NUMS * i] = (uint64_t)o->conds[i].observed_gen;
+        nums[REC_COND_NUMS * i + 1] = o->conds[i].last_transition_ns;
     }
     r->cond_nums = nums;
     p = r->data;
@@ -427,8 +430,8 @@ static void unpack_scalars(const kube__rec_t *r, kube_obj_t *o)
     o->nstatus = r->nstatus;
     o->nconds = r->nconds;
     for (i = 0; i < o->nconds; i++) {
-        o->conds[i].observed_gen = (int64_t)r->cond_nums[2 * i];
-        o->conds[i].last_transition_ns = r->cond_nums[2 * i + 1];
+        o->conds[i].observed_gen = (int64_t)r->cond_nums[REC_COND_NUMS * i];
+        o->conds[i].last_transition_ns = r->cond_nums[REC_COND_NUMS * i + 1];
     }
 }
 
