@@ -1,10 +1,10 @@
 /*
  * bench_scale.c: the stop at scale (scenarios/scale/stop-10000-containers
  * .yaml) for any N: one Linux instance whose VM daemon holds N containers,
- * and by default N/4 images and N/10 volumes.  The watcher's full sync mirrors them all
- * (about 2 ms of Docker latency each), then `rdd set running=false` makes
- * the engine delete every mirror through the APIReader and wait for its
- * informer cache to see them gone.  The scenario is generated as YAML and
+ * and by default N/4 images and N/10 volumes.  The watcher's full sync
+ * mirrors them all (about 2 ms of Docker latency each), then `rdd set
+ * running=false` makes the engine delete every mirror through the
+ * APIReader and wait for its informer cache to see them gone.  The scenario is generated as YAML and
  * goes through the loader and world_run like any other; only the trace's
  * event names are read (counted), nothing is rendered.
  */

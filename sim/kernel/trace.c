@@ -7,8 +7,9 @@
  * and a NUL, or 8 bytes little endian); a record that outgrew the buffer
  * keeps its header and gets one 't' (truncated) instead of its fields;
  * 'e' ends it.  The hash folds the records in, 8 bytes at a time, so it
- * depends on the events only, never on which sinks are attached.  Text and JSON are
- * rendered from the record at sim_trace_end, and only for attached sinks.
+ * depends on the events only, never on which sinks are attached.  Text
+ * and JSON are rendered from the record at sim_trace_end, and only for
+ * attached sinks.
  */
 #include "sim/trace.h"
 
