@@ -92,8 +92,8 @@ int bench_scale(uint64_t n, uint64_t images, uint64_t volumes,
     uint64_t t0;
     int rc;
     memset(r, 0, sizeof(*r));
-    if (n < 1 || n > SC_MAX_COUNT || images < 1 || images > SC_MAX_COUNT ||
-        volumes > SC_MAX_COUNT)
+    if (n < 1 || n > SC_COUNT_MAX || images < 1 || images > SC_COUNT_MAX ||
+        volumes > SC_COUNT_MAX)
         return SIM_EINVAL;
     r->containers = n;
     r->images = images;
@@ -111,6 +111,7 @@ int bench_scale(uint64_t n, uint64_t images, uint64_t volumes,
     rc = scenario_load_buffer(err_name, yaml, strlen(yaml), sc, &err);
     if (rc == 0) {
         memset(&io, 0, sizeof(io));
+        io.max_events = UINT64_MAX; /* the size is the caller's choice */
         io.on_event = count_event;
         io.on_event_arg = r;
         t0 = sim_wall_ns();

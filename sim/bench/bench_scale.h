@@ -20,7 +20,7 @@ typedef struct {
 } bench_scale_result_t;
 
 /* Runs the world for n containers, images and volumes (containers
- * 1..SC_MAX_COUNT; images 1..; volumes 0..).  Returns 0, SIM_EINVAL or
+ * 1..SC_COUNT_MAX; images 1..; volumes 0..).  Returns 0, SIM_EINVAL or
  * SIM_ENOMEM. */
 int bench_scale(uint64_t n, uint64_t images, uint64_t volumes,
                 bench_scale_result_t *r);
