@@ -160,7 +160,13 @@ add_test(NAME bench.w2-tie
                  "timed_out=0 polls=100000 events=200000 final_vtime_us=102998971000 " --
                  $<TARGET_FILE:rddsim> bench kernel w2 N=1 L_MS=1 POLL_MS=1
                  TIMEOUT_MS=30 R=100000 SEED=7)
-set_tests_properties(bench.w1-small bench.w2-tie PROPERTIES LABELS bench)
+# The stop at scale runs to its expected outcome and counts what it did.
+add_test(NAME bench.scale-small
+         COMMAND ${Python3_EXECUTABLE} ${SIM_TOOLS}/expect.py 0
+                 "workload=scale containers=300 images=75 volumes=30 .* docker_calls=[1-9][0-9]* apiserver_writes=[1-9][0-9]* informer_events=[1-9][0-9]* .* result=MATCH" --
+                 $<TARGET_FILE:rddsim> bench scale 300)
+set_tests_properties(bench.w1-small bench.w2-tie bench.scale-small
+                     PROPERTIES LABELS bench)
 
 # Tidy: banned calls in simulated code, and the helper scripts' own tests.
 add_test(NAME tidy.banned

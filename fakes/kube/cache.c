@@ -76,21 +76,22 @@ static const char *const event_names[] = {
     [KUBE_DELETED] = "DELETED",
 };
 
-/* Puts o's state in the cache (add or replace).  0 or SIM_ENOMEM. */
+/* Puts o's state in the cache (add or replace).  0 or SIM_ENOMEM.  An
+ * object the watch is delivering shares the store's record (immutable,
+ * reference-counted) instead of being packed again. */
 static int cache_put(kube_cache_t *c, const kube_obj_t *o)
 {
     kube__index_t *ix = &c->idx[o->kind];
-    kube__rec_t *r;
+    kube__rec_t *r = kube__store_delivering_rec(c->s, o);
     size_t pos;
     int found = kube__idx_find(ix, o->ns, o->name, &pos);
     if (!found && kube__idx_reserve(ix, 1) != 0)
         return SIM_ENOMEM;
-    r = kube__rec_pack(o);
+    r = r ? kube__rec_ref(r) : kube__rec_pack(o);
     if (!r)
         return SIM_ENOMEM;
     if (found) {
-        kube__rec_unref(ix->v[pos]);
-        ix->v[pos] = r;
+        kube__rec_unref(kube__idx_swap(ix, pos, r));
     } else {
         kube__idx_insert(ix, pos, r);
     }
@@ -140,8 +141,12 @@ static int relist_visit(void *arg, const kube_obj_t *o)
     kube__rec_t *r;
     size_t pos;
     int found = kube__idx_find(old, o->ns, o->name, &pos);
-    if (found && old->v[pos]->rv == o->rv) {
-        r = kube__rec_ref(old->v[pos]);
+    if (kube__idx_reserve(nix, 1) != 0) {
+        rl->rc = SIM_ENOMEM;
+        return 1;
+    }
+    if (found && kube__idx_at(old, pos)->rv == o->rv) {
+        r = kube__rec_ref(kube__idx_at(old, pos));
     } else {
         r = kube__rec_pack(o);
         if (!r || change_push(rl, r, found ? KUBE_MODIFIED : KUBE_ADDED)) {
@@ -151,8 +156,8 @@ static int relist_visit(void *arg, const kube_obj_t *o)
             return 1;
         }
     }
-    SIM_ASSERT(nix->n < nix->cap);
-    kube__idx_insert(nix, nix->n, r); /* listed in order: an append */
+    (void)kube__idx_find(nix, o->ns, o->name, &pos); /* an append */
+    kube__idx_insert(nix, pos, r);
     return 0;
 }
 
@@ -162,17 +167,18 @@ static int relist_kind(relist_t *rl, kube_kind_t k)
     kube_reader_t *live = kube_store_reader(rl->c->s);
     const kube__index_t *old = &rl->c->idx[k];
     size_t i, pos, n = 0;
+    kube__rec_t *r;
     live->count(live, k, "", &n, NULL);
     if (n > 0 && kube__idx_reserve(&rl->idx[k], n) != 0)
         return SIM_ENOMEM;
     live->list(live, k, "", relist_visit, rl, NULL);
     if (rl->rc)
         return rl->rc;
-    for (i = 0; i < old->n; i++) {
-        const kube__rec_t *r = old->v[i];
+    for (i = 0; (r = kube__idx_at(old, i)) != NULL;
+         i = kube__idx_next(old, i)) {
         if (kube__idx_find(&rl->idx[k], KUBE__REC_NS(r), r->name, &pos))
             continue;
-        if (change_push(rl, old->v[i], KUBE_DELETED) != 0)
+        if (change_push(rl, r, KUBE_DELETED) != 0)
             return SIM_ENOMEM;
     }
     return 0;

@@ -10,10 +10,15 @@
  * stored state is shared by the index and every watch event that carries
  * it.  A write builds a new record and swaps the pointer.
  *
- * An index is one kind's records in (ns, name) byte order, an array of
- * pointers searched by bisection; appending past the last key skips the
- * search.  The generic readers below serve both the store reader and the
- * cache reader from an index.
+ * An index is one kind's records in (ns, name) byte order, kept in chunks
+ * of at most KUBE__CHUNK pointers (a flat B+ tree of one level): a lookup
+ * bisects the chunks by their last key, then the chunk; an insert or a
+ * delete moves at most one chunk's pointers (a full chunk splits, an empty
+ * one goes), so writes cost O(log n + KUBE__CHUNK) at any size instead of
+ * a memmove of the whole array.  Appending past the last key skips the
+ * search.  A position is a size_t (chunk << 9 | slot), valid until the
+ * next insert or remove.  The generic readers below serve both the store
+ * reader and the cache reader from an index.
  *
  * struct kube_store is here for store.c (writes, reads) and watch.c (the
  * watch and its watch cache) only; cache.c reaches the store through the
@@ -28,33 +33,45 @@
 #include "kube/kube.h"
 #include "sim/rng.h"
 
-/* A packed, immutable object state. */
+/* A packed, immutable object state.  The header is one cache line; the
+ * strings follow it, then their lengths, then the conditions' numbers. */
 typedef struct kube__rec {
     uint32_t refs;                  /* private: owners (index, events) */
     kube_kind_t kind;               /* read-only */
-    uint64_t uid;                   /* read-only */
-    uint64_t rv;                    /* read-only */
-    int64_t generation;             /* read-only */
-    uint64_t deletion_ns;           /* read-only */
-    int deleting;                   /* read-only */
     uint8_t nfin;                   /* read-only */
     uint8_t nspec;                  /* read-only */
     uint8_t nstatus;                /* read-only */
     uint8_t nconds;                 /* read-only */
-    int64_t cond_gen[KUBE_CONDS_MAX];   /* read-only: observed_gen */
-    uint64_t cond_lt[KUBE_CONDS_MAX];   /* read-only: last transition */
-    uint64_t cond_rs[KUBE_CONDS_MAX];   /* read-only: reason since */
+    int deleting;                   /* read-only */
+    uint64_t uid;                   /* read-only */
+    uint64_t rv;                    /* read-only */
+    int64_t generation;             /* read-only */
+    uint64_t deletion_ns;           /* read-only */
     const char *name;               /* read-only: points into data */
+    const uint16_t *lens;           /* private: each string's length, in
+                                       data order */
+    const uint64_t *cond_nums;      /* private: per condition its
+                                       observed_gen, last transition and
+                                       reason since */
     char data[];                    /* private: ns, name, strings... */
 } kube__rec_t;
 
 #define KUBE__REC_NS(r) ((const char *)(r)->data)
 
+#define KUBE__CHUNK 256
+
+typedef struct {
+    uint32_t n;
+    kube__rec_t *v[KUBE__CHUNK];
+} kube__chunk_t;
+
 /* One kind's records in (ns, name) order. */
 typedef struct {
-    kube__rec_t **v;    /* private */
-    size_t n;           /* read-only */
-    size_t cap;         /* private */
+    kube__chunk_t **c;  /* private: chunks in key order, none empty */
+    size_t nc;          /* private */
+    size_t capc;        /* private */
+    kube__chunk_t *spare; /* private: reserved for the next split */
+    size_t n;           /* read-only: records */
 } kube__index_t;
 
 /* records ---------------------------------------------------------------*/
@@ -63,6 +80,13 @@ typedef struct {
 kube__rec_t *kube__rec_pack(const kube_obj_t *o);
 /* Fills *o (every byte defined) from r. */
 void kube__rec_unpack(const kube__rec_t *r, kube_obj_t *o);
+/* The same, where *o holds the unpack of prev (or zeros, prev NULL):
+ * clears only what that one wrote instead of all of *o (a kube_obj_t is
+ * about 15 KiB and a record is mostly a few hundred bytes), using the
+ * records' string lengths, so no string is measured.  The result is
+ * byte-identical to kube__rec_unpack(r, o). */
+void kube__rec_unpack_over(const kube__rec_t *prev, const kube__rec_t *r,
+                           kube_obj_t *o);
 kube__rec_t *kube__rec_ref(kube__rec_t *r);
 void kube__rec_unref(kube__rec_t *r);
 int kube__key_cmp(const char *ns_a, const char *name_a, const char *ns_b,
@@ -82,12 +106,19 @@ int kube__obj_check(const kube_obj_t *o);
 /* 1 and *pos = its slot if found, else 0 and *pos = where it would go. */
 int kube__idx_find(const kube__index_t *ix, const char *ns,
                    const char *name, size_t *pos);
-/* Makes room for extra more records.  0 or SIM_ENOMEM. */
+/* Makes room for one insert (extra: a hint of how many will follow).  0
+ * or SIM_ENOMEM; call it before each insert. */
 int kube__idx_reserve(kube__index_t *ix, size_t extra);
 /* Inserts at pos (room reserved), taking over the caller's reference. */
 void kube__idx_insert(kube__index_t *ix, size_t pos, kube__rec_t *r);
 /* Removes the record at pos and hands its reference to the caller. */
 kube__rec_t *kube__idx_remove(kube__index_t *ix, size_t pos);
+/* The record at pos, NULL past the end.  kube__idx_next is the position
+ * after pos; position 0 is the first record. */
+kube__rec_t *kube__idx_at(const kube__index_t *ix, size_t pos);
+size_t kube__idx_next(const kube__index_t *ix, size_t pos);
+/* Puts r at pos (which holds a record) and returns the record it held. */
+kube__rec_t *kube__idx_swap(kube__index_t *ix, size_t pos, kube__rec_t *r);
 /* Drops every record and the array. */
 void kube__idx_free(kube__index_t *ix);
 
@@ -123,6 +154,10 @@ struct kube_store {
                                        kind (one watch cache per resource
                                        type), the visible time of its last
                                        commit */
+    kube__rec_t *delivering_rec;    /* private (watch.c): the record of
+                                       the event being delivered */
+    const kube_obj_t *delivering_obj; /* private (watch.c): what it was
+                                       unpacked into */
     uint64_t delivering_commit_ns;  /* private (watch.c): commit time of
                                        the event being delivered */
     kube_watch_cb observer;         /* private (store.c): see
@@ -147,6 +182,10 @@ void kube__watch_close(kube_store_t *s);
 /* Inside a watch callback: the virtual time the delivered event was
  * committed at (its lag is sim_now() minus this). */
 uint64_t kube__store_delivering_commit_ns(const kube_store_t *s);
+/* Inside a watch callback of s handed o: the record o was unpacked from
+ * (a reader may share it instead of packing o again); else NULL. */
+kube__rec_t *kube__store_delivering_rec(const kube_store_t *s,
+                                        const kube_obj_t *o);
 
 /* status answers --------------------------------------------------------*/
 

@@ -365,17 +365,25 @@ int kube__obj_check(const kube_obj_t *o)
     } while (0)
 
 /* Packs o (already checked by kube__obj_check) into one allocation. */
+/* The numbers a record keeps per condition, after its strings. */
+#define REC_COND_NUMS 3
+
 kube__rec_t *kube__rec_pack(const kube_obj_t *o)
 {
-    size_t len = 0;
+    size_t len = 0, nstr = 0, k = 0, tail;
     kube__rec_t *r;
+    uint16_t *lens;
+    uint64_t *nums;
     char *p;
     int i;
     SIM_ASSERT(kube__obj_check(o) == 0);
-#define SIZE_OF(f) (len += strlen(f) + 1)
+#define SIZE_OF(f) (len += strlen(f) + 1, nstr++)
     REC_STRINGS(o, SIZE_OF);
 #undef SIZE_OF
-    r = sim__malloc(sizeof(*r) + len);
+    len = (len + 1) & ~(size_t)1; /* the lengths are 2-byte aligned */
+    tail = (len + nstr * sizeof(uint16_t) + 7) & ~(size_t)7;
+    r = sim__malloc(sizeof(*r) + tail +
+                    (size_t)o->nconds * REC_COND_NUMS * sizeof(uint64_t));
     if (!r)
         return NULL;
     memset(r, 0, sizeof(*r));
@@ -390,31 +398,34 @@ kube__rec_t *kube__rec_pack(const kube_obj_t *o)
     r->nspec = (uint8_t)o->nspec;
     r->nstatus = (uint8_t)o->nstatus;
     r->nconds = (uint8_t)o->nconds;
+    nums = (uint64_t *)(void *)(r->data + tail);
     for (i = 0; i < o->nconds; i++) {
-        r->cond_gen[i] = o->conds[i].observed_gen;
-        r->cond_lt[i] = o->conds[i].last_transition_ns;
-        r->cond_rs[i] = o->conds[i].reason_since_ns;
+        nums[REC_COND_NUMS * i] = (uint64_t)o->conds[i].observed_gen;
+        nums[REC_COND_NUMS * i + 1] = o->conds[i].last_transition_ns;
+        nums[REC_COND_NUMS * i + 2] = o->conds[i].reason_since_ns;
     }
+    r->cond_nums = nums;
     p = r->data;
+    lens = (uint16_t *)(void *)(r->data + len);
 #define PUT(f)                                                                 \
     do {                                                                       \
-        size_t n_ = strlen(f) + 1;                                             \
-        memcpy(p, (f), n_);                                                    \
-        p += n_;                                                               \
+        size_t n_ = strlen(f);                                                 \
+        memcpy(p, (f), n_ + 1);                                                \
+        p += n_ + 1;                                                           \
+        lens[k++] = (uint16_t)n_;                                              \
     } while (0)
     REC_STRINGS(o, PUT);
 #undef PUT
-    SIM_ASSERT((size_t)(p - r->data) == len);
-    r->name = r->data + strlen(r->data) + 1;
+    SIM_ASSERT((size_t)(p - r->data) <= len && k == nstr);
+    r->lens = lens;
+    r->name = r->data + lens[0] + 1;
     return r;
 }
 
-/* Unpacks r into o; every byte of o is defined afterwards. */
-void kube__rec_unpack(const kube__rec_t *r, kube_obj_t *o)
+/* The scalars and condition numbers of r into o (every one written). */
+static void unpack_scalars(const kube__rec_t *r, kube_obj_t *o)
 {
-    const char *p = r->data;
     int i;
-    memset(o, 0, sizeof(*o));
     o->kind = r->kind;
     o->uid = r->uid;
     o->rv = r->rv;
@@ -426,19 +437,54 @@ void kube__rec_unpack(const kube__rec_t *r, kube_obj_t *o)
     o->nstatus = r->nstatus;
     o->nconds = r->nconds;
     for (i = 0; i < o->nconds; i++) {
-        o->conds[i].observed_gen = r->cond_gen[i];
-        o->conds[i].last_transition_ns = r->cond_lt[i];
-        o->conds[i].reason_since_ns = r->cond_rs[i];
+        o->conds[i].observed_gen = (int64_t)r->cond_nums[REC_COND_NUMS * i];
+        o->conds[i].last_transition_ns = r->cond_nums[REC_COND_NUMS * i + 1];
+        o->conds[i].reason_since_ns = r->cond_nums[REC_COND_NUMS * i + 2];
     }
+}
+
+/* r's strings into o (o's counts already r's), lengths from the record. */
+static void unpack_strings(const kube__rec_t *r, kube_obj_t *o)
+{
+    const char *p = r->data;
+    size_t k = 0;
 #define GET(f)                                                                 \
     do {                                                                       \
-        size_t n_ = strlen(p) + 1;                                             \
+        size_t n_ = (size_t)r->lens[k++] + 1;                                  \
         SIM_ASSERT(n_ <= sizeof(f));                                           \
         memcpy((f), p, n_);                                                    \
         p += n_;                                                               \
     } while (0)
     REC_STRINGS(o, GET);
 #undef GET
+}
+
+/* Unpacks r into o; every byte of o is defined afterwards. */
+void kube__rec_unpack(const kube__rec_t *r, kube_obj_t *o)
+{
+    memset(o, 0, sizeof(*o));
+    unpack_scalars(r, o);
+    unpack_strings(r, o);
+}
+
+void kube__rec_unpack_over(const kube__rec_t *prev, const kube__rec_t *r,
+                           kube_obj_t *o)
+{
+    int i;
+    if (prev) {
+        /* o holds prev: zero its strings (by prev's lengths) and its
+         * conditions' numbers; the scalars are all rewritten. */
+        size_t k = 0;
+#define CLR(f) memset((f), 0, prev->lens[k++])
+        REC_STRINGS(o, CLR);
+#undef CLR
+        for (i = 0; i < o->nconds; i++) {
+            o->conds[i].observed_gen = 0;
+            o->conds[i].last_transition_ns = 0;
+        }
+    }
+    unpack_scalars(r, o);
+    unpack_strings(r, o);
 }
 
 /* Takes one more reference. */
@@ -475,29 +521,52 @@ static int rec_cmp(const kube__rec_t *r, const char *ns, const char *name)
 }
 
 /* Bisection for (ns, name); appends past the last key skip it. */
+#define POS(c, i) (((size_t)(c) << 9) | (size_t)(i))
+#define POS_C(p) ((p) >> 9)
+#define POS_I(p) ((p) & 511)
+
+static const kube__rec_t *chunk_last(const kube__chunk_t *ch)
+{
+    return ch->v[ch->n - 1];
+}
+
 int kube__idx_find(const kube__index_t *ix, const char *ns,
                    const char *name, size_t *pos)
 {
-    size_t lo = 0, hi = ix->n;
+    size_t lo = 0, hi, clo, chi;
+    const kube__chunk_t *ch;
     int c;
-    if (ix->n == 0) {
+    if (ix->nc == 0) {
         *pos = 0;
         return 0;
     }
-    c = rec_cmp(ix->v[ix->n - 1], ns, name);
+    ch = ix->c[ix->nc - 1];
+    c = rec_cmp(chunk_last(ch), ns, name);
     if (c < 0) {
-        *pos = ix->n;
+        *pos = POS(ix->nc - 1, ch->n);
         return 0;
     }
     if (c == 0) {
-        *pos = ix->n - 1;
+        *pos = POS(ix->nc - 1, ch->n - 1);
         return 1;
     }
+    /* The first chunk whose last key is >= the key (the last one is). */
+    clo = 0;
+    chi = ix->nc - 1;
+    while (clo < chi) {
+        size_t mid = clo + (chi - clo) / 2;
+        if (rec_cmp(chunk_last(ix->c[mid]), ns, name) < 0)
+            clo = mid + 1;
+        else
+            chi = mid;
+    }
+    ch = ix->c[clo];
+    hi = ch->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        c = rec_cmp(ix->v[mid], ns, name);
+        c = rec_cmp(ch->v[mid], ns, name);
         if (c == 0) {
-            *pos = mid;
+            *pos = POS(clo, mid);
             return 1;
         }
         if (c < 0)
@@ -505,73 +574,181 @@ int kube__idx_find(const kube__index_t *ix, const char *ns,
         else
             hi = mid;
     }
-    *pos = lo;
+    *pos = POS(clo, lo);
     return 0;
 }
 
-/* First slot whose namespace is >= ns (upper = 0) or > ns (upper = 1). */
+kube__rec_t *kube__idx_at(const kube__index_t *ix, size_t pos)
+{
+    size_t c = POS_C(pos), i = POS_I(pos);
+    if (c >= ix->nc || i >= ix->c[c]->n)
+        return NULL;
+    return ix->c[c]->v[i];
+}
+
+size_t kube__idx_next(const kube__index_t *ix, size_t pos)
+{
+    size_t c = POS_C(pos), i = POS_I(pos) + 1;
+    if (c < ix->nc && i >= ix->c[c]->n)
+        return POS(c + 1, 0);
+    return POS(c, i);
+}
+
+kube__rec_t *kube__idx_swap(kube__index_t *ix, size_t pos, kube__rec_t *r)
+{
+    kube__chunk_t *ch = ix->c[POS_C(pos)];
+    kube__rec_t *old;
+    SIM_ASSERT(POS_I(pos) < ch->n);
+    old = ch->v[POS_I(pos)];
+    ch->v[POS_I(pos)] = r;
+    return old;
+}
+
+/* Rank of the first record whose namespace is >= ns (upper = 0) or > ns
+ * (upper = 1): chunks by their last namespace, then the chunk. */
 static size_t ns_bound(const kube__index_t *ix, const char *ns, int upper)
 {
-    size_t lo = 0, hi = ix->n;
+    size_t clo = 0, chi = ix->nc, lo = 0, hi, rank = 0, k;
+    const kube__chunk_t *ch;
+    while (clo < chi) {
+        size_t mid = clo + (chi - clo) / 2;
+        int c = strcmp(KUBE__REC_NS(chunk_last(ix->c[mid])), ns);
+        if (c < 0 || (upper && c == 0))
+            clo = mid + 1;
+        else
+            chi = mid;
+    }
+    for (k = 0; k < clo; k++)
+        rank += ix->c[k]->n;
+    if (clo == ix->nc)
+        return rank;
+    ch = ix->c[clo];
+    hi = ch->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(KUBE__REC_NS(ix->v[mid]), ns);
+        int c = strcmp(KUBE__REC_NS(ch->v[mid]), ns);
         if (c < 0 || (upper && c == 0))
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo;
+    return rank + lo;
 }
 
-/* Grows the pointer array so extra more records fit. */
+/* Room for one insert: a spare chunk (for a split or a first chunk) and a
+ * slot for one more chunk pointer. */
 int kube__idx_reserve(kube__index_t *ix, size_t extra)
 {
-    size_t cap;
-    kube__rec_t **v;
-    if (ix->n + extra <= ix->cap)
-        return 0;
-    cap = ix->cap ? ix->cap : 16;
-    while (cap < ix->n + extra)
-        cap *= 2;
-    v = sim__realloc(ix->v, cap * sizeof(*v));
-    if (!v)
-        return SIM_ENOMEM;
-    ix->v = v;
-    ix->cap = cap;
+    (void)extra;
+    if (!ix->spare) {
+        ix->spare = sim__malloc(sizeof(*ix->spare));
+        if (!ix->spare)
+            return SIM_ENOMEM;
+        ix->spare->n = 0;
+    }
+    if (ix->nc + 1 > ix->capc) {
+        size_t cap = ix->capc ? ix->capc * 2 : 4;
+        kube__chunk_t **c = sim__realloc(ix->c, cap * sizeof(*c));
+        if (!c)
+            return SIM_ENOMEM;
+        ix->c = c;
+        ix->capc = cap;
+    }
     return 0;
 }
 
-/* Inserts r at pos; room must have been reserved. */
+/* Puts the spare chunk in the chunk list at ci. */
+static kube__chunk_t *chunk_add(kube__index_t *ix, size_t ci)
+{
+    kube__chunk_t *ch = ix->spare;
+    SIM_ASSERT(ch != NULL && ix->nc < ix->capc);
+    ix->spare = NULL;
+    ch->n = 0;
+    memmove(&ix->c[ci + 1], &ix->c[ci], (ix->nc - ci) * sizeof(*ix->c));
+    ix->c[ci] = ch;
+    ix->nc++;
+    return ch;
+}
+
+static void chunk_put(kube__chunk_t *ch, size_t i, kube__rec_t *r)
+{
+    memmove(&ch->v[i + 1], &ch->v[i], (ch->n - i) * sizeof(*ch->v));
+    ch->v[i] = r;
+    ch->n++;
+}
+
+/* Inserts r at pos; room must have been reserved.  A full chunk splits in
+ * halves, except at the very end, where a new chunk starts (so records
+ * listed in order fill their chunks). */
 void kube__idx_insert(kube__index_t *ix, size_t pos, kube__rec_t *r)
 {
-    SIM_ASSERT(ix->n < ix->cap);
-    SIM_ASSERT(pos <= ix->n);
-    memmove(&ix->v[pos + 1], &ix->v[pos], (ix->n - pos) * sizeof(*ix->v));
-    ix->v[pos] = r;
+    size_t ci = POS_C(pos), i = POS_I(pos);
+    kube__chunk_t *ch, *nw;
+    if (ix->nc == 0) {
+        SIM_ASSERT(pos == 0);
+        chunk_put(chunk_add(ix, 0), 0, r);
+        ix->n++;
+        return;
+    }
+    SIM_ASSERT(ci < ix->nc && i <= ix->c[ci]->n);
+    ch = ix->c[ci];
+    if (ch->n == KUBE__CHUNK) {
+        if (ci == ix->nc - 1 && i == KUBE__CHUNK) {
+            chunk_put(chunk_add(ix, ci + 1), 0, r);
+            ix->n++;
+            return;
+        }
+        nw = chunk_add(ix, ci + 1);
+        memcpy(nw->v, &ch->v[KUBE__CHUNK / 2],
+               (KUBE__CHUNK / 2) * sizeof(*ch->v));
+        nw->n = KUBE__CHUNK / 2;
+        ch->n = KUBE__CHUNK / 2;
+        if (i > KUBE__CHUNK / 2) {
+            ch = nw;
+            i -= KUBE__CHUNK / 2;
+        }
+    }
+    chunk_put(ch, i, r);
     ix->n++;
 }
 
-/* Removes the record at pos; the caller gets its reference. */
+/* Removes the record at pos; the caller gets its reference.  An emptied
+ * chunk leaves the list (kept as the spare if there is none). */
 kube__rec_t *kube__idx_remove(kube__index_t *ix, size_t pos)
 {
+    size_t ci = POS_C(pos), i = POS_I(pos);
+    kube__chunk_t *ch;
     kube__rec_t *r;
-    SIM_ASSERT(pos < ix->n);
-    r = ix->v[pos];
-    memmove(&ix->v[pos], &ix->v[pos + 1],
-            (ix->n - pos - 1) * sizeof(*ix->v));
+    SIM_ASSERT(ci < ix->nc && i < ix->c[ci]->n);
+    ch = ix->c[ci];
+    r = ch->v[i];
+    memmove(&ch->v[i], &ch->v[i + 1], (ch->n - i - 1) * sizeof(*ch->v));
+    ch->n--;
     ix->n--;
+    if (ch->n == 0) {
+        memmove(&ix->c[ci], &ix->c[ci + 1],
+                (ix->nc - ci - 1) * sizeof(*ix->c));
+        ix->nc--;
+        if (!ix->spare)
+            ix->spare = ch;
+        else
+            sim__free(ch);
+    }
     return r;
 }
 
-/* Drops every record and the array. */
+/* Drops every record and the chunks. */
 void kube__idx_free(kube__index_t *ix)
 {
-    size_t i;
-    for (i = 0; i < ix->n; i++)
-        kube__rec_unref(ix->v[i]);
-    SIM_FREE(ix->v);
-    ix->n = ix->cap = 0;
+    size_t c, i;
+    for (c = 0; c < ix->nc; c++) {
+        for (i = 0; i < ix->c[c]->n; i++)
+            kube__rec_unref(ix->c[c]->v[i]);
+        sim__free(ix->c[c]);
+    }
+    SIM_FREE(ix->c);
+    SIM_FREE(ix->spare);
+    ix->n = ix->nc = ix->capc = 0;
 }
 
 /* readers over an index ---------------------------------------------------*/
@@ -584,7 +761,7 @@ int kube__idx_get(const kube__index_t *ix, kube_kind_t kind, const char *ns,
     if (!kube__idx_find(ix, ns ? ns : "", name, &pos))
         return kube__st_notfound(st, kind, name);
     if (out)
-        kube__rec_unpack(ix->v[pos], out);
+        kube__rec_unpack(kube__idx_at(ix, pos), out);
     kube__st_ok(st, 200);
     return 0;
 }
@@ -600,31 +777,48 @@ int kube__idx_list(const kube__index_t *ix, const char *ns,
                    kube_visit_cb visit, void *arg, kube_status_t *st)
 {
     kube_obj_t o;
-    size_t i;
-    int all = !ns || !ns[0];
-    i = all ? 0 : ns_bound(ix, ns, 0);
-    while (i < ix->n) {
-        kube__rec_t *r = ix->v[i];
+    kube__rec_t *r, *prev = NULL;
+    size_t i = 0;
+    int all = !ns || !ns[0], zeroed = 0;
+    if (!all) /* where (ns, "") is or would be: the first of ns */
+        (void)kube__idx_find(ix, ns, "", &i);
+    while ((r = kube__idx_at(ix, i)) != NULL) {
         int stop;
         if (!all && strcmp(KUBE__REC_NS(r), ns) != 0)
             break;
-        kube__rec_ref(r);
-        kube__rec_unpack(r, &o);
-        stop = visit(arg, &o);
-        if (stop) {
-            kube__rec_unref(r);
-            break;
+        if (!zeroed) {
+            /* One object for the walk, zeroed once: each record is
+             * unpacked over the previous one. */
+            memset(&o, 0, sizeof(o));
+            zeroed = 1;
         }
-        if (i < ix->n && ix->v[i] == r) {
-            i++;
+        {
+            /* Records lie scattered in memory: start loading a few ahead
+             * while this one is unpacked and visited. */
+            const kube__chunk_t *ch = ix->c[POS_C(i)];
+            size_t ahead = POS_I(i) + 4;
+            if (ahead < ch->n) {
+                __builtin_prefetch(ch->v[ahead]);
+                __builtin_prefetch(ch->v[ahead]->data + 64);
+            }
+        }
+        kube__rec_ref(r);
+        kube__rec_unpack_over(prev, r, &o);
+        kube__rec_unref(prev); /* o now holds r: r's ref stays as prev */
+        prev = r;
+        stop = visit(arg, &o);
+        if (stop)
+            break;
+        if (kube__idx_at(ix, i) == r) {
+            i = kube__idx_next(ix, i);
         } else {
             size_t pos;
             if (kube__idx_find(ix, KUBE__REC_NS(r), r->name, &pos))
-                pos++;
+                pos = kube__idx_next(ix, pos);
             i = pos;
         }
-        kube__rec_unref(r);
     }
+    kube__rec_unref(prev);
     kube__st_ok(st, 200);
     return 0;
 }
@@ -633,8 +827,14 @@ int kube__idx_list(const kube__index_t *ix, const char *ns,
 int kube__idx_count(const kube__index_t *ix, const char *ns, size_t *n,
                     kube_status_t *st)
 {
+    const kube__rec_t *first = kube__idx_at(ix, 0);
     if (!ns || !ns[0])
         *n = ix->n;
+    else if (!first)
+        *n = 0;
+    else if (!strcmp(KUBE__REC_NS(first), ns) &&
+             !strcmp(KUBE__REC_NS(chunk_last(ix->c[ix->nc - 1])), ns))
+        *n = ix->n; /* one namespace holds them all: no walk */
     else
         *n = ns_bound(ix, ns, 1) - ns_bound(ix, ns, 0);
     kube__st_ok(st, 200);

@@ -73,8 +73,7 @@ static int commit(kube_store_t *s, kube_obj_t *nw, size_t pos, int found,
         kube__rec_unref(kube__idx_remove(ix, pos));
         kube__rec_unref(r);
     } else if (found) {
-        kube__rec_unref(ix->v[pos]);
-        ix->v[pos] = r;
+        kube__rec_unref(kube__idx_swap(ix, pos, r));
     } else {
         kube__idx_insert(ix, pos, r);
     }
@@ -304,7 +303,7 @@ static int lookup(kube_store_t *s, const kube_obj_t *o, kube_obj_t *old,
         return rc;
     if (!kube__idx_find(&s->idx[o->kind], o->ns, o->name, pos))
         return kube__st_notfound(st, o->kind, o->name);
-    kube__rec_unpack(s->idx[o->kind].v[*pos], old);
+    kube__rec_unpack(kube__idx_at(&s->idx[o->kind], *pos), old);
     return 0;
 }
 
@@ -471,7 +470,7 @@ int kube_apply(kube_store_t *s, const kube_obj_t *o, int status_part,
         result = "created";
         goto out;
     }
-    kube__rec_unpack(s->idx[o->kind].v[pos], &old);
+    kube__rec_unpack(kube__idx_at(&s->idx[o->kind], pos), &old);
     nw = old;
     rc = status_part ? merge_status(&nw, o) : merge_main(&nw, &old, o, st);
     if (rc == SIM_ERANGE)
@@ -530,7 +529,7 @@ int kube_delete(kube_store_t *s, kube_kind_t kind, const char *ns,
         rc = kube__st_notfound(st, kind, name);
         goto out;
     }
-    kube__rec_unpack(s->idx[kind].v[pos], &old);
+    kube__rec_unpack(kube__idx_at(&s->idx[kind], pos), &old);
     nw = old;
     if (old.nfin == 0) {
         result = "deleted";

@@ -65,6 +65,11 @@ struct kube__watcher {
                                        its visible time, on a later turn */
     int in_cb;                      /* inside cb: free after it returns */
     int dead;
+    kube_obj_t obj;                 /* what cb is handed: zeroed at
+                                       creation, each event unpacked over
+                                       the previous one (no 15 KiB clear
+                                       per event) */
+    kube__rec_t *obj_rec;           /* the record obj holds (a ref) */
 };
 
 typedef kube__watcher_t watcher_t;
@@ -84,6 +89,7 @@ static void watcher_free(watcher_t *w)
         }
         sim__free(q->q);
     }
+    kube__rec_unref(w->obj_rec);
     sim__free(w);
 }
 
@@ -175,7 +181,6 @@ static void watcher_deliver(sim_timer_t *t)
     watcher_t *w = t->data;
     watch_q_t *q = watcher_next(w);
     watch_ev_t ev;
-    kube_obj_t o;
     int rc;
     if (!q)
         return;
@@ -189,12 +194,18 @@ static void watcher_deliver(sim_timer_t *t)
     }
     q->head = (q->head + 1) % q->cap;
     q->len--;
-    kube__rec_unpack(ev.rec, &o);
-    kube__rec_unref(ev.rec);
+    kube__rec_unpack_over(w->obj_rec, ev.rec, &w->obj);
+    kube__rec_unref(w->obj_rec);
+    w->obj_rec = kube__rec_ref(ev.rec);
     w->s->delivering_commit_ns = ev.commit_ns;
+    w->s->delivering_rec = ev.rec;
+    w->s->delivering_obj = &w->obj;
     w->in_cb = 1;
-    w->cb(w->arg, ev.type, &o);
+    w->cb(w->arg, ev.type, &w->obj);
     w->in_cb = 0;
+    if (w->s) /* else unwatched or freed in cb: nothing to clear there */
+        w->s->delivering_obj = NULL;
+    kube__rec_unref(ev.rec);
     if (w->dead) {
         /* On ENOMEM the struct leaks: better than a use after free. */
         (void)sim_call(t->loop, 0, watcher_reap, w, NULL);
@@ -371,6 +382,12 @@ uint64_t kube_store_consistent_list_wait_ns(kube_store_t *s,
 }
 
 /* The commit time of the event being delivered (for the lag= trace). */
+kube__rec_t *kube__store_delivering_rec(const kube_store_t *s,
+                                        const kube_obj_t *o)
+{
+    return o && o == s->delivering_obj ? s->delivering_rec : NULL;
+}
+
 uint64_t kube__store_delivering_commit_ns(const kube_store_t *s)
 {
     return s->delivering_commit_ns;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bench/bench_kernel.h"
+#include "bench/bench_scale.h"
 #include "cli.h"
 #include "sim/errno.h"
 #include "sim/wall.h"
@@ -111,14 +112,50 @@ static int w2(int argc, char **argv)
     return 0;
 }
 
+/* bench scale N [IMAGES=N/4] [VOLUMES=N/10]: the stop at scale
+ * (bench_scale.h). */
+static int scale(int argc, char **argv)
+{
+    static const char *const keys[] = {"IMAGES", "VOLUMES"};
+    bench_scale_result_t r;
+    uint64_t n, images, volumes;
+    uint64_t *const outs[] = {&images, &volumes};
+    int rc;
+    if (argc < 1)
+        return cli_usage(CMD, "scale needs N, the number of containers");
+    if ((rc = cli_u64(CMD, "scale", argv[0], &n)) != 0)
+        return rc;
+    if (n < 1)
+        return cli_usage(CMD, "scale 0: needs at least one container");
+    images = n / 4 ? n / 4 : 1;
+    volumes = n / 10;
+    if ((rc = parse_all(argc - 1, argv + 1, keys, outs, 2)) != 0)
+        return rc;
+    if ((rc = bench_scale(n, images, volumes, &r)) != 0)
+        return bench_failed(rc);
+    printf("RESULT impl=rddsim workload=scale containers=%" PRIu64
+           " images=%" PRIu64 " volumes=%" PRIu64 " wall_s=%.3f events=%"
+           PRIu64 " docker_calls=%" PRIu64 " apiserver_writes=%" PRIu64
+           " informer_events=%" PRIu64 " reconciles=%" PRIu64
+           " sim_s=%.3f maxrss_kb=%" PRIu64
+           " trace_hash=%016" PRIx64 " result=%s\n",
+           r.containers, r.images, r.volumes, (double)r.wall_ns / 1e9,
+           r.events, r.docker_calls, r.apiserver_writes, r.informer_events,
+           r.reconciles, (double)r.sim_ns / 1e9, r.maxrss_kb, r.trace_hash,
+           r.matches ? "MATCH" : "MISMATCH");
+    return r.matches ? 0 : EXIT_MISMATCH;
+}
+
 int cli_bench(int argc, char **argv)
 {
     int i;
     for (i = 0; i < argc; i++)
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
             return cli_help(CMD, stdout);
+    if (argc >= 1 && !strcmp(argv[0], "scale"))
+        return scale(argc - 1, argv + 1);
     if (argc < 2 || strcmp(argv[0], "kernel"))
-        return cli_usage(CMD, "needs `kernel w1` or `kernel w2`");
+        return cli_usage(CMD, "needs `kernel w1`, `kernel w2` or `scale N`");
     if (!strcmp(argv[1], "w1"))
         return w1(argc - 2, argv + 2);
     if (!strcmp(argv[1], "w2"))

@@ -71,7 +71,11 @@ static void run_all(sim_inv_t *inv, int with_end_only)
     uint64_t seq = tr ? tr->last_seq : 0;
     char ev[sizeof(tr->last_ev)];
     int i;
-    snprintf(ev, sizeof(ev), "%s", tr ? tr->last_ev : "");
+    /* last_ev is always NUL-terminated in its array: a copy, no format. */
+    if (tr)
+        memcpy(ev, tr->last_ev, sizeof(ev));
+    else
+        ev[0] = 0;
     for (i = 0; i < inv->n; i++)
         if (with_end_only || !inv->e[i].end_only)
             run_one(inv, &inv->e[i], seq, ev);

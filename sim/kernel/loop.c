@@ -1,13 +1,31 @@
 /*
  * loop.c: the virtual backend of sim_loop_t.
  *
- * A binary min-heap of (due_ns, seq, timer) entries.  sim_loop_run pops the
- * earliest entry, jumps the clock to it and runs its callback.  The entry
- * stays at the root while its callback runs (state FIRING), so the common
- * "timer re-arms itself" case costs one sift-down instead of a pop and a
- * push; this is what makes the W1 benchmark fast.  Nothing can overtake a
- * firing timer: anything started during its callback gets due >= now and a
- * larger seq.
+ * A binary min-heap of 32-byte entries {key, cb, t}: key is one unsigned
+ * 128-bit number, due_ns in the high half and a tag in the low half, the
+ * tag being (seq << 24) | slot with seq the start counter.  Keys are
+ * unique (seq is) and ordered by (due_ns, seq), so the pop order is the
+ * total order on (due_ns, start order) whatever the heap's shape; this is
+ * what keeps traces byte-identical.
+ *
+ * Cancellation is lazy.  A started timer owns a slot; loop->slots[slot]
+ * holds the tag of its one live entry.  Stopping a timer frees its slot
+ * (the slot then holds a free-list link, below 2^24, never a tag); moving
+ * it pushes a new entry and stores the new tag.  The old entry stays in
+ * the heap, stale, and is dropped when it reaches the top, so no operation
+ * writes back-pointers into timers and each one sifts in one direction
+ * only: a push sifts up, a pop or a re-arm of the root sifts down.  An
+ * entry is checked against its slot (named by the tag's low bits) before
+ * its timer is touched, so a stale entry never reads a timer its owner
+ * may have freed; while no entry is stale (loop->stale counts them) the
+ * check is skipped.  When stale entries outnumber live ones at a growth,
+ * they are swept out instead (amortised O(1)).
+ *
+ * The entry being fired stays at the root while its callback runs
+ * (loop->firing), so the common "timer re-arms itself" case costs one
+ * sift-down instead of a pop and a push; this is what makes the W1
+ * benchmark fast.  Nothing can overtake a firing entry: anything started
+ * during its callback gets due >= now and a larger seq.
  */
 #include "sim/loop.h"
 
@@ -16,6 +34,13 @@
 #include "sim/alloc.h"
 #include "sim/assert.h"
 #include "sim/errno.h"
+
+/* Hot-path checks: on in dev and sanitizer builds, off under NDEBUG. */
+#ifdef NDEBUG
+#define LOOP_ASSERT(e) ((void)0)
+#else
+#define LOOP_ASSERT(e) SIM_ASSERT(e)
+#endif
 
 enum {
     SIM__TIMER_IDLE = 0,
@@ -31,92 +56,240 @@ struct sim__call {
     struct sim__call *next_free;
 };
 
-static inline int hent_less(const struct sim__hent *x,
-                            const struct sim__hent *y)
+#define KEY_MAX (~(sim__key_t)0)
+
+static inline sim__key_t mkkey(uint64_t due, uint64_t seq)
 {
-    if (x->due_ns != y->due_ns)
-        return x->due_ns < y->due_ns;
-    return x->seq < y->seq;
+    return ((sim__key_t)due << 64) | seq;
 }
 
-static inline void heap_set(sim_loop_t *loop, uint32_t i, struct sim__hent e)
+static inline uint64_t key_due(sim__key_t k)
 {
-    loop->heap[i] = e;
-    e.t->heap_idx = i;
+    return (uint64_t)(k >> 64);
 }
 
-static void heap_sift_up(sim_loop_t *loop, uint32_t i)
+#define TAG_SLOT_BITS 24
+#define TAG_SLOT_MASK ((UINT64_C(1) << TAG_SLOT_BITS) - 1)
+#define SEQ_MAX (UINT64_MAX >> TAG_SLOT_BITS)
+
+static inline uint64_t key_tag(sim__key_t k)
 {
-    struct sim__hent e = loop->heap[i];
-    while (i > 0) {
-        uint32_t parent = (i - 1) / 2;
-        if (!hent_less(&e, &loop->heap[parent]))
+    return (uint64_t)k;
+}
+
+static inline int hent_live(const sim_loop_t *loop, const struct sim__hent *e)
+{
+    uint64_t tag = key_tag(e->key);
+    return loop->slots[tag & TAG_SLOT_MASK] == tag;
+}
+
+/*
+ * The heap is 1-based: the root is heap[1], the children of i are 2i and
+ * 2i+1, and heap[len + 1] holds a max-key sentinel.  The array is 64-byte
+ * aligned, so two siblings (32 bytes each) share one cache line.
+ */
+
+/* Places e at hole i or above.  heap[i] is free. */
+static inline void heap_sift_up(struct sim__hent *h, uint32_t i,
+                                struct sim__hent e)
+{
+    while (i > 1) {
+        uint32_t parent = i / 2;
+        if (!(e.key < h[parent].key))
             break;
-        heap_set(loop, i, loop->heap[parent]);
+        h[i] = h[parent];
         i = parent;
     }
-    heap_set(loop, i, e);
+    h[i] = e;
 }
 
-static void heap_sift_down(sim_loop_t *loop, uint32_t i)
+/* Places e at hole i or below, among n entries.  The sentinel at h[n + 1]
+ * lets the smaller child be picked by arithmetic, without a bounds test. */
+static inline void heap_sift_down(struct sim__hent *h, uint32_t n, uint32_t i,
+                                  struct sim__hent e)
 {
-    struct sim__hent e = loop->heap[i];
-    uint32_t n = loop->heap_len;
     for (;;) {
-        uint32_t c = 2 * i + 1;
-        if (c >= n)
+        uint32_t c = 2 * i;
+        sim__key_t kl, kr, kc;
+        uint32_t right;
+        if (c > n)
             break;
-        if (c + 1 < n && hent_less(&loop->heap[c + 1], &loop->heap[c]))
-            c++;
-        if (!hent_less(&loop->heap[c], &e))
+        /* Both keys in registers, the smaller picked by arithmetic: no
+         * reload of the chosen child on the critical path. */
+        kl = h[c].key;
+        kr = h[c + 1].key;
+        right = kr < kl;
+        kc = right ? kr : kl;
+        c += right;
+        if (!(kc < e.key))
             break;
-        heap_set(loop, i, loop->heap[c]);
+        h[i] = h[c];
         i = c;
     }
-    heap_set(loop, i, e);
+    h[i] = e;
 }
 
-static void heap_remove(sim_loop_t *loop, uint32_t i)
+static inline void heap_pop_root(sim_loop_t *loop)
 {
-    SIM_ASSERT(i < loop->heap_len);
-    loop->heap_len--;
-    if (i == loop->heap_len)
-        return;
-    loop->heap[i] = loop->heap[loop->heap_len];
-    loop->heap[i].t->heap_idx = i;
-    if (i > 0 && hent_less(&loop->heap[i], &loop->heap[(i - 1) / 2]))
-        heap_sift_up(loop, i);
+    uint32_t n = --loop->heap_len;
+    struct sim__hent last = loop->heap[n + 1];
+    loop->heap[n + 1].key = KEY_MAX;
+    if (n > 0)
+        heap_sift_down(loop->heap, n, 1, last);
+}
+
+/* Drops stale entries and re-heapifies (Floyd).  While an entry fires it
+ * is the minimum of the heap, so it stays at the root either way. */
+static void heap_sweep(sim_loop_t *loop)
+{
+    struct sim__hent *h = loop->heap;
+    uint32_t i, n = 0;
+    for (i = 1; i <= loop->heap_len; i++)
+        if ((i == 1 && loop->firing) || hent_live(loop, &h[i]))
+            h[++n] = h[i];
+    loop->heap_len = n;
+    loop->stale = 0;
+    h[n + 1].key = KEY_MAX;
+    for (i = n / 2; i >= 1; i--)
+        heap_sift_down(h, n, i, h[i]);
+}
+
+/* Points loop->heap at the first 64-byte boundary of loop->heap_mem and
+ * moves the entries there if realloc shifted them. */
+static void heap_align(sim_loop_t *loop, size_t old_off)
+{
+    uintptr_t base = (uintptr_t)loop->heap_mem;
+    size_t off = (size_t)((64 - base % 64) % 64);
+    if (off != old_off)
+        memmove((char *)loop->heap_mem + off, (char *)loop->heap_mem + old_off,
+                (size_t)(loop->heap_len + 2) * sizeof(struct sim__hent));
+    loop->heap = (struct sim__hent *)(void *)((char *)loop->heap_mem + off);
+}
+
+static int heap_alloc(sim_loop_t *loop, uint32_t cap)
+{
+    size_t old_off = loop->heap_mem
+        ? (size_t)((char *)loop->heap - (char *)loop->heap_mem) : 0;
+    void *m = sim__realloc(loop->heap_mem,
+                           (size_t)cap * sizeof(struct sim__hent) + 64);
+    if (!m)
+        return SIM_ENOMEM;
+    loop->heap_mem = m;
+    loop->heap_cap = cap;
+    heap_align(loop, old_off);
+    return 0;
+}
+
+/* Room for one more entry (and the sentinel).  For a move (the timer's
+ * old entry already made stale) it cannot fail: when the array cannot
+ * grow, a sweep frees at least that old entry, so moving an armed timer
+ * never allocates-or-fails, as the callers that move armed timers rely
+ * on. */
+static int heap_reserve(sim_loop_t *loop, int moving)
+{
+    if (loop->heap_len + 3 <= loop->heap_cap)
+        return 0;
+    if (loop->heap_len - loop->armed > loop->heap_len / 2) {
+        heap_sweep(loop);
+        if (loop->heap_len + 3 <= loop->heap_cap)
+            return 0;
+    }
+    if (heap_alloc(loop, loop->heap_cap * 2) == 0)
+        return 0;
+    if (!moving)
+        return SIM_ENOMEM;
+    heap_sweep(loop);
+    SIM_ASSERT(loop->heap_len + 3 <= loop->heap_cap);
+    return 0;
+}
+
+/* Room for one more slot.  Slot 0 is never used; a free slot holds the
+ * index of the next free one (0: none), always below 2^24, never a tag. */
+static int slot_reserve(sim_loop_t *loop)
+{
+    uint64_t *s;
+    uint32_t cap;
+    if (loop->slot_free || loop->slot_top < loop->slot_cap)
+        return 0;
+    if (loop->slot_cap >= TAG_SLOT_MASK)
+        return SIM_ENOMEM; /* 2^24 timers armed at once */
+    cap = loop->slot_cap * 2;
+    s = sim__realloc(loop->slots, (size_t)cap * sizeof(*s));
+    if (!s)
+        return SIM_ENOMEM;
+    loop->slots = s;
+    loop->slot_cap = cap;
+    return 0;
+}
+
+/* After slot_reserve. */
+static uint32_t slot_take(sim_loop_t *loop)
+{
+    uint32_t i = loop->slot_free;
+    if (i)
+        loop->slot_free = (uint32_t)loop->slots[i];
     else
-        heap_sift_down(loop, i);
+        i = loop->slot_top++;
+    return i;
+}
+
+static void slot_release(sim_loop_t *loop, sim_timer_t *t)
+{
+    loop->slots[t->slot] = loop->slot_free;
+    loop->slot_free = t->slot;
+    t->slot = 0;
+}
+
+/* The tag of a new entry for t (which holds a slot), stored in its slot. */
+static inline uint64_t tag_next(sim_loop_t *loop, const sim_timer_t *t)
+{
+    uint64_t tag = (++loop->seq << TAG_SLOT_BITS) | t->slot;
+    loop->slots[t->slot] = tag;
+    return tag;
 }
 
 int sim_loop_init(sim_loop_t *loop, uint64_t seed)
 {
     memset(loop, 0, sizeof(*loop));
     loop->seed = seed;
-    loop->heap_cap = 64;
-    loop->heap = sim__malloc(loop->heap_cap * sizeof(*loop->heap));
-    return loop->heap ? 0 : SIM_ENOMEM;
+    loop->slot_cap = 64;
+    loop->slot_top = 1;
+    loop->slots = sim__calloc(loop->slot_cap, sizeof(*loop->slots));
+    /* A run starts at most SEQ_MAX (2^40) timers: 12 hours of W1. */
+    if (!loop->slots || heap_alloc(loop, 64)) {
+        SIM_FREE(loop->heap_mem);
+        SIM_FREE(loop->slots);
+        return SIM_ENOMEM;
+    }
+    loop->heap[1].key = KEY_MAX;
+    return 0;
 }
 
 void sim_loop_close(sim_loop_t *loop)
 {
     uint32_t i;
-    for (i = 0; i < loop->heap_len; i++)
-        loop->heap[i].t->state = SIM__TIMER_IDLE;
-    /* Calls still queued are owned by the loop: find them by their cb. */
-    for (i = 0; i < loop->heap_len; i++) {
+    /* Every armed (or firing) timer has one live entry.  Calls still
+     * queued are owned by the loop: the marker set by sim_call finds
+     * them. */
+    for (i = 1; i <= loop->heap_len; i++) {
         sim_timer_t *t = loop->heap[i].t;
-        if (t->data == (void *)loop) /* marker set by sim_call */
-            sim__free(t);            /* timer is the first member */
+        if (!hent_live(loop, &loop->heap[i]))
+            continue;
+        t->state = SIM__TIMER_IDLE;
+        t->slot = 0;
+        if (t->data == (void *)loop)
+            sim__free(t); /* timer is the first member */
     }
     while (loop->free_calls) {
         struct sim__call *c = loop->free_calls;
         loop->free_calls = c->next_free;
         sim__free(c);
     }
-    SIM_FREE(loop->heap);
-    loop->heap_len = loop->heap_cap = 0;
+    SIM_FREE(loop->heap_mem);
+    loop->heap = NULL;
+    SIM_FREE(loop->slots);
+    loop->heap_len = loop->heap_cap = loop->armed = loop->stale = 0;
+    loop->slot_cap = loop->slot_top = loop->slot_free = 0;
 }
 
 void sim_timer_init(sim_loop_t *loop, sim_timer_t *t)
@@ -125,40 +298,58 @@ void sim_timer_init(sim_loop_t *loop, sim_timer_t *t)
     t->loop = loop;
 }
 
+/* Every start but a re-arm from the timer's own callback: a push.  Kept
+ * out of line so that the re-arm path saves no registers it does not use. */
+static __attribute__((noinline)) int timer_push(sim_timer_t *t,
+                                                sim_timer_cb cb, uint64_t due)
+{
+    sim_loop_t *loop = t->loop;
+    struct sim__hent e;
+    int moving = t->state == SIM__TIMER_ACTIVE;
+    if (moving) {
+        loop->slots[t->slot] = 0; /* its entry goes stale: matches no tag */
+        loop->stale++;
+    }
+    if (heap_reserve(loop, moving) || (!t->slot && slot_reserve(loop)))
+        return SIM_ENOMEM;
+    if (!t->slot)
+        t->slot = slot_take(loop);
+    if (t->state == SIM__TIMER_IDLE)
+        loop->armed++;
+    t->cb = cb;
+    t->due_ns = due;
+    t->state = SIM__TIMER_ACTIVE;
+    e.key = mkkey(due, tag_next(loop, t));
+    e.cb = cb;
+    e.t = t;
+    heap_sift_up(loop->heap, ++loop->heap_len, e);
+    loop->heap[loop->heap_len + 1].key = KEY_MAX;
+    return 0;
+}
+
 int sim_timer_start(sim_timer_t *t, sim_timer_cb cb, uint64_t delay_ns)
 {
     sim_loop_t *loop = t->loop;
+    struct sim__hent e;
     uint64_t due;
-    SIM_ASSERT(loop != NULL);
-    SIM_ASSERT(cb != NULL);
-    if (delay_ns > UINT64_MAX - loop->now_ns - 1)
+    LOOP_ASSERT(loop != NULL);
+    LOOP_ASSERT(cb != NULL);
+    if (delay_ns > UINT64_MAX - loop->now_ns - 1 || loop->seq >= SEQ_MAX)
         return SIM_ERANGE;
     due = loop->now_ns + delay_ns;
+    if (!(t->state == SIM__TIMER_FIRING && loop->firing))
+        return timer_push(t, cb, due);
+    /* Re-armed by its own callback: its entry is the root; the new key is
+     * larger, so one sift-down places it. */
+    LOOP_ASSERT(loop->heap[1].t == t);
     t->cb = cb;
     t->due_ns = due;
-    t->seq = ++loop->seq;
-    if (t->state == SIM__TIMER_IDLE) {
-        if (loop->heap_len == loop->heap_cap) {
-            uint32_t cap = loop->heap_cap * 2;
-            struct sim__hent *h =
-                sim__realloc(loop->heap, (size_t)cap * sizeof(*h));
-            if (!h)
-                return SIM_ENOMEM;
-            loop->heap = h;
-            loop->heap_cap = cap;
-        }
-        t->state = SIM__TIMER_ACTIVE;
-        heap_set(loop, loop->heap_len++,
-                 (struct sim__hent){due, t->seq, t});
-        heap_sift_up(loop, loop->heap_len - 1);
-        return 0;
-    }
-    /* Active or firing: it is in the heap already; move it. */
     t->state = SIM__TIMER_ACTIVE;
-    loop->heap[t->heap_idx].due_ns = due;
-    loop->heap[t->heap_idx].seq = t->seq;
-    heap_sift_down(loop, t->heap_idx);
-    heap_sift_up(loop, t->heap_idx);
+    loop->firing = 0;
+    e.key = mkkey(due, tag_next(loop, t));
+    e.cb = cb;
+    e.t = t;
+    heap_sift_down(loop->heap, loop->heap_len, 1, e);
     return 0;
 }
 
@@ -166,7 +357,10 @@ void sim_timer_stop(sim_timer_t *t)
 {
     if (t->state == SIM__TIMER_IDLE)
         return;
-    heap_remove(t->loop, t->heap_idx);
+    t->loop->armed--; /* armed or firing */
+    if (t->state == SIM__TIMER_ACTIVE)
+        t->loop->stale++; /* a firing one's entry is popped after it */
+    slot_release(t->loop, t); /* its entry goes stale */
     t->state = SIM__TIMER_IDLE;
 }
 
@@ -218,21 +412,37 @@ uint64_t sim_loop_run(sim_loop_t *loop, uint64_t until_ns)
     uint64_t n = 0;
     loop->stopped = 0;
     while (!loop->stopped && loop->heap_len > 0) {
-        sim_timer_t *t = loop->heap[0].t;
-        if (t->due_ns > until_ns) {
+        struct sim__hent *top = &loop->heap[1];
+        sim_timer_t *t;
+        uint64_t due = key_due(top->key);
+        if (loop->stale && !hent_live(loop, top)) {
+            heap_pop_root(loop); /* stale: stopped or moved */
+            loop->stale--;
+            continue;
+        }
+        LOOP_ASSERT(hent_live(loop, top)); /* the count is exact */
+        if (due > until_ns) {
             if (loop->now_ns < until_ns)
                 loop->now_ns = until_ns;
             return n;
         }
-        SIM_ASSERT(t->due_ns >= loop->now_ns);
-        loop->now_ns = t->due_ns;
-        t->state = SIM__TIMER_FIRING;
+        LOOP_ASSERT(due >= loop->now_ns);
+        t = top->t;
+        loop->now_ns = due;
+        t->state = SIM__TIMER_FIRING; /* still counted in armed */
+        loop->firing = 1;
         loop->events++;
         n++;
-        t->cb(t);
-        if (t->state == SIM__TIMER_FIRING) {
-            heap_remove(loop, t->heap_idx);
-            t->state = SIM__TIMER_IDLE;
+        top->cb(t);
+        if (loop->firing) {
+            /* Not re-armed in place: the entry leaves the heap. */
+            loop->firing = 0;
+            heap_pop_root(loop);
+            if (t->state == SIM__TIMER_FIRING) {
+                slot_release(loop, t);
+                t->state = SIM__TIMER_IDLE;
+                loop->armed--;
+            }
         }
         if (loop->after_event)
             loop->after_event(loop, loop->after_event_arg);
@@ -249,5 +459,5 @@ void sim_loop_stop(sim_loop_t *loop)
 
 uint32_t sim_loop_pending(const sim_loop_t *loop)
 {
-    return loop->heap_len;
+    return loop->armed;
 }

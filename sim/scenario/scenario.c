@@ -46,7 +46,8 @@ KEYS(k_root, "name", "description", "host", "seed", "duration", "timers",
 KEYS(k_daemon, "name", "id", "latency", "containers", "images", "volumes");
 KEYS(k_vm, "latency", "containers", "images", "volumes");
 KEYS(k_container, "name", "image", "state", "count");
-KEYS(k_image, "id", "tags");
+KEYS(k_image, "id", "tags", "count");
+KEYS(k_volume, "name", "count");
 KEYS(k_owner, "kind", "name", "pipe", "machine_pipe", "daemon", "start");
 KEYS(k_instance, "rdd_instance", "start", "handshake", "boot", "apiserver",
      "prepare", "never_running", "keep_logs", "exe", "env", "vm");
@@ -560,6 +561,19 @@ static int image_id_taken(const sc_daemon_t *d, const sc_image_t *im)
     return 0;
 }
 
+/* count: 1..SC_COUNT_MAX copies of a container, image or volume. */
+static int parse_count(yt_node_t *m, uint64_t *count, yt_error_t *err)
+{
+    yt_node_t *v;
+    *count = 1;
+    if ((v = yt_get(m, "count"))) {
+        TRY(sc_u64(v, "count", count, err));
+        if (*count < 1 || *count > SC_COUNT_MAX)
+            return yt_fail(err, v, "count must be 1..%d", SC_COUNT_MAX);
+    }
+    return 0;
+}
+
 static int parse_content(yt_node_t *m, sc_daemon_t *d, const char *where,
                          yt_error_t *err)
 {
@@ -594,13 +608,7 @@ static int parse_content(yt_node_t *m, sc_daemon_t *d, const char *where,
                     return yt_fail(err, v, "state must be running, exited, "
                                            "created or paused");
             }
-            sc->count = 1;
-            if ((v = yt_get(c, "count"))) {
-                TRY(sc_u64(v, "count", &sc->count, err));
-                if (sc->count < 1 || sc->count > SC_COUNT_MAX)
-                    return yt_fail(err, v, "count must be 1..%d",
-                                   SC_COUNT_MAX);
-            }
+            TRY(parse_count(c, &sc->count, err));
             TRY(ctr_clash(d, sc, yt_get(c, "name"), err));
             TRY(yt_unused(c, "a container", err));
         }
@@ -633,6 +641,10 @@ static int parse_content(yt_node_t *m, sc_daemon_t *d, const char *where,
                                    im->tags[k]);
             }
             im->ntags = (int)t->n;
+            TRY(parse_count(c, &im->count, err));
+            if (im->count > 1 && im->id[0])
+                return yt_fail(err, yt_get(c, "id"),
+                               "an image with a count has no id");
             if (image_id_taken(d, im))
                 return yt_fail(err, c, "this image has the id of an image "
                                "above (an image without 'id' gets "
@@ -643,15 +655,23 @@ static int parse_content(yt_node_t *m, sc_daemon_t *d, const char *where,
     if ((n = yt_get(m, "volumes"))) {
         TRY(yt_expect(n, YT_SEQ, "volumes", err));
         for (i = 0; i < n->n; i++) {
+            yt_node_t *c = n->vals[i], *v = c;
             if (d->nv >= SC_MAX_ITEMS)
-                return yt_fail(err, n->vals[i], "more than %d volumes",
+                return yt_fail(err, c, "more than %d volumes",
                                SC_MAX_ITEMS);
-            TRY(name_str(n->vals[i], "a volume name", d->vol[d->nv],
+            d->vol_count[d->nv] = 1;
+            if (c->kind == YT_MAP) { /* {name: v, count: N} */
+                ALLOW(c, "a volume", k_volume);
+                TRY(req(c, "name", "a volume", &v, err));
+                TRY(parse_count(c, &d->vol_count[d->nv], err));
+                TRY(yt_unused(c, "a volume", err));
+            }
+            TRY(name_str(v, "a volume name", d->vol[d->nv],
                          sizeof(d->vol[0]), err));
             for (j = 0; j < d->nv; j++)
                 if (!strcmp(d->vol[j], d->vol[d->nv]))
-                    return yt_fail(err, n->vals[i], "volume '%s' is "
-                                   "defined twice", d->vol[d->nv]);
+                    return yt_fail(err, v, "volume '%s' is defined twice",
+                                   d->vol[d->nv]);
             d->nv++;
         }
     }

@@ -29,7 +29,7 @@
 #define SC_MAX_AXIS 8       /* values per matrix axis */
 #define SC_MAX_EXPECT 16
 #define SC_MAX_WARN 16
-#define SC_COUNT_MAX 100000 /* a container's `count` */
+#define SC_COUNT_MAX 1000000 /* `count` of a container, image or volume */
 
 typedef struct {
     char name[SC_NAME_MAX];
@@ -43,6 +43,7 @@ typedef struct {
     char id[80];              /* "" = derived from the first tag */
     int ntags;
     char tags[4][128];
+    uint64_t count;           /* > 1: each tag repo:t as repo-0:t .. */
 } sc_image_t;
 
 typedef struct {
@@ -55,6 +56,7 @@ typedef struct {
     sc_image_t im[SC_MAX_ITEMS];
     int ni;
     char vol[SC_MAX_ITEMS][SC_NAME_MAX];
+    uint64_t vol_count[SC_MAX_ITEMS]; /* > 1: name-0 .. name-(count-1) */
     int nv;
 } sc_daemon_t;
 

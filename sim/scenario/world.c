@@ -172,18 +172,43 @@ static int populate(world_t *w, dock_daemon_t *d, const sc_daemon_t *sd)
     if (sd->has_latency)
         dock_daemon_set_latency(d, sd->lat_min_ns, sd->lat_max_ns);
     for (i = 0; i < sd->ni; i++) {
+        const sc_image_t *im = &sd->im[i];
+        uint64_t n = im->count ? im->count : 1;
         const char *tags[4];
+        char buf[4][160];
         int t;
-        for (t = 0; t < sd->im[i].ntags; t++)
-            tags[t] = sd->im[i].tags[t];
-        rc = dock_image_add(d, sd->im[i].id[0] ? sd->im[i].id : NULL, tags,
-                            sd->im[i].ntags);
-        if (rc)
-            return rc;
+        for (k = 0; k < n; k++) {
+            for (t = 0; t < im->ntags; t++) {
+                /* count > 1: repo:tag -> repo-k:tag (the tag's last ':'
+                 * after its last '/'). */
+                const char *colon = strrchr(im->tags[t], ':');
+                const char *slash = strrchr(im->tags[t], '/');
+                int rl = colon && (!slash || colon > slash)
+                             ? (int)(colon - im->tags[t])
+                             : (int)strlen(im->tags[t]);
+                if (n > 1)
+                    snprintf(buf[t], sizeof(buf[t]), "%.*s-%" PRIu64 "%s", rl,
+                             im->tags[t], k, im->tags[t] + rl);
+                else
+                    snprintf(buf[t], sizeof(buf[t]), "%s", im->tags[t]);
+                tags[t] = buf[t];
+            }
+            rc = dock_image_add(d, im->id[0] ? im->id : NULL, tags,
+                                im->ntags);
+            if (rc)
+                return rc;
+        }
     }
     for (i = 0; i < sd->nv; i++)
-        if ((rc = dock_volume_add(d, sd->vol[i])) != 0)
-            return rc;
+        for (k = 0; k < (sd->vol_count[i] ? sd->vol_count[i] : 1); k++) {
+            char name[96];
+            if (sd->vol_count[i] > 1)
+                snprintf(name, sizeof(name), "%s-%" PRIu64, sd->vol[i], k);
+            else
+                snprintf(name, sizeof(name), "%s", sd->vol[i]);
+            if ((rc = dock_volume_add(d, name)) != 0)
+                return rc;
+        }
     for (i = 0; i < sd->nc; i++) {
         const sc_container_t *c = &sd->c[i];
         for (k = 0; k < c->count; k++) {
@@ -532,6 +557,35 @@ int world_run(const scenario_t *sc, const sc_variant_t *v, uint64_t seed,
     return rc;
 }
 
+/* expect.trace / no_trace, matched line by line as the trace is written:
+ * nothing keeps a copy of the text. */
+typedef struct {
+    const sc_variant_t *v;
+    unsigned char seen[SC_MAX_EXPECT];
+    unsigned char hit[SC_MAX_EXPECT];
+    char hit_at[SC_MAX_EXPECT][48];   /* the hit line's "t=<time>s #<seq>" */
+} trace_match_t;
+
+static void trace_match_line(void *arg, const char *line, size_t len)
+{
+    trace_match_t *m = arg;
+    int i;
+    (void)len;
+    for (i = 0; i < m->v->ntrace; i++)
+        if (!m->seen[i] && strstr(line, m->v->trace[i]))
+            m->seen[i] = 1;
+    for (i = 0; i < m->v->nno_trace; i++)
+        if (!m->hit[i] && strstr(line, m->v->no_trace[i])) {
+            /* The line starts "t=<time>s #<seq> " (trace.h). */
+            const char *sp = strchr(line, ' ');
+            size_t n = sp ? strcspn(sp + 1, " ") + (size_t)(sp + 1 - line)
+                          : 0;
+            m->hit[i] = 1;
+            snprintf(m->hit_at[i], sizeof(m->hit_at[i]), "%.*s",
+                     (int)(n < sizeof(m->hit_at[i]) ? n : 0), line);
+        }
+}
+
 static int world_run_one(const scenario_t *sc, const sc_variant_t *v,
                          uint64_t seed, const world_io_t *io,
                          world_result_t *res)
@@ -539,9 +593,7 @@ static int world_run_one(const scenario_t *sc, const sc_variant_t *v,
     world_t *w = sim__calloc(1, sizeof(*w));
     sim_trace_t *tr;
     int rc, i, k;
-    FILE *mem = NULL;
-    char *mem_buf = NULL;
-    size_t mem_len = 0;
+    trace_match_t match;
     if (!w)
         return SIM_ENOMEM;
     memset(res, 0, sizeof(*res));
@@ -551,10 +603,17 @@ static int world_run_one(const scenario_t *sc, const sc_variant_t *v,
         sim__free(w);
         return rc;
     }
-    if (v->ntrace || v->nno_trace)
-        mem = open_memstream(&mem_buf, &mem_len);
-    sim_trace_init(&w->trace, mem ? mem : io ? io->text : NULL,
-                   io ? io->jsonl : NULL);
+    sim_trace_init(&w->trace, io ? io->text : NULL, io ? io->jsonl : NULL);
+    if (io) {
+        w->trace.on_event = io->on_event;
+        w->trace.on_event_arg = io->on_event_arg;
+    }
+    memset(&match, 0, sizeof(match));
+    match.v = v;
+    if (v->ntrace || v->nno_trace) {
+        w->trace.on_text = trace_match_line;
+        w->trace.on_text_arg = &match;
+    }
     w->loop.trace = &w->trace;
     sim_faults_init(&w->faults);
     w->loop.faults = &w->faults;
@@ -644,33 +703,22 @@ static int world_run_one(const scenario_t *sc, const sc_variant_t *v,
     sim_trace_end(tr);
     res->trace_events = w->trace.seq;
     w->loop.trace = NULL;
-    if (mem) {
-        fclose(mem);
-        if (io && io->text && mem_buf)
-            fwrite(mem_buf, 1, mem_len, io->text);
-        for (i = 0; i < v->ntrace && !res->trace_miss[0]; i++)
-            if (!mem_buf || !strstr(mem_buf, v->trace[i]))
-                snprintf(res->trace_miss, sizeof(res->trace_miss),
-                         "missing from the trace: %s", v->trace[i]);
-        for (i = 0; i < v->nno_trace && !res->trace_miss[0]; i++) {
-            const char *hit = mem_buf ? strstr(mem_buf, v->no_trace[i]) : NULL;
-            const char *ln = hit;
-            unsigned long long seq = 0;
-            char t[40] = "?";
-            if (!hit)
-                continue;
-            /* Which line: "t=<time>s #<seq> ..." (trace.h). */
-            while (ln > mem_buf && ln[-1] != '\n')
-                ln--;
-            (void)sscanf(ln, "t=%39[0-9.]s #%llu", t, &seq);
+    for (i = 0; i < v->ntrace && !res->trace_miss[0]; i++)
+        if (!match.seen[i])
             snprintf(res->trace_miss, sizeof(res->trace_miss),
-                     "found in the trace: %s (line #%llu at t=%ss)",
-                     v->no_trace[i], seq, t);
+                     "missing from the trace: %s", v->trace[i]);
+    for (i = 0; i < v->nno_trace && !res->trace_miss[0]; i++)
+        if (match.hit[i]) {
+            /* "t=1.5s #292" -> "line #292 at t=1.5s" */
+            const char *seq = strchr(match.hit_at[i], '#');
+            int tl = seq ? (int)(seq - match.hit_at[i]) - 1 : 0;
+            snprintf(res->trace_miss, sizeof(res->trace_miss),
+                     "found in the trace: %s (line %s at %.*s)",
+                     v->no_trace[i], seq ? seq : "?", tl > 0 ? tl : 0,
+                     match.hit_at[i]);
         }
-        free(mem_buf);
-        if (res->trace_miss[0])
-            res->matches = 0;
-    }
+    if (res->trace_miss[0])
+        res->matches = 0;
     teardown(w);
     sim__free(w);
     return rc;

@@ -15,6 +15,7 @@
 
 #include "scenario.h"
 #include "sim/invariant.h"
+#include "sim/trace.h"
 
 /* Why a run ended before its duration (world_result_t.stop). */
 enum { WORLD_STOP_NONE, WORLD_STOP_BUDGET, WORLD_STOP_INTERRUPT };
@@ -47,6 +48,8 @@ typedef struct {
     FILE *jsonl;   /* JSON Lines trace, or NULL */
     uint64_t max_events;                      /* 0: WORLD_MAX_EVENTS_DEFAULT */
     const volatile sig_atomic_t *interrupt;   /* set (non-zero): stop after the current event */
+    sim_trace_ev_cb on_event; /* each trace event's name, or NULL */
+    void *on_event_arg;
 } world_io_t;
 
 /* Runs sc under variant v with seed.  Returns 0 or SIM_ENOMEM (the result

@@ -8,7 +8,9 @@
  * inside the call that scheduled it (delay 0 included), overflow of
  * now + delay (SIM_ERANGE), a heap stress of 10,000 random timers fired in
  * (due, seq) order plus a model-checked stress with restarts and stops from
- * callbacks, the after_event hook, and OOM loops for sim_loop_init, heap
+ * callbacks, a timer moved a million times keeping the heap small (stale
+ * entries swept), moves of armed timers never failing for memory, the
+ * after_event hook, and OOM loops for sim_loop_init, heap
  * growth and sim_call.  Streams are covered by test_stream.c; the real-I/O
  * backend is out of scope.
  */
@@ -743,6 +745,64 @@ static void test_after_event_hook_runs_after_every_event(void **state)
 
 /* Close ------------------------------------------------------------------*/
 
+/* Moves and stops leave stale entries (lazy cancellation); they are swept
+ * when they outnumber live ones, so a timer moved a million times keeps
+ * the heap small, and the last move is the one that fires. */
+static void test_moved_timer_keeps_heap_small_and_fires_once(void **state)
+{
+    sim_loop_t *loop = *state;
+    ttimer_t a, b;
+    uint32_t i, peak = 0;
+    ttimer_init(loop, &a, 1);
+    ttimer_init(loop, &b, 2);
+    flog.n = 0;
+    for (i = 0; i < 1000000; i++) {
+        assert_int_equal(sim_timer_start(&a.t, ttimer_cb, SIM_S(10) + i), 0);
+        if (i % 3 == 0) {
+            assert_int_equal(sim_timer_start(&b.t, ttimer_cb, SIM_S(5)), 0);
+            sim_timer_stop(&b.t);
+        }
+        if (loop->heap_len > peak)
+            peak = loop->heap_len;
+    }
+    assert_int_equal(sim_loop_pending(loop), 1);
+    assert_true(peak <= 256);
+    assert_int_equal(sim_loop_run(loop, SIM_NEVER), 1);
+    assert_int_equal(flog.n, 1);
+    assert_int_equal(flog.id[0], 1);
+    assert_int_equal(flog.at[0], SIM_S(10) + 999999);
+}
+
+/* Moving an armed timer never fails, even when the heap is full and
+ * cannot grow: its old entry makes the room. */
+static void test_moving_armed_timers_succeeds_without_memory(void **state)
+{
+    sim_loop_t *loop = *state;
+    enum { N = 300 };
+    ttimer_t *ts = calloc(N, sizeof(*ts));
+    int i, k;
+    assert_non_null(ts);
+    for (i = 0; i < N; i++) {
+        ttimer_init(loop, &ts[i], i);
+        assert_int_equal(sim_timer_start(&ts[i].t, ttimer_cb, SIM_S(1) + i),
+                         0);
+    }
+    sim_alloc_fail_at(1);
+    for (k = 0; k < 3; k++)
+        for (i = 0; i < N; i++)
+            assert_int_equal(
+                sim_timer_start(&ts[i].t, ttimer_cb, SIM_S(2) + N - i), 0);
+    sim_alloc_fail_at(0);
+    assert_int_equal(sim_loop_pending(loop), N);
+    flog.n = 0;
+    assert_int_equal(sim_loop_run(loop, SIM_S(2) + 20), 20);
+    for (i = 0; i < 20; i++)
+        assert_int_equal(flog.id[i], N - 1 - i);
+    for (i = 0; i < N; i++)
+        sim_timer_stop(&ts[i].t);
+    free(ts);
+}
+
 static void test_loop_close_drops_pending_timers_and_calls(void **state)
 {
     sim_loop_t loop;
@@ -849,6 +909,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         LOOP_TEST(test_timer_equal_deadlines_fire_in_start_order),
+        LOOP_TEST(test_moved_timer_keeps_heap_small_and_fires_once),
+        LOOP_TEST(test_moving_armed_timers_succeeds_without_memory),
         LOOP_TEST(test_timer_earlier_deadline_fires_first_whatever_start_order),
         LOOP_TEST(test_timer_restart_outside_callback_moves_it),
         LOOP_TEST(test_timer_stop_outside_callback_prevents_firing),

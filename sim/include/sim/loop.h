@@ -6,6 +6,11 @@
  * they were scheduled.  The loop is implemented by a virtual backend
  * (sim/kernel/loop.c): a heap keyed by (due_ns, seq) that jumps time to the
  * next event, so a run of simulated minutes costs only the events in it.
+ * Stopping or moving a timer leaves its old heap entry behind, stale (its
+ * tag no longer matches the timer's slot); stale entries are skipped when
+ * they reach the top and swept out when they outnumber live ones.  A loop
+ * has at most 2^24 timers armed at once (more: SIM_ENOMEM) and starts at
+ * most 2^40 in its life (more: SIM_ERANGE).
  * Nothing here reads the wall clock.  A real-I/O backend must provide the
  * same calls (the ops in sim_loop_t) so models never change.
  *
@@ -43,15 +48,19 @@ struct sim_timer {
     sim_loop_t *loop;   /* read-only */
     sim_timer_cb cb;    /* private */
     uint64_t due_ns;    /* read-only: when it fires, if active */
-    uint64_t seq;       /* private: tie-break, start order */
-    uint32_t heap_idx;  /* private */
+    uint32_t slot;      /* private: index in loop->slots, 0 when none */
     uint8_t state;      /* private: SIM__TIMER_* */
 };
 
+/* The heap key: due_ns in the high 64 bits, a tag (seq << 24 | slot) in
+ * the low, compared as one unsigned 128-bit number (branch-free). */
+__extension__ typedef unsigned __int128 sim__key_t;
+
+/* A heap entry, 32 bytes.  Live iff slots[tag & 0xffffff] == tag. */
 struct sim__hent {
-    uint64_t due_ns;
-    uint64_t seq;
-    sim_timer_t *t;
+    sim__key_t key;
+    sim_timer_cb cb;
+    sim_timer_t *t;     /* read only once the entry is known live */
 };
 
 struct sim__call;
@@ -62,9 +71,20 @@ struct sim_loop {
     uint64_t seed;              /* read-only: the run's root seed */
     int stopped;                /* private: sim_loop_stop() was called */
     uint64_t seq;               /* private */
-    struct sim__hent *heap;     /* private: min-heap on (due_ns, seq) */
-    uint32_t heap_len;          /* private */
-    uint32_t heap_cap;          /* private */
+    struct sim__hent *heap;     /* private: 1-based min-heap on (due_ns,
+                                   seq), a max-key sentinel at
+                                   heap[heap_len + 1], 64-byte aligned */
+    void *heap_mem;             /* private: the allocation behind heap */
+    uint32_t heap_len;          /* private: entries, stale ones included */
+    uint32_t heap_cap;          /* private: room, the sentinel included */
+    uint32_t armed;             /* private: active timers and calls, and
+                                   the one firing */
+    int firing;                 /* private: heap[0] is the entry running */
+    uint32_t stale;             /* private: stale entries in the heap */
+    uint64_t *slots;            /* private: live tag per slot; [0] unused */
+    uint32_t slot_cap;          /* private */
+    uint32_t slot_free;         /* private: head of the free list, 0 = none */
+    uint32_t slot_top;          /* private: slots handed out so far + 1 */
     struct sim__call *free_calls; /* private: recycled sim_call nodes */
     sim_hook_cb after_event;    /* public: run after every event, or NULL */
     void *after_event_arg;      /* public */
@@ -120,7 +140,8 @@ static inline uint64_t sim_now(const sim_loop_t *loop)
     return loop->now_ns;
 }
 
-/* Number of armed timers and calls. */
+/* Number of armed timers and calls (inside a callback, its own timer
+ * counts until the callback returns without re-arming it). */
 uint32_t sim_loop_pending(const sim_loop_t *loop);
 
 /* streams ----------------------------------------------------------------*/

@@ -6,8 +6,12 @@
  * JSON Lines for tools (keys in the order written):
  *   {"t_ns":1250000000,"seq":42,"ev":"kube.obj.delete","kind":"Container",..}
  *
- * The trace hash is FNV-1a over every JSON line, so two runs with one seed
- * must give one hash on every build.  Event names are
+ * Each event is built once, as a compact binary record (time, seq, name,
+ * then typed key/value fields); the trace hash folds in the records,
+ * so two runs with one seed must give one hash on every build.  Text and
+ * JSON are rendered from the record only for the sinks attached (text,
+ * on_text, jsonl), so a run that nobody reads costs no formatting.
+ * Event names are
  * <component>.<object>.<verb>; values never carry addresses or wall time.
  * docs/trace.md lists every event.
  *
@@ -27,19 +31,28 @@
 
 #define SIM_TRACE_LINE_MAX 4096
 
+/* Called with each rendered text line (no newline, NUL-terminated). */
+typedef void (*sim_trace_line_cb)(void *arg, const char *line, size_t len);
+/* Called with each event's name as it begins (counting costs no render). */
+typedef void (*sim_trace_ev_cb)(void *arg, const char *ev);
+
 typedef struct sim_trace {
     FILE *text;             /* public: human lines, or NULL */
     FILE *jsonl;            /* public: JSON Lines, or NULL */
-    uint64_t hash;          /* read-only: FNV-1a over all JSON lines */
+    sim_trace_line_cb on_text; /* public: text-line reader, or NULL */
+    void *on_text_arg;      /* public */
+    sim_trace_ev_cb on_event; /* public: event-name reader, or NULL */
+    void *on_event_arg;     /* public */
+    uint64_t hash;          /* read-only: over all binary records */
     uint64_t seq;           /* read-only: events written */
     char last_ev[64];       /* read-only: name of the latest event */
     uint64_t last_seq;      /* read-only */
     int open;               /* private: between begin and end */
-    int overflow;           /* private */
-    size_t tlen;            /* private */
-    size_t jlen;            /* private */
-    char tbuf[SIM_TRACE_LINE_MAX]; /* private */
-    char jbuf[SIM_TRACE_LINE_MAX * 2]; /* private */
+    int overflow;           /* private: fields dropped */
+    size_t rlen;            /* private: bytes in rec */
+    size_t head_len;        /* private: bytes of rec before the fields */
+    unsigned char rec[SIM_TRACE_LINE_MAX]; /* private: the record */
+    char out[SIM_TRACE_LINE_MAX * 2]; /* private: a rendering */
 } sim_trace_t;
 
 /* Sets up an empty trace writing to the given streams (either may be NULL;
@@ -57,7 +70,7 @@ void sim_trace_ns(sim_trace_t *tr, const char *key, uint64_t ns);
 /* An error code, rendered by name ("EACCES"), "OK" for 0. */
 void sim_trace_err(sim_trace_t *tr, const char *key, int err);
 
-/* Writes the line to the sinks and folds it into the hash. */
+/* Folds the record into the hash and renders it for the attached sinks. */
 void sim_trace_end(sim_trace_t *tr);
 
 /* Formats ns as "1.250s", "200ms", "0s" into buf (at least 32 bytes). */
