@@ -15,8 +15,8 @@
 #define RDDSIM_GIT_COMMIT "unknown"
 #endif
 
-const char *const cli_commands[] = {"run", "suite", "check", "list",
-                                    "bench", "help"};
+const char *const cli_commands[] = {"run",   "suite", "check", "list",
+                                    "bench", "serve", "help"};
 const size_t cli_commands_len = sizeof(cli_commands) / sizeof(cli_commands[0]);
 
 static const char overview[] =
@@ -32,6 +32,7 @@ static const char overview[] =
     "  check FILE..  validate scenario files without running them\n"
     "  list [KIND]   variants, flags, faults, invariants, actions\n"
     "  bench kernel  the kernel benchmarks (W1, W2)\n"
+    "  serve FILE    live: serve the scenario's fakes to a real docker CLI\n"
     "  help [CMD]    this text, or the options of CMD\n"
     "\n"
     "options:\n"
@@ -167,6 +168,22 @@ static const char help_bench[] =
     "example:\n"
     "  rddsim bench kernel w1 A=1000 E=200000\n";
 
+static const char help_serve[] =
+    "usage: rddsim serve FILE [--variant V] [--speed X] [--dir DIR]\n"
+    "                         [--seed N] [--until-end]\n"
+    "\n"
+    "Runs one variant (default head) in real time, X virtual seconds per\n"
+    "second (default 1), and serves each fake Docker daemon as the Docker\n"
+    "Engine HTTP API on DIR/docker/<daemon>.sock and each Windows pipe name\n"
+    "on DIR/pipes/<name>.sock, which reaches whoever owns the name when the\n"
+    "client connects.  DIR (default: a new temporary directory) must be\n"
+    "yours with mode 0700.  Violations print as they happen; Ctrl-C (or the\n"
+    "scenario's duration, with --until-end) prints the verdict.\n"
+    "\n"
+    "example:\n"
+    "  rddsim serve scenarios/collisions/dd-before-rdd.yaml --speed 10\n"
+    "  export DOCKER_HOST=unix://DIR/pipes/docker_engine.sock; docker ps -a\n";
+
 static const char help_help[] =
     "usage: rddsim help [COMMAND]\n"
     "\n"
@@ -182,7 +199,8 @@ int cli_help(const char *cmd, FILE *f)
         const char *text;
     } texts[] = {
         {"run", help_run},     {"suite", help_suite}, {"check", help_check},
-        {"list", help_list},   {"bench", help_bench}, {"help", help_help},
+        {"list", help_list},   {"bench", help_bench}, {"serve", help_serve},
+        {"help", help_help},
     };
     size_t i;
     if (!cmd) {

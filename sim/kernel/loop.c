@@ -251,3 +251,10 @@ uint32_t sim_loop_pending(const sim_loop_t *loop)
 {
     return loop->heap_len;
 }
+
+/* The due time of the earliest armed timer or call, SIM_NEVER if none (for
+ * the real-time driver in backend_uv.c, which sleeps until it). */
+uint64_t sim_loop_next_due(const sim_loop_t *loop)
+{
+    return loop->heap_len ? loop->heap[0].due_ns : SIM_NEVER;
+}

@@ -123,6 +123,9 @@ static inline uint64_t sim_now(const sim_loop_t *loop)
 /* Number of armed timers and calls. */
 uint32_t sim_loop_pending(const sim_loop_t *loop);
 
+/* The due time of the earliest armed timer or call, SIM_NEVER if none. */
+uint64_t sim_loop_next_due(const sim_loop_t *loop);
+
 /* streams ----------------------------------------------------------------*/
 
 /*

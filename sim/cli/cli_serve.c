@@ -1,0 +1,386 @@
+/*
+ * cli_serve.c: rddsim serve FILE [--variant V] [--speed X] [--dir DIR]
+ *                              [--seed N] [--until-end]
+ *
+ * Live mode: runs the scenario on the real-time driver (sim/rt.h) and
+ * serves its fakes on unix sockets in DIR, so a real docker CLI can walk
+ * into the collision:
+ *   DIR/docker/<daemon>.sock  each fake Docker daemon, straight;
+ *   DIR/pipes/<name>.sock     each Windows pipe name the scenario can
+ *                             involve (docker_engine, the owners' pipes,
+ *                             each instance's per-instance pipe), dialed at
+ *                             connect time: whoever owns the name then.
+ * DIR is created mode 0700 (default: a fresh mkdtemp); an existing DIR
+ * must be a directory owned by the user with mode 0700.  Nothing outside
+ * DIR is touched.  Violations print as they happen; SIGINT/SIGTERM (or,
+ * with --until-end, the scenario's duration) ends the run with the usual
+ * violation and verdict lines.  Exit codes as `run` (cli.h).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "docker/front_http.h"
+#include "scenario/world.h"
+#include "sim/alloc.h"
+#include "sim/errno.h"
+#include "sim/rt.h"
+#include "sim/trace.h"
+
+#define CMD "serve"
+#define SERVE_SOCKS_MAX 32
+
+typedef struct {
+    const char *file, *variant, *dir, *speed;
+    uint64_t seed;
+    int have_seed, until_end;
+} serve_opts_t;
+
+typedef struct {
+    const scenario_t *sc;
+    const serve_opts_t *o;
+    double speed;
+    char dir[CLI_PATH_MAX];
+    int made_dir;
+    char pipes[SERVE_SOCKS_MAX][NPIPE_NAME_MAX]; /* canonical names */
+    int npipes;
+    sim_rt_t *rt;
+    dock_http_t *http[SERVE_SOCKS_MAX];
+    char socks[SERVE_SOCKS_MAX][CLI_PATH_MAX];
+    int nhttp;
+} serve_t;
+
+enum { O_VARIANT, O_SPEED, O_DIR, O_SEED, O_UNTIL_END };
+
+static const cli_opt_t serve_opts[] = {
+    [O_VARIANT] = {"--variant", 1}, [O_SPEED] = {"--speed", 1},
+    [O_DIR] = {"--dir", 1},         [O_SEED] = {"--seed", 1},
+    [O_UNTIL_END] = {"--until-end", 0},
+};
+
+static int parse_opts(int argc, char **argv, serve_opts_t *o)
+{
+    cli_args_t a;
+    const char *val = NULL;
+    int k, rc;
+    memset(o, 0, sizeof(*o));
+    cli_args_init(&a, CMD, argc, argv, serve_opts,
+                  sizeof(serve_opts) / sizeof(serve_opts[0]));
+    while ((k = cli_next(&a, &val)) != CLI_END) {
+        switch (k) {
+        case CLI_ERR:
+            return EXIT_USAGE;
+        case CLI_HELP:
+            cli_help(CMD, stdout);
+            return -1;
+        case CLI_ARG:
+            if (o->file)
+                return cli_usage(CMD, "one FILE only (%s, then %s)", o->file,
+                                 val);
+            o->file = val;
+            break;
+        case O_VARIANT: o->variant = val; break;
+        case O_SPEED: o->speed = val; break;
+        case O_DIR: o->dir = val; break;
+        case O_UNTIL_END: o->until_end = 1; break;
+        case O_SEED:
+            if ((rc = cli_u64(CMD, "--seed", val, &o->seed)) != 0)
+                return rc;
+            o->have_seed = 1;
+            break;
+        }
+    }
+    if (!o->file)
+        return cli_usage(CMD, "needs a scenario FILE");
+    return 0;
+}
+
+/* DIR: ours (mkdtemp), or the user's own 0700 directory. */
+static int make_dir(serve_t *s)
+{
+    struct stat st;
+    char sub[CLI_PATH_MAX + 16];
+    if (!s->o->dir) {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(s->dir, sizeof(s->dir), "%s/rddsim-serve-XXXXXX",
+                 tmp && tmp[0] ? tmp : "/tmp");
+        if (!mkdtemp(s->dir)) {
+            fprintf(stderr, "rddsim serve: mkdtemp %s: %s\n", s->dir,
+                    strerror(errno));
+            return EXIT_USAGE;
+        }
+        s->made_dir = 1;
+    } else {
+        if (strlen(s->o->dir) > 80)
+            return cli_usage(CMD, "--dir %s: too long for unix sockets "
+                                  "(80 bytes at most)", s->o->dir);
+        snprintf(s->dir, sizeof(s->dir), "%s", s->o->dir);
+        if (mkdir(s->dir, 0700) == 0)
+            s->made_dir = 1;
+        else if (errno != EEXIST) {
+            fprintf(stderr, "rddsim serve: --dir %s: %s\n", s->dir,
+                    strerror(errno));
+            return EXIT_USAGE;
+        }
+    }
+    if (lstat(s->dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "rddsim serve: --dir %s: not a directory\n", s->dir);
+        return EXIT_USAGE;
+    }
+    if (st.st_uid != getuid()) {
+        fprintf(stderr, "rddsim serve: --dir %s: not owned by you "
+                        "(uid %u)\n", s->dir, (unsigned)getuid());
+        return EXIT_USAGE;
+    }
+    if ((st.st_mode & 07777) != 0700) {
+        fprintf(stderr, "rddsim serve: --dir %s: mode %04o, must be 0700\n",
+                s->dir, (unsigned)(st.st_mode & 07777));
+        return EXIT_USAGE;
+    }
+    snprintf(sub, sizeof(sub), "%s/docker", s->dir);
+    if (mkdir(sub, 0700) != 0 && errno != EEXIST)
+        return EXIT_USAGE;
+    snprintf(sub, sizeof(sub), "%s/pipes", s->dir);
+    if (mkdir(sub, 0700) != 0 && errno != EEXIST)
+        return EXIT_USAGE;
+    return 0;
+}
+
+static void add_pipe(serve_t *s, const char *path)
+{
+    char canon[NPIPE_NAME_MAX];
+    int i;
+    if (!path[0] || npipe_normalize(path, canon) != 0 ||
+        s->npipes == SERVE_SOCKS_MAX)
+        return;
+    for (i = 0; i < s->npipes; i++)
+        if (!strcmp(s->pipes[i], canon))
+            return;
+    snprintf(s->pipes[s->npipes++], NPIPE_NAME_MAX, "%s", canon);
+}
+
+/* The names the scenario can involve (rdd/pkg/instance/instance.go
+ * DockerSocket: the shared name and the per-instance one). */
+static void pipe_names(serve_t *s)
+{
+    char p[NPIPE_NAME_MAX];
+    int i;
+    add_pipe(s, "\\\\.\\pipe\\docker_engine");
+    for (i = 0; i < s->sc->nowners; i++) {
+        add_pipe(s, s->sc->owners[i].pipe);
+        add_pipe(s, s->sc->owners[i].machine_pipe);
+    }
+    for (i = 0; i < s->sc->ninstances; i++) {
+        const sc_instance_t *in = &s->sc->instances[i];
+        snprintf(p, sizeof(p), "\\\\.\\pipe\\rancher-desktop-%s-docker_engine",
+                 in->env_set && in->value[0] ? in->value : "2");
+        add_pipe(s, p);
+    }
+}
+
+static void on_accept(void *arg, sim_stream_t *server_end)
+{
+    dock_http_serve(arg, server_end);
+}
+
+static int serve_one(serve_t *s, const dock_http_opts_t *ho, const char *kind,
+                     const char *name)
+{
+    char *path = s->socks[s->nhttp];
+    int rc;
+    if (s->nhttp == SERVE_SOCKS_MAX)
+        return 0;
+    snprintf(path, CLI_PATH_MAX, "%s/%s/%s.sock", s->dir, kind, name);
+    if ((rc = dock_http_new(ho, &s->http[s->nhttp])) != 0)
+        return rc;
+    if ((rc = sim_rt_listen(s->rt, path, on_accept, s->http[s->nhttp]))) {
+        fprintf(stderr, "rddsim serve: %s: %s\n", path, sim_strerror(rc));
+        dock_http_free(s->http[s->nhttp]);
+        s->http[s->nhttp] = NULL;
+        return rc;
+    }
+    s->nhttp++;
+    return 0;
+}
+
+static int on_built(void *arg, const world_live_view_t *v)
+{
+    serve_t *s = arg;
+    dock_http_opts_t ho;
+    char ep[CLI_PATH_MAX + 32];
+    int i, rc;
+    if ((rc = sim_rt_new(v->loop, s->speed, &s->rt)) != 0)
+        return rc;
+    for (i = 0; i < v->ndaemons; i++) {
+        const char *name = dock_daemon_name(v->daemons[i]);
+        memset(&ho, 0, sizeof(ho));
+        ho.loop = v->loop;
+        ho.daemon = v->daemons[i];
+        ho.client = "user";
+        snprintf(ep, sizeof(ep), "unix://%s/docker/%s.sock", s->dir, name);
+        ho.endpoint = ep;
+        if ((rc = serve_one(s, &ho, "docker", name)) != 0)
+            return rc;
+        printf("daemon %s: unix://%s\n", name, s->socks[s->nhttp - 1]);
+    }
+    for (i = 0; i < s->npipes; i++) {
+        const char *base = strrchr(s->pipes[i], '\\');
+        base = base ? base + 1 : s->pipes[i];
+        memset(&ho, 0, sizeof(ho));
+        ho.loop = v->loop;
+        ho.pipes = v->pipes;
+        ho.pipe = s->pipes[i];
+        ho.client = "user";
+        ho.endpoint = s->pipes[i];
+        if ((rc = serve_one(s, &ho, "pipes", base)) != 0)
+            return rc;
+        printf("pipe %s: unix://%s\n", s->pipes[i], s->socks[s->nhttp - 1]);
+    }
+    printf("export DOCKER_HOST=unix://%s/pipes/docker_engine.sock\n",
+           s->dir);
+    printf("serving at speed %g; Ctrl-C ends the run\n", s->speed);
+    fflush(stdout);
+    return 0;
+}
+
+static void on_drive(void *arg, sim_loop_t *loop, uint64_t until_ns)
+{
+    serve_t *s = arg;
+    int i;
+    sim_rt_run(s->rt, s->o->until_end ? until_ns : SIM_NEVER,
+               &cli_got_signal);
+    sim_rt_free(s->rt);
+    s->rt = NULL;
+    for (i = 0; i < s->nhttp; i++)
+        dock_http_close_all(s->http[i]);
+}
+
+static void verdict(const serve_t *s, const sc_variant_t *v, uint64_t seed,
+                    const world_result_t *res)
+{
+    char exp[160], got[160], tbuf[32];
+    int i;
+    for (i = 0; i < res->nviolated; i++)
+        printf("violation: %s at %s: %s\n", res->violated[i],
+               sim_fmt_ns(tbuf, res->violated_ns[i]), res->why[i]);
+    for (i = 0; i < res->nstall; i++)
+        printf("stall: %s\n", res->stall[i]);
+    cli_fmt_ids(v->expect, v->nexpect, exp, sizeof(exp));
+    cli_fmt_ids((const char(*)[8])res->violated, res->nviolated, got,
+                sizeof(got));
+    printf("verdict: scenario=%s variant=%s seed=%" PRIu64
+           " sim_time=%s expected=%s got=%s result=%s\n",
+           s->sc->name, v->name, seed, sim_fmt_ns(tbuf, res->sim_ns), exp,
+           got,
+           res->stop == WORLD_STOP_INTERRUPT ? "INTERRUPTED"
+           : res->matches                    ? "MATCH"
+                                             : "MISMATCH");
+}
+
+static void cleanup(serve_t *s)
+{
+    char sub[CLI_PATH_MAX + 16];
+    int i;
+    for (i = 0; i < s->nhttp; i++) {
+        unlink(s->socks[i]);
+        dock_http_free(s->http[i]);
+    }
+    if (!s->made_dir)
+        return;
+    snprintf(sub, sizeof(sub), "%s/docker", s->dir);
+    rmdir(sub);
+    snprintf(sub, sizeof(sub), "%s/pipes", s->dir);
+    rmdir(sub);
+    rmdir(s->dir);
+}
+
+int cli_serve(int argc, char **argv)
+{
+    serve_opts_t o;
+    serve_t *s;
+    scenario_t *sc;
+    world_result_t *res;
+    world_live_t live;
+    world_io_t io;
+    cli_filter_t *flt = NULL;
+    const sc_variant_t *v;
+    char msg[512];
+    int rc;
+    if ((rc = parse_opts(argc, argv, &o)) != 0)
+        return rc < 0 ? 0 : rc;
+    s = sim__calloc(1, sizeof(*s));
+    sc = sim__calloc(1, sizeof(*sc));
+    res = sim__calloc(1, sizeof(*res));
+    if (!s || !sc || !res) {
+        sim__free(s), sim__free(sc), sim__free(res);
+        return EXIT_INTERNAL;
+    }
+    s->o = &o;
+    s->sc = sc;
+    s->speed = 1;
+    if (o.speed) {
+        char *end;
+        s->speed = strtod(o.speed, &end);
+        if (end == o.speed || *end || !(s->speed > 0) || s->speed > 1e9) {
+            rc = cli_usage(CMD, "--speed %s: a number > 0 and <= 1e9",
+                           o.speed);
+            goto out;
+        }
+    }
+    if ((rc = cli_load(o.file, sc, msg, sizeof(msg))) != 0) {
+        fprintf(stderr, "%s\n", msg);
+        goto out;
+    }
+    if (sc->is_matrix) {
+        rc = cli_usage(CMD, "%s: a matrix file; serve one cell's scenario",
+                       o.file);
+        goto out;
+    }
+    if (!(v = scenario_variant(sc, o.variant ? o.variant : "head"))) {
+        fprintf(stderr, "rddsim serve: --variant %s: %s has no such "
+                        "variant\n", o.variant ? o.variant : "head", o.file);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    if ((rc = make_dir(s)) != 0)
+        goto out;
+    pipe_names(s);
+    if ((rc = cli_filter_new(CMD, "ev=sim.invariant.violated", NULL, stdout,
+                             &flt)) != 0)
+        goto out;
+    memset(&io, 0, sizeof(io));
+    io.text = cli_filter_stream(flt);
+    io.interrupt = &cli_got_signal;
+    live.built = on_built;
+    live.drive = on_drive;
+    live.arg = s;
+    io.live = &live;
+    cli_catch_signals();
+    printf("dir: %s\n", s->dir);
+    rc = world_run(sc, v, o.have_seed ? o.seed : sc->seed, &io, res);
+    fflush(io.text);
+    cli_filter_free(flt);
+    if (s->rt) { /* built failed half-way */
+        sim_rt_free(s->rt);
+        s->rt = NULL;
+    }
+    cleanup(s);
+    if (rc) {
+        fprintf(stderr, "rddsim serve: %s: %s\n", o.file, sim_strerror(rc));
+        rc = EXIT_INTERNAL;
+        goto out;
+    }
+    verdict(s, v, o.have_seed ? o.seed : sc->seed, res);
+    rc = cli_got_signal ? 128 + cli_got_signal
+         : res->matches ? 0
+                        : EXIT_MISMATCH;
+out:
+    sim__free(s);
+    sim__free(sc);
+    sim__free(res);
+    return rc;
+}
