@@ -61,6 +61,7 @@ struct hconn {
     size_t body_len;
     int body_big;
     int method, keep_alive, busy;
+    int rd_eof;               /* the client shut its write side */
     /* the request being answered */
     route_t route;
     int head;                 /* HEAD: no body */
@@ -1005,6 +1006,8 @@ static void pump(hconn_t *c)
     }
     if (!c->dead && c->in_off == c->in_len)
         c->in_off = c->in_len = 0;
+    if (!c->dead && c->rd_eof && !c->busy && c->up)
+        conn_free(c); /* nothing more can come */
 }
 
 static void on_read(sim_stream_t *s, long nread, const void *buf)
@@ -1018,6 +1021,11 @@ static void on_read(sim_stream_t *s, long nread, const void *buf)
     }
     if (c->streaming)
         return;
+    if (nread == 0) { /* half-close: answer what came, then close */
+        c->rd_eof = 1;
+        pump(c);
+        return;
+    }
     if (c->in_len - c->in_off + (size_t)nread > IN_MAX) {
         fail(c, 413, "request too large");
         return;

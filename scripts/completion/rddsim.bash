@@ -32,7 +32,7 @@ _rddsim() {
     local exe=${COMP_WORDS[0]} cmd=${COMP_WORDS[1]} IFS=$' \t\n'
     COMPREPLY=()
     if ((COMP_CWORD == 1)); then
-        COMPREPLY=($(compgen -W "run suite check list bench help --help
+        COMPREPLY=($(compgen -W "run suite check list bench serve help --help
             --version" -- "$cur"))
         return
     fi
@@ -84,7 +84,7 @@ _rddsim() {
         fi ;;
     help)
         ((COMP_CWORD == 2)) && COMPREPLY=($(compgen -W "run suite check
-            list bench help" -- "$cur")) ;;
+            list bench serve help" -- "$cur")) ;;
     bench)
         if ((COMP_CWORD == 2)); then
             COMPREPLY=($(compgen -W "kernel" -- "$cur"))

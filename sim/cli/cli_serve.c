@@ -251,8 +251,14 @@ static void on_drive(void *arg, sim_loop_t *loop, uint64_t until_ns)
 {
     serve_t *s = arg;
     int i;
-    sim_rt_run(s->rt, s->o->until_end ? until_ns : SIM_NEVER,
-               &cli_got_signal);
+    char tbuf[32];
+    sim_rt_run(s->rt, until_ns, &cli_got_signal);
+    if (!cli_got_signal && sim_now(loop) >= until_ns) {
+        printf("duration: %s reached%s\n", sim_fmt_ns(tbuf, until_ns),
+               s->o->until_end ? "" : "; serving on until Ctrl-C");
+        if (!s->o->until_end)
+            sim_rt_run(s->rt, SIM_NEVER, &cli_got_signal);
+    }
     sim_rt_free(s->rt);
     s->rt = NULL;
     for (i = 0; i < s->nhttp; i++)
@@ -263,19 +269,33 @@ static void verdict(const serve_t *s, const sc_variant_t *v, uint64_t seed,
                     const world_result_t *res)
 {
     char exp[160], got[160], tbuf[32];
-    int i;
+    int order[SIM_INV_MAX], i, j;
+    /* In the order they happened (time, then id), as `run` prints them. */
+    for (i = 0; i < res->nviolated; i++) {
+        for (j = i; j > 0; j--) {
+            int k = order[j - 1];
+            if (res->violated_ns[k] < res->violated_ns[i] ||
+                (res->violated_ns[k] == res->violated_ns[i] &&
+                 strcmp(res->violated[k], res->violated[i]) < 0))
+                break;
+            order[j] = k;
+        }
+        order[j] = i;
+    }
     for (i = 0; i < res->nviolated; i++)
-        printf("violation: %s at %s: %s\n", res->violated[i],
-               sim_fmt_ns(tbuf, res->violated_ns[i]), res->why[i]);
+        printf("violation: %s at %s: %s\n", res->violated[order[i]],
+               sim_fmt_ns(tbuf, res->violated_ns[order[i]]),
+               res->why[order[i]]);
     for (i = 0; i < res->nstall; i++)
         printf("stall: %s\n", res->stall[i]);
     cli_fmt_ids(v->expect, v->nexpect, exp, sizeof(exp));
     cli_fmt_ids((const char(*)[8])res->violated, res->nviolated, got,
                 sizeof(got));
     printf("verdict: scenario=%s variant=%s seed=%" PRIu64
-           " sim_time=%s expected=%s got=%s result=%s\n",
-           s->sc->name, v->name, seed, sim_fmt_ns(tbuf, res->sim_ns), exp,
-           got,
+           " events=%" PRIu64 " sim_time=%s trace_hash=%016" PRIx64
+           " expected=%s got=%s result=%s\n",
+           s->sc->name, v->name, seed, res->events,
+           sim_fmt_ns(tbuf, res->sim_ns), res->trace_hash, exp, got,
            res->stop == WORLD_STOP_INTERRUPT ? "INTERRUPTED"
            : res->matches                    ? "MATCH"
                                              : "MISMATCH");
@@ -354,6 +374,8 @@ int cli_serve(int argc, char **argv)
         goto out;
     memset(&io, 0, sizeof(io));
     io.text = cli_filter_stream(flt);
+    setvbuf(io.text, NULL, _IOLBF, 0); /* violations as they happen */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     io.interrupt = &cli_got_signal;
     live.built = on_built;
     live.drive = on_drive;

@@ -282,6 +282,13 @@ static void on_uv_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
             conn_close_sim(c);
             conn_close_uv(c, 0);
         }
+    } else if (nread == UV_EOF) {
+        /* Half-close: the client may still read the answer. */
+        uv_read_stop(st);
+        if (c->mine && sim_stream_write(c->mine, "", 0) != 0) {
+            conn_close_sim(c);
+            conn_close_uv(c, 0);
+        }
     } else if (nread < 0) {
         uv_read_stop(st);
         conn_close_sim(c);

@@ -84,7 +84,7 @@ CASES = {
                                 "example:"]),
     "help-unknown": dict(args=["help", "rn"], rc=2, out="",
                          err="rddsim help: no command 'rn'\n"
-                             "  valid: run, suite, check, list, bench, help\n"
+                             "  valid: run, suite, check, list, bench, serve, help\n"
                              "  did you mean run?\n"),
     "version": dict(args=["--version"], rc=0, err="",
                     out_re=r"\Arddsim \d+\.\d+\.\d+ \(git ([0-9a-f]{12}|"

@@ -15,6 +15,8 @@
  *   given to the accept callback; bytes the simulated side writes on it go
  *   to the socket, closing it closes the socket (after pending writes).
  *   Message boundaries are not kept: a read is whatever the socket gave.
+ *   The client shutting its write side is a zero-length read on the server
+ *   end (it may still read the answer); a reset is SIM_EPIPE.
  *
  * This is real-time code: simulated code never calls it.
  */

@@ -1,0 +1,12 @@
+# Live mode (label live): `rddsim serve` against real clients on unix
+# sockets in a private 0700 directory (tests/tools/live.py).  The docker
+# CLIENT on PATH and python3-docker are used; no daemon is ever started and
+# DOCKER_HOST always names the served socket.  Every case is bounded: each
+# client call and wait has a timeout, and the test has one too.
+set(SIM_LIVE ${PROJECT_SOURCE_DIR}/tests/tools/live.py)
+foreach(case same-verdict cli-head cli-fixed sdk malformed refuse-dir)
+  add_test(NAME live.${case}
+           COMMAND ${Python3_EXECUTABLE} ${SIM_LIVE} $<TARGET_FILE:rddsim>
+                   ${PROJECT_SOURCE_DIR} ${case})
+  set_tests_properties(live.${case} PROPERTIES LABELS live TIMEOUT 180)
+endforeach()
