@@ -11,6 +11,7 @@
 
 #include <http_parser.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,7 @@ struct dock_http {
     char endpoint[DOCK_REF_MAX];
     hconn_t *conns;
     unsigned long answered;
+    uintptr_t serials;
 };
 
 typedef struct {
@@ -62,6 +64,7 @@ struct hconn {
     int body_big;
     int method, keep_alive, busy;
     int rd_eof;               /* the client shut its write side */
+    uintptr_t serial;         /* names c in deferred calls */
     /* the request being answered */
     route_t route;
     int head;                 /* HEAD: no body */
@@ -260,9 +263,24 @@ static void end_stream(hconn_t *c)
     conn_free(c);
 }
 
+static void until_fire(void *hp, void *serial)
+{
+    dock_http_t *h = hp;
+    hconn_t *c;
+    for (c = h->conns; c; c = c->next)
+        if (c->serial == (uintptr_t)serial) {
+            end_stream(c);
+            return;
+        }
+}
+
+/* A timer must not free its own memory in its callback: the end runs as a
+ * call on the same turn's time, finding c by serial (it may be gone). */
 static void on_until(sim_timer_t *t)
 {
-    end_stream(t->data);
+    hconn_t *c = t->data;
+    /* Out of memory: the stream then ends when the client goes. */
+    (void)sim_call(c->h->o.loop, 0, until_fire, c->h, (void *)c->serial);
 }
 
 static void send_event(hconn_t *c, const dock_event_t *ev)
@@ -1083,6 +1101,7 @@ void dock_http_serve(dock_http_t *h, sim_stream_t *s)
     }
     c->h = h;
     c->s = s;
+    c->serial = ++h->serials;
     c->until_ns = -1;
     http_parser_init(&c->p, HTTP_REQUEST);
     c->p.data = c;

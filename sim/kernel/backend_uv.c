@@ -8,6 +8,7 @@
  */
 #include <uv.h>
 
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -98,6 +99,8 @@ int sim_rt_new(sim_loop_t *loop, double speed, sim_rt_t **out)
         sim__free(rt);
         return SIM_ENOMEM;
     }
+    /* A client gone mid-answer is EPIPE from write, not a dead process. */
+    signal(SIGPIPE, SIG_IGN);
     rt->loop = loop;
     rt->speed = speed;
     rt->until = SIM_NEVER;

@@ -36,8 +36,24 @@ SCEN = "scenarios/collisions/dd-before-rdd.yaml"
 STEP_TIMEOUT = 30  # seconds, per client command or wait
 
 
+CURRENT = []  # the Serve running, for its output on failure
+
+
 def fail(msg):
     print("live.py: FAIL: " + msg)
+    if CURRENT:
+        srv = CURRENT.pop()
+        if srv.p.poll() is None:
+            srv.p.send_signal(signal.SIGINT)
+        try:
+            rest, _ = srv.p.communicate(timeout=STEP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            srv.p.kill()
+            rest, _ = srv.p.communicate()
+        print("--- serve (exit %s):" % srv.p.returncode)
+        print("\n".join(srv.lines[-20:]))
+        print((srv.buf + rest).decode(errors="replace")[-6000:])
+        shutil.rmtree(srv.tmp, ignore_errors=True)
     sys.exit(1)
 
 
@@ -54,6 +70,7 @@ class Serve:
             [rddsim, "serve", os.path.join(repo, SCEN), "--variant", variant,
              "--speed", str(speed), "--dir", self.dir] + list(extra),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        CURRENT.append(self)
 
     def wait_line(self, pattern, timeout=STEP_TIMEOUT):
         deadline = time.monotonic() + timeout
@@ -84,6 +101,8 @@ class Serve:
 
     def stop(self):
         """SIGINT; returns (exit code, all output)."""
+        if self in CURRENT:
+            CURRENT.remove(self)
         if self.p.poll() is None:
             self.p.send_signal(signal.SIGINT)
         try:

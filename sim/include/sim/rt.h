@@ -34,8 +34,9 @@ typedef struct sim_rt sim_rt_t;
  * takes ownership of server_end. */
 typedef void (*sim_rt_accept_cb)(void *arg, sim_stream_t *server_end);
 
-/* speed > 0: virtual seconds per wall second.  Returns 0, SIM_EINVAL or
- * SIM_ENOMEM. */
+/* speed > 0: virtual seconds per wall second.  Ignores SIGPIPE for the
+ * process (a client gone mid-answer is a failed write).  Returns 0,
+ * SIM_EINVAL or SIM_ENOMEM. */
 int sim_rt_new(sim_loop_t *loop, double speed, sim_rt_t **out);
 
 /* Listens on the unix socket path (created mode 0600; an existing file is
