@@ -28,6 +28,7 @@
 typedef enum {
     R_PING, R_VERSION, R_INFO, R_CLIST, R_CINSPECT, R_CREMOVE, R_CACTION,
     R_ILIST, R_IINSPECT, R_IREMOVE, R_VLIST, R_VINSPECT, R_VREMOVE, R_EVENTS,
+    R_CCREATE,
 } route_t;
 
 typedef struct hconn hconn_t;
@@ -100,6 +101,7 @@ static const char *status_text(int code)
 {
     switch (code) {
     case 200: return "OK";
+    case 201: return "Created";
     case 204: return "No Content";
     case 304: return "Not Modified";
     case 400: return "Bad Request";
@@ -582,6 +584,15 @@ static int finish(hconn_t *c)
     case R_CACTION:
     case R_VREMOVE:
         return send_resp(c, r->http == 200 ? 204 : r->http, NULL, "", 0, 0);
+    case R_CCREATE: {
+        const dock_container_t *k =
+            ans_item(a, sizeof(dock_container_t), 0);
+        if (!k)
+            break;
+        return send_json(c, 201,
+                         json_pack("{s:s,s:[]}", "Id", k->id, "Warnings"),
+                         0);
+    }
     case R_EVENTS:
         break;
     }
@@ -855,11 +866,22 @@ static int route(hconn_t *c)
             snprintf(v, sizeof(v), "invalid JSON: %s", err.text);
             return send_error(c, 400, v, 0) ? -1 : 1;
         }
+        if (!json_is_object(j) ||
+            !json_is_string(json_object_get(j, "Image")) ||
+            !json_string_length(json_object_get(j, "Image"))) {
+            json_decref(j);
+            return send_error(c, 400, "config cannot be empty in order to "
+                                      "create a container", 0)
+                       ? -1
+                       : 1;
+        }
+        c->route = R_CCREATE;
+        if (!query_get(q, "name", v, sizeof(v)))
+            v[0] = 0;
+        add_step(c, DOCK_OP_CONTAINER_CREATE, v[0] == '/' ? v + 1 : v, 0);
+        snprintf(c->steps[0].image, sizeof(c->steps[0].image), "%s",
+                 json_string_value(json_object_get(j, "Image")));
         json_decref(j);
-        return send_error(c, 501, "rddsim: container create is not modelled",
-                          0)
-                   ? -1
-                   : 1;
     } else if (seg(p, "/containers/", c->arg, sizeof(c->arg), &rest)) {
         int force = query_get(q, "force", v, sizeof(v)) && truthy(v);
         if (!strcmp(rest, "/json") && m == HTTP_GET) {

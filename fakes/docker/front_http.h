@@ -21,7 +21,8 @@
  *   GET /volumes, GET /volumes/{name}, DELETE /volumes/{name},
  *   GET /events?since=&until=&filters= (chunked, one JSON per line: the
  *   ring's replay then live events; ends when virtual time passes until).
- * POST /containers/create is 501 (the fake has no create over the API).
+ *   POST /containers/create?name= (JSON body; Image must exist: 404, a
+ *   taken name 409; 201 {"Id","Warnings"}),
  * Anything else is 404 {"message":"page not found"}.  Errors are
  * {"message": ...} with the fake's status.  Malformed HTTP is 400, a header
  * block over 80 KiB 431, a URL over 8 KiB 414, a body over

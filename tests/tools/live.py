@@ -177,6 +177,16 @@ def case_cli(rddsim, repo, variant):
     need(db[0] in out, "docker rm -f: no id echoed", out)
     out = docker(env, "ps", "-a")
     need(" db" not in out, "docker ps -a: db still there after rm -f", out)
+    out = docker(env, "run", "-d", "--name", "live1", "nginx:latest")
+    need(re.fullmatch(r"[0-9a-f]{64}\n", out), "docker run -d: an id", out)
+    out = docker(env, "ps")
+    need(" live1" in out and "nginx:latest" in out,
+         "docker ps: live1 running after docker run -d", out)
+    r = subprocess.run(["docker", "run", "-d", "--name", "live1",
+                        "nginx:latest"], env=env, capture_output=True,
+                       text=True, timeout=STEP_TIMEOUT)
+    need(r.returncode != 0 and "is already in use" in r.stderr,
+         "docker run with a taken name: want the 409", r.stderr)
     r = subprocess.run(["docker", "rm", "nosuch"], env=env,
                        capture_output=True, text=True, timeout=STEP_TIMEOUT)
     need(r.returncode != 0 and "No such container: nosuch" in r.stderr,
