@@ -4,7 +4,8 @@
 # DOCKER_HOST always names the served socket.  Every case is bounded: each
 # client call and wait has a timeout, and the test has one too.
 set(SIM_LIVE ${PROJECT_SOURCE_DIR}/tests/tools/live.py)
-foreach(case same-verdict cli-head cli-fixed sdk malformed refuse-dir)
+foreach(case same-verdict cli-head cli-fixed sdk malformed refuse-dir
+             record)
   add_test(NAME live.${case}
            COMMAND ${Python3_EXECUTABLE} ${SIM_LIVE} $<TARGET_FILE:rddsim>
                    ${PROJECT_SOURCE_DIR} ${case})

@@ -73,6 +73,7 @@ struct hconn {
     char arg[DOCK_REF_MAX];   /* id, ref or name */
     dock_req_t steps[STEPS_MAX];
     int nsteps, step;
+    uint64_t sent_ns;         /* when steps[step] went out */
     answer_t ans[STEPS_MAX];
     /* events */
     int streaming;
@@ -605,6 +606,7 @@ static int finish(hconn_t *c)
 
 static void send_step(hconn_t *c)
 {
+    c->sent_ns = sim_now(c->h->o.loop);
     if (sim_stream_write(c->up, &c->steps[c->step], sizeof(dock_req_t)))
         conn_free(c);
 }
@@ -664,6 +666,13 @@ static void on_up_read(sim_stream_t *s, long nread, const void *buf)
     }
     memcpy(a->msg, buf, (size_t)nread);
     a->len = (size_t)nread;
+    if (c->h->o.on_call)
+        c->h->o.on_call(c->h->o.on_call_arg, c->sent_ns, &c->steps[c->step],
+                        ans_hdr(a),
+                        ans_hdr(a)->nitems && (size_t)nread >
+                                                  sizeof(dock_resp_t)
+                            ? a->msg + sizeof(dock_resp_t)
+                            : NULL);
     if (ans_hdr(a)->http < 400 && ++c->step < c->nsteps) {
         send_step(c);
         return;

@@ -49,6 +49,12 @@ typedef struct {
     const char *pipe;       /* "\\.\pipe\docker_engine" */
     const char *client;     /* dock_req_t.client ("user") */
     const char *endpoint;   /* dock_req_t.endpoint */
+    /* Optional (live recording): every Engine call answered, with the
+     * virtual time it was sent, the request and the answer's header plus
+     * its first item (NULL if none). */
+    void (*on_call)(void *arg, uint64_t sent_ns, const dock_req_t *req,
+                    const dock_resp_t *resp, const void *item);
+    void *on_call_arg;
 } dock_http_opts_t;
 
 /* Copies the strings.  Returns 0, SIM_EINVAL or SIM_ENOMEM. */

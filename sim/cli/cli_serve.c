@@ -1,6 +1,6 @@
 /*
  * cli_serve.c: rddsim serve FILE [--variant V] [--speed X] [--dir DIR]
- *                              [--seed N] [--until-end]
+ *                              [--seed N] [--until-end] [--record OUT]
  *
  * Live mode: runs the scenario on the real-time driver (sim/rt.h) and
  * serves its fakes on unix sockets in DIR, so a real docker CLI can walk
@@ -15,6 +15,13 @@
  * DIR is touched.  Violations print as they happen; SIGINT/SIGTERM (or,
  * with --until-end, the scenario's duration) ends the run with the usual
  * violation and verdict lines.  Exit codes as `run` (cli.h).
+ *
+ * --record OUT writes the input file again with each external call that
+ * changed a daemon as a timeline step at its virtual send time, named by
+ * the daemon that answered (through a pipe: whoever owned it then):
+ * ContainerRemove is docker.rm, ContainerCreate is docker.run (created and
+ * started at once); other changes (stop, image or volume remove) have no
+ * timeline action yet and are kept as comments.  `rddsim run OUT` replays.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -35,10 +42,23 @@
 #define SERVE_SOCKS_MAX 32
 
 typedef struct {
-    const char *file, *variant, *dir, *speed;
+    const char *file, *variant, *dir, *speed, *record;
     uint64_t seed;
     int have_seed, until_end;
 } serve_opts_t;
+
+/* One recorded external call (--record). */
+typedef struct {
+    uint64_t t_ns;
+    int kind;                      /* REC_RM, REC_RUN, REC_OTHER */
+    char where[96];                /* "daemon: dd" or "instance: \"2\"" */
+    char container[DOCK_REF_MAX];
+    char image[DOCK_REF_MAX];
+    int force;
+    char note[DOCK_REF_MAX + 64];  /* REC_OTHER: what it was */
+} rec_step_t;
+
+enum { REC_RM, REC_RUN, REC_OTHER };
 
 typedef struct {
     const scenario_t *sc;
@@ -52,14 +72,20 @@ typedef struct {
     dock_http_t *http[SERVE_SOCKS_MAX];
     char socks[SERVE_SOCKS_MAX][CLI_PATH_MAX];
     int nhttp;
+    /* --record: which daemon an Info.ID is, as a step names it */
+    char did[SC_MAX_DAEMONS + SC_MAX_INSTANCES][64];
+    char dwhere[SC_MAX_DAEMONS + SC_MAX_INSTANCES][96];
+    int nd;
+    rec_step_t *rec;
+    size_t nrec, caprec;
 } serve_t;
 
-enum { O_VARIANT, O_SPEED, O_DIR, O_SEED, O_UNTIL_END };
+enum { O_VARIANT, O_SPEED, O_DIR, O_SEED, O_UNTIL_END, O_RECORD };
 
 static const cli_opt_t serve_opts[] = {
     [O_VARIANT] = {"--variant", 1}, [O_SPEED] = {"--speed", 1},
     [O_DIR] = {"--dir", 1},         [O_SEED] = {"--seed", 1},
-    [O_UNTIL_END] = {"--until-end", 0},
+    [O_UNTIL_END] = {"--until-end", 0}, [O_RECORD] = {"--record", 1},
 };
 
 static int parse_opts(int argc, char **argv, serve_opts_t *o)
@@ -87,6 +113,7 @@ static int parse_opts(int argc, char **argv, serve_opts_t *o)
         case O_SPEED: o->speed = val; break;
         case O_DIR: o->dir = val; break;
         case O_UNTIL_END: o->until_end = 1; break;
+        case O_RECORD: o->record = val; break;
         case O_SEED:
             if ((rc = cli_u64(CMD, "--seed", val, &o->seed)) != 0)
                 return rc;
@@ -207,6 +234,74 @@ static int serve_one(serve_t *s, const dock_http_opts_t *ho, const char *kind,
     return 0;
 }
 
+/* --record: every external call that changes a daemon, at the virtual
+ * time it was sent, named by the daemon that answered it. */
+static void on_call(void *arg, uint64_t sent_ns, const dock_req_t *req,
+                    const dock_resp_t *resp, const void *item)
+{
+    serve_t *s = arg;
+    rec_step_t *r;
+    const char *where = NULL;
+    int i;
+    if (!dock_op_mutating(req->op))
+        return;
+    for (i = 0; i < s->nd; i++)
+        if (!strcmp(s->did[i], resp->daemon_id))
+            where = s->dwhere[i];
+    if (!where)
+        return;
+    if (s->nrec == s->caprec) {
+        size_t cap = s->caprec ? s->caprec * 2 : 16;
+        rec_step_t *n = sim__realloc(s->rec, cap * sizeof(*n));
+        if (!n)
+            return;
+        s->rec = n;
+        s->caprec = cap;
+    }
+    r = &s->rec[s->nrec];
+    memset(r, 0, sizeof(*r));
+    r->t_ns = sent_ns;
+    snprintf(r->where, sizeof(r->where), "%s", where);
+    if (req->op == DOCK_OP_CONTAINER_REMOVE) {
+        r->kind = REC_RM;
+        snprintf(r->container, sizeof(r->container), "%s", req->ref);
+        r->force = req->force;
+    } else if (req->op == DOCK_OP_CONTAINER_CREATE) {
+        const dock_container_t *k = item;
+        if (resp->http != 201 || !k)
+            return;
+        r->kind = REC_RUN;
+        snprintf(r->container, sizeof(r->container), "%s",
+                 k->name[0] == '/' ? k->name + 1 : k->name);
+        snprintf(r->image, sizeof(r->image), "%s", req->image);
+    } else {
+        r->kind = REC_OTHER;
+        snprintf(r->note, sizeof(r->note), "%s %s%s (http %d)",
+                 dock_op_name(req->op), req->ref, req->force ? " force" : "",
+                 resp->http);
+    }
+    s->nrec++;
+}
+
+/* Maps each daemon's Info.ID to how a timeline step names it. */
+static void map_daemons(serve_t *s, const world_live_view_t *v)
+{
+    int i;
+    for (i = 0; i < v->ndaemons && s->nd < SC_MAX_DAEMONS + SC_MAX_INSTANCES;
+         i++) {
+        const char *name = dock_daemon_name(v->daemons[i]);
+        snprintf(s->did[s->nd], sizeof(s->did[0]), "%s",
+                 dock_daemon_id(v->daemons[i]));
+        if (i >= s->sc->ndaemons && !strncmp(name, "vm-", 3))
+            snprintf(s->dwhere[s->nd], sizeof(s->dwhere[0]),
+                     "instance: \"%s\"", name + 3);
+        else
+            snprintf(s->dwhere[s->nd], sizeof(s->dwhere[0]), "daemon: %s",
+                     name);
+        s->nd++;
+    }
+}
+
 static int on_built(void *arg, const world_live_view_t *v)
 {
     serve_t *s = arg;
@@ -215,12 +310,15 @@ static int on_built(void *arg, const world_live_view_t *v)
     int i, rc;
     if ((rc = sim_rt_new(v->loop, s->speed, &s->rt)) != 0)
         return rc;
+    map_daemons(s, v);
     for (i = 0; i < v->ndaemons; i++) {
         const char *name = dock_daemon_name(v->daemons[i]);
         memset(&ho, 0, sizeof(ho));
         ho.loop = v->loop;
         ho.daemon = v->daemons[i];
         ho.client = "user";
+        ho.on_call = s->o->record ? on_call : NULL;
+        ho.on_call_arg = s;
         snprintf(ep, sizeof(ep), "unix://%s/docker/%s.sock", s->dir, name);
         ho.endpoint = ep;
         if ((rc = serve_one(s, &ho, "docker", name)) != 0)
@@ -236,6 +334,8 @@ static int on_built(void *arg, const world_live_view_t *v)
         ho.pipe = s->pipes[i];
         ho.client = "user";
         ho.endpoint = s->pipes[i];
+        ho.on_call = s->o->record ? on_call : NULL;
+        ho.on_call_arg = s;
         if ((rc = serve_one(s, &ho, "pipes", base)) != 0)
             return rc;
         printf("pipe %s: unix://%s\n", s->pipes[i], s->socks[s->nhttp - 1]);
@@ -299,6 +399,115 @@ static void verdict(const serve_t *s, const sc_variant_t *v, uint64_t seed,
            res->stop == WORLD_STOP_INTERRUPT ? "INTERRUPTED"
            : res->matches                    ? "MATCH"
                                              : "MISMATCH");
+}
+
+static void yaml_str(FILE *f, const char *v)
+{
+    fputc('"', f);
+    for (; *v; v++) {
+        if (*v == '"' || *v == '\\')
+            fputc('\\', f);
+        fputc(*v, f);
+    }
+    fputc('"', f);
+}
+
+static void write_steps(const serve_t *s, FILE *f, int indent)
+{
+    size_t i;
+    for (i = 0; i < s->nrec; i++) {
+        const rec_step_t *r = &s->rec[i];
+        uint64_t us = (r->t_ns + 999) / 1000;
+        if (r->kind == REC_OTHER) {
+            fprintf(f, "%*s# live at %" PRIu64 "us on %s: %s: no timeline "
+                       "action replays it\n", indent, "", us, r->where,
+                    r->note);
+            continue;
+        }
+        fprintf(f, "%*s- at: %" PRIu64 "us  # recorded live\n", indent, "",
+                us);
+        fprintf(f, "%*s  do: %s\n", indent, "",
+                r->kind == REC_RM ? "docker.rm" : "docker.run");
+        fprintf(f, "%*s  %s\n", indent, "", r->where);
+        fprintf(f, "%*s  container: ", indent, "");
+        yaml_str(f, r->container);
+        fputc('\n', f);
+        if (r->kind == REC_RM && r->force)
+            fprintf(f, "%*s  force: true\n", indent, "");
+        if (r->kind == REC_RUN) {
+            fprintf(f, "%*s  image: ", indent, "");
+            yaml_str(f, r->image);
+            fputc('\n', f);
+        }
+    }
+}
+
+/* --record: the input file, with the recorded steps at the head of its
+ * timeline (the loader orders steps by time) and the duration stretched
+ * to cover the last one.  Returns 0 or an exit code. */
+static int write_record(const serve_t *s)
+{
+    FILE *in = fopen(s->o->file, "r");
+    cli_file_t out;
+    char line[4096];
+    uint64_t last = 0;
+    size_t i;
+    int rc, in_timeline = 0, wrote = 0;
+    if (!in) {
+        fprintf(stderr, "rddsim serve: %s: %s\n", s->o->file,
+                strerror(errno));
+        return EXIT_INTERNAL;
+    }
+    if ((rc = cli_file_open(&out, "--record", s->o->record)) != 0) {
+        fclose(in);
+        return rc;
+    }
+    for (i = 0; i < s->nrec; i++)
+        if (s->rec[i].kind != REC_OTHER && s->rec[i].t_ns > last)
+            last = s->rec[i].t_ns;
+    fprintf(out.f, "# Recorded by rddsim serve --variant %s: the live "
+                   "session's external calls\n# are the steps marked "
+                   "\"recorded live\".\n",
+            s->o->variant ? s->o->variant : "head");
+    while (fgets(line, sizeof(line), in)) {
+        if (!strncmp(line, "duration:", 9) && last >= s->sc->duration_ns) {
+            fprintf(out.f, "duration: %" PRIu64 "s  # stretched to cover "
+                           "the recorded steps\n",
+                    last / SIM_NS_PER_S + 2);
+            continue;
+        }
+        if (in_timeline == 1 && line[0] != '#' && line[0] != '\n') {
+            int indent = 0;
+            while (line[indent] == ' ')
+                indent++;
+            write_steps(s, out.f, line[indent] == '-' ? indent : 2);
+            wrote = 1;
+            in_timeline = 2;
+        }
+        if (!strncmp(line, "timeline:", 9)) {
+            const char *p = line + 9;
+            while (*p == ' ')
+                p++;
+            if (!strncmp(p, "[]", 2)) {
+                fputs("timeline:\n", out.f);
+                write_steps(s, out.f, 2);
+                wrote = 1;
+                continue;
+            }
+            in_timeline = 1;
+        }
+        fputs(line, out.f);
+    }
+    fclose(in);
+    if (!wrote) {
+        if (in_timeline == 0)
+            fputs("\ntimeline:\n", out.f);
+        write_steps(s, out.f, 2);
+    }
+    rc = cli_file_close(&out, 1);
+    if (rc == 0)
+        printf("recorded: %zu call(s) into %s\n", s->nrec, s->o->record);
+    return rc;
 }
 
 static void cleanup(serve_t *s)
@@ -397,10 +606,13 @@ int cli_serve(int argc, char **argv)
         goto out;
     }
     verdict(s, v, o.have_seed ? o.seed : sc->seed, res);
+    if (o.record && (rc = write_record(s)) != 0)
+        goto out;
     rc = cli_got_signal ? 128 + cli_got_signal
          : res->matches ? 0
                         : EXIT_MISMATCH;
 out:
+    sim__free(s->rec);
     sim__free(s);
     sim__free(sc);
     sim__free(res);

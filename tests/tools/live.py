@@ -16,6 +16,8 @@ Cases:
                  JSON, a 10 MB body, a client that disconnects: each gets
                  its status code and the server keeps serving
   refuse-dir     a --dir that is not 0700 is refused (exit 2)
+  record         --record: a live docker rm -f before RDD starts avoids S1,
+                 and `rddsim run` of the recorded file gets the same verdict
 
 Only the served unix sockets are dialed: DOCKER_HOST is set explicitly,
 DOCKER_CONFIG is a fresh temporary directory, and no daemon is started.
@@ -68,7 +70,8 @@ class Serve:
         self.buf = b""
         self.p = subprocess.Popen(
             [rddsim, "serve", os.path.join(repo, SCEN), "--variant", variant,
-             "--speed", str(speed), "--dir", self.dir] + list(extra),
+             "--speed", str(speed), "--dir", self.dir] +
+            [x.replace("{tmp}", self.tmp) for x in extra],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         CURRENT.append(self)
 
@@ -407,6 +410,42 @@ def case_same_verdict(rddsim, repo):
         print("live.py: same-verdict %s: %s" % (variant, a[-1]))
 
 
+def case_record(rddsim, repo):
+    """A live `docker rm -f web` before RDD starts (5 s) keeps I1's S1 from
+    happening; the recorded file replays to the same violations."""
+    s = Serve(rddsim, repo, "head", 8,
+              ["--until-end", "--record", "{tmp}/rec.yaml"])
+    rec = os.path.join(s.tmp, "rec.yaml")
+    s.wait_line(r"^export DOCKER_HOST=unix://")
+    env = docker_env(s.tmp, s.sock("pipes", "docker_engine"))
+    docker(env, "rm", "-f", "web")
+    try:
+        rest, _ = s.p.communicate(timeout=STEP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        fail("serve --until-end did not end")
+    CURRENT.remove(s)
+    live = "\n".join(s.lines) + "\n" + (s.buf + rest).decode(errors="replace")
+    need(os.path.exists(rec), "no recorded file", live)
+    text = open(rec).read()
+    need(re.search(r"- at: \d+us  # recorded live\n\s+do: docker.rm\n"
+                   r"\s+daemon: dd\n\s+container: \"web\"\n\s+force: true",
+                   text), "the recorded docker.rm step", text)
+    r = subprocess.run([rddsim, "run", rec, "--variant", "head",
+                        "--no-expect"], capture_output=True, text=True,
+                       timeout=STEP_TIMEOUT)
+    got_live = re.search(r"verdict: .* got=(\S+)", live)
+    got_replay = re.search(r"verdict: .* got=(\S+)", r.stdout)
+    need(got_live and got_replay, "verdicts", live + r.stdout + r.stderr)
+    need(got_live.group(1) == got_replay.group(1),
+         "live and replay differ: %s vs %s" % (got_live.group(1),
+                                              got_replay.group(1)),
+         live + "\n---\n" + r.stdout)
+    need("S1" not in got_live.group(1),
+         "the live rm of web came before RDD mirrored it: no S1", live)
+    shutil.rmtree(s.tmp, ignore_errors=True)
+    print("live.py: record: live and replay both got=" + got_live.group(1))
+
+
 def case_refuse_dir(rddsim, repo):
     tmp = tempfile.mkdtemp(prefix="rddsim-live-")
     try:
@@ -438,6 +477,8 @@ def main():
         case_malformed(rddsim, repo)
     elif case == "refuse-dir":
         case_refuse_dir(rddsim, repo)
+    elif case == "record":
+        case_record(rddsim, repo)
     else:
         print("live.py: unknown case " + case)
         sys.exit(2)
