@@ -170,7 +170,7 @@ static const char help_bench[] =
 
 static const char help_serve[] =
     "usage: rddsim serve FILE [--variant V] [--speed X] [--dir DIR]\n"
-    "                         [--seed N] [--until-end]\n"
+    "                         [--seed N] [--until-end] [--record OUT]\n"
     "\n"
     "Runs one variant (default head) in real time, X virtual seconds per\n"
     "second (default 1), and serves each fake Docker daemon as the Docker\n"
@@ -179,6 +179,8 @@ static const char help_serve[] =
     "client connects.  DIR (default: a new temporary directory) must be\n"
     "yours with mode 0700.  Violations print as they happen; Ctrl-C (or the\n"
     "scenario's duration, with --until-end) prints the verdict.\n"
+    "--record OUT writes FILE with the clients' removals and runs as\n"
+    "timeline steps at their virtual times; `rddsim run OUT` replays them.\n"
     "\n"
     "example:\n"
     "  rddsim serve scenarios/collisions/dd-before-rdd.yaml --speed 10\n"
