@@ -28,7 +28,7 @@
 typedef enum {
     R_PING, R_VERSION, R_INFO, R_CLIST, R_CINSPECT, R_CREMOVE, R_CACTION,
     R_ILIST, R_IINSPECT, R_IREMOVE, R_VLIST, R_VINSPECT, R_VREMOVE, R_EVENTS,
-    R_CCREATE,
+    R_CCREATE, R_CWAIT,
 } route_t;
 
 typedef struct hconn hconn_t;
@@ -66,6 +66,8 @@ struct hconn {
     int method, keep_alive, busy;
     int rd_eof;               /* the client shut its write side */
     uintptr_t serial;         /* names c in deferred calls */
+    int holding;              /* a wait on a running container: no answer
+                                 (container exits are not followed) */
     /* the request being answered */
     route_t route;
     int head;                 /* HEAD: no body */
@@ -594,6 +596,21 @@ static int finish(hconn_t *c)
                          json_pack("{s:s,s:[]}", "Id", k->id, "Warnings"),
                          0);
     }
+    case R_CWAIT: {
+        const dock_container_t *k =
+            ans_item(a, sizeof(dock_container_t), 0);
+        if (!k)
+            break;
+        if (!strcmp(k->state, "running") || !strcmp(k->state, "paused") ||
+            !strcmp(k->state, "restarting")) {
+            c->holding = 1; /* until it exits: held until the client goes */
+            return 0;
+        }
+        return send_json(c, 200,
+                         json_pack("{s:I,s:n}", "StatusCode",
+                                   (json_int_t)k->exit_code, "Error"),
+                         0);
+    }
     case R_EVENTS:
         break;
     }
@@ -678,7 +695,7 @@ static void on_up_read(sim_stream_t *s, long nread, const void *buf)
         return;
     }
     c->nsteps = c->step < c->nsteps ? c->step + 1 : c->nsteps;
-    if (!finish(c))
+    if (!finish(c) && !c->holding)
         request_done(c);
 }
 
@@ -895,6 +912,9 @@ static int route(hconn_t *c)
         int force = query_get(q, "force", v, sizeof(v)) && truthy(v);
         if (!strcmp(rest, "/json") && m == HTTP_GET) {
             c->route = R_CINSPECT;
+            add_step(c, DOCK_OP_CONTAINER_INSPECT, c->arg, 0);
+        } else if (!strcmp(rest, "/wait") && m == HTTP_POST) {
+            c->route = R_CWAIT;
             add_step(c, DOCK_OP_CONTAINER_INSPECT, c->arg, 0);
         } else if (!*rest && m == HTTP_DELETE) {
             c->route = R_CREMOVE;

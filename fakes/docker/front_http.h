@@ -17,6 +17,8 @@
  *   GET|HEAD /_ping, GET /version, GET /info, GET /containers/json[?all=1],
  *   GET /containers/{id}/json, DELETE /containers/{id}[?force=1],
  *   POST /containers/{id}/start|stop|restart|pause|unpause,
+ *   POST /containers/{id}/wait (a stopped one: its exit code; a running
+ *   one is held unanswered until the client goes: exits are not followed),
  *   GET /images/json, GET /images/{ref}/json, DELETE /images/{ref},
  *   GET /volumes, GET /volumes/{name}, DELETE /volumes/{name},
  *   GET /events?since=&until=&filters= (chunked, one JSON per line: the

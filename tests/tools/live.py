@@ -176,12 +176,18 @@ def case_cli(rddsim, repo, variant):
     if variant == "head":
         need("container destroy" in out,
              "docker events: head must show web's destroy (at 40 s)", out)
+    out = docker(env, "wait", db[0])
+    need(out == "0\n", "docker wait on the exited db: its exit code", out)
     out = docker(env, "rm", "-f", db[0])
     need(db[0] in out, "docker rm -f: no id echoed", out)
     out = docker(env, "ps", "-a")
     need(" db" not in out, "docker ps -a: db still there after rm -f", out)
-    out = docker(env, "run", "-d", "--name", "live1", "nginx:latest")
-    need(re.fullmatch(r"[0-9a-f]{64}\n", out), "docker run -d: an id", out)
+    r = subprocess.run(["docker", "run", "-d", "--name", "live1",
+                        "nginx:latest"], env=env, capture_output=True,
+                       text=True, timeout=STEP_TIMEOUT)
+    need(r.returncode == 0 and re.fullmatch(r"[0-9a-f]{64}\n", r.stdout)
+         and r.stderr == "", "docker run -d: an id and no error",
+         r.stdout + r.stderr)
     out = docker(env, "ps")
     need(" live1" in out and "nginx:latest" in out,
          "docker ps: live1 running after docker run -d", out)
