@@ -44,18 +44,9 @@ CURRENT = []  # the Serve running, for its output on failure
 def fail(msg):
     print("live.py: FAIL: " + msg)
     if CURRENT:
-        srv = CURRENT.pop()
-        if srv.p.poll() is None:
-            srv.p.send_signal(signal.SIGINT)
-        try:
-            rest, _ = srv.p.communicate(timeout=STEP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            srv.p.kill()
-            rest, _ = srv.p.communicate()
-        print("--- serve (exit %s):" % srv.p.returncode)
-        print("\n".join(srv.lines[-20:]))
-        print((srv.buf + rest).decode(errors="replace")[-6000:])
-        shutil.rmtree(srv.tmp, ignore_errors=True)
+        rc, text, timely = CURRENT[0].finish()
+        print("--- serve (exit %s%s):" % (rc, "" if timely else ", killed"))
+        print(text[-6000:])
     sys.exit(1)
 
 
@@ -102,22 +93,30 @@ class Serve:
     def sock(self, kind, name):
         return os.path.join(self.dir, kind, name + ".sock")
 
-    def stop(self):
-        """SIGINT; returns (exit code, all output)."""
+    def finish(self):
+        """SIGINT, then SIGKILL if it lingers; (exit code, output, timely)."""
         if self in CURRENT:
             CURRENT.remove(self)
         if self.p.poll() is None:
             self.p.send_signal(signal.SIGINT)
+        timely = True
         try:
             rest, _ = self.p.communicate(timeout=STEP_TIMEOUT)
         except subprocess.TimeoutExpired:
             self.p.kill()
-            self.p.communicate()
-            fail("serve did not stop on SIGINT")
+            rest, _ = self.p.communicate()
+            timely = False
         text = "\n".join(self.lines) + "\n" + (self.buf + rest).decode(
             errors="replace")
         shutil.rmtree(self.tmp, ignore_errors=True)
-        return self.p.returncode, text
+        return self.p.returncode, text, timely
+
+    def stop(self):
+        """SIGINT; returns (exit code, all output)."""
+        rc, text, timely = self.finish()
+        if not timely:
+            fail("serve did not stop on SIGINT:\n" + text[-3000:])
+        return rc, text
 
 
 def docker_env(tmp, sock):
