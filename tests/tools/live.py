@@ -22,6 +22,7 @@ Cases:
 Only the served unix sockets are dialed: DOCKER_HOST is set explicitly,
 DOCKER_CONFIG is a fresh temporary directory, and no daemon is started.
 """
+import ctypes
 import json
 import os
 import re
@@ -50,6 +51,15 @@ def fail(msg):
     sys.exit(1)
 
 
+def die_with_parent():
+    """serve gets SIGKILL if this script dies (a ctest timeout kills it
+    without cleanup): prctl(PR_SET_PDEATHSIG), Linux."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
 class Serve:
     """One `rddsim serve` process, its stdout read line by line."""
 
@@ -63,7 +73,8 @@ class Serve:
             [rddsim, "serve", os.path.join(repo, SCEN), "--variant", variant,
              "--speed", str(speed), "--dir", self.dir] +
             [x.replace("{tmp}", self.tmp) for x in extra],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent)
         CURRENT.append(self)
 
     def wait_line(self, pattern, timeout=STEP_TIMEOUT):
