@@ -4,8 +4,9 @@
 usage: live.py RDDSIM REPO CASE
 
 Cases:
-  same-verdict   a scenario with no external client: `serve --until-end`
-                 gives the verdict `run` gives (violations and result)
+  same-verdict   every collision scenario x variant, no client: `serve
+                 --until-end` runs the events `run` runs (same count, trace
+                 hash, violations and result)
   cli-head       the real docker CLI on docker_engine under head: version,
                  info, ps -a, images, volume ls, events, rm -f, all exit 0
                  and show Docker Desktop's engine (after RDD removed "web")
@@ -23,6 +24,7 @@ Only the served unix sockets are dialed: DOCKER_HOST is set explicitly,
 DOCKER_CONFIG is a fresh temporary directory, and no daemon is started.
 """
 import ctypes
+import glob
 import json
 import os
 import re
@@ -63,14 +65,15 @@ def die_with_parent():
 class Serve:
     """One `rddsim serve` process, its stdout read line by line."""
 
-    def __init__(self, rddsim, repo, variant, speed, extra=()):
+    def __init__(self, rddsim, repo, variant, speed, extra=(), scen=None):
         self.tmp = tempfile.mkdtemp(prefix="rddsim-live-")
         os.chmod(self.tmp, 0o700)
         self.dir = os.path.join(self.tmp, "s")
         self.lines = []
         self.buf = b""
         self.p = subprocess.Popen(
-            [rddsim, "serve", os.path.join(repo, SCEN), "--variant", variant,
+            [rddsim, "serve", scen or os.path.join(repo, SCEN), "--variant",
+             variant,
              "--speed", str(speed), "--dir", self.dir] +
             [x.replace("{tmp}", self.tmp) for x in extra],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -186,6 +189,10 @@ def case_cli(rddsim, repo, variant):
     if variant == "head":
         need("container destroy" in out,
              "docker events: head must show web's destroy (at 40 s)", out)
+        out = docker(env, "events", "--since", "0", "--until", "60",
+                     "--filter", "event=destroy", "--format", "{{.Action}}")
+        need(out == "destroy\n", "docker events --filter event=destroy",
+             out)
     out = docker(env, "wait", db[0])
     need(out == "0\n", "docker wait on the exited db: its exit code", out)
     out = docker(env, "rm", "-f", db[0])
@@ -407,23 +414,36 @@ def verdict_words(text):
 
 
 def case_same_verdict(rddsim, repo):
-    for variant in ("head", "fixed"):
-        r = subprocess.run([rddsim, "run", os.path.join(repo, SCEN),
-                            "--variant", variant], capture_output=True,
-                           text=True, timeout=STEP_TIMEOUT)
-        s = Serve(rddsim, repo, variant, 100000, ["--until-end"])
-        try:
-            rest, _ = s.p.communicate(timeout=STEP_TIMEOUT * 2)
-        except subprocess.TimeoutExpired:
-            s.p.kill()
-            fail("serve --until-end did not end")
-        shutil.rmtree(s.tmp, ignore_errors=True)
-        live = rest.decode(errors="replace")
-        a, b = verdict_words(r.stdout), verdict_words(live)
-        need(a and a == b and s.p.returncode == r.returncode,
-             "%s: run and serve differ:\n%s\n---\n%s" % (
-                 variant, "\n".join(a), "\n".join(b)), live)
-        print("live.py: same-verdict %s: %s" % (variant, a[-1]))
+    """Every collision scenario x the variants it declares: serve --until-end
+    (no client) runs the same events with the same trace hash as run."""
+    files = sorted(glob.glob(os.path.join(repo, "scenarios/collisions",
+                                          "*.yaml")))
+    need(len(files) >= 4, "collision scenarios", "\n".join(files))
+    n = 0
+    for f in files:
+        r = subprocess.run([rddsim, "list", "variants", f],
+                           capture_output=True, text=True,
+                           timeout=STEP_TIMEOUT)
+        for variant in r.stdout.split()[:6]:
+            r = subprocess.run([rddsim, "run", f, "--variant", variant],
+                               capture_output=True, text=True,
+                               timeout=STEP_TIMEOUT)
+            s = Serve(rddsim, repo, variant, 1000000, ["--until-end"], f)
+            try:
+                rest, _ = s.p.communicate(timeout=STEP_TIMEOUT * 2)
+            except subprocess.TimeoutExpired:
+                fail("serve --until-end did not end")
+            CURRENT.remove(s)
+            shutil.rmtree(s.tmp, ignore_errors=True)
+            live = rest.decode(errors="replace")
+            a, b = verdict_words(r.stdout), verdict_words(live)
+            need(a and a == b and s.p.returncode == r.returncode,
+                 "%s %s: run and serve differ:\n%s\n---\n%s" % (
+                     f, variant, "\n".join(a), "\n".join(b)), live)
+            n += 1
+            print("live.py: same-verdict %s %s: %s"
+                  % (os.path.basename(f), variant, a[-1]))
+    print("live.py: same-verdict: %d runs, run == serve" % n)
 
 
 def case_record(rddsim, repo):
