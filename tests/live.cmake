@@ -11,3 +11,12 @@ foreach(case same-verdict cli-head cli-fixed sdk malformed refuse-dir
                    ${PROJECT_SOURCE_DIR} ${case})
   set_tests_properties(live.${case} PROPERTIES LABELS live TIMEOUT 180)
 endforeach()
+
+# The load benchmark (tests/tools/live_bench.py), as a smoke run with small
+# counts: it prints numbers and fails only if a request fails.
+add_test(NAME bench.live.smoke
+         COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/tests/tools/live_bench.py
+                 $<TARGET_FILE:rddsim>
+                 ${PROJECT_SOURCE_DIR}/scenarios/collisions/dd-before-rdd.yaml
+                 N=20 C=4 R=5)
+set_tests_properties(bench.live.smoke PROPERTIES LABELS bench TIMEOUT 120)
