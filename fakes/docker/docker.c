@@ -40,6 +40,7 @@ static const char *const op_names[] = {
     [DOCK_OP_VOLUME_INSPECT] = "VolumeInspect",
     [DOCK_OP_VOLUME_REMOVE] = "VolumeRemove",
     [DOCK_OP_EVENTS] = "Events",
+    [DOCK_OP_CONTAINER_CREATE] = "ContainerCreate",
 };
 
 /* The Go client's method name for op ("ContainerRemove"); "Unknown" for a
@@ -64,6 +65,7 @@ int dock_op_mutating(dock_op_t op)
     case DOCK_OP_CONTAINER_RESTART:
     case DOCK_OP_IMAGE_REMOVE:
     case DOCK_OP_VOLUME_REMOVE:
+    case DOCK_OP_CONTAINER_CREATE:
         return 1;
     default:
         return 0;

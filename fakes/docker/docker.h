@@ -70,6 +70,8 @@ typedef enum {
     DOCK_OP_VOLUME_INSPECT,
     DOCK_OP_VOLUME_REMOVE,     /* mutating */
     DOCK_OP_EVENTS,
+    DOCK_OP_CONTAINER_CREATE,  /* mutating; ref = name ("" = generated),
+                                  image = the image; answers the container */
 } dock_op_t;
 
 typedef struct {
@@ -80,6 +82,7 @@ typedef struct {
     int64_t since_ns;          /* DOCK_OP_EVENTS: replay events after this */
     char client[64];           /* caller identity, e.g. "rancher-desktop-2" */
     char endpoint[DOCK_REF_MAX]; /* the endpoint the caller dialed */
+    char image[DOCK_REF_MAX];  /* DOCK_OP_CONTAINER_CREATE */
 } dock_req_t;
 
 typedef struct {

@@ -270,9 +270,41 @@ static void answer_read(dock_daemon_t *d, const dock_req_t *req, dock_resp_t *h,
     *n = one ? 1 : 0;
 }
 
+/* moby daemon/create.go: the image must be present (404 "No such image"),
+ * the name free (409 Conflict); no name is a generated one.  201. */
+static void container_create(dock_daemon_t *d, const dock_req_t *req,
+                             dock__res_t *res, char id[DOCK_ID_MAX])
+{
+    char name[DOCK_REF_MAX];
+    const dock_container_t *old;
+    int rc;
+    if (!dock_image_find(d, req->image)) {
+        dock__res_set(res, 404, SIM_ENOTFOUND, "No such image: %s",
+                      req->image);
+        return;
+    }
+    if (req->ref[0])
+        snprintf(name, sizeof(name), "%s", req->ref);
+    else
+        snprintf(name, sizeof(name), "ctr_%zu", d->nctrs + 1);
+    rc = dock_container_add(d, name, req->image, "created", id);
+    if (rc == SIM_EEXIST && (old = dock_container_find(d, name)))
+        dock__res_set(res, 409, SIM_ECONFLICT,
+                      "Conflict. The container name \"%s\" is already in "
+                      "use by container \"%s\". You have to remove (or "
+                      "rename) that container to be able to reuse that name.",
+                      old->name, old->id);
+    else if (rc)
+        dock__res_set(res, rc == SIM_ENOMEM ? 500 : 400, rc, "%s",
+                      rc == SIM_ENOMEM ? "out of memory"
+                                       : "invalid container name");
+    else
+        dock__res_ok(res, 201);
+}
+
 /* Mutations: run them and log them, whatever the outcome. */
 static void answer_write(dock_daemon_t *d, const dock_req_t *req,
-                         dock__res_t *res)
+                         dock__res_t *res, char id[DOCK_ID_MAX])
 {
     if (dock__calls_reserve(d)) {
         dock__res_set(res, 500, SIM_ENOMEM, "out of memory");
@@ -284,6 +316,9 @@ static void answer_write(dock_daemon_t *d, const dock_req_t *req,
         break;
     case DOCK_OP_VOLUME_REMOVE:
         dock__volume_remove(d, req->ref, req->force, 1, res);
+        break;
+    case DOCK_OP_CONTAINER_CREATE:
+        container_create(d, req, res, id);
         break;
     default:
         dock__container_op(d, req->op, req->ref, req->force, 1, res);
@@ -315,9 +350,15 @@ static int answer(dock__conn_t *c, const dock_req_t *req, int bad)
         return answer_events(c, req);
     hdr_init(d, req->op, &h);
     dock__res_ok(&res, 200);
-    if (dock_op_mutating(req->op))
-        answer_write(d, req, &res);
-    else
+    if (dock_op_mutating(req->op)) {
+        char id[DOCK_ID_MAX] = "";
+        answer_write(d, req, &res, id);
+        if (req->op == DOCK_OP_CONTAINER_CREATE && res.http == 201) {
+            items = dock_container_find(d, id);
+            n = items ? 1 : 0;
+            isz = sizeof(dock_container_t);
+        }
+    } else
         answer_read(d, req, &h, &res, &items, &n, &isz);
     h.http = res.http;
     h.err = res.err;
@@ -389,6 +430,7 @@ static void on_read(sim_stream_t *s, long nread, const void *buf)
         req->ref[sizeof(req->ref) - 1] = 0;
         req->client[sizeof(req->client) - 1] = 0;
         req->endpoint[sizeof(req->endpoint) - 1] = 0;
+        req->image[sizeof(req->image) - 1] = 0;
     }
     c->qlen++;
     trace_recv(d, req, c->qbad[slot]);

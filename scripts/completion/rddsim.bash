@@ -32,7 +32,7 @@ _rddsim() {
     local exe=${COMP_WORDS[0]} cmd=${COMP_WORDS[1]} IFS=$' \t\n'
     COMPREPLY=()
     if ((COMP_CWORD == 1)); then
-        COMPREPLY=($(compgen -W "run suite check list bench help --help
+        COMPREPLY=($(compgen -W "run suite check shrink list bench serve help --help
             --version" -- "$cur"))
         return
     fi
@@ -75,6 +75,27 @@ _rddsim() {
             _rddsim_files "$cur"
         fi ;;
     check) _rddsim_files "$cur" ;;
+    shrink)
+        case $prev in
+        --variant)
+            local file
+            file=$(_rddsim_file_arg)
+            [[ -n $file ]] && COMPREPLY=($(compgen -W \
+                "$("$exe" list variants "$file" 2>/dev/null)" -- "$cur"))
+            return ;;
+        --invariant)
+            COMPREPLY=($(compgen -W "$("$exe" list invariants 2>/dev/null |
+                cut -d' ' -f1)" -- "$cur"))
+            return ;;
+        -o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --seed | --max-runs) return ;;
+        esac
+        if [[ $cur == -* ]]; then
+            COMPREPLY=($(compgen -W "--variant --seed --invariant --max-runs
+                -o --help" -- "$cur"))
+        else
+            _rddsim_files "$cur"
+        fi ;;
     list)
         if ((COMP_CWORD == 2)); then
             COMPREPLY=($(compgen -W "variants flags faults invariants
@@ -84,7 +105,7 @@ _rddsim() {
         fi ;;
     help)
         ((COMP_CWORD == 2)) && COMPREPLY=($(compgen -W "run suite check
-            list bench help" -- "$cur")) ;;
+            shrink list bench serve help" -- "$cur")) ;;
     bench)
         if ((COMP_CWORD == 2)); then
             COMPREPLY=($(compgen -W "kernel" -- "$cur"))

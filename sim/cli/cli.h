@@ -12,6 +12,7 @@
  *   cli_suite.c   rddsim suite: the results table
  *   cli_list.c    rddsim list, rddsim check
  *   cli_bench.c   rddsim bench kernel
+ *   cli_serve.c   rddsim serve: live mode on unix sockets (sim/rt.h)
  *
  * Exit codes: 0 the outcome matches what the scenario expects; 1 it does
  * not; 2 a usage or scenario error (file:line:col: message); 3 an internal
@@ -176,5 +177,6 @@ int cli_check(int argc, char **argv);
 int cli_list(int argc, char **argv);
 int cli_bench(int argc, char **argv);
 int cli_shrink(int argc, char **argv);
+int cli_serve(int argc, char **argv);
 
 #endif

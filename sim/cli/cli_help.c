@@ -16,7 +16,7 @@
 #endif
 
 const char *const cli_commands[] = {"run",  "suite", "check", "shrink",
-                                    "list", "bench", "help"};
+                                    "list", "bench", "serve", "help"};
 const size_t cli_commands_len = sizeof(cli_commands) / sizeof(cli_commands[0]);
 
 static const char overview[] =
@@ -33,6 +33,7 @@ static const char overview[] =
     "  shrink FILE   the smallest scenario that still fails the same way\n"
     "  list [KIND]   variants, flags, faults, invariants, actions\n"
     "  bench kernel  the kernel benchmarks (W1, W2)\n"
+    "  serve FILE    live: serve the scenario's fakes to a real docker CLI\n"
     "  help [CMD]    this text, or the options of CMD\n"
     "\n"
     "options:\n"
@@ -199,6 +200,24 @@ static const char help_shrink[] =
     "  rddsim shrink scenarios/collisions/dd-before-rdd.yaml --variant head "
     "-o min.yaml\n";
 
+static const char help_serve[] =
+    "usage: rddsim serve FILE [--variant V] [--speed X] [--dir DIR]\n"
+    "                         [--seed N] [--until-end] [--record OUT]\n"
+    "\n"
+    "Runs one variant (default head) in real time, X virtual seconds per\n"
+    "second (default 1), and serves each fake Docker daemon as the Docker\n"
+    "Engine HTTP API on DIR/docker/<daemon>.sock and each Windows pipe name\n"
+    "on DIR/pipes/<name>.sock, which reaches whoever owns the name when the\n"
+    "client connects.  DIR (default: a new temporary directory) must be\n"
+    "yours with mode 0700.  Violations print as they happen; Ctrl-C (or the\n"
+    "scenario's duration, with --until-end) prints the verdict.\n"
+    "--record OUT writes FILE with the clients' removals and runs as\n"
+    "timeline steps at their virtual times; `rddsim run OUT` replays them.\n"
+    "\n"
+    "example:\n"
+    "  rddsim serve scenarios/collisions/dd-before-rdd.yaml --speed 10\n"
+    "  export DOCKER_HOST=unix://DIR/pipes/docker_engine.sock; docker ps -a\n";
+
 static const char help_help[] =
     "usage: rddsim help [COMMAND]\n"
     "\n"
@@ -215,7 +234,7 @@ int cli_help(const char *cmd, FILE *f)
     } texts[] = {
         {"run", help_run},     {"suite", help_suite}, {"check", help_check},
         {"list", help_list},   {"bench", help_bench}, {"help", help_help},
-        {"shrink", help_shrink},
+        {"shrink", help_shrink}, {"serve", help_serve},
     };
     size_t i;
     if (!cmd) {

@@ -9,6 +9,7 @@
  *   rddsim check FILE ...           validate without running
  *   rddsim list [variants [FILE]|flags|faults|invariants|actions]
  *   rddsim bench kernel w1|w2 [KEY=VALUE ...]
+ *   rddsim serve FILE [--variant V] [--speed X] [--dir DIR]   live mode
  *   rddsim help [COMMAND], rddsim --help, rddsim --version
  *
  * Every write to stdout is checked before exit: a failed one is exit 3
@@ -48,6 +49,8 @@ static int dispatch(int argc, char **argv)
         return cli_bench(argc - 2, argv + 2);
     if (!strcmp(cmd, "shrink"))
         return cli_shrink(argc - 2, argv + 2);
+    if (!strcmp(cmd, "serve"))
+        return cli_serve(argc - 2, argv + 2);
     fprintf(stderr, "rddsim: unknown command '%s'\n", cmd);
     cli_print_choices(stderr, cmd, cli_commands, cli_commands_len);
     fprintf(stderr, "usage: rddsim COMMAND [ARGS] (rddsim --help)\n");

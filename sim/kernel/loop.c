@@ -461,3 +461,16 @@ uint32_t sim_loop_pending(const sim_loop_t *loop)
 {
     return loop->armed;
 }
+
+/* The due time of the earliest armed timer or call, SIM_NEVER if none (for
+ * the real-time driver in backend_uv.c, which sleeps until it).  Stale
+ * entries at the top are dropped first, as sim_loop_run drops them. */
+uint64_t sim_loop_next_due(sim_loop_t *loop)
+{
+    while (loop->heap_len > 0 && loop->stale &&
+           !hent_live(loop, &loop->heap[1])) {
+        heap_pop_root(loop);
+        loop->stale--;
+    }
+    return loop->heap_len > 0 ? key_due(loop->heap[1].key) : SIM_NEVER;
+}

@@ -541,6 +541,29 @@ static int world_run_one(const scenario_t *sc, const sc_variant_t *v,
                          uint64_t seed, const world_io_t *io,
                          world_result_t *res);
 
+/* Live mode: show the world to the driver, let it run the loop in real
+ * time; a signal seen between events still counts as an interrupt. */
+static int live_drive(world_t *w, const world_live_t *live)
+{
+    world_live_view_t view;
+    int i, rc;
+    memset(&view, 0, sizeof(view));
+    view.loop = &w->loop;
+    view.pipes = w->pipes;
+    for (i = 0; i < SC_MAX_DAEMONS; i++)
+        if (w->daemons[i])
+            view.daemons[view.ndaemons++] = w->daemons[i];
+    for (i = 0; i < SC_MAX_INSTANCES; i++)
+        if (w->vm_daemons[i])
+            view.daemons[view.ndaemons++] = w->vm_daemons[i];
+    if ((rc = live->built(live->arg, &view)) != 0)
+        return rc;
+    live->drive(live->arg, &w->loop, w->sc->duration_ns);
+    if (w->stop == WORLD_STOP_NONE && w->interrupt && *w->interrupt)
+        w->stop = WORLD_STOP_INTERRUPT;
+    return 0;
+}
+
 /* A matrix cell runs as the concrete scenario scenario_cell makes. */
 int world_run(const scenario_t *sc, const sc_variant_t *v, uint64_t seed,
               const world_io_t *io, world_result_t *res)
@@ -643,7 +666,10 @@ static int world_run_one(const scenario_t *sc, const sc_variant_t *v,
     if (rc == 0) {
         w->loop.after_event = after_event;
         w->loop.after_event_arg = w;
-        sim_loop_run(&w->loop, sc->duration_ns);
+        if (io && io->live)
+            rc = live_drive(w, io->live);
+        else
+            sim_loop_run(&w->loop, sc->duration_ns);
         w->loop.after_event = NULL;
         if (w->stop == WORLD_STOP_NONE) {
             sim_inv_check_end(&w->inv);

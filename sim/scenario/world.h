@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "scenario.h"
+#include "sim/loop.h"
 #include "sim/invariant.h"
 #include "sim/trace.h"
 
@@ -43,6 +44,27 @@ typedef struct {
     int stop;                                 /* WORLD_STOP_NONE, WORLD_STOP_BUDGET, WORLD_STOP_INTERRUPT */
 } world_result_t;
 
+struct dock_daemon;
+struct npipe_ns;
+
+/* Live mode (rddsim serve): what a run exposes to a real-time driver. */
+typedef struct {
+    sim_loop_t *loop;
+    struct npipe_ns *pipes;                  /* the machine's pipe names */
+    int ndaemons;
+    struct dock_daemon *daemons[SC_MAX_DAEMONS + SC_MAX_INSTANCES];
+} world_live_view_t;
+
+typedef struct {
+    /* Once the world is built, before its first event: 0 to run, else an
+     * error that ends the run (returned by world_run). */
+    int (*built)(void *arg, const world_live_view_t *view);
+    /* Runs the loop to until_ns instead of sim_loop_run; before it
+     * returns, it lets go of every stream it holds into the world. */
+    void (*drive)(void *arg, sim_loop_t *loop, uint64_t until_ns);
+    void *arg;
+} world_live_t;
+
 typedef struct {
     FILE *text;    /* human trace, or NULL */
     FILE *jsonl;   /* JSON Lines trace, or NULL */
@@ -50,6 +72,7 @@ typedef struct {
     const volatile sig_atomic_t *interrupt;   /* set (non-zero): stop after the current event */
     sim_trace_ev_cb on_event; /* each trace event's name, or NULL */
     void *on_event_arg;
+    const world_live_t *live;                 /* NULL: virtual time */
 } world_io_t;
 
 /* Runs sc under variant v with seed.  Returns 0 or SIM_ENOMEM (the result

@@ -88,7 +88,8 @@ CASES = {
                                 "example:"]),
     "help-unknown": dict(args=["help", "rn"], rc=2, out="",
                          err="rddsim help: no command 'rn'\n"
-                             "  valid: run, suite, check, shrink, list, bench, help\n"
+                             "  valid: run, suite, check, shrink, list, bench, "
+                             "serve, help\n"
                              "  did you mean run?\n"),
     "version": dict(args=["--version"], rc=0, err="",
                     out_re=r"\Arddsim \d+\.\d+\.\d+ \(git ([0-9a-f]{12}|"
@@ -98,7 +99,7 @@ CASES = {
     "unknown-command": dict(args=["rn", "x"], rc=2, out="",
                             err="rddsim: unknown command 'rn'\n"
                                 "  valid: run, suite, check, shrink, list, bench, "
-                                "help\n  did you mean run?\n"
+                                "serve, help\n  did you mean run?\n"
                                 "usage: rddsim COMMAND [ARGS] "
                                 "(rddsim --help)\n"),
     "list-kinds": dict(args=["list"], rc=0, err="", out=LIST_KINDS),
@@ -398,7 +399,7 @@ CASES = {
         sh='source {root}/scripts/completion/rddsim.bash; '
            'COMP_WORDS=({rddsim} ""); COMP_CWORD=1; _rddsim; '
            'printf "%s\\n" "${{COMPREPLY[@]}}"',
-        rc=0, out="run\nsuite\ncheck\nlist\nbench\nhelp\n--help\n"
+        rc=0, out="run\nsuite\ncheck\nshrink\nlist\nbench\nserve\nhelp\n--help\n"
                   "--version\n"),
     "complete-bash-flags": dict(
         sh='source {root}/scripts/completion/rddsim.bash; '

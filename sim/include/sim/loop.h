@@ -144,6 +144,9 @@ static inline uint64_t sim_now(const sim_loop_t *loop)
  * counts until the callback returns without re-arming it). */
 uint32_t sim_loop_pending(const sim_loop_t *loop);
 
+/* The due time of the earliest armed timer or call, SIM_NEVER if none. */
+uint64_t sim_loop_next_due(sim_loop_t *loop);
+
 /* streams ----------------------------------------------------------------*/
 
 /*

@@ -1,0 +1,22 @@
+# Live mode (label live): `rddsim serve` against real clients on unix
+# sockets in a private 0700 directory (tests/tools/live.py).  The docker
+# CLIENT on PATH and python3-docker are used; no daemon is ever started and
+# DOCKER_HOST always names the served socket.  Every case is bounded: each
+# client call and wait has a timeout, and the test has one too.
+set(SIM_LIVE ${PROJECT_SOURCE_DIR}/tests/tools/live.py)
+foreach(case same-verdict cli-head cli-fixed sdk malformed refuse-dir
+             record)
+  add_test(NAME live.${case}
+           COMMAND ${Python3_EXECUTABLE} ${SIM_LIVE} $<TARGET_FILE:rddsim>
+                   ${PROJECT_SOURCE_DIR} ${case})
+  set_tests_properties(live.${case} PROPERTIES LABELS live TIMEOUT 180)
+endforeach()
+
+# The load benchmark (tests/tools/live_bench.py), as a smoke run with small
+# counts: it prints numbers and fails only if a request fails.
+add_test(NAME bench.live.smoke
+         COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/tests/tools/live_bench.py
+                 $<TARGET_FILE:rddsim>
+                 ${PROJECT_SOURCE_DIR}/scenarios/collisions/dd-before-rdd.yaml
+                 N=20 C=4 R=5)
+set_tests_properties(bench.live.smoke PROPERTIES LABELS bench TIMEOUT 120)
