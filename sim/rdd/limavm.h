@@ -31,7 +31,9 @@ typedef struct rdd_instance rdd_instance_t;
 #define RDD_LVM_CLEANUP_FINALIZER "rdd.rancherdesktop.io/cleanup"
 #define RDD_LVM_OWNED_FINALIZER "rdd.rancherdesktop.io/owned-by-LimaVM"
 #define RDD_LVM_TEMPLATE_CM "rd-template"
-#define RDD_LVM_RESTART_ANNOTATION "annotation.restartRequested"
+/* lima.rancherdesktop.io/restartRequested: metadata (kube.h
+ * KUBE_ANNOTATION_PREFIX), never bumps generation. */
+#define RDD_LVM_RESTART_ANNOTATION KUBE_ANNOTATION_PREFIX "restartRequested"
 #define RDD_LVM_OWNER_KEY "ownerReferences.uid"
 
 /* docs/timing.md LimaVM timing constants. */

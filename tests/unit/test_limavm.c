@@ -25,6 +25,7 @@
 
 #include "rdd/rdd.h"
 #include "sim/errno.h"
+#include "sim/fault.h"
 #include "sim/trace.h"
 
 #define NS "default"
@@ -766,6 +767,73 @@ static void test_enqueue_channel_drops_when_full(void **state)
     assert_int_equal(fx->inst.lvm.chan_drops, 1);
 }
 
+
+/* Issue 10 item 6.  updateCondition (limavm_controller.go:581-588) is
+ * Status().Patch with client.MergeFrom: a merge patch without a
+ * resourceVersion, which the apiserver cannot refuse with an
+ * optimistic-lock 409.  With kube.update.conflict firing on every call,
+ * the stop's "Lima instance stopped successfully" still lands.  (The old
+ * model sent a PUT with a resourceVersion, so the fault refused it and
+ * the condition stayed True/Started.) */
+static sim_faults_t g_faults;
+
+static void test_status_patch_is_never_a_conflict(void **state)
+{
+    fx_t *fx = *state;
+    sim_fault_arm_t a;
+    boot(fx, 1);
+    assert_cond(fx, "Running", "True", "Started");
+    set_running(fx, 0);
+    memset(&a, 0, sizeof(a));
+    a.by_time = 1;
+    a.from_ns = 0;
+    a.to_ns = UINT64_MAX;
+    sim_faults_init(&g_faults);
+    sim_faults_arm(&g_faults, SIM_FAULT_KUBE_UPDATE_CONFLICT, &a, 1);
+    fx->loop.faults = &g_faults;
+    run_for(fx, SIM_S(10));
+    assert_cond(fx, "Running", "False", "Stopped");
+    assert_string_equal(cond_msg(fx, "Running"),
+                        "Lima instance stopped successfully");
+    assert_true(g_faults.site[SIM_FAULT_KUBE_UPDATE_CONFLICT].fired == 0);
+    fx->loop.faults = NULL;
+}
+
+/* Issue 10 item 6.  The restart annotation is metadata
+ * (limavm_lifecycle.go:108-110 patches metadata.annotations): adding it
+ * and its removal by the controller leave generation where it was, and
+ * the removal is a merge patch the conflict fault cannot refuse.  (The
+ * old model kept it in spec: +1 generation on each write.) */
+static void test_restart_annotation_is_metadata(void **state)
+{
+    fx_t *fx = *state;
+    kube_obj_t vm;
+    kube_status_t st;
+    sim_fault_arm_t a;
+    int64_t gen;
+    boot(fx, 1);
+    vm = vm_now(fx);
+    gen = vm.generation;
+    kube_spec_set(&vm, RDD_LVM_RESTART_ANNOTATION, "true");
+    assert_int_equal(kube_update(fx->inst.api, &vm, &st), 0);
+    assert_int_equal(vm.generation, gen);
+    memset(&a, 0, sizeof(a));
+    a.by_time = 1;
+    a.from_ns = 0;
+    a.to_ns = UINT64_MAX;
+    sim_faults_init(&g_faults);
+    sim_faults_arm(&g_faults, SIM_FAULT_KUBE_UPDATE_CONFLICT, &a, 1);
+    fx->loop.faults = &g_faults;
+    run_for(fx, SIM_S(10));
+    fx->loop.faults = NULL;
+    vm = vm_now(fx);
+    assert_null(kube_spec_get(&vm, RDD_LVM_RESTART_ANNOTATION));
+    assert_int_equal(vm.generation, gen);
+    /* the restart it asked for happened: stopped for restart, then up */
+    assert_int_equal(count_substr(fx, "Stopped for restart"), 1);
+    assert_cond(fx, "Running", "True", "Started");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -798,6 +866,8 @@ int main(void)
         W(test_svc_stop_without_console_orphans),
         W(test_svc_delete_leaves_held_files),
         L(test_enqueue_channel_drops_when_full),
+        L(test_status_patch_is_never_a_conflict),
+        L(test_restart_annotation_is_metadata),
 #undef L
 #undef W
     };
