@@ -640,6 +640,8 @@ int rdd_limavm_init(rdd_instance_t *inst)
     lv->orphan_loop_since_ns = 0;
     lv->hs_died = 0;
     lv->svc_pid = inst->proc.pid;
+    snprintf(name, sizeof(name), "%s.hawatcher.tail", inst->id.name);
+    sim_rng_fork(&lv->tail_rng, inst->loop->seed, name);
     sim_timer_init(inst->loop, &lv->timer);
     lv->timer.data = inst;
     snprintf(name, sizeof(name), "%s/limavm", inst->id.name);

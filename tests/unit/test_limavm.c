@@ -834,6 +834,76 @@ static void test_restart_annotation_is_metadata(void **state)
     assert_cond(fx, "Running", "True", "Started");
 }
 
+
+/* Issue 10 item 7: the watcher tails ha.stdout.log (hostagent_watcher.go:
+ * 130-135) and the reaper cancels the tail when the hostagent exits
+ * (:83-92).  A hostagent that writes Running and dies at the same instant
+ * leaves that line unread when the cancel comes; whether the tail reads
+ * it first is the choice point hawatcher.tail_lost.  Returns the pid of
+ * the hostagent killed. */
+static void kill_cb(void *a, void *b)
+{
+    fx_t *fx = a;
+    (void)host_kill(fx->host, (uint32_t)(uintptr_t)b);
+}
+
+static uint32_t crash_at_running(fx_t *fx, int pin)
+{
+    rdd_ha_t *ha = NULL;
+    uint32_t pid;
+    int i;
+    fx->inst.vp.choice_tail_lost = pin;
+    assert_int_equal(rdd_svc_start(&fx->inst), 0);
+    seed(fx, 1);
+    for (i = 0; i < 100000; i++) {
+        pid = tracked(fx);
+        ha = pid ? rdd_ha_find(&fx->inst, pid) : NULL;
+        if (ha && ha->state == RDD_HA_BOOTING)
+            break;
+        run_for(fx, SIM_MS(1));
+    }
+    assert_non_null(ha);
+    assert_true(sim_timer_active(&ha->timer));
+    /* scheduled after the Running timer, at its instant: it runs just after
+     * the hostagent writes Running, before the tail reads it */
+    assert_int_equal(sim_call(&fx->loop, ha->timer.due_ns - sim_now(&fx->loop),
+                              kill_cb, fx, (void *)(uintptr_t)pid),
+                     0);
+    run_for(fx, SIM_S(10));
+    return pid;
+}
+
+static void test_tail_lost_running_before_crash(void **state)
+{
+    fx_t *fx = *state;
+    char needle[64];
+    uint32_t pid = crash_at_running(fx, 2);
+    snprintf(needle, sizeof(needle), "to=Running pid=%u", pid);
+    /* the Running line was written, never read: the phase went Starting ->
+     * Stopped and the crash restart followed */
+    assert_int_equal(count_substr(fx, "sim.choice name=hawatcher.tail_lost "
+                                      "value=true"),
+                     1);
+    assert_int_equal(count_substr(fx, needle), 0);
+    assert_int_equal(fx->inst.lvm.tail_lost, 1);
+    assert_int_equal(fx->inst.lvm.crash_restarts, 1);
+    assert_cond(fx, "Running", "True", "Started");
+}
+
+static void test_tail_read_running_before_crash(void **state)
+{
+    fx_t *fx = *state;
+    char needle[64];
+    uint32_t pid = crash_at_running(fx, 1);
+    snprintf(needle, sizeof(needle), "to=Running pid=%u", pid);
+    assert_int_equal(count_substr(fx, "sim.choice name=hawatcher.tail_lost "
+                                      "value=false"),
+                     1);
+    assert_int_equal(count_substr(fx, needle), 1);
+    assert_int_equal(fx->inst.lvm.tail_lost, 0);
+    assert_int_equal(fx->inst.lvm.crash_restarts, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -868,6 +938,8 @@ int main(void)
         L(test_enqueue_channel_drops_when_full),
         L(test_status_patch_is_never_a_conflict),
         L(test_restart_annotation_is_metadata),
+        L(test_tail_lost_running_before_crash),
+        L(test_tail_read_running_before_crash),
 #undef L
 #undef W
     };
