@@ -739,22 +739,37 @@ static void hook_first(void *a, void *b)
                   lv->w.proc_exited ? 0 : RDD_LVM_GRACEFUL_NS);
 }
 
-void rdd_limavm_shutdown(rdd_instance_t *inst,
-                         void (*done)(rdd_instance_t *inst))
+/* The manager context is cancelled: the queue stops, and
+ * exec.CommandContext kills every hostagent this service launched
+ * (limavm_controller.go:667-677), whatever the shutdown runnable does. */
+static void ctx_cancelled(rdd_instance_t *inst)
 {
     rdd_limavm_t *lv = &inst->lvm;
     rdd_ha_t *ha;
-    rdd_trace_kv(inst, "rdd.limavm.shutdown", NULL, NULL, NULL, NULL);
     stop_queue(inst);
-    lv->shutdown_done = done;
-    /* exec.CommandContext: the cancelled manager context kills every
-     * hostagent this service launched (limavm_controller.go:667-677). */
     for (ha = inst->lima.head; ha; ha = ha->next)
         if (ha->svc_pid == lv->svc_pid && ha->state != RDD_HA_EXITED &&
             host_proc_alive(inst->host, ha->pid))
             (void)rdd__limavm_kill(inst, ha->pid, "hostagent", -1,
                                    "exec.CommandContext", "kill");
+}
+
+void rdd_limavm_shutdown(rdd_instance_t *inst,
+                         void (*done)(rdd_instance_t *inst))
+{
+    rdd_trace_kv(inst, "rdd.limavm.shutdown", NULL, NULL, NULL, NULL);
+    ctx_cancelled(inst);
+    inst->lvm.shutdown_done = done;
     (void)sim_call(inst->loop, 0, hook_first, inst, NULL);
+}
+
+/* limavm_controller.go:617-621 waitForShutdown hung before
+ * shutdownAllHostagents did anything (fault rdd.svc.shutdown_hang): the
+ * context's kills happen, the hook's interrupts and reclaim never do. */
+void rdd_limavm_shutdown_hang(rdd_instance_t *inst)
+{
+    ctx_cancelled(inst);
+    inst->lvm.shutdown_done = NULL;
 }
 
 /* observation ---------------------------------------------------------------*/

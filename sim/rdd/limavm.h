@@ -175,6 +175,10 @@ void rdd_limavm_free(rdd_instance_t *inst);
  * done runs when it finishes (never inside this call). */
 void rdd_limavm_shutdown(rdd_instance_t *inst,
                          void (*done)(rdd_instance_t *inst));
+/* The same shutdown with the hook hung at its start (fault
+ * rdd.svc.shutdown_hang): the queue stops and the context's kills happen;
+ * nothing else, and no done. */
+void rdd_limavm_shutdown_hang(rdd_instance_t *inst);
 
 /* HOSTSWITCH_DEATH_SURFACED (LimaVM side): with the flag, enqueues the
  * LimaVM; handleRunningState restarts the host-switch.  Without it,

@@ -238,11 +238,12 @@ static void on_svc_interrupt(void *arg, uint32_t pid)
     rdd_engine_shutdown(inst, shutdown_part_done);
     /* rdd.svc.shutdown_hang: waitForShutdown (limavm_controller.go:
      * 617-621) never returns; only the manager's GracefulShutdownTimeout
-     * (shutdown_cap, 10 s) ends the wait, and the process exits with the
-     * hostagents still running (the hook's interrupts and reclaim never
-     * ran). */
+     * (shutdown_cap, 10 s) ends the wait and the process exits; the
+     * hook's interrupts and reclaim never ran (the context still killed
+     * the hostagents it launched). */
     if (SIM_FAULT(inst->loop, RDD_SVC_SHUTDOWN_HANG, inst->id.name)) {
         strace(inst, "rdd.svc.shutdown_hang", NULL, NULL);
+        rdd_limavm_shutdown_hang(inst);
         return;
     }
     rdd_limavm_shutdown(inst, shutdown_part_done);

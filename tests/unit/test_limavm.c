@@ -904,6 +904,34 @@ static void test_tail_read_running_before_crash(void **state)
     assert_int_equal(fx->inst.lvm.crash_restarts, 1);
 }
 
+
+/* Issue 10 item 11: a shutdown runnable that never returns does not make
+ * `rdd svc stop` wait its 5 min: the manager's GracefulShutdownTimeout
+ * (service/controllers/manager.go:152, 10 s) ends the wait and the
+ * service exits; the hook's reclaim never ran. */
+static void test_shutdown_hang_is_capped_at_10s(void **state)
+{
+    fx_t *fx = *state;
+    sim_fault_arm_t a;
+    uint32_t svc;
+    boot(fx, 1);
+    svc = fx->inst.proc.pid;
+    memset(&a, 0, sizeof(a));
+    a.by_count = 1;
+    sim_faults_init(&g_faults);
+    sim_faults_arm(&g_faults, SIM_FAULT_RDD_SVC_SHUTDOWN_HANG, &a, 1);
+    fx->loop.faults = &g_faults;
+    assert_int_equal(rdd_svc_stop(&fx->inst, 1), 0);
+    run_for(fx, SIM_S(9));
+    assert_true(host_proc_alive(fx->host, svc));
+    run_for(fx, SIM_S(2));
+    fx->loop.faults = NULL;
+    assert_false(host_proc_alive(fx->host, svc));
+    assert_int_equal(fx->inst.svc, RDD_SVC_DOWN);
+    assert_int_equal(count_substr(fx, "rdd.svc.shutdown_timeout"), 1);
+    assert_int_equal(count_substr(fx, "rdd.limavm.shutdown_done"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -935,6 +963,7 @@ int main(void)
         W(test_svc_stop_with_console_reclaims),
         W(test_svc_stop_without_console_orphans),
         W(test_svc_delete_leaves_held_files),
+        W(test_shutdown_hang_is_capped_at_10s),
         L(test_enqueue_channel_drops_when_full),
         L(test_status_patch_is_never_a_conflict),
         L(test_restart_annotation_is_metadata),
