@@ -339,6 +339,27 @@ static int oom(kube_status_t *st, int rc)
                         "Internal error occurred: out of memory");
 }
 
+/* Commits nw over old through the main endpoint (update, merge patch):
+ * generation + 1 when spec proper changed, the last finalizer of a
+ * deleting object removed deletes it (*result "deleted").  Fills st. */
+static int commit_main(kube_store_t *s, kube_obj_t *nw, const kube_obj_t *old,
+                       size_t pos, kube_status_t *st, const char **result)
+{
+    int rc;
+    if (!spec_proper_equal(nw, old))
+        nw->generation++;
+    if (old->deleting && nw->nfin == 0) {
+        *result = "deleted";
+        rc = commit(s, nw, pos, 1, KUBE_DELETED);
+    } else {
+        rc = commit(s, nw, pos, 1, KUBE_MODIFIED);
+    }
+    if (rc)
+        return oom(st, rc);
+    kube__st_ok(st, 200);
+    return 0;
+}
+
 /* PUT on the main endpoint; see kube.h.  422 for RV 0 or a new finalizer
  * on a terminating object, 409, 404, 429, 500. */
 int kube_update(kube_store_t *s, kube_obj_t *o, kube_status_t *st)
@@ -366,20 +387,9 @@ int kube_update(kube_store_t *s, kube_obj_t *o, kube_status_t *st)
         kube__st_ok(st, 200);
         goto out;
     }
-    if (spec_changed && !spec_proper_equal(&nw, &old))
-        nw.generation++;
-    if (old.deleting && nw.nfin == 0) {
-        result = "deleted";
-        rc = commit(s, &nw, pos, 1, KUBE_DELETED);
-    } else {
-        rc = commit(s, &nw, pos, 1, KUBE_MODIFIED);
-    }
-    if (rc) {
-        oom(st, rc);
+    if ((rc = commit_main(s, &nw, &old, pos, st, &result)) != 0)
         goto out;
-    }
     *o = nw;
-    kube__st_ok(st, 200);
 out:
     trace_write(s, "kube.obj.update", NULL, o->kind, o->ns, o->name, rc, st,
                 result, o);
@@ -511,20 +521,9 @@ int kube_merge_patch(kube_store_t *s, const kube_obj_t *orig, kube_obj_t *mod,
         kube__st_ok(st, 200);
         goto out;
     }
-    if (!spec_proper_equal(&nw, &old))
-        nw.generation++;
-    if (old.deleting && nw.nfin == 0) {
-        result = "deleted";
-        rc = commit(s, &nw, pos, 1, KUBE_DELETED);
-    } else {
-        rc = commit(s, &nw, pos, 1, KUBE_MODIFIED);
-    }
-    if (rc) {
-        oom(st, rc);
+    if ((rc = commit_main(s, &nw, &old, pos, st, &result)) != 0)
         goto out;
-    }
     *mod = nw;
-    kube__st_ok(st, 200);
 out:
     trace_write(s, "kube.obj.patch", status_part ? "status" : NULL, mod->kind,
                 mod->ns, mod->name, rc, st, result, mod);

@@ -777,13 +777,10 @@ static void test_enqueue_channel_drops_when_full(void **state)
  * the condition stayed True/Started.) */
 static sim_faults_t g_faults;
 
-static void test_status_patch_is_never_a_conflict(void **state)
+/* kube.update.conflict fires on every evaluation from now on. */
+static void arm_conflict_always(fx_t *fx)
 {
-    fx_t *fx = *state;
     sim_fault_arm_t a;
-    boot(fx, 1);
-    assert_cond(fx, "Running", "True", "Started");
-    set_running(fx, 0);
     memset(&a, 0, sizeof(a));
     a.by_time = 1;
     a.from_ns = 0;
@@ -791,6 +788,15 @@ static void test_status_patch_is_never_a_conflict(void **state)
     sim_faults_init(&g_faults);
     sim_faults_arm(&g_faults, SIM_FAULT_KUBE_UPDATE_CONFLICT, &a, 1);
     fx->loop.faults = &g_faults;
+}
+
+static void test_status_patch_is_never_a_conflict(void **state)
+{
+    fx_t *fx = *state;
+    boot(fx, 1);
+    assert_cond(fx, "Running", "True", "Started");
+    set_running(fx, 0);
+    arm_conflict_always(fx);
     run_for(fx, SIM_S(10));
     assert_cond(fx, "Running", "False", "Stopped");
     assert_string_equal(cond_msg(fx, "Running"),
@@ -809,7 +815,6 @@ static void test_restart_annotation_is_metadata(void **state)
     fx_t *fx = *state;
     kube_obj_t vm;
     kube_status_t st;
-    sim_fault_arm_t a;
     int64_t gen;
     boot(fx, 1);
     vm = vm_now(fx);
@@ -817,13 +822,7 @@ static void test_restart_annotation_is_metadata(void **state)
     kube_spec_set(&vm, RDD_LVM_RESTART_ANNOTATION, "true");
     assert_int_equal(kube_update(fx->inst.api, &vm, &st), 0);
     assert_int_equal(vm.generation, gen);
-    memset(&a, 0, sizeof(a));
-    a.by_time = 1;
-    a.from_ns = 0;
-    a.to_ns = UINT64_MAX;
-    sim_faults_init(&g_faults);
-    sim_faults_arm(&g_faults, SIM_FAULT_KUBE_UPDATE_CONFLICT, &a, 1);
-    fx->loop.faults = &g_faults;
+    arm_conflict_always(fx);
     run_for(fx, SIM_S(10));
     fx->loop.faults = NULL;
     vm = vm_now(fx);
@@ -873,37 +872,36 @@ static uint32_t crash_at_running(fx_t *fx, int pin)
     return pid;
 }
 
-static void test_tail_lost_running_before_crash(void **state)
+/* pin 2 (lost): the Running line was written, never read: the phase went
+ * Starting -> Stopped and the crash restart followed.  pin 1: read first. */
+static void check_tail(void **state, int pin)
 {
     fx_t *fx = *state;
     char needle[64];
-    uint32_t pid = crash_at_running(fx, 2);
+    uint32_t pid = crash_at_running(fx, pin);
     snprintf(needle, sizeof(needle), "to=Running pid=%u", pid);
-    /* the Running line was written, never read: the phase went Starting ->
-     * Stopped and the crash restart followed */
-    assert_int_equal(count_substr(fx, "sim.choice name=hawatcher.tail_lost "
-                                      "value=true"),
+    assert_int_equal(count_substr(fx, pin == 2 ? "sim.choice "
+                                                 "name=hawatcher.tail_lost "
+                                                 "value=true"
+                                               : "sim.choice "
+                                                 "name=hawatcher.tail_lost "
+                                                 "value=false"),
                      1);
-    assert_int_equal(count_substr(fx, needle), 0);
-    assert_int_equal(fx->inst.lvm.tail_lost, 1);
+    assert_int_equal(count_substr(fx, needle), pin == 2 ? 0 : 1);
+    assert_int_equal(fx->inst.lvm.tail_lost, pin == 2 ? 1 : 0);
     assert_int_equal(fx->inst.lvm.crash_restarts, 1);
     assert_cond(fx, "Running", "True", "Started");
 }
 
-static void test_tail_read_running_before_crash(void **state)
+static void test_tail_lost_running_before_crash(void **state)
 {
-    fx_t *fx = *state;
-    char needle[64];
-    uint32_t pid = crash_at_running(fx, 1);
-    snprintf(needle, sizeof(needle), "to=Running pid=%u", pid);
-    assert_int_equal(count_substr(fx, "sim.choice name=hawatcher.tail_lost "
-                                      "value=false"),
-                     1);
-    assert_int_equal(count_substr(fx, needle), 1);
-    assert_int_equal(fx->inst.lvm.tail_lost, 0);
-    assert_int_equal(fx->inst.lvm.crash_restarts, 1);
+    check_tail(state, 2);
 }
 
+static void test_tail_read_running_before_crash(void **state)
+{
+    check_tail(state, 1);
+}
 
 /* Issue 10 item 11: a shutdown runnable that never returns does not make
  * `rdd svc stop` wait its 5 min: the manager's GracefulShutdownTimeout
