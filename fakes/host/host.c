@@ -74,6 +74,7 @@ typedef struct {
     int port;
     uint32_t pid; /* 0: a guest's listener */
     char owner[96];
+    void *data;   /* what a dial reaches (host_vsock_set_data) */
 } vsl_t;
 
 typedef struct host_intr {
@@ -1377,6 +1378,21 @@ void host_vsock_close(host_t *h, int port, const char *owner)
         return;
     memmove(&h->vsl[i], &h->vsl[i + 1], (h->nvsl - i - 1) * sizeof(*h->vsl));
     h->nvsl--;
+}
+
+void host_vsock_set_data(host_t *h, int port, const char *owner, void *data)
+{
+    vsl_t *v = vsl_find(h, port, NULL);
+    if (v && owner && strcmp(v->owner, owner) == 0)
+        v->data = data;
+}
+
+/* hvsock.Dial(VMID = the utility VM's GUID, port): every distro shares the
+ * GUID, so the dial reaches whoever listens on port (H10). */
+void *host_vsock_data(const host_t *h, int port)
+{
+    vsl_t *v = vsl_find(h, port, NULL);
+    return v ? v->data : NULL;
 }
 
 const char *host_vsock_owner(const host_t *h, int port)

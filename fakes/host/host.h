@@ -258,6 +258,12 @@ const char *host_vm_guid(const host_t *h);
 int host_vsock_listen(host_t *h, int port, const char *owner, uint32_t pid);
 /* Closes owner's listener on port; a no-op if owner does not hold it. */
 void host_vsock_close(host_t *h, int port, const char *owner);
+/* Attaches data to owner's listener on port (a no-op if owner does not
+ * hold it): what a dial to that port reaches. */
+void host_vsock_set_data(host_t *h, int port, const char *owner, void *data);
+/* A dial to (the utility VM's GUID, port): the data of whoever listens on
+ * port, whichever distro that is (H10); NULL if nobody does. */
+void *host_vsock_data(const host_t *h, int port);
 /* The owner listening on port, or NULL (valid until the next vsock
  * call). */
 const char *host_vsock_owner(const host_t *h, int port);

@@ -6,6 +6,7 @@
  *   objects with uid, generation, finalizers, deletionTimestamp, spec fields,
  *   status fields and metav1.Conditions;
  * - writes: create, update (409 when metadata.resourceVersion is stale),
+ *   merge patch (no resourceVersion: never 409),
  *   status update (the /status subresource: never bumps generation), SSA
  *   apply (create-or-merge, force), delete (with finalizers: sets
  *   deletionTimestamp and bumps generation; the last finalizer removed by an
@@ -150,6 +151,10 @@ typedef struct {
 #define KUBE_RELIST_BACKOFF_MAX_NS (30 * SIM_NS_PER_S)
 #define KUBE_RELIST_BACKOFF_RESET_NS (120 * SIM_NS_PER_S)
 
+/* Spec fields whose key starts with this are metadata.annotations, not
+ * spec: written by the main endpoint, they never bump generation. */
+#define KUBE_ANNOTATION_PREFIX "annotation."
+
 /* object helpers (pure) -------------------------------------------------*/
 
 const char *kube_kind_name(kube_kind_t k);     /* "Container" */
@@ -196,6 +201,20 @@ int kube_create(kube_store_t *s, kube_obj_t *o, kube_status_t *st);
  * deleting object deletes it.  On success o is refreshed with the stored
  * state. */
 int kube_update(kube_store_t *s, kube_obj_t *o, kube_status_t *st);
+/* PATCH with a JSON merge patch of the diff orig -> mod, as
+ * controller-runtime's client.MergeFrom(orig) sends it (no
+ * OptimisticLock): no resourceVersion, so no precondition and never 409
+ * (kube.update.conflict is not evaluated; kube.apf.throttled and
+ * kube.server.error are).  status_part = 1 (/status): status fields mod
+ * set or changed are written, those orig had and mod lacks are removed,
+ * the conditions list is replaced whole if it differs.  status_part = 0:
+ * the same for spec fields (annotations included, see
+ * KUBE_ANNOTATION_PREFIX) and the finalizer list; removing the last
+ * finalizer of a deleting object deletes it.  Fields the diff does not
+ * mention keep their stored values.  On success mod holds the stored
+ * state.  404, 422, 429, 500. */
+int kube_merge_patch(kube_store_t *s, const kube_obj_t *orig, kube_obj_t *mod,
+                     int status_part, kube_status_t *st);
 /* The /status subresource: only status fields and conditions are taken
  * (they replace the stored ones); never bumps generation; RV checked as
  * for kube_update. */

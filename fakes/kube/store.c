@@ -23,7 +23,10 @@
  *   /status endpoint merges status fields and conditions (by type) and
  *   never creates (404 when absent, like StatusREST);
  * - fault sites kube.apf.throttled (429, plain text) and kube.server.error
- *   (500) on every write, kube.update.conflict on update and update_status;
+ *   (500) on every write, kube.update.conflict on update and update_status
+ *   (never on a merge patch: it carries no resourceVersion);
+ * - annotations as spec fields keyed KUBE_ANNOTATION_PREFIX: metadata, so
+ *   a change of them never bumps generation;
  * - every commit is handed to the watch and its kind's watch cache (watch.c),
  *   which deliver it to the subscribers on a later turn.
  * Leaves out: field managers (an apply never removes what an earlier apply
@@ -292,6 +295,28 @@ out:
     return rc;
 }
 
+/* Spec fields other than annotations (KUBE_ANNOTATION_PREFIX), as a map:
+ * metadata.annotations are not spec, and a change of them never moves
+ * generation (only spec does, for CRDs with /status). */
+static int spec_proper_equal(const kube_obj_t *a, const kube_obj_t *b)
+{
+    size_t pl = strlen(KUBE_ANNOTATION_PREFIX);
+    int i;
+    for (i = 0; i < a->nspec; i++) {
+        const char *v;
+        if (strncmp(a->spec[i].key, KUBE_ANNOTATION_PREFIX, pl) == 0)
+            continue;
+        v = kube_spec_get(b, a->spec[i].key);
+        if (!v || strcmp(v, a->spec[i].val) != 0)
+            return 0;
+    }
+    for (i = 0; i < b->nspec; i++)
+        if (strncmp(b->spec[i].key, KUBE_ANNOTATION_PREFIX, pl) != 0 &&
+            !kube_spec_get(a, b->spec[i].key))
+            return 0;
+    return 1;
+}
+
 /* Common lookup for update-type writes: checks, faults, 404. */
 static int lookup(kube_store_t *s, const kube_obj_t *o, kube_obj_t *old,
                   size_t *pos, kube_status_t *st)
@@ -311,6 +336,27 @@ static int oom(kube_status_t *st, int rc)
 {
     return kube__st_err(st, rc, 500, "InternalError",
                         "Internal error occurred: out of memory");
+}
+
+/* Commits nw over old through the main endpoint (update, merge patch):
+ * generation + 1 when spec proper changed, the last finalizer of a
+ * deleting object removed deletes it (*result "deleted").  Fills st. */
+static int commit_main(kube_store_t *s, kube_obj_t *nw, const kube_obj_t *old,
+                       size_t pos, kube_status_t *st, const char **result)
+{
+    int rc;
+    if (!spec_proper_equal(nw, old))
+        nw->generation++;
+    if (old->deleting && nw->nfin == 0) {
+        *result = "deleted";
+        rc = commit(s, nw, pos, 1, KUBE_DELETED);
+    } else {
+        rc = commit(s, nw, pos, 1, KUBE_MODIFIED);
+    }
+    if (rc)
+        return oom(st, rc);
+    kube__st_ok(st, 200);
+    return 0;
 }
 
 /* PUT on the main endpoint; see kube.h.  422 for RV 0 or a new finalizer
@@ -340,20 +386,9 @@ int kube_update(kube_store_t *s, kube_obj_t *o, kube_status_t *st)
         kube__st_ok(st, 200);
         goto out;
     }
-    if (spec_changed)
-        nw.generation++;
-    if (old.deleting && nw.nfin == 0) {
-        result = "deleted";
-        rc = commit(s, &nw, pos, 1, KUBE_DELETED);
-    } else {
-        rc = commit(s, &nw, pos, 1, KUBE_MODIFIED);
-    }
-    if (rc) {
-        oom(st, rc);
+    if ((rc = commit_main(s, &nw, &old, pos, st, &result)) != 0)
         goto out;
-    }
     *o = nw;
-    kube__st_ok(st, 200);
 out:
     trace_write(s, "kube.obj.update", NULL, o->kind, o->ns, o->name, rc, st,
                 result, o);
@@ -396,6 +431,101 @@ int kube_update_status(kube_store_t *s, kube_obj_t *o, kube_status_t *st)
 out:
     trace_write(s, "kube.obj.update", "status", o->kind, o->ns, o->name, rc,
                 st, result, o);
+    return rc;
+}
+
+/* A JSON merge patch's effect on one field map: keys whose value in mod
+ * differs from orig's are set, keys orig has and mod lacks are removed
+ * (null); keys neither mentions keep the stored value.  SIM_ERANGE when
+ * the stored map is full. */
+static int merge_fields(kube_field_t *dst, int *ndst, const kube_field_t *orig,
+                        int norig, const kube_field_t *mod, int nmod)
+{
+    int i, j, k;
+    for (i = 0; i < nmod; i++) {
+        for (j = 0; j < norig; j++)
+            if (strcmp(orig[j].key, mod[i].key) == 0)
+                break;
+        if (j < norig && strcmp(orig[j].val, mod[i].val) == 0)
+            continue;
+        for (k = 0; k < *ndst; k++)
+            if (strcmp(dst[k].key, mod[i].key) == 0)
+                break;
+        if (k == *ndst) {
+            if (*ndst >= KUBE_FIELDS_MAX)
+                return SIM_ERANGE;
+            (*ndst)++;
+        }
+        snprintf(dst[k].key, KUBE_KEY_MAX, "%s", mod[i].key);
+        snprintf(dst[k].val, KUBE_VAL_MAX, "%s", mod[i].val);
+    }
+    for (j = 0; j < norig; j++) {
+        for (i = 0; i < nmod; i++)
+            if (strcmp(orig[j].key, mod[i].key) == 0)
+                break;
+        if (i < nmod)
+            continue;
+        for (k = 0; k < *ndst; k++)
+            if (strcmp(dst[k].key, orig[j].key) == 0) {
+                memmove(&dst[k], &dst[k + 1],
+                        (size_t)(*ndst - k - 1) * sizeof(*dst));
+                (*ndst)--;
+                memset(&dst[*ndst], 0, sizeof(*dst));
+                break;
+            }
+    }
+    return 0;
+}
+
+/* PATCH (application/merge-patch+json) of the diff orig -> mod; see
+ * kube.h.  No resourceVersion in the patch, so no optimistic-lock check:
+ * never 409.  404, 422 (too large for this fake), 429, 500. */
+int kube_merge_patch(kube_store_t *s, const kube_obj_t *orig, kube_obj_t *mod,
+                     int status_part, kube_status_t *st)
+{
+    kube_status_t lst;
+    kube_obj_t old, nw;
+    const char *result = "patched";
+    size_t pos;
+    int rc;
+    if (!st)
+        st = &lst;
+    if ((rc = lookup(s, mod, &old, &pos, st)) != 0)
+        goto out;
+    nw = old;
+    if (status_part) {
+        rc = merge_fields(nw.status, &nw.nstatus, orig->status, orig->nstatus,
+                          mod->status, mod->nstatus);
+        /* conditions are a list: a merge patch replaces it whole */
+        if (rc == 0 && !kube__conds_equal(orig, mod))
+            take_conds(&nw, mod);
+    } else {
+        rc = merge_fields(nw.spec, &nw.nspec, orig->spec, orig->nspec,
+                          mod->spec, mod->nspec);
+        if (rc == 0 && !kube__fin_equal(orig, mod))
+            take_fins(&nw, mod);
+        if (rc == 0 && old.deleting)
+            rc = no_new_finalizers(&old, &nw, st);
+    }
+    if (rc == SIM_ERANGE)
+        rc = kube__st_err(st, rc, 422, "Invalid",
+                          "%s \"%s\" is too large for this fake",
+                          kube_kind_resource(mod->kind), mod->name);
+    if (rc)
+        goto out;
+    if (kube__spec_equal(&nw, &old) && kube__fin_equal(&nw, &old) &&
+        kube__status_equal(&nw, &old) && kube__conds_equal(&nw, &old)) {
+        result = "noop";
+        *mod = old;
+        kube__st_ok(st, 200);
+        goto out;
+    }
+    if ((rc = commit_main(s, &nw, &old, pos, st, &result)) != 0)
+        goto out;
+    *mod = nw;
+out:
+    trace_write(s, "kube.obj.patch", status_part ? "status" : NULL, mod->kind,
+                mod->ns, mod->name, rc, st, result, mod);
     return rc;
 }
 

@@ -19,8 +19,9 @@
  * Leaves out: the registry scan's per-GUID goroutines and the 5 s signature
  * read (a guest either answers or not), the READY signal, the gvisor
  * network's contents, the forwarder API, relay diagnostics.  Pipe traffic
- * always reaches this instance's own dockerd (H10's delivery of one
- * instance's vsock 6660 dial to another guest is not modelled).
+ * goes over vsock 6660 to the utility VM's GUID, so it reaches whichever
+ * guest listens there (lima.c: the first WSL2 guest up), which may be
+ * another instance's (H10).
  */
 #include <stdio.h>
 #include <string.h>
@@ -82,7 +83,20 @@ static void on_accept(npipe_listener_t *l, void *arg, int status,
  * not tracked and outlive the bridge (and the host-switch). */
 static void handle_conn(rdd_instance_t *inst, sim_stream_t *conn)
 {
-    if (!dock_daemon_up(inst->vm_daemon)) {
+    /* :114-119 dialVsock(b.vmGUID, 6660): the GUID the handshake found is
+     * the utility VM every distro shares, so the dial reaches whichever
+     * guest listens on 6660, maybe another instance's (H10). */
+    dock_daemon_t *d = inst->host
+                           ? host_vsock_data(inst->host, RDD_VSOCK_FORWARD_PORT)
+                           : inst->vm_daemon;
+    if (d && d != inst->vm_daemon) {
+        const char *o = host_vsock_owner(inst->host, RDD_VSOCK_FORWARD_PORT);
+        sim_trace_t *tr = sim_trace_begin(inst->loop, "rdd.bridge.vsock_peer");
+        sim_trace_str(tr, "inst", inst->id.name);
+        sim_trace_str(tr, "guest", o ? o : "");
+        sim_trace_end(tr);
+    }
+    if (!d || !dock_daemon_up(d)) {
         sim_trace_t *tr = sim_trace_begin(inst->loop, "rdd.bridge.vsock_fail");
         sim_trace_str(tr, "inst", inst->id.name);
         sim_trace_end(tr);
@@ -90,7 +104,7 @@ static void handle_conn(rdd_instance_t *inst, sim_stream_t *conn)
         return;
     }
     inst->bridge.accepted++;
-    dock_daemon_serve(inst->vm_daemon, conn);
+    dock_daemon_serve(d, conn);
 }
 
 static void trace_exit(rdd_instance_t *inst, const char *msg)

@@ -4,11 +4,24 @@
  *
  * Models: the phase machine (Unknown = no entry, Starting, Running,
  * Stopped), the reaper (cmd.Wait closing procExited and cancelling the
- * tail), the tail of ha.stdout.log (events as direct callbacks from the
- * hostagent actor, lima.c), "tailer returned -> Stopped", stopWatcher, and
- * enqueueReconcile's 1-slot channel with drop-if-full (limavm.c).  Leaves
- * out: Lima's degraded flag (ignored by RDD too), stderr propagation.
+ * tail's context, :83-92), the tail of ha.stdout.log (:130-135: Lima's
+ * hostagentevents.Watch), "tailer returned -> Stopped", stopWatcher, and
+ * enqueueReconcile's 1-slot channel with drop-if-full (limavm.c).
+ * The tail: a line the hostagent writes is read by the tail goroutine on a
+ * later turn, not inside the write.  When the reaper cancels the tail's
+ * context while lines are still unread, Watch's loop has two ready cases
+ * (ctx.Done and the next line) and Go's select picks one at random; so
+ * each unread line that would change the phase is a choice point
+ * hawatcher.tail_lost (trace sim.choice): true, the cancel wins, that line
+ * and every later one are never read; false, the line is read first.
+ * Seeded from the stream "<inst>.hawatcher.tail" (1/2 each, as select),
+ * or pinned by the scenario (choices:, docs/scenarios.md).  Lines that
+ * cannot change the phase are read without a choice (either way the
+ * phase ends Stopped).  Leaves out: the tail's read latency (inotify or
+ * nxadm/tail's poll), Lima's degraded flag (ignored by RDD too), stderr
+ * propagation.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -63,14 +76,10 @@ static void tail_returned(rdd_instance_t *inst)
     }
 }
 
-/* :97-128 onEvent. */
-static void on_event(void *arg, rdd_ha_t *ha, rdd_ha_ev_t ev, uint64_t at_ns)
+/* hostagent_watcher.go:97-128 onEvent, for one line the tail read. */
+static void on_line(rdd_instance_t *inst, rdd_ha_ev_t ev)
 {
-    rdd_instance_t *inst = arg;
     rdd_hawatch_t *w = &inst->lvm.w;
-    if (!w->present || !w->watching || ha->pid != w->pid ||
-        at_ns < w->begin_ns)
-        return;
     switch (ev) {
     case RDD_HA_EV_EXITING:
         rdd__hawatch_transition(inst, RDD_PHASE_STOPPED);
@@ -92,8 +101,90 @@ static void on_event(void *arg, rdd_ha_t *ha, rdd_ha_ev_t ev, uint64_t at_ns)
     }
 }
 
+/* Would reading ev move the phase (onEvent's transitions)? */
+static int line_changes_phase(const rdd_hawatch_t *w, rdd_ha_ev_t ev)
+{
+    switch (ev) {
+    case RDD_HA_EV_EXITING:
+        return 0; /* Stopped either way: read, or the tail returns */
+    case RDD_HA_EV_RUNNING:
+        return w->phase != RDD_PHASE_RUNNING;
+    case RDD_HA_EV_BOOT:
+        return w->phase != RDD_PHASE_RUNNING &&
+               w->phase != RDD_PHASE_STARTING;
+    }
+    return 0;
+}
+
+/* The choice point hawatcher.tail_lost: 1 if the cancel wins the select. */
+static int choose_tail_lost(rdd_instance_t *inst)
+{
+    rdd_limavm_t *lv = &inst->lvm;
+    int pinned = inst->vp.choice_tail_lost != 0;
+    int v = pinned ? inst->vp.choice_tail_lost == 2
+                   : sim_rng_chance(&lv->tail_rng, (sim_ratio_t){1, 2});
+    sim_trace_t *tr = sim_trace_begin(inst->loop, "sim.choice");
+    sim_trace_str(tr, "name", "hawatcher.tail_lost");
+    sim_trace_str(tr, "value", v ? "true" : "false");
+    sim_trace_str(tr, "inst", inst->id.name);
+    sim_trace_i64(tr, "pinned", pinned);
+    sim_trace_end(tr);
+    return v;
+}
+
+/* The tail reads what it has not read.  cancelled: the reaper has
+ * cancelled its context (the select races each line against ctx.Done). */
+static void tail_drain(rdd_instance_t *inst, int cancelled)
+{
+    rdd_hawatch_t *w = &inst->lvm.w;
+    while (w->present && w->watching && w->nunread > 0) {
+        rdd_ha_ev_t ev = w->unread[0];
+        if (cancelled && line_changes_phase(w, ev) &&
+            choose_tail_lost(inst)) {
+            inst->lvm.tail_lost += (uint64_t)w->nunread;
+            w->nunread = 0;
+            return;
+        }
+        w->nunread--;
+        memmove(&w->unread[0], &w->unread[1],
+                (size_t)w->nunread * sizeof(w->unread[0]));
+        memmove(&w->unread_at[0], &w->unread_at[1],
+                (size_t)w->nunread * sizeof(w->unread_at[0]));
+        on_line(inst, ev);
+    }
+    w->nunread = 0;
+}
+
+/* The tail goroutine's read, a turn after the write. */
+static void tail_read(void *a, void *b)
+{
+    rdd_instance_t *inst = a;
+    if ((uint64_t)(uintptr_t)b != inst->lvm.tail_seq)
+        return;
+    tail_drain(inst, 0);
+}
+
+/* hostagent_watcher.go:130-135: the hostagent wrote an event line to
+ * ha.stdout.log; the tail (events since begin) reads it later. */
+static void on_event(void *arg, rdd_ha_t *ha, rdd_ha_ev_t ev, uint64_t at_ns)
+{
+    rdd_instance_t *inst = arg;
+    rdd_hawatch_t *w = &inst->lvm.w;
+    if (!w->present || !w->watching || ha->pid != w->pid ||
+        at_ns < w->begin_ns)
+        return;
+    if (w->nunread == (int)(sizeof(w->unread) / sizeof(w->unread[0])))
+        return; /* the hostagent writes at most 3 event lines */
+    w->unread[w->nunread] = ev;
+    w->unread_at[w->nunread] = at_ns;
+    if (w->nunread++ == 0)
+        (void)sim_call(inst->loop, 0, tail_read, inst,
+                       (void *)(uintptr_t)++inst->lvm.tail_seq);
+}
+
 /* :83-92 the reaper: cmd.Wait returns, procExited closes, the tail's
- * context is cancelled. */
+ * context is cancelled (waitCancel); Watch returns once its select picks
+ * ctx.Done, possibly before the last lines are read. */
 static void reaped(rdd_instance_t *inst)
 {
     rdd_hawatch_t *w = &inst->lvm.w;
@@ -103,6 +194,7 @@ static void reaped(rdd_instance_t *inst)
     sim_trace_end(tr);
     w->exit_watch = 0;
     w->proc_exited = 1;
+    tail_drain(inst, 1);
     if (w->watching)
         tail_returned(inst);
     rdd__limavm_proc_exited(inst);

@@ -424,6 +424,24 @@ static void vm_up(rdd_ha_t *ha)
      * Lima opens once k3s listens in the guest (Kubernetes enabled; H11). */
     if (guest_k3s_enabled(inst))
         (void)rdd_ports_forward_guest(inst, ha->pid);
+    /* WSL2: the guest's rdd-guest (not in RDD's repository) answers the
+     * host-switch handshake on vsock 6669 and serves its dockerd on 6660
+     * (socketbridge/host_windows.go:27).  Every distro runs in the one
+     * utility VM, so only the first guest gets those ports; a later one's
+     * listen fails and a dial to them reaches the first (H10). */
+    if (rdd_lima_wsl2(inst) && inst->host) {
+        char owner[96];
+        rdd__lima_guest_owner(inst, owner, sizeof(owner));
+        if (host_vsock_listen(inst->host, RDD_VSOCK_HANDSHAKE_PORT, owner,
+                              0) == 0)
+            ha->guest_vsock |= 1;
+        if (host_vsock_listen(inst->host, RDD_VSOCK_FORWARD_PORT, owner, 0) ==
+            0) {
+            host_vsock_set_data(inst->host, RDD_VSOCK_FORWARD_PORT, owner,
+                                inst->vm_daemon);
+            ha->guest_vsock |= 2;
+        }
+    }
     if (!rdd_lima_wsl2(inst) && !inst->sock_fwd) {
         int rc = uds_listen(inst->socks, inst->id.docker_socket, ha->pid,
                             on_fwd_conn, inst, &inst->sock_fwd);
@@ -439,6 +457,13 @@ static void vm_down(rdd_ha_t *ha)
         return;
     ha->vm_owner = 0;
     inst->lima.vm_owner = NULL;
+    if (ha->guest_vsock && inst->host) {
+        char owner[96];
+        rdd__lima_guest_owner(inst, owner, sizeof(owner));
+        host_vsock_close(inst->host, RDD_VSOCK_HANDSHAKE_PORT, owner);
+        host_vsock_close(inst->host, RDD_VSOCK_FORWARD_PORT, owner);
+        ha->guest_vsock = 0;
+    }
     if (inst->sock_fwd) {
         uds_listener_close(inst->sock_fwd, 1);
         inst->sock_fwd = NULL;
@@ -446,6 +471,12 @@ static void vm_down(rdd_ha_t *ha)
     inst->vm_running = 0;
     dock_daemon_stop(inst->vm_daemon);
     rdd_ports_unforward_guest(inst);
+}
+
+/* The vsock owner name of inst's guest ("<instance>/guest"). */
+void rdd__lima_guest_owner(const rdd_instance_t *inst, char *out, size_t len)
+{
+    snprintf(out, len, "%s/guest", inst->id.name);
 }
 
 static void ha_exit(rdd_ha_t *ha, int code)

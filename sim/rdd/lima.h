@@ -113,6 +113,8 @@ struct rdd_ha {
     void *tail_arg;              /* private */
     sim_timer_t timer;           /* private */
     int exit_watch;              /* private */
+    int guest_vsock;             /* private: its guest holds vsock 6669
+                                    (bit 0) and 6660 (bit 1) */
     rdd_ha_t *next;              /* private: registry order (spawn) */
     rdd_ha_t *prev;              /* private */
 };
@@ -186,6 +188,8 @@ rdd_ha_t *rdd_ha_find(rdd_instance_t *inst, uint32_t pid);
 /* Subscribes cb to ha's events (the tail of ha.stdout.log); NULL
  * unsubscribes. */
 void rdd_ha_tail(rdd_ha_t *ha, rdd_ha_event_cb cb, void *arg);
+/* The vsock owner name of inst's guest ("<instance>/guest"). */
+void rdd__lima_guest_owner(const rdd_instance_t *inst, char *out, size_t len);
 /* process.IsOurProcess(pid, "hostagent", pidfile) on Windows
  * (process_windows.go:66-77): a live process whose image is self_exe and
  * whose command line holds "hostagent" and pidfile.  Always 1 elsewhere

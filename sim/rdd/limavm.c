@@ -10,8 +10,8 @@
  * the service shutdown hook; plus the parking of a reconcile on an async
  * step, the kill log and the stall explanation.  Status writes:
  * Status().Update sends the cached object's resourceVersion (409 -> error
- * -> back-off); Status().Patch is a merge patch applied to the stored
- * object (conditions replaced as a list).
+ * -> back-off); Status().Patch is a merge patch without a resourceVersion
+ * (kube_merge_patch: never 409; conditions replaced as a list).
  * What Reconcile calls from limavm_lifecycle.go (handleDeletion,
  * handleRestartAnnotation, handleRunningState and everything below it, the
  * force-stop helpers, removeStaleInstance) is in limavm_lifecycle.c;
@@ -75,21 +75,6 @@ void rdd__lvm_field_del(kube_field_t *f, int *n, const char *key)
             (*n)--;
             return;
         }
-}
-
-static int conds_equal(const kube_obj_t *a, const kube_obj_t *b)
-{
-    int i;
-    if (a->nconds != b->nconds)
-        return 0;
-    for (i = 0; i < a->nconds; i++) {
-        const kube_cond_t *x = &a->conds[i], *y = &b->conds[i];
-        if (strcmp(x->type, y->type) || strcmp(x->status, y->status) ||
-            strcmp(x->reason, y->reason) || strcmp(x->message, y->message) ||
-            x->last_transition_ns != y->last_transition_ns)
-            return 0;
-    }
-    return 1;
 }
 
 int rdd__lvm_has_cond(const kube_obj_t *o, const char *type, const char *status,
@@ -158,34 +143,19 @@ static int status_update(rdd_instance_t *inst, kube_obj_t *vm)
     return rc;
 }
 
-/* Status().Patch(ctx, vm, client.MergeFrom(orig)): the diff orig -> vm
- * applied to the stored object (status fields by key, the conditions list
- * as a whole), no resourceVersion precondition.  vm becomes the result. */
+/* limavm_controller.go:581-588 (and limavm_lifecycle.go:97-99, 175,
+ * 308-311, 321-323, limavm_controller.go:384, 532, 553):
+ * Status().Patch(ctx, vm, client.MergeFrom(orig)).  A JSON merge patch of
+ * the diff orig -> vm, with no resourceVersion (MergeFrom without
+ * OptimisticLock), so the apiserver never answers it 409 (kube.h
+ * kube_merge_patch); 429 / 500 / 404 it can.  vm becomes the result. */
 int rdd__lvm_status_patch(rdd_instance_t *inst, const kube_obj_t *orig,
                           kube_obj_t *vm)
 {
-    kube_obj_t cur;
     kube_status_t st;
-    int i, rc = kube_get(inst->api, KUBE_LIMAVM, vm->ns, vm->name, &cur, &st);
-    if (rc)
-        return rc;
-    for (i = 0; i < vm->nstatus; i++) {
-        const char *was = kube_status_get(orig, vm->status[i].key);
-        if (!was || strcmp(was, vm->status[i].val))
-            (void)kube_status_set(&cur, vm->status[i].key, vm->status[i].val);
-    }
-    for (i = 0; i < orig->nstatus; i++)
-        if (!kube_status_get(vm, orig->status[i].key))
-            rdd__lvm_field_del(cur.status, &cur.nstatus, orig->status[i].key);
-    if (!conds_equal(orig, vm)) {
-        cur.nconds = vm->nconds;
-        memcpy(cur.conds, vm->conds, sizeof(cur.conds));
-    }
-    rc = kube_update_status(inst->api, &cur, &st);
-    if (rc == 0) {
-        *vm = cur;
+    int rc = kube_merge_patch(inst->api, orig, vm, 1, &st);
+    if (rc == 0)
         observe(inst, vm);
-    }
     return rc;
 }
 
@@ -670,6 +640,8 @@ int rdd_limavm_init(rdd_instance_t *inst)
     lv->orphan_loop_since_ns = 0;
     lv->hs_died = 0;
     lv->svc_pid = inst->proc.pid;
+    snprintf(name, sizeof(name), "%s.hawatcher.tail", inst->id.name);
+    sim_rng_fork(&lv->tail_rng, inst->loop->seed, name);
     sim_timer_init(inst->loop, &lv->timer);
     lv->timer.data = inst;
     snprintf(name, sizeof(name), "%s/limavm", inst->id.name);
@@ -767,22 +739,37 @@ static void hook_first(void *a, void *b)
                   lv->w.proc_exited ? 0 : RDD_LVM_GRACEFUL_NS);
 }
 
-void rdd_limavm_shutdown(rdd_instance_t *inst,
-                         void (*done)(rdd_instance_t *inst))
+/* The manager context is cancelled: the queue stops, and
+ * exec.CommandContext kills every hostagent this service launched
+ * (limavm_controller.go:667-677), whatever the shutdown runnable does. */
+static void ctx_cancelled(rdd_instance_t *inst)
 {
     rdd_limavm_t *lv = &inst->lvm;
     rdd_ha_t *ha;
-    rdd_trace_kv(inst, "rdd.limavm.shutdown", NULL, NULL, NULL, NULL);
     stop_queue(inst);
-    lv->shutdown_done = done;
-    /* exec.CommandContext: the cancelled manager context kills every
-     * hostagent this service launched (limavm_controller.go:667-677). */
     for (ha = inst->lima.head; ha; ha = ha->next)
         if (ha->svc_pid == lv->svc_pid && ha->state != RDD_HA_EXITED &&
             host_proc_alive(inst->host, ha->pid))
             (void)rdd__limavm_kill(inst, ha->pid, "hostagent", -1,
                                    "exec.CommandContext", "kill");
+}
+
+void rdd_limavm_shutdown(rdd_instance_t *inst,
+                         void (*done)(rdd_instance_t *inst))
+{
+    rdd_trace_kv(inst, "rdd.limavm.shutdown", NULL, NULL, NULL, NULL);
+    ctx_cancelled(inst);
+    inst->lvm.shutdown_done = done;
     (void)sim_call(inst->loop, 0, hook_first, inst, NULL);
+}
+
+/* limavm_controller.go:617-621 waitForShutdown hung before
+ * shutdownAllHostagents did anything (fault rdd.svc.shutdown_hang): the
+ * context's kills happen, the hook's interrupts and reclaim never do. */
+void rdd_limavm_shutdown_hang(rdd_instance_t *inst)
+{
+    ctx_cancelled(inst);
+    inst->lvm.shutdown_done = NULL;
 }
 
 /* observation ---------------------------------------------------------------*/

@@ -22,6 +22,7 @@
 
 #include "kube/kube.h"
 #include "lima.h"
+#include "sim/rng.h"
 
 typedef struct rdd_instance rdd_instance_t;
 
@@ -31,7 +32,9 @@ typedef struct rdd_instance rdd_instance_t;
 #define RDD_LVM_CLEANUP_FINALIZER "rdd.rancherdesktop.io/cleanup"
 #define RDD_LVM_OWNED_FINALIZER "rdd.rancherdesktop.io/owned-by-LimaVM"
 #define RDD_LVM_TEMPLATE_CM "rd-template"
-#define RDD_LVM_RESTART_ANNOTATION "annotation.restartRequested"
+/* lima.rancherdesktop.io/restartRequested: metadata (kube.h
+ * KUBE_ANNOTATION_PREFIX), never bumps generation. */
+#define RDD_LVM_RESTART_ANNOTATION KUBE_ANNOTATION_PREFIX "restartRequested"
 #define RDD_LVM_OWNER_KEY "ownerReferences.uid"
 
 /* docs/timing.md LimaVM timing constants. */
@@ -72,6 +75,10 @@ typedef struct {
     int proc_exited;        /* read-only: procExited closed (reaped) */
     int watching;           /* read-only: the tailer runs (done open) */
     uint64_t begin_ns;      /* read-only: events since */
+    int nunread;            /* read-only: lines written to ha.stdout.log
+                               that the tail has not read yet */
+    rdd_ha_ev_t unread[8];  /* private: those lines, in order */
+    uint64_t unread_at[8];  /* private: when each was written */
     int exit_watch;         /* private: the reaper (host exit watch) */
     char ns[KUBE_NS_MAX];   /* private: for enqueueReconcile */
     char name[KUBE_NAME_MAX];
@@ -110,6 +117,10 @@ typedef struct {
     kube_cache_t *cache;        /* private: its informer cache */
     rdd_hawatch_t w;            /* read-only: instanceStates["rd"] */
     int chan_full;              /* private: reconcileChan (1 slot) */
+    uint64_t tail_seq;          /* private: the tail read scheduled */
+    sim_rng_t tail_rng;         /* private: stream "<inst>.hawatcher.tail" */
+    uint64_t tail_lost;         /* read-only: lines the cancelled tail
+                                   never read (choice hawatcher.tail_lost) */
     uint64_t chan_drops;        /* read-only: enqueues dropped (full) */
     uint32_t svc_pid;           /* private: the service it runs in */
     /* a reconcile parked on an async step */
@@ -164,6 +175,10 @@ void rdd_limavm_free(rdd_instance_t *inst);
  * done runs when it finishes (never inside this call). */
 void rdd_limavm_shutdown(rdd_instance_t *inst,
                          void (*done)(rdd_instance_t *inst));
+/* The same shutdown with the hook hung at its start (fault
+ * rdd.svc.shutdown_hang): the queue stops and the context's kills happen;
+ * nothing else, and no done. */
+void rdd_limavm_shutdown_hang(rdd_instance_t *inst);
 
 /* HOSTSWITCH_DEATH_SURFACED (LimaVM side): with the flag, enqueues the
  * LimaVM; handleRunningState restarts the host-switch.  Without it,

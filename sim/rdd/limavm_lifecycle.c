@@ -840,7 +840,9 @@ void rdd__lvm_handle_deletion(rdd_instance_t *inst)
     rdd__lvm_finish(inst, rc, 0);
 }
 
-/* :92-115 handleRestartAnnotation. */
+/* limavm_lifecycle.go:92-115 handleRestartAnnotation: pass 1 patches
+ * status.restartNeeded (:97-99), pass 2 removes the annotation (:108-110);
+ * both merge patches. */
 void rdd__lvm_handle_restart_annotation(rdd_instance_t *inst)
 {
     rdd_limavm_t *lv = &inst->lvm;
@@ -854,15 +856,15 @@ void rdd__lvm_handle_restart_annotation(rdd_instance_t *inst)
     }
     rdd__lvm_decision(inst, "removing restartRequested annotation");
     {
-        /* r.Patch (merge): applied to the stored object. */
-        kube_obj_t cur;
-        int rc = kube_get(inst->api, KUBE_LIMAVM, lv->vm.ns, lv->vm.name,
-                          &cur, &st);
-        if (rc == 0) {
-            rdd__lvm_field_del(cur.spec, &cur.nspec,
-                               RDD_LVM_RESTART_ANNOTATION);
-            rc = kube_update(inst->api, &cur, &st);
-        }
-        rdd__lvm_finish(inst, rc, 0);
+        /* :108-110 r.Patch(ctx, vm, client.MergeFrom(orig)) after
+         * delete(Annotations, ...): a merge patch of the main endpoint, no
+         * resourceVersion (never 409); an annotation is metadata, so
+         * generation does not move. */
+        kube_obj_t orig = lv->vm;
+        rdd__lvm_field_del(lv->vm.spec, &lv->vm.nspec,
+                           RDD_LVM_RESTART_ANNOTATION);
+        rdd__lvm_finish(inst, kube_merge_patch(inst->api, &orig, &lv->vm, 0,
+                                               &st),
+                        0);
     }
 }

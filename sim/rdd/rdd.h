@@ -250,6 +250,8 @@ typedef struct {
     uint64_t late_min_ns;   /* Go timer lateness range (rdd_timer_late);
                                0..0: timers fire on time */
     uint64_t late_max_ns;
+    int choice_tail_lost;   /* choice point hawatcher.tail_lost (hawatcher.c):
+                               0 seeded, 1 pinned false, 2 pinned true */
 } rdd_vm_params_t;
 
 typedef enum {

@@ -12,9 +12,12 @@
  * shutdown hook runs, then the process exits), and `rdd svc delete`
  * (Delete, :541-565: stop, then best-effort RemoveAll of LogDir unless
  * RDD_KEEP_LOGS, ShortDir with errors ignored, and Dir; the datastore goes
- * with Dir).  Leaves out: args.json/config.yaml, ports, TLS, the stop's
- * 5 min wait (the caller polls inst->svc), preserveAllInstanceLogs, a
- * second interrupt's os.Exit(1).
+ * with Dir).  Fault sites rdd.svc.interrupt_lost (the interrupt starts no
+ * shutdown: the CLI's 5 min wait, then TerminateProcess) and
+ * rdd.svc.shutdown_hang (the LimaVM shutdown runnable never returns: the
+ * manager's 10 s cap).  Leaves out: args.json/config.yaml, ports, TLS, the
+ * stop's 5 min wait (the CLI side, sim/scenario/actions.c, waits on the
+ * pid), preserveAllInstanceLogs, a second interrupt's os.Exit(1).
  */
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +26,7 @@
 #include "rdd.h"
 #include "sim/assert.h"
 #include "sim/errno.h"
+#include "sim/fault.h"
 #include "sim/trace.h"
 
 static void strace(rdd_instance_t *inst, const char *ev, const char *k,
@@ -214,6 +218,16 @@ static void on_svc_interrupt(void *arg, uint32_t pid)
     (void)pid;
     if (inst->svc != RDD_SVC_RUNNING)
         return;
+    /* rdd.svc.interrupt_lost: process.Interrupt (process_windows.go:37-39,
+     * GenerateConsoleCtrlEvent) returned nil, so StopWithWait
+     * (service.go:489-493) does not fall back to Kill, but no shutdown
+     * starts: the service runs on until the CLI's wait expires
+     * (service.go:497-518, stopWaitTimeout 5 min, cmd/rdd/service.go:42)
+     * and its Kill (TerminateProcess) ends it without the hook. */
+    if (SIM_FAULT(inst->loop, RDD_SVC_INTERRUPT_LOST, inst->id.name)) {
+        strace(inst, "rdd.svc.interrupt_lost", NULL, NULL);
+        return;
+    }
     inst->svc = RDD_SVC_STOPPING;
     strace(inst, "rdd.svc.shutdown", NULL, NULL);
     rdd_app_free(inst);
@@ -222,6 +236,16 @@ static void on_svc_interrupt(void *arg, uint32_t pid)
     (void)sim_timer_start(&inst->svc_shutdown_cap, shutdown_cap,
                           RDD_MGR_SHUTDOWN_NS);
     rdd_engine_shutdown(inst, shutdown_part_done);
+    /* rdd.svc.shutdown_hang: waitForShutdown (limavm_controller.go:
+     * 617-621) never returns; only the manager's GracefulShutdownTimeout
+     * (shutdown_cap, 10 s) ends the wait and the process exits; the
+     * hook's interrupts and reclaim never ran (the context still killed
+     * the hostagents it launched). */
+    if (SIM_FAULT(inst->loop, RDD_SVC_SHUTDOWN_HANG, inst->id.name)) {
+        strace(inst, "rdd.svc.shutdown_hang", NULL, NULL);
+        rdd_limavm_shutdown_hang(inst);
+        return;
+    }
     rdd_limavm_shutdown(inst, shutdown_part_done);
 }
 

@@ -41,8 +41,9 @@ static const char *const act_names[] = {
 #define ALLOW(map, where, keys)                                                \
     TRY(yt_allow((map), (where), (keys), SIM_ARRAY_LEN(keys), err))
 KEYS(k_root, "name", "description", "host", "seed", "duration", "timers",
-     "daemons", "owners", "instances", "faults", "timeline", "matrix",
+     "choices", "daemons", "owners", "instances", "faults", "timeline", "matrix",
      "variants");
+KEYS(k_choices, "hawatcher.tail_lost");
 KEYS(k_daemon, "name", "id", "latency", "containers", "images", "volumes");
 KEYS(k_vm, "latency", "containers", "images", "volumes");
 KEYS(k_container, "name", "image", "state", "count");
@@ -1655,6 +1656,18 @@ static int parse_root(yt_node_t *root, scenario_t *sc, yt_error_t *err)
                             err));
         if (l && sc->late_max_ns > SIM_NS_PER_S)
             return yt_fail(err, l, "lateness must be at most 1s");
+    }
+    /* choices: {hawatcher.tail_lost: true} pins a seeded choice point
+     * (docs/scenarios.md "Choice points") */
+    if ((v = yt_get(root, "choices"))) {
+        yt_node_t *c;
+        int b;
+        TRY(yt_expect(v, YT_MAP, "choices", err));
+        ALLOW(v, "choices", k_choices);
+        if ((c = yt_get(v, "hawatcher.tail_lost"))) {
+            TRY(yt_bool(c, "hawatcher.tail_lost", &b, err));
+            sc->choice_tail_lost = b ? 2 : 1;
+        }
     }
     if ((v = yt_get(root, "daemons")))
         TRY(parse_daemons(v, sc, err));

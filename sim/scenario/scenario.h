@@ -206,6 +206,8 @@ typedef struct {
     uint64_t late_min_ns;     /* timers: {lateness: min..max}: how late
                                  RDD's Go timers fire (rdd_timer_late) */
     uint64_t late_max_ns;
+    int choice_tail_lost;     /* choices: hawatcher.tail_lost: 0 seeded,
+                                 1 pinned false, 2 pinned true */
     sc_daemon_t daemons[SC_MAX_DAEMONS];
     int ndaemons;
     sc_owner_t owners[SC_MAX_OWNERS];

@@ -80,8 +80,16 @@ static void world_init(world_t *w, rdd_flags_t flags, int vm_up)
     assert_int_equal(dock_daemon_new(&w->loop, "dd", "DD", &w->dd_engine), 0);
     owner_init(&w->dd, OWNER_DOCKER_DESKTOP, "dd", PIPE, &w->loop, w->ns, 100,
                w->dd_engine);
-    if (vm_up)
+    if (vm_up) {
         start_utility_vm(w);
+        /* instance 0's guest serves vm0 on vsock 6660, where every bridge
+         * dials (socketbridge/host_windows.go:114-119, H10) */
+        assert_int_equal(
+            host_vsock_listen(w->host, RDD_VSOCK_FORWARD_PORT, "guest0", 0),
+            0);
+        host_vsock_set_data(w->host, RDD_VSOCK_FORWARD_PORT, "guest0",
+                            w->vm[0]);
+    }
     inst_init(w, 0, NULL, flags);
     inst_init(w, 1, "3", flags);
 }

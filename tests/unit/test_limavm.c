@@ -25,6 +25,7 @@
 
 #include "rdd/rdd.h"
 #include "sim/errno.h"
+#include "sim/fault.h"
 #include "sim/trace.h"
 
 #define NS "default"
@@ -766,6 +767,169 @@ static void test_enqueue_channel_drops_when_full(void **state)
     assert_int_equal(fx->inst.lvm.chan_drops, 1);
 }
 
+
+/* Issue 10 item 6.  updateCondition (limavm_controller.go:581-588) is
+ * Status().Patch with client.MergeFrom: a merge patch without a
+ * resourceVersion, which the apiserver cannot refuse with an
+ * optimistic-lock 409.  With kube.update.conflict firing on every call,
+ * the stop's "Lima instance stopped successfully" still lands.  (The old
+ * model sent a PUT with a resourceVersion, so the fault refused it and
+ * the condition stayed True/Started.) */
+static sim_faults_t g_faults;
+
+/* kube.update.conflict fires on every evaluation from now on. */
+static void arm_conflict_always(fx_t *fx)
+{
+    sim_fault_arm_t a;
+    memset(&a, 0, sizeof(a));
+    a.by_time = 1;
+    a.from_ns = 0;
+    a.to_ns = UINT64_MAX;
+    sim_faults_init(&g_faults);
+    sim_faults_arm(&g_faults, SIM_FAULT_KUBE_UPDATE_CONFLICT, &a, 1);
+    fx->loop.faults = &g_faults;
+}
+
+static void test_status_patch_is_never_a_conflict(void **state)
+{
+    fx_t *fx = *state;
+    boot(fx, 1);
+    assert_cond(fx, "Running", "True", "Started");
+    set_running(fx, 0);
+    arm_conflict_always(fx);
+    run_for(fx, SIM_S(10));
+    assert_cond(fx, "Running", "False", "Stopped");
+    assert_string_equal(cond_msg(fx, "Running"),
+                        "Lima instance stopped successfully");
+    assert_true(g_faults.site[SIM_FAULT_KUBE_UPDATE_CONFLICT].fired == 0);
+    fx->loop.faults = NULL;
+}
+
+/* Issue 10 item 6.  The restart annotation is metadata
+ * (limavm_lifecycle.go:108-110 patches metadata.annotations): adding it
+ * and its removal by the controller leave generation where it was, and
+ * the removal is a merge patch the conflict fault cannot refuse.  (The
+ * old model kept it in spec: +1 generation on each write.) */
+static void test_restart_annotation_is_metadata(void **state)
+{
+    fx_t *fx = *state;
+    kube_obj_t vm;
+    kube_status_t st;
+    int64_t gen;
+    boot(fx, 1);
+    vm = vm_now(fx);
+    gen = vm.generation;
+    kube_spec_set(&vm, RDD_LVM_RESTART_ANNOTATION, "true");
+    assert_int_equal(kube_update(fx->inst.api, &vm, &st), 0);
+    assert_int_equal(vm.generation, gen);
+    arm_conflict_always(fx);
+    run_for(fx, SIM_S(10));
+    fx->loop.faults = NULL;
+    vm = vm_now(fx);
+    assert_null(kube_spec_get(&vm, RDD_LVM_RESTART_ANNOTATION));
+    assert_int_equal(vm.generation, gen);
+    /* the restart it asked for happened: stopped for restart, then up */
+    assert_int_equal(count_substr(fx, "Stopped for restart"), 1);
+    assert_cond(fx, "Running", "True", "Started");
+}
+
+
+/* Issue 10 item 7: the watcher tails ha.stdout.log (hostagent_watcher.go:
+ * 130-135) and the reaper cancels the tail when the hostagent exits
+ * (:83-92).  A hostagent that writes Running and dies at the same instant
+ * leaves that line unread when the cancel comes; whether the tail reads
+ * it first is the choice point hawatcher.tail_lost.  Returns the pid of
+ * the hostagent killed. */
+static void kill_cb(void *a, void *b)
+{
+    fx_t *fx = a;
+    (void)host_kill(fx->host, (uint32_t)(uintptr_t)b);
+}
+
+static uint32_t crash_at_running(fx_t *fx, int pin)
+{
+    rdd_ha_t *ha = NULL;
+    uint32_t pid;
+    int i;
+    fx->inst.vp.choice_tail_lost = pin;
+    assert_int_equal(rdd_svc_start(&fx->inst), 0);
+    seed(fx, 1);
+    for (i = 0; i < 100000; i++) {
+        pid = tracked(fx);
+        ha = pid ? rdd_ha_find(&fx->inst, pid) : NULL;
+        if (ha && ha->state == RDD_HA_BOOTING)
+            break;
+        run_for(fx, SIM_MS(1));
+    }
+    assert_non_null(ha);
+    assert_true(sim_timer_active(&ha->timer));
+    /* scheduled after the Running timer, at its instant: it runs just after
+     * the hostagent writes Running, before the tail reads it */
+    assert_int_equal(sim_call(&fx->loop, ha->timer.due_ns - sim_now(&fx->loop),
+                              kill_cb, fx, (void *)(uintptr_t)pid),
+                     0);
+    run_for(fx, SIM_S(10));
+    return pid;
+}
+
+/* pin 2 (lost): the Running line was written, never read: the phase went
+ * Starting -> Stopped and the crash restart followed.  pin 1: read first. */
+static void check_tail(void **state, int pin)
+{
+    fx_t *fx = *state;
+    char needle[64];
+    uint32_t pid = crash_at_running(fx, pin);
+    snprintf(needle, sizeof(needle), "to=Running pid=%u", pid);
+    assert_int_equal(count_substr(fx, pin == 2 ? "sim.choice "
+                                                 "name=hawatcher.tail_lost "
+                                                 "value=true"
+                                               : "sim.choice "
+                                                 "name=hawatcher.tail_lost "
+                                                 "value=false"),
+                     1);
+    assert_int_equal(count_substr(fx, needle), pin == 2 ? 0 : 1);
+    assert_int_equal(fx->inst.lvm.tail_lost, pin == 2 ? 1 : 0);
+    assert_int_equal(fx->inst.lvm.crash_restarts, 1);
+    assert_cond(fx, "Running", "True", "Started");
+}
+
+static void test_tail_lost_running_before_crash(void **state)
+{
+    check_tail(state, 2);
+}
+
+static void test_tail_read_running_before_crash(void **state)
+{
+    check_tail(state, 1);
+}
+
+/* Issue 10 item 11: a shutdown runnable that never returns does not make
+ * `rdd svc stop` wait its 5 min: the manager's GracefulShutdownTimeout
+ * (service/controllers/manager.go:152, 10 s) ends the wait and the
+ * service exits; the hook's reclaim never ran. */
+static void test_shutdown_hang_is_capped_at_10s(void **state)
+{
+    fx_t *fx = *state;
+    sim_fault_arm_t a;
+    uint32_t svc;
+    boot(fx, 1);
+    svc = fx->inst.proc.pid;
+    memset(&a, 0, sizeof(a));
+    a.by_count = 1;
+    sim_faults_init(&g_faults);
+    sim_faults_arm(&g_faults, SIM_FAULT_RDD_SVC_SHUTDOWN_HANG, &a, 1);
+    fx->loop.faults = &g_faults;
+    assert_int_equal(rdd_svc_stop(&fx->inst, 1), 0);
+    run_for(fx, SIM_S(9));
+    assert_true(host_proc_alive(fx->host, svc));
+    run_for(fx, SIM_S(2));
+    fx->loop.faults = NULL;
+    assert_false(host_proc_alive(fx->host, svc));
+    assert_int_equal(fx->inst.svc, RDD_SVC_DOWN);
+    assert_int_equal(count_substr(fx, "rdd.svc.shutdown_timeout"), 1);
+    assert_int_equal(count_substr(fx, "rdd.limavm.shutdown_done"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -797,7 +961,12 @@ int main(void)
         W(test_svc_stop_with_console_reclaims),
         W(test_svc_stop_without_console_orphans),
         W(test_svc_delete_leaves_held_files),
+        W(test_shutdown_hang_is_capped_at_10s),
         L(test_enqueue_channel_drops_when_full),
+        L(test_status_patch_is_never_a_conflict),
+        L(test_restart_annotation_is_metadata),
+        L(test_tail_lost_running_before_crash),
+        L(test_tail_read_running_before_crash),
 #undef L
 #undef W
     };

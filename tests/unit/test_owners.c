@@ -70,6 +70,11 @@ static void world_init(world_t *w)
     assert_int_equal(host_wsl_import(w->host, "lima-rd", "C:/d/ext4.vhdx", "t"),
                      0);
     assert_int_equal(host_wsl_start(w->host, "lima-rd", "t", NULL, 0), 0);
+    /* Its guest serves its dockerd on vsock 6660, where the bridge dials
+     * (socketbridge/host_windows.go:114-119). */
+    assert_int_equal(
+        host_vsock_listen(w->host, RDD_VSOCK_FORWARD_PORT, "guest", 0), 0);
+    host_vsock_set_data(w->host, RDD_VSOCK_FORWARD_PORT, "guest", w->vm);
     assert_int_equal(host_spawn(w->host, "C:/rdd.exe", "rdd", 0, 1, &pid), 0);
     memset(&w->inst, 0, sizeof(w->inst));
     w->inst.loop = &w->loop;
