@@ -24,7 +24,7 @@ import sys
 import tempfile
 
 HASH_RE = re.compile(r"trace_hash=[0-9a-f]{16}")
-WALL_RE = re.compile(r"\b\d+\.\dms\b")
+WALL_RE = re.compile(r"\b\d+\.\dms\b|(?<=runs, )\d+\.\d\d s\b")
 FENCE_RE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.M | re.S)
 
 
