@@ -141,6 +141,11 @@ void dock_daemon_free(dock_daemon_t *d)
     sim__free(d->imgs);
     sim__free(d->vols);
     sim__free(d->calls);
+    dock__ix_free(&d->ix_ctr_id);
+    dock__ix_free(&d->ix_ctr_name);
+    dock__ix_free(&d->ix_img_id);
+    dock__ix_free(&d->ix_img_tag);
+    dock__ix_free(&d->ix_vol);
     sim__free(d);
 }
 
@@ -324,19 +329,30 @@ static const char *valid_state(const char *state)
     return NULL;
 }
 
-/* Docker's lookup order: full ID, then name, then ID prefix. */
-static long ctr_index(const dock_daemon_t *d, const char *ref)
+/* Docker's lookup order: full ID, then name, then ID prefix.  The first
+ * two by index, the prefix by a scan. */
+static long ctr_index(const dock_daemon_t *cd, const char *ref)
 {
+    dock_daemon_t *d = (dock_daemon_t *)cd; /* the indexes are caches */
+    char slash[DOCK_REF_MAX + 1];
     size_t i;
+    long k;
     if (!ref || !ref[0])
         return -1;
-    for (i = 0; i < d->nctrs; i++)
-        if (strcmp(d->ctrs[i].id, ref) == 0)
-            return (long)i;
-    for (i = 0; i < d->nctrs; i++)
-        if (strcmp(d->ctrs[i].name, ref) == 0 ||
-            strcmp(d->ctrs[i].name + 1, ref) == 0)
-            return (long)i;
+    if ((k = dock__ix_find(&d->ix_ctr_id, d, dock__key_ctr_id, d->nctrs,
+                           ref)) >= 0)
+        return k;
+    /* A stored name is "/web": ref is "/web" or "web". */
+    if (ref[0] == '/' &&
+        (k = dock__ix_find(&d->ix_ctr_name, d, dock__key_ctr_name, d->nctrs,
+                           ref)) >= 0)
+        return k;
+    if (strlen(ref) + 1 < sizeof(slash)) {
+        snprintf(slash, sizeof(slash), "/%s", ref);
+        if ((k = dock__ix_find(&d->ix_ctr_name, d, dock__key_ctr_name,
+                               d->nctrs, slash)) >= 0)
+            return k;
+    }
     for (i = 0; i < d->nctrs; i++)
         if (dock__has_prefix(d->ctrs[i].id, ref))
             return (long)i;
@@ -372,9 +388,9 @@ int dock_container_add(dock_daemon_t *d, const char *name, const char *image,
         strlen(name) + 2 > sizeof(cname) || strlen(image) >= DOCK_REF_MAX)
         return SIM_EINVAL;
     snprintf(cname, sizeof(cname), "%s%s", name[0] == '/' ? "" : "/", name);
-    for (i = 0; i < d->nctrs; i++)
-        if (strcmp(d->ctrs[i].name, cname) == 0)
-            return SIM_EEXIST;
+    if (dock__ix_find(&d->ix_ctr_name, d, dock__key_ctr_name, d->nctrs,
+                      cname) >= 0)
+        return SIM_EEXIST;
     if (dock__grow((void **)&d->ctrs, &d->capctrs, d->nctrs + 1,
                    sizeof(*d->ctrs)))
         return SIM_ENOMEM;
@@ -388,6 +404,11 @@ int dock_container_add(dock_daemon_t *d, const char *name, const char *image,
     image_id_for(d, image, c->image_id);
     dock__copy_str(c->state, sizeof(c->state), "created");
     c->created_ns = (int64_t)sim_now(d->loop);
+    i = d->nctrs - 1;
+    (void)dock__ix_add(&d->ix_ctr_id, d, dock__key_ctr_id, d->nctrs,
+                       (uint32_t)i);
+    (void)dock__ix_add(&d->ix_ctr_name, d, dock__key_ctr_name, d->nctrs,
+                       (uint32_t)i);
     if (id_out)
         dock__copy_str(id_out, DOCK_ID_MAX, c->id);
     dock__emit(d, "container", "create", c->id);
@@ -458,6 +479,8 @@ static void ctr_remove(dock_daemon_t *d, dock_container_t *c, const char *ref,
     memmove(&d->ctrs[i], &d->ctrs[i + 1],
             (d->nctrs - i - 1) * sizeof(*d->ctrs));
     d->nctrs--;
+    dock__ix_stale(&d->ix_ctr_id);
+    dock__ix_stale(&d->ix_ctr_name);
     dock__emit(d, "container", "destroy", id);
     dock__res_ok(res, 204);
 }

@@ -90,18 +90,6 @@ void dock_sha256_hex(const void *buf, size_t len, char out[65])
 
 /* images -----------------------------------------------------------------*/
 
-static int tag_matches(const char *tag, const char *ref)
-{
-    const char *slash = strrchr(ref, '/');
-    size_t n = strlen(ref);
-    if (strcmp(tag, ref) == 0)
-        return 1;
-    /* A reference without a tag means ":latest". */
-    if (strchr(slash ? slash : ref, ':'))
-        return 0;
-    return strncmp(tag, ref, n) == 0 && strcmp(tag + n, ":latest") == 0;
-}
-
 /* isImageIDPrefix of image_delete.go. */
 static int id_has_prefix(const char *id, const char *ref)
 {
@@ -111,25 +99,43 @@ static int id_has_prefix(const char *id, const char *ref)
 
 /* GetImage's order: full ID, then tag, then ID prefix.  *by_tag (may be
  * NULL) gets the tag index when a tag matched, else -1.  -1 if none. */
-long dock__img_index(const dock_daemon_t *d, const char *ref, int *by_tag)
+long dock__img_index(const dock_daemon_t *cd, const char *ref, int *by_tag)
 {
-    size_t i;
-    int t;
+    dock_daemon_t *d = (dock_daemon_t *)cd; /* the indexes are caches */
+    char buf[DOCK_REF_MAX + 16];
+    const char *slash;
+    size_t i, nt = d->nimgs * DOCK_TAGS_MAX;
+    long k, a, b;
     if (by_tag)
         *by_tag = -1;
     if (!ref || !ref[0])
         return -1;
-    for (i = 0; i < d->nimgs; i++)
-        if (strcmp(d->imgs[i].id, ref) == 0 ||
-            strcmp(d->imgs[i].id + 7, ref) == 0)
-            return (long)i;
-    for (i = 0; i < d->nimgs; i++)
-        for (t = 0; t < d->imgs[i].ntags; t++)
-            if (tag_matches(d->imgs[i].tags[t], ref)) {
-                if (by_tag)
-                    *by_tag = t;
-                return (long)i;
-            }
+    if ((k = dock__ix_find(&d->ix_img_id, d, dock__key_img_id, d->nimgs,
+                           ref)) >= 0)
+        return k;
+    if (strlen(ref) + 8 < sizeof(buf)) {
+        snprintf(buf, sizeof(buf), "sha256:%s", ref);
+        if ((k = dock__ix_find(&d->ix_img_id, d, dock__key_img_id, d->nimgs,
+                               buf)) >= 0)
+            return k;
+    }
+    /* tag_matches: the tag itself, or ref:latest when ref has no tag; the
+     * first in (image, tag) order wins, as the scan did. */
+    a = dock__ix_find(&d->ix_img_tag, d, dock__key_img_tag, nt, ref);
+    b = -1;
+    slash = strrchr(ref, '/');
+    if (!strchr(slash ? slash : ref, ':') &&
+        strlen(ref) + 8 < sizeof(buf)) {
+        snprintf(buf, sizeof(buf), "%s:latest", ref);
+        b = dock__ix_find(&d->ix_img_tag, d, dock__key_img_tag, nt, buf);
+    }
+    if (a < 0 || (b >= 0 && b < a))
+        a = b;
+    if (a >= 0) {
+        if (by_tag)
+            *by_tag = (int)(a % DOCK_TAGS_MAX);
+        return a / DOCK_TAGS_MAX;
+    }
     for (i = 0; i < d->nimgs; i++)
         if (id_has_prefix(d->imgs[i].id, ref))
             return (long)i;
@@ -141,20 +147,17 @@ static void img_untag(dock_daemon_t *d, dock_image_t *im, int t)
     memmove(im->tags[t], im->tags[t + 1],
             (size_t)(im->ntags - t - 1) * sizeof(im->tags[0]));
     im->ntags--;
+    dock__ix_stale(&d->ix_img_tag);
     dock__emit(d, "image", "untag", im->id);
 }
 
 /* Takes tag away from whichever image has it (docker pull moves tags). */
 static void tag_take(dock_daemon_t *d, const char *tag)
 {
-    size_t i;
-    int t;
-    for (i = 0; i < d->nimgs; i++)
-        for (t = 0; t < d->imgs[i].ntags; t++)
-            if (strcmp(d->imgs[i].tags[t], tag) == 0) {
-                img_untag(d, &d->imgs[i], t);
-                return;
-            }
+    long k = dock__ix_find(&d->ix_img_tag, d, dock__key_img_tag,
+                           d->nimgs * DOCK_TAGS_MAX, tag);
+    if (k >= 0)
+        img_untag(d, &d->imgs[k / DOCK_TAGS_MAX], (int)(k % DOCK_TAGS_MAX));
 }
 
 /* Adds an image with the given ID ("sha256:<64 hex>", or NULL to derive it
@@ -182,9 +185,8 @@ int dock_image_add(dock_daemon_t *d, const char *id, const char *const *tags,
         snprintf(idbuf, sizeof(idbuf), "sha256:%s", hex);
         id = idbuf;
     }
-    for (i = 0; i < d->nimgs; i++)
-        if (strcmp(d->imgs[i].id, id) == 0)
-            return SIM_EEXIST;
+    if (dock__ix_find(&d->ix_img_id, d, dock__key_img_id, d->nimgs, id) >= 0)
+        return SIM_EEXIST;
     if (dock__grow((void **)&d->imgs, &d->capimgs, d->nimgs + 1,
                    sizeof(*d->imgs)))
         return SIM_ENOMEM;
@@ -196,6 +198,13 @@ int dock_image_add(dock_daemon_t *d, const char *id, const char *const *tags,
     for (t = 0; t < ntags; t++)
         dock__copy_str(im->tags[im->ntags++], DOCK_REF_MAX, tags[t]);
     im->created_ns = (int64_t)sim_now(d->loop);
+    i = d->nimgs - 1;
+    (void)dock__ix_add(&d->ix_img_id, d, dock__key_img_id, d->nimgs,
+                       (uint32_t)i);
+    for (t = 0; t < im->ntags; t++)
+        (void)dock__ix_add(&d->ix_img_tag, d, dock__key_img_tag,
+                           d->nimgs * DOCK_TAGS_MAX,
+                           (uint32_t)(i * DOCK_TAGS_MAX + (size_t)t));
     for (t = 0; t < ntags; t++)
         dock__emit(d, "image", "pull", tags[t]);
     return 0;
@@ -305,6 +314,8 @@ static void img_delete(dock_daemon_t *d, long i, int force, int quiet,
     memmove(&d->imgs[i], &d->imgs[i + 1],
             (d->nimgs - (size_t)i - 1) * sizeof(*d->imgs));
     d->nimgs--;
+    dock__ix_stale(&d->ix_img_id);
+    dock__ix_stale(&d->ix_img_tag);
     dock__emit(d, "image", "delete", id);
     dock__res_ok(res, 200);
 }
@@ -354,13 +365,10 @@ void dock__image_remove(dock_daemon_t *d, const char *ref, int force, int api,
 
 /* volumes ----------------------------------------------------------------*/
 
-static long vol_index(const dock_daemon_t *d, const char *name)
+static long vol_index(const dock_daemon_t *cd, const char *name)
 {
-    size_t i;
-    for (i = 0; name && i < d->nvols; i++)
-        if (strcmp(d->vols[i].name, name) == 0)
-            return (long)i;
-    return -1;
+    dock_daemon_t *d = (dock_daemon_t *)cd; /* the index is a cache */
+    return dock__ix_find(&d->ix_vol, d, dock__key_vol, d->nvols, name);
 }
 
 /* Adds a local volume (create event).  0, SIM_EEXIST, SIM_EINVAL (empty or
@@ -382,6 +390,8 @@ int dock_volume_add(dock_daemon_t *d, const char *name)
     snprintf(v->mountpoint, sizeof(v->mountpoint),
              "/var/lib/docker/volumes/%s/_data", name);
     v->created_ns = (int64_t)sim_now(d->loop);
+    (void)dock__ix_add(&d->ix_vol, d, dock__key_vol, d->nvols,
+                       (uint32_t)(d->nvols - 1));
     dock__emit(d, "volume", "create", name);
     return 0;
 }
@@ -422,6 +432,7 @@ void dock__volume_remove(dock_daemon_t *d, const char *name, int force, int api,
     memmove(&d->vols[i], &d->vols[i + 1],
             (d->nvols - (size_t)i - 1) * sizeof(*d->vols));
     d->nvols--;
+    dock__ix_stale(&d->ix_vol);
     dock__emit(d, "volume", "destroy", name);
     dock__res_ok(res, 204);
 }

@@ -28,6 +28,16 @@ typedef struct {
     char message[320]; /* the JSON body's "message" */
 } dock__res_t;
 
+/* A string -> position table over one of the daemon's arrays (index.c).
+ * key(d, v) is the string at position v, or NULL if v holds none. */
+typedef const char *(*dock__key_fn)(const dock_daemon_t *d, uint32_t v);
+typedef struct {
+    uint32_t *slot; /* position + 1; 0: empty */
+    size_t cap;     /* a power of two, or 0 */
+    size_t n;
+    int stale;      /* positions moved: rebuilt before the next lookup */
+} dock__index_t;
+
 /* One served connection (front.c). */
 typedef struct dock__conn dock__conn_t;
 
@@ -48,6 +58,11 @@ struct dock_daemon {
     size_t nimgs, capimgs;
     dock_volume_t *vols; /* insertion order */
     size_t nvols, capvols;
+    dock__index_t ix_ctr_id;   /* ctrs by id */
+    dock__index_t ix_ctr_name; /* ctrs by name ("/web") */
+    dock__index_t ix_img_id;   /* imgs by id ("sha256:...") */
+    dock__index_t ix_img_tag;  /* imgs by tag: position i * 4 + t */
+    dock__index_t ix_vol;      /* vols by name */
 
     dock_event_t ring[DOCK_EVENTS_RING]; /* the last 256 events */
     size_t ring_head;                    /* index of the oldest */
@@ -90,6 +105,23 @@ void dock__image_remove(dock_daemon_t *d, const char *ref, int force, int api,
                         dock__res_t *res);
 void dock__volume_remove(dock_daemon_t *d, const char *name, int force, int api,
                          dock__res_t *res);
+
+/* indexes (index.c) */
+void dock__ix_free(dock__index_t *ix);
+void dock__ix_stale(dock__index_t *ix);
+/* Position v (of nvals; already in the array) was appended.  0 or
+ * SIM_ENOMEM (the table then rebuilds or scans). */
+int dock__ix_add(dock__index_t *ix, const dock_daemon_t *d, dock__key_fn key,
+                 size_t nvals, uint32_t v);
+/* The first position whose key is s, or -1. */
+long dock__ix_find(dock__index_t *ix, const dock_daemon_t *d,
+                   dock__key_fn key, size_t nvals, const char *s);
+/* The keys of the five tables. */
+const char *dock__key_ctr_id(const dock_daemon_t *d, uint32_t v);
+const char *dock__key_ctr_name(const dock_daemon_t *d, uint32_t v);
+const char *dock__key_img_id(const dock_daemon_t *d, uint32_t v);
+const char *dock__key_img_tag(const dock_daemon_t *d, uint32_t v);
+const char *dock__key_vol(const dock_daemon_t *d, uint32_t v);
 
 /* front (front.c) */
 void dock__front_publish(dock_daemon_t *d, const dock_event_t *ev);

@@ -136,7 +136,7 @@ static int cmd_run(int argc, char **argv)
     uint64_t seed = 0;
     int have_seed = 0, no_expect = 0, i, rc, worst = 0;
     scenario_t *sc;
-    world_io_t io = {NULL, NULL};
+    world_io_t io = {NULL, NULL, 0, NULL};
     for (i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--variant") && i + 1 < argc)
             variant = argv[++i];

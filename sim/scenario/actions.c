@@ -62,7 +62,13 @@ static void hold_over(sim_timer_t *t)
 static void hold_dialed(void *arg, int status, sim_stream_t *conn)
 {
     pipe_hold_t *h = arg;
-    sim_trace_t *tr = sim_trace_begin(&h->w->loop, "sim.pipe.hold");
+    sim_trace_t *tr;
+    if (!world_live(h->w)) { /* the run ended while it dialled */
+        if (!status && conn)
+            sim_stream_close(conn, NULL);
+        return;
+    }
+    tr = sim_trace_begin(&h->w->loop, "sim.pipe.hold");
     sim_trace_str(tr, "pipe", h->pipe);
     sim_trace_u64(tr, "pid", h->pid);
     sim_trace_err(tr, "rc", status);
@@ -286,11 +292,11 @@ void run_action(void *arg, void *actp)
     world_t *w = arg;
     const sc_action_t *a = actp;
     uint64_t now = sim_now(&w->loop);
-    if (w->torn_down)
+    if (!world_live(w))
         return;
     /* A repeating step schedules its next turn first. */
     if (a->every_ns && (!a->until_ns || now + a->every_ns <= a->until_ns))
-        (void)sim_call(&w->loop, a->every_ns, run_action, w, actp);
+        (void)world_at(w, a->every_ns, run_action, actp);
     w->cur_action = (int)(a - w->sc->actions);
     if (a->instance >= 0 && w->inst[a->instance].alias >= 0) {
         sc_action_t *c = &w->act_copy[w->cur_action];

@@ -9,9 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "docker/docker.h"
 #include "sim/alloc.h"
+#include "sim/assert.h"
 #include "sim/errno.h"
 #include "sim/invariant.h"
+#include "sim/suggest.h"
 
 #define TRY(x)                                                                 \
     do {                                                                       \
@@ -30,6 +33,34 @@ static const char *const act_names[] = {
     "docker.context.seed", "bats.setup", "bats.test37", "app.delete",
 };
 
+/* The keys each kind of map may hold (yt_allow), as docs/scenarios.md
+ * lists them. */
+#define KEYS(name, ...) static const char *const name[] = {__VA_ARGS__}
+#define ALLOW(map, where, keys)                                                \
+    TRY(yt_allow((map), (where), (keys), SIM_ARRAY_LEN(keys), err))
+KEYS(k_root, "name", "description", "host", "seed", "duration", "timers",
+     "daemons", "owners", "instances", "faults", "timeline", "matrix",
+     "variants");
+KEYS(k_daemon, "name", "id", "latency", "containers", "images", "volumes");
+KEYS(k_vm, "latency", "containers", "images", "volumes");
+KEYS(k_container, "name", "image", "state", "count");
+KEYS(k_image, "id", "tags");
+KEYS(k_owner, "kind", "name", "pipe", "machine_pipe", "daemon", "start");
+KEYS(k_instance, "rdd_instance", "start", "handshake", "boot", "apiserver",
+     "prepare", "never_running", "keep_logs", "exe", "env", "vm");
+KEYS(k_env, "DOCKER_CONFIG", "DOCKER_HOST", "DOCKER_CONTEXT", "RDD_LOG_DIR");
+KEYS(k_apiserver, "lag", "spikes");
+KEYS(k_spike, "from", "to", "lag", "kinds");
+KEYS(k_fault, "site", "target", "chance", "after", "repeat", "from", "to");
+KEYS(k_step, "at", "every", "until", "do", "instance", "kind", "docker_name",
+     "key", "value", "name", "running", "timeout", "owner", "daemon",
+     "container", "image", "force", "exe", "console", "pid", "proc", "code",
+     "path", "distro", "pipe", "for", "config", "host");
+KEYS(k_variant, "base", "flags", "expect");
+KEYS(k_expect, "violated", "trace", "no_trace");
+KEYS(k_matrix, "contenders", "orders", "expect");
+KEYS(k_rule, "contender", "order", "variant", "violated");
+
 static const char *const host_names[SC_HOST__COUNT] = {
     "windows", "msys", "wsl2", "linux", "darwin",
 };
@@ -45,6 +76,198 @@ const char *sc_host_name(sc_host_t h)
 const char *sc_act_name(sc_act_kind_t k)
 {
     return act_names[k];
+}
+
+/* Checked numbers (scenario.h) ---------------------------------------------*/
+
+/* The plain "not that kind of number" answers; the node forms below print
+ * them as "WHAT must be ..., not 'VALUE'", the wording these errors have
+ * always had. */
+static const char not_int[] = "is not a non-negative decimal integer";
+static const char not_dur[] =
+    "is not a duration with a unit (200ms, 30s, 5m, 1.5h)";
+static const char not_ratio[] =
+    "is not a ratio num/den with 0 <= num <= den and den > 0 (like 1/50)";
+
+int sc_parse_u64(const char *s, uint64_t *out, const char **why)
+{
+    const char *w = NULL;
+    uint64_t v = 0;
+    const char *p;
+    if (!s || !*s)
+        w = "is empty";
+    else if (*s == '-')
+        w = "is negative";
+    else if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+        w = "looks hexadecimal (write it in decimal)";
+    else if (s[0] == '0' && s[1] >= '0' && s[1] <= '9')
+        w = "has a leading zero (write it in decimal without one: a "
+            "leading 0 is not read as octal)";
+    if (w) {
+        if (why)
+            *why = w;
+        return SIM_EINVAL;
+    }
+    for (p = s; *p; p++) {
+        if (*p < '0' || *p > '9') {
+            if (why)
+                *why = not_int;
+            return SIM_EINVAL;
+        }
+        if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10) {
+            /* still a syntax error if a non-digit follows */
+            for (; *p; p++)
+                if (*p < '0' || *p > '9') {
+                    if (why)
+                        *why = not_int;
+                    return SIM_EINVAL;
+                }
+            if (why)
+                *why = "is out of range (at most 18446744073709551615)";
+            return SIM_ERANGE;
+        }
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+int sc_parse_duration(const char *s, uint64_t *ns, const char **why)
+{
+    static const struct {
+        const char *unit;
+        uint64_t mult;
+    } units[] = {{"ns", 1},        {"us", 1000},        {"ms", 1000000},
+                 {"s", 1000000000}, {"m", 60000000000}, {"h", 3600000000000}};
+    static const char *const bad = not_dur;
+    static const char *const big =
+        "is out of range (durations go up to 100000h)";
+    uint64_t whole = 0, frac = 0, frac_div = 1;
+    int over = 0;
+    const char *p = s;
+    size_t i;
+    if (why)
+        *why = bad;
+    if (!p || *p < '0' || *p > '9')
+        return SIM_EINVAL;
+    while (*p >= '0' && *p <= '9') {
+        if (whole > SC_DURATION_MAX_NS)
+            over = 1; /* keep reading: "99999999999999999999x" is syntax */
+        else
+            whole = whole * 10 + (uint64_t)(*p - '0');
+        p++;
+    }
+    if (*p == '.') {
+        p++;
+        if (*p < '0' || *p > '9')
+            return SIM_EINVAL;
+        while (*p >= '0' && *p <= '9') {
+            if (frac_div >= 1000000000) {
+                if (why)
+                    *why = "has more than 9 decimals";
+                return SIM_EINVAL;
+            }
+            frac = frac * 10 + (uint64_t)(*p++ - '0');
+            frac_div *= 10;
+        }
+    }
+    for (i = 0; i < SIM_ARRAY_LEN(units); i++) {
+        uint64_t m = units[i].mult, f;
+        if (strcmp(p, units[i].unit) != 0)
+            continue;
+        /* m * frac / frac_div, rounded half up, without overflow: with
+         * m = q * frac_div + r, (q * frac) < m and r * frac < 1e18. */
+        f = (m / frac_div) * frac +
+            ((m % frac_div) * frac + frac_div / 2) / frac_div;
+        if (over || whole > SC_DURATION_MAX_NS / m ||
+            whole * m > SC_DURATION_MAX_NS - f) {
+            if (why)
+                *why = big;
+            return SIM_ERANGE;
+        }
+        *ns = whole * m + f;
+        return 0;
+    }
+    return SIM_EINVAL;
+}
+
+int sc_parse_ratio(const char *s, uint64_t *num, uint64_t *den,
+                   const char **why)
+{
+    static const char *const bad = not_ratio;
+    const char *slash = s ? strchr(s, '/') : NULL;
+    char a[24];
+    uint64_t n, d;
+    int rc;
+    if (why)
+        *why = bad;
+    if (!slash)
+        return SIM_EINVAL;
+    if ((size_t)(slash - s) >= sizeof(a)) {
+        if (why)
+            *why = "has a number out of range (at most 18446744073709551615)";
+        return SIM_ERANGE;
+    }
+    memcpy(a, s, (size_t)(slash - s));
+    a[slash - s] = 0;
+    if ((rc = sc_parse_u64(a, &n, why)) != 0 ||
+        (rc = sc_parse_u64(slash + 1, &d, why)) != 0)
+        return rc;
+    if (d == 0 || n > d) {
+        if (why)
+            *why = bad;
+        return SIM_EINVAL;
+    }
+    *num = n;
+    *den = d;
+    return 0;
+}
+
+/* The node forms: `what 'value' why` at the value's line:col. */
+static int sc_u64(yt_node_t *n, const char *what, uint64_t *out,
+                  yt_error_t *err)
+{
+    const char *why;
+    int rc = yt_expect(n, YT_SCALAR, what, err);
+    if (rc == 0 && sc_parse_u64(n->scalar, out, &why))
+        rc = why == not_int
+                 ? yt_fail(err, n, "%s must be a non-negative integer, not "
+                                   "'%s'", what, n->scalar)
+                 : yt_fail(err, n, "%s '%s' %s", what, n->scalar, why);
+    return rc;
+}
+
+static int sc_dur(yt_node_t *n, const char *what, uint64_t *ns,
+                  yt_error_t *err)
+{
+    const char *why;
+    int rc = yt_expect(n, YT_SCALAR, what, err);
+    if (rc == 0 && sc_parse_duration(n->scalar, ns, &why))
+        rc = why == not_dur
+                 ? yt_fail(err, n, "%s must be a duration with a unit "
+                                   "(200ms, 30s, 5m), not '%s'", what,
+                           n->scalar)
+                 : yt_fail(err, n, "%s '%s' %s", what, n->scalar, why);
+    return rc;
+}
+
+static int sc_ratio(yt_node_t *n, const char *what, sim_ratio_t *out,
+                    yt_error_t *err)
+{
+    const char *why;
+    uint64_t num, den;
+    int rc = yt_expect(n, YT_SCALAR, what, err);
+    if (rc == 0 && sc_parse_ratio(n->scalar, &num, &den, &why))
+        rc = why == not_ratio || why == not_int
+                 ? yt_fail(err, n, "%s must be a ratio num/den with 0 <= num "
+                                   "<= den and den > 0 (like 1/50), not '%s'",
+                           what, n->scalar)
+                 : yt_fail(err, n, "%s '%s' %s", what, n->scalar, why);
+    if (rc == 0) {
+        out->num = num;
+        out->den = den;
+    }
+    return rc;
 }
 
 static int opt_str(yt_node_t *map, const char *key, char *out, size_t len,
@@ -63,6 +286,95 @@ static int req(yt_node_t *map, const char *key, const char *where,
     return 0;
 }
 
+/* " (did you mean 'x'?)" for word among the n names name(i), or "". */
+static const char *did_you_mean(char *out, size_t len, const char *word,
+                                const char *(*name)(int i), int n)
+{
+    const char *c[128];
+    const char *near;
+    int i;
+    if (n > (int)SIM_ARRAY_LEN(c))
+        n = (int)SIM_ARRAY_LEN(c);
+    for (i = 0; i < n; i++)
+        c[i] = name(i);
+    near = sim_suggest(word, c, (size_t)n);
+    if (!near)
+        return "";
+    snprintf(out, len, " (did you mean '%s'?)", near);
+    return out;
+}
+
+static const char *act_name_i(int i)
+{
+    return act_names[i];
+}
+
+static const char *site_name_i(int i)
+{
+    return sim_fault_name((sim_fault_site_t)i);
+}
+
+static const char *flag_name_i(int i)
+{
+    return rdd_flag_name((rdd_flag_t)i);
+}
+
+static const char *preset_name_i(int i)
+{
+    return rdd_presets[i].name;
+}
+
+static const char *inv_name_i(int i)
+{
+    return sim_inv_catalogue[i].id;
+}
+
+/* A name: a string that is not empty. */
+static int name_str(yt_node_t *n, const char *what, char *out, size_t len,
+                    yt_error_t *err)
+{
+    TRY(yt_str(n, what, out, len, err));
+    if (!out[0])
+        return yt_fail(err, n, "%s must not be empty", what);
+    return 0;
+}
+
+static void fmt_dur(char *out, size_t len, uint64_t ns)
+{
+    if (ns % SIM_NS_PER_S == 0)
+        snprintf(out, len, "%llus", (unsigned long long)(ns / SIM_NS_PER_S));
+    else if (ns % SIM_NS_PER_MS == 0)
+        snprintf(out, len, "%llums", (unsigned long long)(ns / SIM_NS_PER_MS));
+    else
+        snprintf(out, len, "%lluns", (unsigned long long)ns);
+}
+
+/* Work scheduled at or after the end (world.h): a start or a step later
+ * than `duration` would never run, so it is an error; one in the last
+ * second runs but has less than a second to do anything, so it is a
+ * warning.  The run drops whatever the end overtakes (world.c,
+ * world_live). */
+static int check_time(scenario_t *sc, yt_node_t *n, const char *what,
+                      uint64_t ns, yt_error_t *err)
+{
+    char d[32];
+    fmt_dur(d, sizeof(d), sc->duration_ns);
+    if (ns > sc->duration_ns)
+        return yt_fail(err, n, "%s '%s' is after the end of the run "
+                               "(duration %s): it would never happen",
+                       what, n->scalar ? n->scalar : "", d);
+    if (sc->duration_ns - ns < SIM_NS_PER_S && sc->nwarn < SC_MAX_WARN) {
+        char w[sizeof(sc->warnings[0])];
+        snprintf(w, sizeof(w),
+                 "%.200s:%d:%d: warning: %s '%.40s' is in the last second "
+                 "of the run (duration %s): what it starts is cut short",
+                 sc->file, n->line, n->col, what, n->scalar ? n->scalar : "",
+                 d);
+        memcpy(sc->warnings[sc->nwarn++], w, sizeof(w));
+    }
+    return 0;
+}
+
 /* "1ms..3ms" (or a single duration "5ms": min = max). */
 static int parse_range(yt_node_t *n, const char *what, uint64_t *lo,
                        uint64_t *hi, yt_error_t *err)
@@ -71,15 +383,15 @@ static int parse_range(yt_node_t *n, const char *what, uint64_t *lo,
     TRY(yt_str(n, what, buf, sizeof(buf), err));
     dots = strstr(buf, "..");
     if (!dots) {
-        if (yt_parse_duration(buf, lo))
+        if (sc_parse_duration(buf, lo, NULL))
             return yt_fail(err, n, "%s must be a duration or a range like "
                                    "1ms..3ms, not '%s'", what, buf);
         *hi = *lo;
         return 0;
     }
     *dots = 0;
-    if (yt_parse_duration(buf, lo) || yt_parse_duration(dots + 2, hi) ||
-        *lo > *hi)
+    if (sc_parse_duration(buf, lo, NULL) ||
+        sc_parse_duration(dots + 2, hi, NULL) || *lo > *hi)
         return yt_fail(err, n, "%s must be a range like 1ms..3ms with "
                                "min <= max", what);
     return 0;
@@ -107,6 +419,7 @@ static int parse_apiserver(yt_node_t *m, kube_lag_t *lag, yt_error_t *err)
     yt_node_t *v;
     size_t i;
     TRY(yt_expect(m, YT_MAP, "apiserver", err));
+    ALLOW(m, "apiserver", k_apiserver);
     if ((v = yt_get(m, "lag")))
         TRY(parse_range(v, "lag", &lag->lag_min_ns, &lag->lag_max_ns, err));
     if ((v = yt_get(m, "spikes"))) {
@@ -117,14 +430,15 @@ static int parse_apiserver(yt_node_t *m, kube_lag_t *lag, yt_error_t *err)
             yt_node_t *sp = v->vals[i], *f, *k;
             kube_lag_spike_t *out = &lag->spikes[i];
             TRY(yt_expect(sp, YT_MAP, "a spike", err));
+            ALLOW(sp, "a spike", k_spike);
             TRY(req(sp, "from", "a spike", &f, err));
-            TRY(yt_duration(f, "from", &out->from_ns, err));
+            TRY(sc_dur(f, "from", &out->from_ns, err));
             TRY(req(sp, "to", "a spike", &f, err));
-            TRY(yt_duration(f, "to", &out->to_ns, err));
+            TRY(sc_dur(f, "to", &out->to_ns, err));
             if (out->to_ns <= out->from_ns)
                 return yt_fail(err, f, "'to' must be later than 'from'");
             TRY(req(sp, "lag", "a spike", &f, err));
-            TRY(yt_duration(f, "lag", &out->lag_ns, err));
+            TRY(sc_dur(f, "lag", &out->lag_ns, err));
             if ((k = yt_get(sp, "kinds"))) {
                 size_t j;
                 TRY(yt_expect(k, YT_SEQ, "kinds", err));
@@ -148,11 +462,107 @@ static int parse_apiserver(yt_node_t *m, kube_lag_t *lag, yt_error_t *err)
     return yt_unused(m, "apiserver", err);
 }
 
+/* Container names as the Docker fake stores them: "/web" and "web" are
+ * one name. */
+static const char *ctr_base(const char *name)
+{
+    return name[0] == '/' ? name + 1 : name;
+}
+
+/* Do a and b give the fake one name twice?  A container with count n > 1
+ * is name-0 .. name-(n-1) (world.c, populate). */
+static int ctr_names_clash(const sc_container_t *a, const sc_container_t *b)
+{
+    const sc_container_t *plain, *many;
+    const char *p, *m;
+    size_t len;
+    uint64_t k;
+    if ((a->count == 1) == (b->count == 1))
+        return !strcmp(ctr_base(a->name), ctr_base(b->name));
+    plain = a->count == 1 ? a : b;
+    many = a->count == 1 ? b : a;
+    p = ctr_base(plain->name);
+    m = ctr_base(many->name);
+    len = strlen(m);
+    if (strncmp(p, m, len) || p[len] != '-')
+        return 0;
+    return sc_parse_u64(p + len + 1, &k, NULL) == 0 && k < many->count;
+}
+
+/* The container just added to d (the last) against those before it. */
+static int ctr_clash(const sc_daemon_t *d, const sc_container_t *c,
+                     yt_node_t *at, yt_error_t *err)
+{
+    int i;
+    for (i = 0; i < d->nc - 1; i++)
+        if (ctr_names_clash(&d->c[i], c))
+            return yt_fail(err, at, "container '%s'%s clashes with "
+                           "container '%s'%s on line %d (one name twice "
+                           "in one daemon)", c->name,
+                           c->count > 1 ? " (with its count)" : "",
+                           d->c[i].name,
+                           d->c[i].count > 1 ? " (with its count)" : "",
+                           d->c[i].line);
+    return 0;
+}
+
+static int image_id_ok(const char *id)
+{
+    size_t i;
+    if (strncmp(id, "sha256:", 7) || strlen(id) != 71)
+        return 0;
+    for (i = 7; i < 71; i++)
+        if (!((id[i] >= '0' && id[i] <= '9') ||
+              (id[i] >= 'a' && id[i] <= 'f')))
+            return 0;
+    return 1;
+}
+
+/* Is tag t of im (not yet counted in d) on an earlier image or tag? */
+static int tag_taken(const sc_daemon_t *d, const sc_image_t *im, int t)
+{
+    int i, k;
+    for (i = 0; i < d->ni - 1; i++)
+        for (k = 0; k < d->im[i].ntags; k++)
+            if (!strcmp(d->im[i].tags[k], im->tags[t]))
+                return 1;
+    for (k = 0; k < t; k++)
+        if (!strcmp(im->tags[k], im->tags[t]))
+            return 1;
+    return 0;
+}
+
+/* The id the fake gives im (dock_image_add). */
+static void image_id_of(const sc_image_t *im, char out[80])
+{
+    char hex[65];
+    if (im->id[0]) {
+        snprintf(out, 80, "%s", im->id);
+        return;
+    }
+    dock_sha256_hex(im->tags[0], strlen(im->tags[0]), hex);
+    snprintf(out, 80, "sha256:%s", hex);
+}
+
+static int image_id_taken(const sc_daemon_t *d, const sc_image_t *im)
+{
+    char a[80], b[80];
+    int i;
+    image_id_of(im, a);
+    for (i = 0; i < d->ni - 1; i++) {
+        image_id_of(&d->im[i], b);
+        if (!strcmp(a, b))
+            return 1;
+    }
+    return 0;
+}
+
 static int parse_content(yt_node_t *m, sc_daemon_t *d, const char *where,
                          yt_error_t *err)
 {
     yt_node_t *n;
     size_t i;
+    int j;
     if ((n = yt_get(m, "latency")))
         TRY(parse_latency(n, d, err));
     if ((n = yt_get(m, "containers"))) {
@@ -161,12 +571,14 @@ static int parse_content(yt_node_t *m, sc_daemon_t *d, const char *where,
             yt_node_t *c = n->vals[i], *v;
             sc_container_t *sc;
             TRY(yt_expect(c, YT_MAP, "a container", err));
+            ALLOW(c, "a container", k_container);
             if (d->nc >= SC_MAX_ITEMS)
                 return yt_fail(err, c, "more than %d containers",
                                SC_MAX_ITEMS);
             sc = &d->c[d->nc++];
             TRY(req(c, "name", "a container", &v, err));
-            TRY(yt_str(v, "name", sc->name, sizeof(sc->name), err));
+            TRY(name_str(v, "name", sc->name, sizeof(sc->name), err));
+            sc->line = v->line;
             snprintf(sc->image, sizeof(sc->image), "busybox:latest");
             snprintf(sc->state, sizeof(sc->state), "running");
             TRY(opt_str(c, "image", sc->image, sizeof(sc->image), err));
@@ -181,10 +593,12 @@ static int parse_content(yt_node_t *m, sc_daemon_t *d, const char *where,
             }
             sc->count = 1;
             if ((v = yt_get(c, "count"))) {
-                TRY(yt_u64(v, "count", &sc->count, err));
-                if (sc->count < 1 || sc->count > 100000)
-                    return yt_fail(err, v, "count must be 1..100000");
+                TRY(sc_u64(v, "count", &sc->count, err));
+                if (sc->count < 1 || sc->count > SC_COUNT_MAX)
+                    return yt_fail(err, v, "count must be 1..%d",
+                                   SC_COUNT_MAX);
             }
+            TRY(ctr_clash(d, sc, yt_get(c, "name"), err));
             TRY(yt_unused(c, "a container", err));
         }
     }
@@ -195,18 +609,31 @@ static int parse_content(yt_node_t *m, sc_daemon_t *d, const char *where,
             sc_image_t *im;
             size_t k;
             TRY(yt_expect(c, YT_MAP, "an image", err));
+            ALLOW(c, "an image", k_image);
             if (d->ni >= SC_MAX_ITEMS)
                 return yt_fail(err, c, "more than %d images", SC_MAX_ITEMS);
             im = &d->im[d->ni++];
             TRY(opt_str(c, "id", im->id, sizeof(im->id), err));
+            if (im->id[0] && !image_id_ok(im->id))
+                return yt_fail(err, yt_get(c, "id"), "an image id is "
+                               "sha256: and 64 hex digits, not '%s'", im->id);
             TRY(req(c, "tags", "an image", &t, err));
             TRY(yt_expect(t, YT_SEQ, "tags", err));
             if (t->n < 1 || t->n > 4)
                 return yt_fail(err, t, "an image has 1 to 4 tags");
-            for (k = 0; k < t->n; k++)
-                TRY(yt_str(t->vals[k], "a tag", im->tags[k],
-                           sizeof(im->tags[k]), err));
+            for (k = 0; k < t->n; k++) {
+                TRY(name_str(t->vals[k], "a tag", im->tags[k],
+                             sizeof(im->tags[k]), err));
+                if (tag_taken(d, im, (int)k))
+                    return yt_fail(err, t->vals[k], "tag '%s' is already "
+                                   "on an image of this daemon",
+                                   im->tags[k]);
+            }
             im->ntags = (int)t->n;
+            if (image_id_taken(d, im))
+                return yt_fail(err, c, "this image has the id of an image "
+                               "above (an image without 'id' gets "
+                               "sha256(first tag))");
             TRY(yt_unused(c, "an image", err));
         }
     }
@@ -216,8 +643,12 @@ static int parse_content(yt_node_t *m, sc_daemon_t *d, const char *where,
             if (d->nv >= SC_MAX_ITEMS)
                 return yt_fail(err, n->vals[i], "more than %d volumes",
                                SC_MAX_ITEMS);
-            TRY(yt_str(n->vals[i], "a volume name", d->vol[d->nv],
-                       sizeof(d->vol[0]), err));
+            TRY(name_str(n->vals[i], "a volume name", d->vol[d->nv],
+                         sizeof(d->vol[0]), err));
+            for (j = 0; j < d->nv; j++)
+                if (!strcmp(d->vol[j], d->vol[d->nv]))
+                    return yt_fail(err, n->vals[i], "volume '%s' is "
+                                   "defined twice", d->vol[d->nv]);
             d->nv++;
         }
     }
@@ -234,11 +665,12 @@ static int parse_daemons(yt_node_t *n, scenario_t *sc, yt_error_t *err)
         sc_daemon_t *d;
         int j;
         TRY(yt_expect(m, YT_MAP, "a daemon", err));
+        ALLOW(m, "a daemon", k_daemon);
         if (sc->ndaemons >= SC_MAX_DAEMONS)
             return yt_fail(err, m, "more than %d daemons", SC_MAX_DAEMONS);
         d = &sc->daemons[sc->ndaemons];
         TRY(req(m, "name", "a daemon", &v, err));
-        TRY(yt_str(v, "name", d->name, sizeof(d->name), err));
+        TRY(name_str(v, "name", d->name, sizeof(d->name), err));
         for (j = 0; j < sc->ndaemons; j++)
             if (!strcmp(sc->daemons[j].name, d->name))
                 return yt_fail(err, v, "daemon '%s' is defined twice",
@@ -265,13 +697,14 @@ static int find_daemon(const scenario_t *sc, const char *name)
     return -1;
 }
 
-static int parse_one_owner(yt_node_t *m, const scenario_t *sc,
+static int parse_one_owner(yt_node_t *m, scenario_t *sc,
                            sc_owner_t *o, yt_error_t *err)
 {
     yt_node_t *v;
     char kind[32];
     int k;
     TRY(yt_expect(m, YT_MAP, "an owner", err));
+    ALLOW(m, "an owner", k_owner);
     {
         TRY(req(m, "kind", "an owner", &v, err));
         TRY(yt_str(v, "kind", kind, sizeof(kind), err));
@@ -280,7 +713,8 @@ static int parse_one_owner(yt_node_t *m, const scenario_t *sc,
                                    "podman, squatter)", kind);
         o->kind = (owner_kind_t)k;
         snprintf(o->name, sizeof(o->name), "%s", kind);
-        TRY(opt_str(m, "name", o->name, sizeof(o->name), err));
+        if ((v = yt_get(m, "name")))
+            TRY(name_str(v, "name", o->name, sizeof(o->name), err));
         snprintf(o->pipe, sizeof(o->pipe), "\\\\.\\pipe\\docker_engine");
         TRY(opt_str(m, "pipe", o->pipe, sizeof(o->pipe), err));
         TRY(opt_str(m, "machine_pipe", o->machine_pipe,
@@ -297,7 +731,8 @@ static int parse_one_owner(yt_node_t *m, const scenario_t *sc,
             return yt_fail(err, m, "a docker-desktop owner needs 'daemon'");
         }
         if ((v = yt_get(m, "start"))) {
-            TRY(yt_duration(v, "start", &o->start_ns, err));
+            TRY(sc_dur(v, "start", &o->start_ns, err));
+            TRY(check_time(sc, v, "an owner's start", o->start_ns, err));
             o->has_start = 1;
         }
         TRY(yt_unused(m, "an owner", err));
@@ -324,24 +759,30 @@ static int parse_one_instance(yt_node_t *m, sc_instance_t *in,
 {
     yt_node_t *v;
     TRY(yt_expect(m, YT_MAP, "an instance", err));
+    ALLOW(m, "an instance", k_instance);
     {
         if ((v = yt_get(m, "rdd_instance"))) {
             TRY(yt_str(v, "rdd_instance", in->value, sizeof(in->value), err));
+            /* Its VM daemon's id, RDD-VM-ENGINE-<value>, must fit the
+             * Docker fake's 63 characters (world.c, build). */
+            if (strlen(in->value) > 49)
+                return yt_fail(err, v, "rdd_instance is longer than 49 "
+                                       "characters");
             in->env_set = 1;
         }
         in->handshake_ns = 2 * SIM_NS_PER_S;
         in->boot_ns = 20 * SIM_NS_PER_S;
         if ((v = yt_get(m, "start")))
-            TRY(yt_duration(v, "start", &in->start_ns, err));
+            TRY(sc_dur(v, "start", &in->start_ns, err));
         if ((v = yt_get(m, "handshake")))
-            TRY(yt_duration(v, "handshake", &in->handshake_ns, err));
+            TRY(sc_dur(v, "handshake", &in->handshake_ns, err));
         if ((v = yt_get(m, "boot")))
-            TRY(yt_duration(v, "boot", &in->boot_ns, err));
+            TRY(sc_dur(v, "boot", &in->boot_ns, err));
         if ((v = yt_get(m, "apiserver")))
             TRY(parse_apiserver(v, &in->lag, err));
         in->prepare_ns = SIM_NS_PER_S;
         if ((v = yt_get(m, "prepare")))
-            TRY(yt_duration(v, "prepare", &in->prepare_ns, err));
+            TRY(sc_dur(v, "prepare", &in->prepare_ns, err));
         if ((v = yt_get(m, "never_running")))
             TRY(yt_bool(v, "never_running", &in->never_running, err));
         if ((v = yt_get(m, "keep_logs")))
@@ -349,6 +790,7 @@ static int parse_one_instance(yt_node_t *m, sc_instance_t *in,
         TRY(opt_str(m, "exe", in->exe, sizeof(in->exe), err));
         if ((v = yt_get(m, "env"))) {
             TRY(yt_expect(v, YT_MAP, "env", err));
+            ALLOW(v, "env", k_env);
             TRY(opt_str(v, "DOCKER_CONFIG", in->env_docker_config,
                         sizeof(in->env_docker_config), err));
             TRY(opt_str(v, "DOCKER_HOST", in->env_docker_host,
@@ -362,6 +804,7 @@ static int parse_one_instance(yt_node_t *m, sc_instance_t *in,
         }
         if ((v = yt_get(m, "vm"))) {
             TRY(yt_expect(v, YT_MAP, "vm", err));
+            ALLOW(v, "an instance's vm", k_vm);
             TRY(parse_content(v, &in->daemon, "vm", err));
             TRY(yt_unused(v, "an instance's vm", err));
         }
@@ -372,6 +815,7 @@ static int parse_one_instance(yt_node_t *m, sc_instance_t *in,
 
 static int parse_instances(yt_node_t *n, scenario_t *sc, yt_error_t *err)
 {
+    yt_node_t *v;
     size_t i;
     TRY(yt_expect(n, YT_SEQ, "instances", err));
     for (i = 0; i < n->n; i++) {
@@ -380,6 +824,9 @@ static int parse_instances(yt_node_t *n, scenario_t *sc, yt_error_t *err)
                            SC_MAX_INSTANCES);
         TRY(parse_one_instance(n->vals[i], &sc->instances[sc->ninstances],
                                err));
+        if ((v = yt_get(n->vals[i], "start")))
+            TRY(check_time(sc, v, "an instance's start",
+                           sc->instances[sc->ninstances].start_ns, err));
         sc->ninstances++;
     }
     return 0;
@@ -387,6 +834,7 @@ static int parse_instances(yt_node_t *n, scenario_t *sc, yt_error_t *err)
 
 static int parse_faults(yt_node_t *n, scenario_t *sc, yt_error_t *err)
 {
+    char dym[96];
     size_t i;
     TRY(yt_expect(n, YT_SEQ, "faults", err));
     for (i = 0; i < n->n; i++) {
@@ -395,6 +843,7 @@ static int parse_faults(yt_node_t *n, scenario_t *sc, yt_error_t *err)
         char site[64];
         int s, how = 0;
         TRY(yt_expect(m, YT_MAP, "a fault", err));
+        ALLOW(m, "a fault", k_fault);
         if (sc->nfaults >= SC_MAX_FAULTS)
             return yt_fail(err, m, "more than %d faults", SC_MAX_FAULTS);
         f = &sc->faults[sc->nfaults];
@@ -402,27 +851,34 @@ static int parse_faults(yt_node_t *n, scenario_t *sc, yt_error_t *err)
         TRY(req(m, "site", "a fault", &v, err));
         TRY(yt_str(v, "site", site, sizeof(site), err));
         if ((s = sim_fault_by_name(site)) < 0)
-            return yt_fail(err, v, "unknown fault site '%s' (rddsim list "
-                                   "faults)", site);
+            return yt_fail(err, v, "unknown fault site '%s'%s (rddsim list "
+                                   "faults)", site,
+                           did_you_mean(dym, sizeof(dym), site, site_name_i,
+                                        SIM_FAULT__COUNT));
         f->site = (sim_fault_site_t)s;
-        TRY(opt_str(m, "target", f->arm.target, sizeof(f->arm.target), err));
+        if ((v = yt_get(m, "target"))) {
+            TRY(name_str(v, "target", f->arm.target, sizeof(f->arm.target),
+                         err));
+            f->target_line = v->line;
+            f->target_col = v->col;
+        }
         if ((v = yt_get(m, "chance"))) {
-            TRY(yt_ratio(v, "chance", &f->arm.chance, err));
+            TRY(sc_ratio(v, "chance", &f->arm.chance, err));
             how = 1;
         }
         if ((v = yt_get(m, "after"))) {
-            TRY(yt_u64(v, "after", &f->arm.after, err));
+            TRY(sc_u64(v, "after", &f->arm.after, err));
             f->arm.by_count = how = 1;
         }
         if ((v = yt_get(m, "repeat"))) {
-            TRY(yt_u64(v, "repeat", &f->arm.repeat, err));
+            TRY(sc_u64(v, "repeat", &f->arm.repeat, err));
             f->arm.by_count = how = 1;
         }
         if ((v = yt_get(m, "from"))) {
             yt_node_t *to;
-            TRY(yt_duration(v, "from", &f->arm.from_ns, err));
+            TRY(sc_dur(v, "from", &f->arm.from_ns, err));
             TRY(req(m, "to", "a fault with 'from'", &to, err));
-            TRY(yt_duration(to, "to", &f->arm.to_ns, err));
+            TRY(sc_dur(to, "to", &f->arm.to_ns, err));
             if (f->arm.to_ns <= f->arm.from_ns)
                 return yt_fail(err, to, "'to' must be later than 'from'");
             f->arm.by_time = how = 1;
@@ -485,7 +941,7 @@ static int parse_proc_target(const scenario_t *sc, yt_node_t *m,
     yt_node_t *v;
     if ((v = yt_get(m, "pid"))) {
         uint64_t pid;
-        TRY(yt_u64(v, "pid", &pid, err));
+        TRY(sc_u64(v, "pid", &pid, err));
         if (pid == 0 || pid > 0xFFFFFFFFull)
             return yt_fail(err, v, "pid must be 1..4294967295");
         a->pid = (uint32_t)pid;
@@ -507,6 +963,7 @@ static int parse_proc_target(const scenario_t *sc, yt_node_t *m,
 
 static int parse_timeline(yt_node_t *n, scenario_t *sc, yt_error_t *err)
 {
+    char dym[96];
     size_t i;
     TRY(yt_expect(n, YT_SEQ, "timeline", err));
     for (i = 0; i < n->n; i++) {
@@ -515,6 +972,7 @@ static int parse_timeline(yt_node_t *n, scenario_t *sc, yt_error_t *err)
         char what[32];
         int k;
         TRY(yt_expect(m, YT_MAP, "a timeline step", err));
+        ALLOW(m, "a timeline step", k_step);
         if (sc->nactions >= SC_MAX_ACTIONS)
             return yt_fail(err, m, "more than %d steps", SC_MAX_ACTIONS);
         a = &sc->actions[sc->nactions];
@@ -523,13 +981,14 @@ static int parse_timeline(yt_node_t *n, scenario_t *sc, yt_error_t *err)
         a->col = m->col;
         a->instance = a->owner = a->daemon_instance = -1;
         TRY(req(m, "at", "a timeline step", &v, err));
-        TRY(yt_duration(v, "at", &a->at_ns, err));
+        TRY(sc_dur(v, "at", &a->at_ns, err));
+        TRY(check_time(sc, v, "a step's time", a->at_ns, err));
         if ((v = yt_get(m, "every"))) {
-            TRY(yt_duration(v, "every", &a->every_ns, err));
+            TRY(sc_dur(v, "every", &a->every_ns, err));
             if (a->every_ns < SIM_NS_PER_MS)
                 return yt_fail(err, v, "every must be at least 1ms");
             if ((v = yt_get(m, "until"))) {
-                TRY(yt_duration(v, "until", &a->until_ns, err));
+                TRY(sc_dur(v, "until", &a->until_ns, err));
                 if (a->until_ns < a->at_ns)
                     return yt_fail(err, v, "'until' must not be earlier "
                                            "than 'at'");
@@ -543,8 +1002,10 @@ static int parse_timeline(yt_node_t *n, scenario_t *sc, yt_error_t *err)
             if (!strcmp(act_names[k], what))
                 break;
         if (k == SC_ACT__COUNT)
-            return yt_fail(err, v, "unknown action '%s' (rddsim list "
-                                   "actions)", what);
+            return yt_fail(err, v, "unknown action '%s'%s (rddsim list "
+                                   "actions)", what,
+                           did_you_mean(dym, sizeof(dym), what, act_name_i,
+                                        SC_ACT__COUNT));
         a->kind = (sc_act_kind_t)k;
         switch (a->kind) {
         case SC_ACT_KUBE_DELETE: {
@@ -578,7 +1039,7 @@ static int parse_timeline(yt_node_t *n, scenario_t *sc, yt_error_t *err)
             TRY(yt_bool(v, "running", &a->running, err));
             a->timeout_ns = 300 * SIM_NS_PER_S; /* limavm.go:42 */
             if ((v = yt_get(m, "timeout")))
-                TRY(yt_duration(v, "timeout", &a->timeout_ns, err));
+                TRY(sc_dur(v, "timeout", &a->timeout_ns, err));
             break;
         case SC_ACT_OWNER_START:
         case SC_ACT_OWNER_STOP:
@@ -645,7 +1106,7 @@ static int parse_timeline(yt_node_t *n, scenario_t *sc, yt_error_t *err)
             TRY(parse_proc_target(sc, m, what, a, err));
             if (a->kind == SC_ACT_PROC_EXIT && (v = yt_get(m, "code"))) {
                 uint64_t c;
-                TRY(yt_u64(v, "code", &c, err));
+                TRY(sc_u64(v, "code", &c, err));
                 if (c > 255)
                     return yt_fail(err, v, "code must be 0..255");
                 a->code = (int)c;
@@ -658,7 +1119,7 @@ static int parse_timeline(yt_node_t *n, scenario_t *sc, yt_error_t *err)
         case SC_ACT_PROC_SPAWN: {
             uint64_t pid;
             TRY(req(m, "pid", what, &v, err));
-            TRY(yt_u64(v, "pid", &pid, err));
+            TRY(sc_u64(v, "pid", &pid, err));
             if (pid == 0 || pid > 0xFFFFFFFFull)
                 return yt_fail(err, v, "pid must be 1..4294967295");
             a->pid = (uint32_t)pid;
@@ -677,7 +1138,7 @@ static int parse_timeline(yt_node_t *n, scenario_t *sc, yt_error_t *err)
             snprintf(a->pipe, sizeof(a->pipe), "\\\\.\\pipe\\docker_engine");
             TRY(opt_str(m, "pipe", a->pipe, sizeof(a->pipe), err));
             TRY(req(m, "for", what, &v, err));
-            TRY(yt_duration(v, "for", &a->for_ns, err));
+            TRY(sc_dur(v, "for", &a->for_ns, err));
             break;
         case SC_ACT_CONTEXT_USE:
         case SC_ACT_CONTEXT_SEED:
@@ -722,6 +1183,7 @@ static int parse_violated(yt_node_t *viol, sc_variant_t *var,
 
 static int parse_variants(yt_node_t *n, scenario_t *sc, yt_error_t *err)
 {
+    char dym[96];
     size_t i;
     TRY(yt_expect(n, YT_MAP, "variants", err));
     if (n->n == 0)
@@ -739,13 +1201,16 @@ static int parse_variants(yt_node_t *n, scenario_t *sc, yt_error_t *err)
         TRY(yt_str(n->keys[i], "a variant name", var->name,
                    sizeof(var->name), err));
         TRY(yt_expect(m, YT_MAP, "a variant", err));
+        ALLOW(m, "a variant", k_variant);
         p = rdd_preset_by_name(var->name);
         if ((v = yt_get(m, "base"))) {
             char base[SC_NAME_MAX];
             TRY(yt_str(v, "base", base, sizeof(base), err));
             if (!(p = rdd_preset_by_name(base)))
-                return yt_fail(err, v, "unknown preset '%s' (rddsim list "
-                                       "variants)", base);
+                return yt_fail(err, v, "unknown preset '%s'%s (rddsim list "
+                                       "variants)", base,
+                               did_you_mean(dym, sizeof(dym), base,
+                                            preset_name_i, rdd_presets_len));
         }
         if (!p && !yt_get(m, "flags"))
             return yt_fail(err, n->keys[i],
@@ -759,8 +1224,11 @@ static int parse_variants(yt_node_t *n, scenario_t *sc, yt_error_t *err)
                 int f;
                 TRY(yt_str(v->vals[k], "a flag", fl, sizeof(fl), err));
                 if ((f = rdd_flag_by_name(fl)) < 0)
-                    return yt_fail(err, v->vals[k], "unknown flag '%s' "
-                                   "(rddsim list variants)", fl);
+                    return yt_fail(err, v->vals[k], "unknown flag '%s'%s "
+                                   "(rddsim list variants)", fl,
+                                   did_you_mean(dym, sizeof(dym), fl,
+                                                flag_name_i,
+                                                RDD_FLAG__COUNT));
                 var->flags |= RDD_FLAG_BIT(f);
             }
         }
@@ -775,6 +1243,7 @@ static int parse_variants(yt_node_t *n, scenario_t *sc, yt_error_t *err)
         }
         TRY(req(m, "expect", "a variant", &v, err));
         TRY(yt_expect(v, YT_MAP, "expect", err));
+        ALLOW(v, "expect", k_expect);
         TRY(req(v, "violated", "expect", &viol, err));
         TRY(parse_violated(viol, var, err));
         {
@@ -805,6 +1274,7 @@ static int parse_variants(yt_node_t *n, scenario_t *sc, yt_error_t *err)
 /* An `expect` rule's invariant list into var. */
 static int parse_violated(yt_node_t *viol, sc_variant_t *var, yt_error_t *err)
 {
+    char dym[96];
     size_t k;
     TRY(yt_expect(viol, YT_SEQ, "violated", err));
     if (viol->n > SC_MAX_EXPECT)
@@ -813,8 +1283,11 @@ static int parse_violated(yt_node_t *viol, sc_variant_t *var, yt_error_t *err)
         TRY(yt_str(viol->vals[k], "an invariant id", var->expect[k],
                    sizeof(var->expect[k]), err));
         if (!inv_known(var->expect[k]))
-            return yt_fail(err, viol->vals[k], "unknown invariant '%s' "
-                           "(rddsim list invariants)", var->expect[k]);
+            return yt_fail(err, viol->vals[k], "unknown invariant '%s'%s "
+                           "(rddsim list invariants)", var->expect[k],
+                           did_you_mean(dym, sizeof(dym), var->expect[k],
+                                        inv_name_i,
+                                        (int)sim_inv_catalogue_len));
     }
     var->nexpect = (int)viol->n;
     qsort(var->expect, (size_t)var->nexpect, sizeof(var->expect[0]),
@@ -849,6 +1322,7 @@ static int parse_matrix(yt_node_t *mx, scenario_t *sc, yt_error_t *err)
     size_t i, r;
     char *used;
     TRY(yt_expect(mx, YT_MAP, "matrix", err));
+    ALLOW(mx, "matrix (contenders, orders, expect)", k_matrix);
     TRY(req(mx, "contenders", "matrix", &c, err));
     TRY(yt_expect(c, YT_MAP, "contenders", err));
     if (c->n == 0 || c->n > SC_MAX_AXIS)
@@ -873,6 +1347,16 @@ static int parse_matrix(yt_node_t *mx, scenario_t *sc, yt_error_t *err)
         }
     }
     sc->nmx_owner = (int)c->n;
+    /* scenario_cell adds the contender to the cell's world: it must fit. */
+    for (i = 0; i < c->n; i++)
+        if (sc->mx_owner_is_rdd[i] ? sc->ninstances >= SC_MAX_INSTANCES
+                                   : sc->nowners >= SC_MAX_OWNERS)
+            return yt_fail(err, c->keys[i], "no room for contender '%s': "
+                           "the scenario already has %d %s",
+                           sc->mx_owner_name[i],
+                           sc->mx_owner_is_rdd[i] ? SC_MAX_INSTANCES
+                                                  : SC_MAX_OWNERS,
+                           sc->mx_owner_is_rdd[i] ? "instances" : "owners");
     TRY(req(mx, "orders", "matrix", &o, err));
     TRY(yt_expect(o, YT_MAP, "orders", err));
     if (o->n == 0 || o->n > SC_MAX_AXIS)
@@ -881,8 +1365,10 @@ static int parse_matrix(yt_node_t *mx, scenario_t *sc, yt_error_t *err)
         o->used[i] = 1;
         TRY(yt_str(o->keys[i], "an order name", sc->mx_order_name[i],
                    SC_AXIS_NAME_MAX, err));
-        TRY(yt_duration(o->vals[i], "an order's start", &sc->mx_order_ns[i],
+        TRY(sc_dur(o->vals[i], "an order's start", &sc->mx_order_ns[i],
                         err));
+        TRY(check_time(sc, o->vals[i], "an order's start",
+                       sc->mx_order_ns[i], err));
     }
     sc->nmx_order = (int)o->n;
     if (sc->nmx_owner * sc->nmx_order * nsets > SC_MAX_VARIANTS)
@@ -894,6 +1380,8 @@ static int parse_matrix(yt_node_t *mx, scenario_t *sc, yt_error_t *err)
     for (r = 0; r < ex->n; r++) {
         yt_node_t *rule = ex->vals[r];
         TRY(yt_expect(rule, YT_MAP, "an expect rule", err));
+        ALLOW(rule, "an expect rule (contender, order, variant, violated)",
+              k_rule);
         (void)yt_get(rule, "contender");
         (void)yt_get(rule, "order");
         (void)yt_get(rule, "variant");
@@ -993,14 +1481,93 @@ void scenario_cell(const scenario_t *sc, const sc_variant_t *v,
     }
 }
 
+/* The names a fault site's target can take, by the site's component:
+ * dock.* a daemon (the scenario's, or an instance's VM daemon vm-<value>),
+ * kube.* an instance's apiserver (its Name(), rancher-desktop-<suffix>, under
+ * any variant's flags).  npipe.* and uds.* targets are process and client
+ * names the models pick; they are not checked.  Returns the count. */
+static int target_names(const scenario_t *sc, const char *site,
+                        char names[][SC_NAME_MAX + 8], int max)
+{
+    int n = 0, i, v;
+    const sc_instance_t *ins[SC_MAX_INSTANCES + SC_MAX_AXIS];
+    int nin = 0;
+    for (i = 0; i < sc->ninstances; i++)
+        ins[nin++] = &sc->instances[i];
+    for (i = 0; i < sc->nmx_owner; i++)
+        if (sc->mx_owner_is_rdd[i])
+            ins[nin++] = &sc->mx_inst[i];
+    if (!strncmp(site, "dock.", 5)) {
+        for (i = 0; i < sc->ndaemons && n < max; i++)
+            snprintf(names[n++], SC_NAME_MAX + 8, "%s", sc->daemons[i].name);
+        /* A VM daemon is vm-<rdd_instance>, the default instance's vm-unset
+         * or, as newer worlds name it, vm-<suffix> (vm-2). */
+        for (i = 0; i < nin && n + 1 < max; i++) {
+            const char *val = ins[i]->env_set ? ins[i]->value : "unset";
+            snprintf(names[n++], SC_NAME_MAX + 8, "vm-%s", val);
+            if (!ins[i]->env_set || !ins[i]->value[0])
+                snprintf(names[n++], SC_NAME_MAX + 8, "vm-2");
+        }
+        return n;
+    }
+    if (strncmp(site, "kube.", 5))
+        return -1;
+    for (i = 0; i < nin; i++)
+        for (v = -1; v < sc->nvariants && n < max; v++) {
+            rdd_identity_t id;
+            rdd_identity(&id, sc->os, ins[i]->env_set, ins[i]->value,
+                         rdd_os_home(sc->os),
+                         v < 0 ? 0 : sc->variants[v].flags);
+            snprintf(names[n++], SC_NAME_MAX + 8, "%.*s", SC_NAME_MAX,
+                     id.name);
+        }
+    return n;
+}
+
+/* A fault's target names something the world has (dock.*, kube.*). */
+static int check_targets(const scenario_t *sc, yt_error_t *err)
+{
+    static char names[SC_MAX_DAEMONS + (SC_MAX_INSTANCES + SC_MAX_AXIS) *
+                                            (SC_MAX_VARIANTS + 2)]
+                     [SC_NAME_MAX + 8];
+    const char *cands[SIM_ARRAY_LEN(names)];
+    int f, n, i;
+    for (f = 0; f < sc->nfaults; f++) {
+        const sc_fault_t *ft = &sc->faults[f];
+        const char *site = sim_fault_name(ft->site), *near;
+        if (!ft->arm.target[0])
+            continue;
+        n = target_names(sc, site, names, (int)SIM_ARRAY_LEN(names));
+        for (i = 0; i < n; i++) {
+            cands[i] = names[i];
+            if (!strcmp(names[i], ft->arm.target))
+                break;
+        }
+        if (n < 0 || i < n)
+            continue;
+        near = sim_suggest(ft->arm.target, cands, (size_t)n);
+        err->line = ft->target_line;
+        err->col = ft->target_col;
+        snprintf(err->msg, sizeof(err->msg),
+                 "fault target '%s' names no %s of this scenario%s%s%s",
+                 ft->arm.target,
+                 site[0] == 'd' ? "daemon" : "instance's apiserver",
+                 near ? " (did you mean '" : "", near ? near : "",
+                 near ? "'?)" : "");
+        return SIM_EINVAL;
+    }
+    return 0;
+}
+
 static int parse_root(yt_node_t *root, scenario_t *sc, yt_error_t *err)
 {
     yt_node_t *v;
     char host[16];
     int os;
     TRY(yt_expect(root, YT_MAP, "a scenario", err));
+    ALLOW(root, "the scenario", k_root);
     TRY(req(root, "name", "the scenario", &v, err));
-    TRY(yt_str(v, "name", sc->name, sizeof(sc->name), err));
+    TRY(name_str(v, "name", sc->name, sizeof(sc->name), err));
     TRY(opt_str(root, "description", sc->description,
                 sizeof(sc->description), err));
     TRY(req(root, "host", "the scenario", &v, err));
@@ -1017,11 +1584,13 @@ static int parse_root(yt_node_t *root, scenario_t *sc, yt_error_t *err)
              : os == SC_HOST_LINUX ? RDD_OS_LINUX
                                    : RDD_OS_DARWIN;
     if ((v = yt_get(root, "seed"))) {
-        TRY(yt_u64(v, "seed", &sc->seed, err));
+        TRY(sc_u64(v, "seed", &sc->seed, err));
         sc->has_seed = 1;
     }
     TRY(req(root, "duration", "the scenario", &v, err));
-    TRY(yt_duration(v, "duration", &sc->duration_ns, err));
+    TRY(sc_dur(v, "duration", &sc->duration_ns, err));
+    if (sc->duration_ns == 0)
+        return yt_fail(err, v, "duration must be longer than 0s");
     if ((v = yt_get(root, "daemons")))
         TRY(parse_daemons(v, sc, err));
     if ((v = yt_get(root, "owners")))
@@ -1037,7 +1606,8 @@ static int parse_root(yt_node_t *root, scenario_t *sc, yt_error_t *err)
     TRY(parse_variants(v, sc, err));
     if (sc->is_matrix)
         TRY(parse_matrix(yt_get(root, "matrix"), sc, err));
-    return yt_unused(root, "the scenario", err);
+    TRY(yt_unused(root, "the scenario", err));
+    return check_targets(sc, err);
 }
 
 int scenario_load_buffer(const char *name, const char *buf, size_t len,
@@ -1066,6 +1636,11 @@ int scenario_load(const char *path, scenario_t *sc, yt_error_t *err)
         return rc;
     rc = parse_root(root, sc, err);
     yt_free(root);
+    if (rc == 0) {
+        int i;
+        for (i = 0; i < sc->nwarn; i++)
+            fprintf(stderr, "%s\n", sc->warnings[i]);
+    }
     return rc;
 }
 

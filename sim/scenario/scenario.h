@@ -28,12 +28,15 @@
 #define SC_MAX_VARIANTS 64
 #define SC_MAX_AXIS 8       /* values per matrix axis */
 #define SC_MAX_EXPECT 16
+#define SC_MAX_WARN 16
+#define SC_COUNT_MAX 100000 /* a container's `count` */
 
 typedef struct {
     char name[SC_NAME_MAX];
     char image[128];
     char state[16];
     uint64_t count;           /* > 1: name-0 .. name-(count-1) */
+    int line;                 /* where its name was written */
 } sc_container_t;
 
 typedef struct {
@@ -86,6 +89,7 @@ typedef struct {
 typedef struct {
     sim_fault_site_t site;
     sim_fault_arm_t arm;
+    int target_line, target_col; /* where `target` was written (0: none) */
 } sc_fault_t;
 
 typedef enum {
@@ -214,10 +218,40 @@ typedef struct {
     char mx_order_name[SC_MAX_AXIS][SC_NAME_MAX];
     uint64_t mx_order_ns[SC_MAX_AXIS];    /* when the contender starts */
     int nmx_order;
+    /* Warnings found while loading ("file:line:col: warning: ..."), in
+     * file order; scenario_load prints them to stderr. */
+    char warnings[SC_MAX_WARN][384];
+    int nwarn;
 } scenario_t;
 
+/* Checked numbers ----------------------------------------------------------
+ *
+ * The one parser for every number a scenario (and the command line) holds.
+ * Each returns 0, or SIM_EINVAL (not that kind of number) or SIM_ERANGE
+ * (too large), with *why (may be NULL) set to a static phrase that reads
+ * after the quoted value: "seed '010' has a leading zero (...)".
+ *
+ * sc_parse_u64: decimal digits only, no sign, no spaces, no leading zero
+ *   ("0" itself is fine), no 0x; at most 18446744073709551615.
+ * sc_parse_duration: digits, an optional fraction of up to 9 digits and a
+ *   unit ns, us, ms, s, m or h ("1.5s", "200ms", "1.12345678h"); the
+ *   fraction is rounded to the nearest nanosecond (half up); at most
+ *   SC_DURATION_MAX_NS.
+ * sc_parse_ratio: "num/den", both sc_parse_u64 numbers, den > 0,
+ *   num <= den. */
+#define SC_DURATION_MAX_NS (100000ull * 3600 * 1000000000) /* 100000h */
+int sc_parse_u64(const char *s, uint64_t *out, const char **why);
+int sc_parse_duration(const char *s, uint64_t *ns, const char **why);
+int sc_parse_ratio(const char *s, uint64_t *num, uint64_t *den,
+                   const char **why);
+
 /* Parses path into *sc (caller-allocated; large).  Returns 0, or SIM_EINVAL
- * / SIM_ESYNTAX / SIM_ENOENT with err filled. */
+ * / SIM_ESYNTAX / SIM_ENOENT / SIM_ENOMEM with err filled.
+ * This is the one validation pass `check` and `run` share: a scenario it
+ * accepts builds (no duplicate container names, also after `count`; no
+ * duplicate image ids or tags or volumes; every fault target and name
+ * exists; nothing starts after `duration`).  Warnings (a start in the last
+ * second) are printed to stderr, positioned, and are not errors. */
 int scenario_load(const char *path, scenario_t *sc, yt_error_t *err);
 
 /* Same, from a buffer (name is used in messages). */

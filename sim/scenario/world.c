@@ -123,12 +123,39 @@ static void follow_stores(world_t *w)
     }
 }
 
+/* The event budget and the interrupt are judged here, after the event and
+ * its checks, so a stopped run ends on a whole event. */
 static void after_event(sim_loop_t *loop, void *arg)
 {
     world_t *w = arg;
-    (void)loop;
     follow_stores(w);
     sim_inv_check(&w->inv);
+    if (w->interrupt && *w->interrupt) {
+        w->stop = WORLD_STOP_INTERRUPT;
+        sim_loop_stop(loop);
+    } else if (loop->events >= w->max_events) {
+        w->stop = WORLD_STOP_BUDGET;
+        sim_loop_stop(loop);
+    }
+}
+
+/* Work scheduled at or after the end ---------------------------------------*/
+
+/* The one rule for what the scenario schedules (an instance's start, an
+ * owner's start, a timeline step and its repeats): it runs while the run
+ * is live, and is dropped, without a word, once the run has ended.  The
+ * loader (scenario.c, check_times) refuses a start after `duration` and
+ * warns about one in the last second; whatever still reaches the end is
+ * dropped here, so the models are never asked to start while teardown
+ * frees them. */
+int world_live(const world_t *w)
+{
+    return !w->torn_down;
+}
+
+int world_at(world_t *w, uint64_t delay_ns, sim_call_cb cb, void *arg)
+{
+    return sim_call(&w->loop, delay_ns, cb, w, arg);
 }
 
 /* building ------------------------------------------------------------------*/
@@ -180,7 +207,8 @@ int find_daemon(world_t *w, const char *name)
 
 static void owner_start_cb(void *arg, void *op)
 {
-    owner_start_checked(arg, op);
+    if (world_live(arg))
+        owner_start_checked(arg, op);
 }
 
 /* The instance's apiserver as the world watches it: its lag, the commit
@@ -289,7 +317,8 @@ static void start_instance(world_t *w, int i)
 static void instance_start_cb(void *arg, void *ip)
 {
     world_t *w = arg;
-    start_instance(w, (int)((winst_t *)ip - w->inst));
+    if (world_live(w))
+        start_instance(w, (int)((winst_t *)ip - w->inst));
 }
 
 static void tick(sim_timer_t *t)
@@ -331,7 +360,7 @@ static int build(world_t *w)
         if (so->machine_pipe[0])
             owner_set_machine_pipe(&w->owners[i], so->machine_pipe);
         if (so->has_start &&
-            (rc = sim_call(&w->loop, so->start_ns, owner_start_cb, w,
+            (rc = world_at(w, so->start_ns, owner_start_cb,
                            &w->owners[i])) != 0)
             return rc;
     }
@@ -350,12 +379,12 @@ static int build(world_t *w)
         if ((rc = populate(w, w->vm_daemons[i], &si->daemon)) != 0)
             return rc;
         w->inst[i].w = w;
-        if ((rc = sim_call(&w->loop, si->start_ns, instance_start_cb, w,
+        if ((rc = world_at(w, si->start_ns, instance_start_cb,
                            &w->inst[i])) != 0)
             return rc;
     }
     for (i = 0; i < sc->nactions; i++)
-        if ((rc = sim_call(&w->loop, sc->actions[i].at_ns, run_action, w,
+        if ((rc = world_at(w, sc->actions[i].at_ns, run_action,
                            (void *)&sc->actions[i])) != 0)
             return rc;
     for (i = 0; i < sc->nfaults; i++) {
@@ -370,11 +399,44 @@ static int build(world_t *w)
 
 /* teardown ------------------------------------------------------------------*/
 
+/* Events a drain may run: models should have stopped their timers when
+ * freed; one that did not cannot keep the teardown going for long. */
+#define DRAIN_MAX_EVENTS 1000000u
+
+static void drain_hook(sim_loop_t *loop, void *arg)
+{
+    uint64_t *left = arg;
+    if (--*left == 0)
+        sim_loop_stop(loop);
+}
+
+/* Runs what is pending (messages in flight to closed ends, which drop
+ * them, so nothing they own leaks), up to a day of virtual time and
+ * DRAIN_MAX_EVENTS.  Returns 1 if nothing is left pending. */
+static int drain(world_t *w)
+{
+    uint64_t left = DRAIN_MAX_EVENTS;
+    w->loop.after_event = drain_hook;
+    w->loop.after_event_arg = &left;
+    sim_loop_run(&w->loop, sim_now(&w->loop) + 24 * 3600 * SIM_NS_PER_S);
+    w->loop.after_event = NULL;
+    return sim_loop_pending(&w->loop) == 0;
+}
+
+/* libuv's rule: a handle is closed before its memory goes.  The world's
+ * own work stops first (world_live turns false, its timers stop), then the
+ * models are freed (each closes its streams and listeners), then what they
+ * left in flight is drained while the machine they talk to (host, pipes,
+ * sockets) is still alive, then the machine is freed and the streams it
+ * closed get their EOFs.  Nothing runs after the machine is freed unless
+ * the first drain emptied the loop, so a model timer left armed by mistake
+ * is dropped by sim_loop_close, never fired on freed memory. */
 static void teardown(world_t *w)
 {
-    int i;
+    int i, empty;
     w->loop.after_event = NULL; /* the run is judged; nothing is checked */
-    w->torn_down = 1;           /* and no timeline step runs */
+    w->torn_down = 1;           /* and nothing scheduled runs */
+    w->loop.trace = NULL;
     sim_timer_stop(&w->tick);
     for (i = 0; i < w->sc->nactions; i++)
         if (w->svc_cli[i].w && !w->svc_cli[i].done) {
@@ -387,6 +449,7 @@ static void teardown(world_t *w)
             sim_timer_stop(&w->holds[i].until);
             if (w->holds[i].conn)
                 sim_stream_close(w->holds[i].conn, NULL);
+            w->holds[i].conn = NULL;
         }
     for (i = 0; i < w->sc->nactions; i++)
         if (w->cli[i].w && !w->cli[i].done && w->cli[i].watch_id > 0 &&
@@ -405,17 +468,18 @@ static void teardown(world_t *w)
     for (i = 0; i < SC_MAX_INSTANCES; i++)
         if (w->vm_daemons[i])
             dock_daemon_free(w->vm_daemons[i]);
+    empty = drain(w);
     if (w->socks)
         uds_ns_free(w->socks);
     if (w->pipes)
         npipe_ns_free(w->pipes);
     if (w->host)
         host_free(w->host);
-    /* Messages still in flight between freed endpoints are delivered (to
-     * closed ends, which drop them), so nothing they own leaks.  Every
-     * model has stopped its timers by now; a day of virtual time bounds
-     * it all the same. */
-    sim_loop_run(&w->loop, sim_now(&w->loop) + 24 * 3600 * SIM_NS_PER_S);
+    w->socks = NULL;
+    w->pipes = NULL;
+    w->host = NULL;
+    if (empty)
+        (void)drain(w);
     sim_loop_close(&w->loop);
 }
 
@@ -480,14 +544,30 @@ static int world_run_one(const scenario_t *sc, const sc_variant_t *v,
     sim_trace_u64(tr, "flags", v->flags);
     sim_trace_str(tr, "host", sc_host_name(sc->host));
     sim_trace_end(tr);
+    w->max_events = io && io->max_events ? io->max_events
+                                         : WORLD_MAX_EVENTS_DEFAULT;
+    w->interrupt = io ? io->interrupt : NULL;
     rc = build(w);
     if (rc == 0) {
         w->loop.after_event = after_event;
         w->loop.after_event_arg = w;
         sim_loop_run(&w->loop, sc->duration_ns);
-        sim_inv_check_end(&w->inv);
-        find_stalls(w, res);
+        w->loop.after_event = NULL;
+        if (w->stop == WORLD_STOP_NONE) {
+            sim_inv_check_end(&w->inv);
+            find_stalls(w, res);
+        } else {
+            tr = sim_trace_begin(&w->loop, w->stop == WORLD_STOP_BUDGET
+                                               ? "sim.run.budget"
+                                               : "sim.run.interrupted");
+            sim_trace_u64(tr, "events", w->loop.events);
+            if (w->stop == WORLD_STOP_BUDGET)
+                sim_trace_u64(tr, "max_events", w->max_events);
+            sim_trace_ns(tr, "duration", sc->duration_ns);
+            sim_trace_end(tr);
+        }
     }
+    res->stop = w->stop;
     res->seed = seed;
     res->events = w->loop.events;
     res->sim_ns = sim_now(&w->loop);

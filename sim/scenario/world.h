@@ -10,10 +10,18 @@
 #ifndef SIM_WORLD_H
 #define SIM_WORLD_H
 
+#include <signal.h>
 #include <stdio.h>
 
 #include "scenario.h"
 #include "sim/invariant.h"
+
+/* Why a run ended before its duration (world_result_t.stop). */
+enum { WORLD_STOP_NONE, WORLD_STOP_BUDGET, WORLD_STOP_INTERRUPT };
+
+/* Events one run may take before it is stopped (world_io_t.max_events 0).
+ * No shipped scenario comes near it (docs/scenarios.md "Limits"). */
+#define WORLD_MAX_EVENTS_DEFAULT 50000000ULL
 
 typedef struct {
     uint64_t seed;
@@ -31,15 +39,30 @@ typedef struct {
     int nstall;                        /* instances whose App ended the run
                                           unsettled, and why, in words */
     char stall[SC_MAX_INSTANCES][1536];
+    int stop;                                 /* WORLD_STOP_NONE, WORLD_STOP_BUDGET, WORLD_STOP_INTERRUPT */
 } world_result_t;
 
 typedef struct {
     FILE *text;    /* human trace, or NULL */
     FILE *jsonl;   /* JSON Lines trace, or NULL */
+    uint64_t max_events;                      /* 0: WORLD_MAX_EVENTS_DEFAULT */
+    const volatile sig_atomic_t *interrupt;   /* set (non-zero): stop after the current event */
 } world_io_t;
 
 /* Runs sc under variant v with seed.  Returns 0 or SIM_ENOMEM (the result
- * is then meaningless). */
+ * is then meaningless).
+ *
+ * A run stops early, with the verdict so far, when it has run
+ * io->max_events events (the trace gets `sim.run.budget`, res->stop is
+ * WORLD_STOP_BUDGET) or when *io->interrupt turns non-zero (checked after
+ * every event; the trace gets `sim.run.interrupted`, res->stop is
+ * WORLD_STOP_INTERRUPT).  Either way the end-of-run checks (liveness at the
+ * end, stalls) are skipped and the trace is closed with `sim.run.end`.
+ *
+ * Work scheduled at or after the end (an instance or owner start, a
+ * timeline step) never runs once the run has ended: teardown drops it
+ * (world.c, world_live).  The loader refuses a start later than the
+ * duration and warns about one in its last second. */
 int world_run(const scenario_t *sc, const sc_variant_t *v, uint64_t seed,
               const world_io_t *io, world_result_t *res);
 

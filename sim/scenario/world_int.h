@@ -127,7 +127,10 @@ struct world {
     char s14_why[SIM_INV_WHY_MAX];
     int s14_judged[SC_MAX_OWNERS]; /* S14: this failure was judged */
     host_t *host;                  /* the machine (host.h) */
-    int torn_down;                 /* teardown began: steps do nothing */
+    int torn_down;                 /* teardown began: see world_live */
+    int stop;                      /* WORLD_STOP_*: why the run stopped */
+    uint64_t max_events;           /* the run's event budget */
+    const volatile sig_atomic_t *interrupt; /* world_io_t.interrupt */
     int in_user_action;            /* S16: a timeline step is running */
     int cur_action;                /* index of the step running */
     sc_action_t act_copy[SC_MAX_ACTIONS]; /* steps redirected to an alias */
@@ -143,6 +146,12 @@ struct world {
 
 /* world.c ---------------------------------------------------------------*/
 
+/* 0 once the run has ended: scheduled work (starts, timeline steps) does
+ * nothing then.  The one rule for work at or after the end. */
+int world_live(const world_t *w);
+/* sim_call(loop, delay_ns, cb, w, arg) for work the scenario schedules;
+ * cb must begin with `if (!world_live(w)) return;`. */
+int world_at(world_t *w, uint64_t delay_ns, sim_call_cb cb, void *arg);
 /* The index of the scenario daemon called name, or -1. */
 int find_daemon(world_t *w, const char *name);
 /* Sets instance i's service environment (RDD_LOG_DIR, DOCKER_*). */
