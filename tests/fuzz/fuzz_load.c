@@ -44,6 +44,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_ASSERT(sc->nvariants >= 1 && sc->nvariants <= SC_MAX_VARIANTS);
     FUZZ_ASSERT(sc->ninstances >= 0 && sc->ninstances <= SC_MAX_INSTANCES);
     FUZZ_ASSERT(sc->nactions >= 0 && sc->nactions <= SC_MAX_ACTIONS);
+    /* scenario.h: nothing starts after `duration`. */
+    FUZZ_ASSERT(sc->duration_ns > 0);
+    for (i = 0; i < sc->ninstances; i++)
+        FUZZ_ASSERT(sc->instances[i].start_ns <= sc->duration_ns);
+    for (i = 0; i < sc->nowners; i++)
+        FUZZ_ASSERT(!sc->owners[i].has_start ||
+                    sc->owners[i].start_ns <= sc->duration_ns);
+    for (i = 0; i < sc->nactions; i++)
+        FUZZ_ASSERT(sc->actions[i].at_ns <= sc->duration_ns);
+    for (i = 0; i < sc->nmx_order; i++)
+        FUZZ_ASSERT(sc->mx_order_ns[i] <= sc->duration_ns);
     for (i = 0; i < sc->nvariants; i++) {
         const sc_variant_t *v = &sc->variants[i];
         FUZZ_ASSERT(memchr(v->name, 0, sizeof(v->name)) != NULL);
