@@ -38,7 +38,10 @@ def listed(rddsim):
     """Every name the binary lists, by kind."""
     names = {"action": [], "fault": [], "preset": [], "flag": [],
              "invariant": []}
-    names["action"] = [l.strip() for l in lines(rddsim, "actions") if l.strip()]
+    # `list actions`: a row per action (its name, a dot in it, then what it
+    # does) followed by its indented keys.
+    names["action"] = [l.split()[0] for l in lines(rddsim, "actions")
+                       if re.match(r"^[a-z]+\.[a-z0-9.]+(\s|$)", l)]
     names["fault"] = [l.split()[0] for l in lines(rddsim, "faults") if l.strip()]
     names["invariant"] = [l.split()[0] for l in lines(rddsim, "invariants")
                           if l.strip()]
