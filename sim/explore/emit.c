@@ -472,6 +472,19 @@ int sc_emit(const scenario_t *sc, FILE *f)
                 sc_emit_duration(b, sc->late_min_ns),
                 sc_emit_duration(b2, sc->late_max_ns));
     }
+    {
+        int any = 0;
+        for (int c = 0; c < SIM_CHOICE__COUNT; c++) {
+            if (sc->choice[c] == SIM_PIN_NONE)
+                continue;
+            fprintf(f, "%s%s: %s", any ? ", " : "choices: {",
+                    sim_choice_name((sim_choice_t)c),
+                    sc->choice[c] == SIM_PIN_TRUE ? "true" : "false");
+            any = 1;
+        }
+        if (any)
+            fputs("}\n", f);
+    }
     daemons(f, sc);
     owners(f, sc);
     instances(f, sc);

@@ -119,17 +119,10 @@ static int line_changes_phase(const rdd_hawatch_t *w, rdd_ha_ev_t ev)
 /* The choice point hawatcher.tail_lost: 1 if the cancel wins the select. */
 static int choose_tail_lost(rdd_instance_t *inst)
 {
-    rdd_limavm_t *lv = &inst->lvm;
-    int pinned = inst->vp.choice_tail_lost != 0;
-    int v = pinned ? inst->vp.choice_tail_lost == 2
-                   : sim_rng_chance(&lv->tail_rng, (sim_ratio_t){1, 2});
-    sim_trace_t *tr = sim_trace_begin(inst->loop, "sim.choice");
-    sim_trace_str(tr, "name", "hawatcher.tail_lost");
-    sim_trace_str(tr, "value", v ? "true" : "false");
-    sim_trace_str(tr, "inst", inst->id.name);
-    sim_trace_i64(tr, "pinned", pinned);
-    sim_trace_end(tr);
-    return v;
+    return sim_choose(inst->loop, &inst->lvm.tail_rng,
+                      SIM_CHOICE_HAWATCHER_TAIL_LOST,
+                      inst->vp.choice[SIM_CHOICE_HAWATCHER_TAIL_LOST],
+                      inst->id.name);
 }
 
 /* The tail reads what it has not read.  cancelled: the reaper has

@@ -28,6 +28,7 @@
 #include "moby.h"
 #include "npipe/npipe.h"
 #include "uds/uds.h"
+#include "sim/choice.h"
 #include "sim/rng.h"
 
 #define RDD_APP_NAME "app"                                 /* :38 */
@@ -250,8 +251,8 @@ typedef struct {
     uint64_t late_min_ns;   /* Go timer lateness range (rdd_timer_late);
                                0..0: timers fire on time */
     uint64_t late_max_ns;
-    int choice_tail_lost;   /* choice point hawatcher.tail_lost (hawatcher.c):
-                               0 seeded, 1 pinned false, 2 pinned true */
+    int choice[SIM_CHOICE__COUNT]; /* choice points (sim/choices.def):
+                               SIM_PIN_NONE (seeded), _FALSE, _TRUE */
 } rdd_vm_params_t;
 
 typedef enum {

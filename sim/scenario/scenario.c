@@ -43,7 +43,11 @@ static const char *const act_names[] = {
 KEYS(k_root, "name", "description", "host", "seed", "duration", "timers",
      "choices", "daemons", "owners", "instances", "faults", "timeline", "matrix",
      "variants");
-KEYS(k_choices, "hawatcher.tail_lost");
+static const char *const k_choices[] = {
+#define XX(id, name, what) name,
+#include "choices.def"
+#undef XX
+};
 KEYS(k_daemon, "name", "id", "latency", "containers", "images", "volumes");
 KEYS(k_vm, "latency", "containers", "images", "volumes");
 KEYS(k_container, "name", "image", "state", "count");
@@ -1658,15 +1662,17 @@ static int parse_root(yt_node_t *root, scenario_t *sc, yt_error_t *err)
             return yt_fail(err, l, "lateness must be at most 1s");
     }
     /* choices: {hawatcher.tail_lost: true} pins a seeded choice point
-     * (docs/scenarios.md "Choice points") */
+     * (docs/scenarios.md "Choice points"; the names: sim/choices.def) */
     if ((v = yt_get(root, "choices"))) {
-        yt_node_t *c;
-        int b;
         TRY(yt_expect(v, YT_MAP, "choices", err));
         ALLOW(v, "choices", k_choices);
-        if ((c = yt_get(v, "hawatcher.tail_lost"))) {
-            TRY(yt_bool(c, "hawatcher.tail_lost", &b, err));
-            sc->choice_tail_lost = b ? 2 : 1;
+        for (int i = 0; i < SIM_CHOICE__COUNT; i++) {
+            yt_node_t *c = yt_get(v, sim_choice_name((sim_choice_t)i));
+            int b;
+            if (!c)
+                continue;
+            TRY(yt_bool(c, sim_choice_name((sim_choice_t)i), &b, err));
+            sc->choice[i] = b ? SIM_PIN_TRUE : SIM_PIN_FALSE;
         }
     }
     if ((v = yt_get(root, "daemons")))

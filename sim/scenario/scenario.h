@@ -15,6 +15,7 @@
 #include "owners/owners.h"
 #include "rdd/flags.h"
 #include "rdd/instance.h"
+#include "sim/choice.h"
 #include "sim/fault.h"
 #include "ytree.h"
 
@@ -206,8 +207,8 @@ typedef struct {
     uint64_t late_min_ns;     /* timers: {lateness: min..max}: how late
                                  RDD's Go timers fire (rdd_timer_late) */
     uint64_t late_max_ns;
-    int choice_tail_lost;     /* choices: hawatcher.tail_lost: 0 seeded,
-                                 1 pinned false, 2 pinned true */
+    int choice[SIM_CHOICE__COUNT]; /* choices: {name: bool}: SIM_PIN_NONE
+                                 (seeded), SIM_PIN_FALSE, SIM_PIN_TRUE */
     sc_daemon_t daemons[SC_MAX_DAEMONS];
     int ndaemons;
     sc_owner_t owners[SC_MAX_OWNERS];

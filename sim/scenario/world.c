@@ -322,7 +322,7 @@ static void start_instance(world_t *w, int i)
     vp.keep_logs = si->keep_logs;
     vp.late_min_ns = w->sc->late_min_ns;
     vp.late_max_ns = w->sc->late_max_ns;
-    vp.choice_tail_lost = w->sc->choice_tail_lost;
+    memcpy(vp.choice, w->sc->choice, sizeof vp.choice);
     snprintf(vp.exe, sizeof(vp.exe), "%s",
              si->exe[0] ? si->exe
              : w->sc->os == RDD_OS_WINDOWS

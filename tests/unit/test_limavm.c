@@ -851,7 +851,7 @@ static uint32_t crash_at_running(fx_t *fx, int pin)
     rdd_ha_t *ha = NULL;
     uint32_t pid;
     int i;
-    fx->inst.vp.choice_tail_lost = pin;
+    fx->inst.vp.choice[SIM_CHOICE_HAWATCHER_TAIL_LOST] = pin;
     assert_int_equal(rdd_svc_start(&fx->inst), 0);
     seed(fx, 1);
     for (i = 0; i < 100000; i++) {
