@@ -317,6 +317,7 @@ static void cache_on_event(void *arg, kube_event_type_t type,
         rc = cache_put(c, o);
     }
     tr = sim_trace_begin(c->loop, "kube.cache.event");
+    sim_trace_cause(tr, kube__store_delivering_cause(c->s));
     sim_trace_str(tr, "cache", c->name);
     sim_trace_str(tr, "type", event_names[type]);
     sim_trace_str(tr, "kind", kube_kind_name(o->kind));

@@ -158,6 +158,8 @@ struct kube_store {
                                        the event being delivered */
     const kube_obj_t *delivering_obj; /* private (watch.c): what it was
                                        unpacked into */
+    uint64_t delivering_cause;      /* private (watch.c): trace seq of the
+                                       write being delivered, 0 if none */
     uint64_t delivering_commit_ns;  /* private (watch.c): commit time of
                                        the event being delivered */
     kube_watch_cb observer;         /* private (store.c): see
@@ -182,6 +184,8 @@ void kube__watch_close(kube_store_t *s);
 /* Inside a watch callback: the virtual time the delivered event was
  * committed at (its lag is sim_now() minus this). */
 uint64_t kube__store_delivering_commit_ns(const kube_store_t *s);
+/* The trace seq of the write being delivered (a cause link), 0 if none. */
+uint64_t kube__store_delivering_cause(const kube_store_t *s);
 /* Inside a watch callback of s handed o: the record o was unpacked from
  * (a reader may share it instead of packing o again); else NULL. */
 kube__rec_t *kube__store_delivering_rec(const kube_store_t *s,

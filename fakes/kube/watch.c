@@ -34,6 +34,7 @@
 #include "sim/assert.h"
 #include "sim/errno.h"
 #include "sim/fault.h"
+#include "sim/trace.h"
 
 typedef struct {
     kube__rec_t *rec;               /* one reference */
@@ -42,6 +43,7 @@ typedef struct {
                                        across kinds */
     uint64_t commit_ns;             /* when it was committed */
     uint64_t visible_ns;            /* when the watch cache applies it */
+    uint64_t cause;                 /* trace seq of the write (not hashed) */
 } watch_ev_t;
 
 /* One kind's pending events, a ring in commit order (and so in
@@ -121,7 +123,7 @@ static int watcher_reserve(watcher_t *w, kube_kind_t kind)
 
 static void watcher_push(watcher_t *w, kube__rec_t *r, kube_event_type_t t,
                          uint64_t seq, uint64_t commit_ns,
-                         uint64_t visible_ns)
+                         uint64_t visible_ns, uint64_t cause)
 {
     watch_q_t *q = &w->q[r->kind];
     SIM_ASSERT(q->len < q->cap);
@@ -130,7 +132,7 @@ static void watcher_push(watcher_t *w, kube__rec_t *r, kube_event_type_t t,
                q->q[(q->head + q->len - 1) % q->cap].visible_ns <=
                    visible_ns);
     q->q[(q->head + q->len) % q->cap] =
-        (watch_ev_t){kube__rec_ref(r), t, seq, commit_ns, visible_ns};
+        (watch_ev_t){kube__rec_ref(r), t, seq, commit_ns, visible_ns, cause};
     q->len++;
 }
 
@@ -198,6 +200,7 @@ static void watcher_deliver(sim_timer_t *t)
     kube__rec_unref(w->obj_rec);
     w->obj_rec = kube__rec_ref(ev.rec);
     w->s->delivering_commit_ns = ev.commit_ns;
+    w->s->delivering_cause = ev.cause;
     w->s->delivering_rec = ev.rec;
     w->s->delivering_obj = &w->obj;
     w->in_cb = 1;
@@ -388,6 +391,11 @@ kube__rec_t *kube__store_delivering_rec(const kube_store_t *s,
     return o && o == s->delivering_obj ? s->delivering_rec : NULL;
 }
 
+uint64_t kube__store_delivering_cause(const kube_store_t *s)
+{
+    return s->delivering_cause;
+}
+
 uint64_t kube__store_delivering_commit_ns(const kube_store_t *s)
 {
     return s->delivering_commit_ns;
@@ -432,13 +440,16 @@ void kube__watch_publish(kube_store_t *s, kube__rec_t *r,
                          kube_event_type_t type, uint64_t vis_ns)
 {
     uint64_t now = sim_now(s->loop);
+    /* The write's trace record (kube.obj.*) is the next one written: the
+     * store traces right after the commit (store.c trace_write). */
+    uint64_t cause = s->loop->trace ? s->loop->trace->seq + 1 : 0;
     size_t i;
     SIM_ASSERT((unsigned)r->kind < KUBE_KIND__COUNT);
     SIM_ASSERT(vis_ns >= s->visible_ns[r->kind]);
     s->visible_ns[r->kind] = vis_ns;
     for (i = 0; i < s->nw; i++)
         if (watcher_wants(s->w[i], r->kind))
-            watcher_push(s->w[i], r, type, s->rv, now, vis_ns);
+            watcher_push(s->w[i], r, type, s->rv, now, vis_ns, cause);
 }
 
 /* life ------------------------------------------------------------------*/

@@ -28,6 +28,7 @@
  * during its callback gets due >= now and a larger seq.
  */
 #include "sim/loop.h"
+#include "sim/trace.h"
 
 #include <string.h>
 
@@ -337,6 +338,8 @@ int sim_timer_start(sim_timer_t *t, sim_timer_cb cb, uint64_t delay_ns)
     if (delay_ns > UINT64_MAX - loop->now_ns - 1 || loop->seq >= SEQ_MAX)
         return SIM_ERANGE;
     due = loop->now_ns + delay_ns;
+    if (loop->trace)
+        t->cause = loop->trace->stamp; /* the record that scheduled it */
     if (!(t->state == SIM__TIMER_FIRING && loop->firing))
         return timer_push(t, cb, due);
     /* Re-armed by its own callback: its entry is the root; the new key is
@@ -433,6 +436,10 @@ uint64_t sim_loop_run(sim_loop_t *loop, uint64_t until_ns)
         loop->firing = 1;
         loop->events++;
         n++;
+        if (loop->trace) {
+            loop->trace->ambient = loop->trace->stamp = t->cause;
+            loop->trace->in_event = 1;
+        }
         top->cb(t);
         if (loop->firing) {
             /* Not re-armed in place: the entry leaves the heap. */
@@ -446,6 +453,10 @@ uint64_t sim_loop_run(sim_loop_t *loop, uint64_t until_ns)
         }
         if (loop->after_event)
             loop->after_event(loop, loop->after_event_arg);
+        if (loop->trace) {
+            loop->trace->in_event = 0;
+            loop->trace->ambient = loop->trace->stamp = 0;
+        }
     }
     if (!loop->stopped && until_ns != SIM_NEVER && loop->now_ns < until_ns)
         loop->now_ns = until_ns;

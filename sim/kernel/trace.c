@@ -128,6 +128,9 @@ sim_trace_t *sim_trace_begin(sim_loop_t *loop, const char *ev)
     memcpy(tr->last_ev, ev, n);
     tr->last_ev[n] = 0;
     tr->last_seq = tr->seq;
+    tr->cause = tr->ambient;
+    if (tr->in_event)
+        tr->stamp = tr->seq;
     rec_u64(tr, sim_now(loop));
     rec_u64(tr, tr->seq);
     rec_cstr(tr, ev);
@@ -141,6 +144,17 @@ static void rec_field(sim_trace_t *tr, unsigned char type, const char *key)
 {
     rec_byte(tr, type);
     rec_cstr(tr, key);
+}
+
+void sim_trace_cause(sim_trace_t *tr, uint64_t seq)
+{
+    if (tr && seq && seq < tr->seq)
+        tr->cause = seq;
+}
+
+uint64_t sim_trace_now(sim_loop_t *loop)
+{
+    return loop->trace ? loop->trace->stamp : 0;
 }
 
 void sim_trace_str(sim_trace_t *tr, const char *key, const char *val)
@@ -347,6 +361,10 @@ static void render_json(const sim_trace_t *tr, outbuf_t *o, int fields)
     oput_u64(o, get_u64(tr->rec + 8));
     oputs(o, ",\"ev\":");
     oput_json_str(o, (const char *)tr->rec + 16);
+    if (tr->cause) {
+        oputs(o, ",\"cause\":");
+        oput_u64(o, tr->cause);
+    }
     for (p = next_field(p, &f); fields && f.type != REC_END;
          p = next_field(p, &f)) {
         if (f.type == REC_TRUNC) {

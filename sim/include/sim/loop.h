@@ -50,6 +50,7 @@ struct sim_timer {
     uint64_t due_ns;    /* read-only: when it fires, if active */
     uint32_t slot;      /* private: index in loop->slots, 0 when none */
     uint8_t state;      /* private: SIM__TIMER_* */
+    uint64_t cause;     /* private: trace seq that scheduled it (not hashed) */
 };
 
 /* The heap key: due_ns in the high 64 bits, a tag (seq << 24 | slot) in

@@ -20,6 +20,11 @@
  *   sim_trace_str(tr, "name", name);
  *   sim_trace_err(tr, "err", rc);
  *   sim_trace_end(tr);
+ *
+ * Cause links: each record carries the seq of the record that caused it
+ * (JSONL "cause", omitted when 0).  The loop links a callback to the
+ * record that scheduled it (sim_timer_start stamps, the firing sets it);
+ * sim_trace_cause overrides.  Causes are not part of the hash.
  */
 #ifndef SIM_TRACE_H
 #define SIM_TRACE_H
@@ -47,6 +52,17 @@ typedef struct sim_trace {
     uint64_t seq;           /* read-only: events written */
     char last_ev[64];       /* read-only: name of the latest event */
     uint64_t last_seq;      /* read-only */
+    /* Cause links (never hashed): each record's cause is the seq of the
+     * record that led to it, 0 if none.  The loop sets ambient as an
+     * event fires (the stamp taken when it was scheduled); records get it
+     * unless sim_trace_cause names another.  stamp is what a callback
+     * scheduled now is stamped with: the latest record of the running
+     * event, or ambient when it has written none. */
+    uint64_t ambient;       /* private: cause of the running event */
+    uint64_t stamp;         /* private: see above */
+    uint64_t cause;         /* private: the open record's cause */
+    int in_event;           /* private: set by the loop while an event runs;
+                               outside one (setup) nothing is stamped */
     int open;               /* private: between begin and end */
     int overflow;           /* private: fields dropped */
     size_t rlen;            /* private: bytes in rec */
@@ -69,6 +85,15 @@ void sim_trace_i64(sim_trace_t *tr, const char *key, int64_t val);
 void sim_trace_ns(sim_trace_t *tr, const char *key, uint64_t ns);
 /* An error code, rendered by name ("EACCES"), "OK" for 0. */
 void sim_trace_err(sim_trace_t *tr, const char *key, int err);
+
+/* Names the open record's cause explicitly (seq of an earlier record; 0
+ * leaves the loop's link).  Not hashed: a cause never changes the hash. */
+void sim_trace_cause(sim_trace_t *tr, uint64_t seq);
+
+/* The seq a link to "what is running now" should carry: the latest record
+ * of the running event, or the event's own cause.  0 when tracing is off.
+ * Fakes store it with a message or object to link its receipt back. */
+uint64_t sim_trace_now(sim_loop_t *loop);
 
 /* Folds the record into the hash and renders it for the attached sinks. */
 void sim_trace_end(sim_trace_t *tr);
