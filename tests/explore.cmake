@@ -78,3 +78,12 @@ add_test(NAME explore.shrink-unknown-invariant
                  --invariant S99)
 set_tests_properties(explore.shrink-invariant explore.shrink-unknown-invariant
                      PROPERTIES LABELS explore)
+
+# rddsim explain: golden chains, and the causes the REPORT blocks name.
+foreach(mode golden causes)
+  add_test(NAME explore.explain.${mode}
+           COMMAND ${Python3_EXECUTABLE}
+                   ${PROJECT_SOURCE_DIR}/tests/tools/explain_check.py
+                   $<TARGET_FILE:rddsim> ${PROJECT_SOURCE_DIR} ${mode})
+  set_tests_properties(explore.explain.${mode} PROPERTIES LABELS explore)
+endforeach()

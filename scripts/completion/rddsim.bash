@@ -32,7 +32,7 @@ _rddsim() {
     local exe=${COMP_WORDS[0]} cmd=${COMP_WORDS[1]} IFS=$' \t\n'
     COMPREPLY=()
     if ((COMP_CWORD == 1)); then
-        COMPREPLY=($(compgen -W "run suite check shrink list bench serve help --help
+        COMPREPLY=($(compgen -W "run suite check shrink explain list bench serve help --help
             --version" -- "$cur"))
         return
     fi
@@ -96,6 +96,27 @@ _rddsim() {
         else
             _rddsim_files "$cur"
         fi ;;
+    explain)
+        case $prev in
+        --variant)
+            local file
+            file=$(_rddsim_file_arg)
+            [[ -n $file ]] && COMPREPLY=($(compgen -W \
+                "$("$exe" list variants "$file" 2>/dev/null)" -- "$cur"))
+            return ;;
+        --violation)
+            COMPREPLY=($(compgen -W "$("$exe" list invariants 2>/dev/null |
+                cut -d' ' -f1)" -- "$cur"))
+            return ;;
+        --format) COMPREPLY=($(compgen -W "text jsonl" -- "$cur")); return ;;
+        --seed) return ;;
+        esac
+        if [[ $cur == -* ]]; then
+            COMPREPLY=($(compgen -W "--variant --violation --seed --format
+                --help" -- "$cur"))
+        else
+            _rddsim_files "$cur"
+        fi ;;
     list)
         if ((COMP_CWORD == 2)); then
             COMPREPLY=($(compgen -W "variants flags faults invariants
@@ -105,7 +126,7 @@ _rddsim() {
         fi ;;
     help)
         ((COMP_CWORD == 2)) && COMPREPLY=($(compgen -W "run suite check
-            shrink list bench serve help" -- "$cur")) ;;
+            shrink explain list bench serve help" -- "$cur")) ;;
     bench)
         if ((COMP_CWORD == 2)); then
             COMPREPLY=($(compgen -W "kernel" -- "$cur"))

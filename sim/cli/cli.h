@@ -177,6 +177,8 @@ int cli_check(int argc, char **argv);
 int cli_list(int argc, char **argv);
 int cli_bench(int argc, char **argv);
 int cli_shrink(int argc, char **argv);
+/* rddsim explain (cli_explain.c). */
+int cli_explain(int argc, char **argv);
 int cli_serve(int argc, char **argv);
 
 #endif

@@ -49,6 +49,8 @@ static int dispatch(int argc, char **argv)
         return cli_bench(argc - 2, argv + 2);
     if (!strcmp(cmd, "shrink"))
         return cli_shrink(argc - 2, argv + 2);
+    if (!strcmp(cmd, "explain"))
+        return cli_explain(argc - 2, argv + 2);
     if (!strcmp(cmd, "serve"))
         return cli_serve(argc - 2, argv + 2);
     fprintf(stderr, "rddsim: unknown command '%s'\n", cmd);

@@ -1,0 +1,161 @@
+/*
+ * explain.c: load a JSONL trace, walk cause links back, words per step.
+ * See explain.h.
+ */
+#include "explore/explain.h"
+
+#include <string.h>
+
+#include "sim/alloc.h"
+#include "sim/errno.h"
+
+int explain_load(FILE *f, explain_trace_t *t)
+{
+    size_t cap = 1024;
+    json_t *j;
+    json_error_t err;
+    memset(t, 0, sizeof(*t));
+    t->rec = sim__calloc(cap, sizeof(*t->rec));
+    if (!t->rec)
+        return SIM_ENOMEM;
+    while ((j = json_loadf(f, JSON_DISABLE_EOF_CHECK, &err)) != NULL) {
+        json_int_t seq = json_integer_value(json_object_get(j, "seq"));
+        if (seq <= 0 || (size_t)seq != t->n + 1) {
+            json_decref(j);
+            explain_free(t);
+            return SIM_EINVAL;
+        }
+        if ((size_t)seq >= cap) {
+            json_t **nr = sim__realloc(t->rec, cap * 2 * sizeof(*nr));
+            if (!nr) {
+                json_decref(j);
+                explain_free(t);
+                return SIM_ENOMEM;
+            }
+            memset(nr + cap, 0, cap * sizeof(*nr));
+            t->rec = nr;
+            cap *= 2;
+        }
+        t->rec[seq] = j;
+        t->n = (size_t)seq;
+    }
+    return 0;
+}
+
+void explain_free(explain_trace_t *t)
+{
+    size_t i;
+    if (!t->rec)
+        return;
+    for (i = 1; i <= t->n; i++)
+        json_decref(t->rec[i]);
+    sim__free(t->rec);
+    memset(t, 0, sizeof(*t));
+}
+
+static const char *ev_of(json_t *r)
+{
+    const char *s = json_string_value(json_object_get(r, "ev"));
+    return s ? s : "";
+}
+
+size_t explain_violations(const explain_trace_t *t, uint64_t *out,
+                          size_t max)
+{
+    size_t i, k = 0;
+    for (i = 1; i <= t->n && k < max; i++)
+        if (!strcmp(ev_of(t->rec[i]), "sim.invariant.violated"))
+            out[k++] = i;
+    return k;
+}
+
+size_t explain_chain(const explain_trace_t *t, uint64_t seq, uint64_t *out,
+                     size_t max)
+{
+    uint64_t tmp[EXPLAIN_MAX_STEPS];
+    size_t k = 0, i;
+    if (max > EXPLAIN_MAX_STEPS)
+        max = EXPLAIN_MAX_STEPS;
+    while (seq >= 1 && seq <= t->n && k < max) {
+        json_int_t c;
+        tmp[k++] = seq;
+        c = json_integer_value(json_object_get(t->rec[seq], "cause"));
+        if (c <= 0 || (uint64_t)c >= seq)
+            break;
+        seq = (uint64_t)c;
+    }
+    for (i = 0; i < k; i++)
+        out[i] = tmp[k - 1 - i];
+    return k;
+}
+
+const char *explain_actor(json_t *rec)
+{
+    static const char *const keys[] = {"inst", "owner", "daemon", "store",
+                                       "ctrl", "cache", "proc", "name"};
+    size_t i;
+    for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        const char *s = json_string_value(json_object_get(rec, keys[i]));
+        if (s)
+            return s;
+    }
+    return "-";
+}
+
+/* Event name prefix -> the RDD source the model cites above the function
+ * that writes it (the comments in sim/rdd). */
+static const struct {
+    const char *ev;
+    const char *words;
+    const char *cite;
+} table[] = {
+    {"npipe.listen.ok", "listens on the pipe", NULL},
+    {"npipe.listen.fail", "fails to listen on the pipe", NULL},
+    {"rdd.bridge", "socket bridge", "pkg/socketbridge"},
+    {"rdd.engine", "engine reconciler",
+     "pkg/controllers/app/engine/controllers/engine_reconciler.go"},
+    {"kube.obj.create", "apiserver create", NULL},
+    {"kube.obj.update", "apiserver update", NULL},
+    {"kube.obj.delete", "apiserver delete", NULL},
+    {"kube.cache.event", "informer sees the write", NULL},
+    {"kube.reconcile.start", "reconcile starts", NULL},
+    {"dock.container.remove", "Docker ContainerRemove", NULL},
+    {"sim.invariant.violated", "INVARIANT VIOLATED", NULL},
+};
+
+const char *explain_cite(const char *ev)
+{
+    size_t i;
+    for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+        if (!strncmp(ev, table[i].ev, strlen(table[i].ev)))
+            return table[i].cite;
+    return NULL;
+}
+
+void explain_words(json_t *rec, char *buf, size_t len)
+{
+    const char *ev = ev_of(rec), *words = NULL, *key;
+    json_t *v;
+    size_t i, n;
+    for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+        if (!strncmp(ev, table[i].ev, strlen(table[i].ev)))
+            words = table[i].words;
+    n = (size_t)snprintf(buf, len, "%s%s%s", ev, words ? ": " : "",
+                         words ? words : "");
+    json_object_foreach(rec, key, v) {
+        char val[256];
+        if (n >= len)
+            break;
+        if (!strcmp(key, "t_ns") || !strcmp(key, "seq") ||
+            !strcmp(key, "ev") || !strcmp(key, "cause"))
+            continue;
+        if (json_is_string(v))
+            snprintf(val, sizeof(val), "%s", json_string_value(v));
+        else if (json_is_integer(v))
+            snprintf(val, sizeof(val), "%lld",
+                     (long long)json_integer_value(v));
+        else
+            snprintf(val, sizeof(val), "%s", json_is_true(v) ? "true" : "?");
+        n += (size_t)snprintf(buf + n, len - n, " %s=%s", key, val);
+    }
+}
