@@ -27,6 +27,9 @@ CAUSES = {
         ["kube.obj.delete", "op=ContainerRemove", "daemon=dd"],
     ("scenarios/collisions/dd-before-rdd.yaml", "S2"):
         ["npipe.dial.ok", "name=\\\\.\\pipe\\docker_engine", "daemon=dd"],
+    # header: the probe finds the name free, the create lands 250 ms later
+    ("scenarios/collisions/podman-probe-window.yaml", "S14"):
+        ["owner.podman.probe", "available=1", "owner.start.fail"],
 }
 
 
