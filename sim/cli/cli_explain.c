@@ -164,9 +164,11 @@ int cli_explain(int argc, char **argv)
     fclose(tf);
     nv = explain_violations(&t, vs, sizeof(vs) / sizeof(vs[0]));
     if (nv == 0) {
-        printf("%s: variant %s, seed %llu: nothing violated, nothing to "
-               "explain\n",
-               file, v->name, (unsigned long long)seed);
+        /* jsonl: stdout stays JSON Lines (empty); the words go to stderr */
+        fprintf(jsonl ? stderr : stdout,
+                "%s: variant %s, seed %llu: nothing violated, nothing to "
+                "explain\n",
+                file, v->name, (unsigned long long)seed);
         ret = EXIT_MISMATCH;
         goto done;
     }
