@@ -13,6 +13,8 @@
  *   cli_list.c    rddsim list, rddsim check
  *   cli_bench.c   rddsim bench kernel
  *   cli_serve.c   rddsim serve: live mode on unix sockets (sim/rt.h)
+ *   cli_explore*.c rddsim explore: sweeps of generated worlds
+ *                 (cli_explore.h)
  *
  * Exit codes: 0 the outcome matches what the scenario expects; 1 it does
  * not; 2 a usage or scenario error (file:line:col: message); 3 an internal
@@ -180,5 +182,7 @@ int cli_shrink(int argc, char **argv);
 /* rddsim explain (cli_explain.c). */
 int cli_explain(int argc, char **argv);
 int cli_serve(int argc, char **argv);
+/* rddsim explore (cli_explore.c, cli_explore.h). */
+int cli_explore(int argc, char **argv);
 
 #endif

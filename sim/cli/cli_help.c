@@ -16,8 +16,8 @@
 #endif
 
 const char *const cli_commands[] = {"run",  "suite", "check", "shrink",
-                                    "explain", "list", "bench", "serve",
-                                    "help"};
+                                    "explain", "explore", "list", "bench",
+                                    "serve", "help"};
 const size_t cli_commands_len = sizeof(cli_commands) / sizeof(cli_commands[0]);
 
 static const char overview[] =
@@ -33,6 +33,7 @@ static const char overview[] =
     "  check FILE..  validate scenario files without running them\n"
     "  shrink FILE   the smallest scenario that still fails the same way\n"
     "  explain FILE  the chain of causes behind each violation\n"
+    "  explore       sweep random worlds of a profile for new findings\n"
     "  list [KIND]   variants, flags, faults, invariants, actions\n"
     "  bench kernel  the kernel benchmarks (W1, W2)\n"
     "  serve FILE    live: serve the scenario's fakes to a real docker CLI\n"
@@ -242,6 +243,50 @@ static const char help_explain[] =
     "example:\n"
     "  rddsim explain scenarios/collisions/dd-before-rdd.yaml --violation S1\n";
 
+static const char help_explore[] =
+    "usage: rddsim explore [--profile P] [--seeds N | --for D] [--first S]\n"
+    "                      [--jobs J] [--variant V ...] [--out DIR]\n"
+    "                      [--resume] [--shard I/N] [--timeout D] [--shrink]\n"
+    "       rddsim explore --emit SEED [--profile P] [--variant V ...]\n"
+    "       rddsim explore merge DIR... [--out DIR]\n"
+    "\n"
+    "Draws one world per seed from the profile P and runs it under every\n"
+    "variant in worker processes, J at a time (docs/explore.md).  Each\n"
+    "violation is a signature: the invariant and the trace event it broke\n"
+    "after (INV@SITE); a worker that crashes or passes --timeout is a CRASH\n"
+    "or HANG finding with its seed.  Findings are deduplicated by signature,\n"
+    "labelled with the known hazard they match (or NEW), and each gets the\n"
+    "scenario of its smallest seed in DIR/findings/.  DIR also holds\n"
+    "seeds.jsonl (one line per seed), findings.jsonl and meta.json.\n"
+    "The output is the same for any --jobs.\n"
+    "\n"
+    "options:\n"
+    "  --profile P    a name (scenarios/profiles/P.yaml) or a path;\n"
+    "                 default: default\n"
+    "  --seeds N      run N seeds, from --first (default 100)\n"
+    "  --for D        run seeds until D of wall time has passed (10m, 1h)\n"
+    "  --first S      the first seed (default 0)\n"
+    "  --jobs J       worker processes (default: the core count)\n"
+    "  --variant V    a preset or '+'-joined flags, repeatable (default:\n"
+    "                 head and the profile's clean variants)\n"
+    "  --out DIR      where results go (default explore-out); it must not\n"
+    "                 exist, unless --resume\n"
+    "  --resume       continue the sweep recorded in DIR\n"
+    "  --shard I/N    only the seeds with seed % N == I\n"
+    "  --timeout D    wall time one seed may take (default 30s)\n"
+    "  --shrink       shrink each finding's scenario (rddsim shrink)\n"
+    "  --emit SEED    print the world of SEED as a scenario file\n"
+    "merge: folds the seeds.jsonl of shard DIRs into one findings set, the\n"
+    "same as one sweep over the same seeds; --out DIR writes it there.\n"
+    "\n"
+    "exit codes: 0 no finding under a clean variant; 1 a finding under one\n"
+    "of the profile's clean variants (a CRASH or HANG counts under all);\n"
+    "2 usage or a malformed profile (file:line:col); 3 an internal error.\n"
+    "\n"
+    "example:\n"
+    "  rddsim explore --seeds 500 --out sweep1\n"
+    "  rddsim run sweep1/findings/17-S1-dock.call.done.yaml --variant head\n";
+
 static const char help_help[] =
     "usage: rddsim help [COMMAND]\n"
     "\n"
@@ -259,7 +304,7 @@ int cli_help(const char *cmd, FILE *f)
         {"run", help_run},     {"suite", help_suite}, {"check", help_check},
         {"list", help_list},   {"bench", help_bench}, {"help", help_help},
         {"shrink", help_shrink}, {"serve", help_serve},
-        {"explain", help_explain},
+        {"explain", help_explain}, {"explore", help_explore},
     };
     size_t i;
     if (!cmd) {

@@ -10,6 +10,7 @@
  *   rddsim list [variants [FILE]|flags|faults|invariants|actions]
  *   rddsim bench kernel w1|w2 [KEY=VALUE ...]
  *   rddsim serve FILE [--variant V] [--speed X] [--dir DIR]   live mode
+ *   rddsim explore [--profile P] [--seeds N | --for D] ...  random worlds
  *   rddsim help [COMMAND], rddsim --help, rddsim --version
  *
  * Every write to stdout is checked before exit: a failed one is exit 3
@@ -51,6 +52,8 @@ static int dispatch(int argc, char **argv)
         return cli_shrink(argc - 2, argv + 2);
     if (!strcmp(cmd, "explain"))
         return cli_explain(argc - 2, argv + 2);
+    if (!strcmp(cmd, "explore"))
+        return cli_explore(argc - 2, argv + 2);
     if (!strcmp(cmd, "serve"))
         return cli_serve(argc - 2, argv + 2);
     fprintf(stderr, "rddsim: unknown command '%s'\n", cmd);

@@ -13,7 +13,10 @@
  *           which it broke; for a deadline, the event that started its
  *           clock), e.g. "dock.container.remove".
  * Two findings are the same when (inv, site) are equal, whatever the
- * seed, variant or instance.
+ * seed, variant or instance.  Two more come from the seed itself: inv
+ * "BUDGET" (site "max_events": a variant ran XSWEEP_MAX_EVENTS events)
+ * and inv "LOAD" (variant "*", site the loader's message: the generator
+ * wrote a file the loader refuses).
  *
  * A sweep (sweep.c, the CLI's `rddsim explore`) hands seeds to worker
  * processes (uv_spawn; a worker is `rddsim explore --worker ...`, seeds in
@@ -35,6 +38,9 @@
 
 #define XSWEEP_MAX_FIND 32
 #define XSWEEP_SITE_MAX 48
+/* Events one variant of one seed may take; a run that reaches it is the
+ * finding inv "BUDGET", site "max_events" (a model that never settles). */
+#define XSWEEP_MAX_EVENTS 10000000ULL
 
 typedef struct {
     char variant[SC_NAME_MAX * 2];
@@ -54,14 +60,16 @@ typedef struct {
 } xseed_result_t;
 
 /* Runs one seed.  Returns 0, SIM_EINVAL (an unknown variant) or
- * SIM_ENOMEM.  When yaml is not NULL, *yaml gets the emitted scenario
+ * SIM_ENOMEM.  No clock is read: the result depends on (p, seed,
+ * variants) only.  When yaml is not NULL, *yaml gets the emitted scenario
  * (malloc'd, NUL-terminated; the caller frees it). */
 int xrun_seed(const xprofile_t *p, uint64_t seed,
               const char *const *variants, int nvariants,
               xseed_result_t *r, char **yaml);
 
 /* The known hazard a signature matches ("I1", "L1", "H5", ...), or
- * "NEW". */
+ * "NEW": the first row of known.def whose inv is equal and whose site
+ * pattern matches (exact, "*", or "prefix*"). */
 const char *xknown(const char *inv, const char *site);
 
 #endif

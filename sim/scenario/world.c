@@ -697,6 +697,7 @@ static int world_run_one(const scenario_t *sc, const sc_variant_t *v,
         k = res->nviolated++;
         snprintf(res->violated[k], sizeof(res->violated[k]), "%s", e->id);
         res->violated_ns[k] = e->first_ns;
+        res->violated_seq[k] = e->first_seq;
         snprintf(res->why[k], sizeof(res->why[k]), "%s", e->why);
     }
     /* Sort ids, keeping time and sentence with them. */
@@ -704,7 +705,7 @@ static int world_run_one(const scenario_t *sc, const sc_variant_t *v,
         for (k = i; k > 0 && cmp_ids(res->violated[k - 1],
                                      res->violated[k]) > 0; k--) {
             char id[8], why[SIM_INV_WHY_MAX];
-            uint64_t t = res->violated_ns[k];
+            uint64_t t = res->violated_ns[k], q = res->violated_seq[k];
             memcpy(id, res->violated[k], sizeof(id));
             memcpy(why, res->why[k], sizeof(why));
             memcpy(res->violated[k], res->violated[k - 1], sizeof(id));
@@ -713,6 +714,8 @@ static int world_run_one(const scenario_t *sc, const sc_variant_t *v,
             memcpy(res->violated[k - 1], id, sizeof(id));
             memcpy(res->why[k - 1], why, sizeof(why));
             res->violated_ns[k - 1] = t;
+            res->violated_seq[k] = res->violated_seq[k - 1];
+            res->violated_seq[k - 1] = q;
         }
     res->matches = res->nviolated == v->nexpect;
     for (i = 0; res->matches && i < v->nexpect; i++)

@@ -35,6 +35,9 @@ typedef struct {
     char violated[SIM_INV_MAX][8];     /* ids, sorted */
     uint64_t violated_ns[SIM_INV_MAX];
     char why[SIM_INV_MAX][SIM_INV_WHY_MAX];
+    uint64_t violated_seq[SIM_INV_MAX]; /* trace seq of the record each
+                                          broke after (a deadline: the one
+                                          that started its clock) */
     int matches;                       /* got == expected, traces too */
     char trace_miss[200];              /* the first trace expectation that
                                           failed, or "" */

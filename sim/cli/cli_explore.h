@@ -1,0 +1,95 @@
+/*
+ * cli_explore.h: the parts of `rddsim explore` (docs/explore.md).
+ *
+ *   cli_explore.c       options, --emit, --worker, the sweep, merge
+ *   cli_explore_pool.c  worker processes under libuv: seeds out, JSON
+ *                       lines back, per-seed timeout, crash and hang
+ *   cli_explore_agg.c   seed lines in seed order -> seeds.jsonl and
+ *                       the deduplicated findings, their files, the table
+ *
+ * A seed line (seeds.jsonl, and what a worker writes) is one compact JSON
+ * object, keys in this order:
+ *   {"seed":N,"events":E,"hash":{"V":"016x",...},
+ *    "find":[{"variant":"V","inv":"S1","site":"dock.call.done",
+ *             "at_ns":T},...]}
+ * A crash or hang is {"seed":N,"find":[{"variant":"*","inv":"CRASH",
+ * "site":"SIGABRT","at_ns":0}]} ("HANG", "timeout").  Variant "*" means
+ * every variant of the sweep.
+ */
+#ifndef SIM_CLI_EXPLORE_H
+#define SIM_CLI_EXPLORE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "explore/sweep.h"
+
+#define XV_MAX SC_MAX_VARIANTS
+
+/* pool (cli_explore_pool.c) ----------------------------------------------*/
+
+typedef struct {
+    char **argv;             /* the worker's command line (argv[0] the exe) */
+    int jobs;                /* worker processes */
+    uint64_t timeout_ns;     /* per seed */
+    /* The next seed to hand out: 1 and *seed, or 0 when there is none. */
+    int (*next)(void *arg, uint64_t *seed);
+    /* A seed's line (NUL-terminated, no newline), in completion order. */
+    void (*done)(void *arg, uint64_t seed, const char *line);
+    void *arg;
+} xpool_opts_t;
+
+/* Runs until next has no seed and every seed is done, or until SIGINT /
+ * SIGTERM (then outstanding seeds are dropped, not reported).  Returns 0,
+ * the signal number, or -1 after a message (a worker could not start). */
+int xpool_run(const xpool_opts_t *o);
+
+/* "SIGSEGV" for a signal number, "SIG<n>" otherwise, into buf. */
+const char *xsig_name(int sig, char *buf, size_t len);
+
+/* aggregation (cli_explore_agg.c) ----------------------------------------*/
+
+typedef struct {
+    char inv[8];
+    char site[XSWEEP_SITE_MAX];
+    const char *label;       /* xknown's */
+    uint64_t first_seed;
+    uint64_t hits;           /* seeds */
+    uint64_t vmask;          /* variants (bit per sweep variant) */
+    char file[160];          /* findings/<file>.yaml */
+} xagg_find_t;
+
+typedef struct {
+    const char *variants[XV_MAX];
+    int nvariants;
+    xagg_find_t *f;
+    int n, cap;
+    uint64_t seeds, events;
+    FILE *seeds_out;         /* seeds.jsonl, or NULL */
+    int oom;
+} xagg_t;
+
+/* Adds one seed's line (seeds must come in increasing order): written to
+ * seeds_out and folded into the findings.  Returns 0, or -1 when the line
+ * is no seed line (*seed untouched). */
+int xagg_add(xagg_t *a, const char *line, uint64_t *seed);
+
+/* The finding's variants as "head,fixed" into buf. */
+const char *xagg_variants(const xagg_t *a, const xagg_find_t *f, char *buf,
+                          size_t len);
+
+/* 1 when f appears under one of the clean variants. */
+int xagg_dirty(const xagg_t *a, const xagg_find_t *f,
+               const char *const *clean, int nclean);
+
+/* Writes each finding's scenario (its first seed, emitted; shrunk first
+ * when shrink) to dir/findings/, then dir/findings.jsonl.  Returns 0, or
+ * -1 after a message. */
+int xagg_write(xagg_t *a, const xprofile_t *p, const char *dir, int shrink);
+
+/* The summary table on f. */
+void xagg_table(const xagg_t *a, const char *dir, FILE *f);
+
+void xagg_free(xagg_t *a);
+
+#endif
