@@ -87,3 +87,61 @@ foreach(mode golden causes)
                    $<TARGET_FILE:rddsim> ${PROJECT_SOURCE_DIR} ${mode})
   set_tests_properties(explore.explain.${mode} PROPERTIES LABELS explore)
 endforeach()
+
+# rddsim explore (docs/explore.md): the sweep's output is the same for any
+# --jobs and for 4 merged shards; emitted worlds replay to the sweep's
+# trace hashes (RDDSIM_EXPLORE_ROUNDTRIP_SEEDS seeds; scripts/test-all runs
+# 200); a worker's crash or hang is a finding with its seed.
+set(SIM_EXPLORE_CHECK ${PROJECT_SOURCE_DIR}/tests/tools/explore_check.py)
+if(NOT DEFINED RDDSIM_EXPLORE_ROUNDTRIP_SEEDS)
+  set(RDDSIM_EXPLORE_ROUNDTRIP_SEEDS 20)
+endif()
+foreach(mode jobs shards crash hang)
+  add_test(NAME explore.sweep.${mode}
+           COMMAND ${Python3_EXECUTABLE} ${SIM_EXPLORE_CHECK}
+                   $<TARGET_FILE:rddsim> ${mode})
+endforeach()
+add_test(NAME explore.sweep.roundtrip
+         COMMAND ${Python3_EXECUTABLE} ${SIM_EXPLORE_CHECK}
+                 $<TARGET_FILE:rddsim> roundtrip
+                 --seeds ${RDDSIM_EXPLORE_ROUNDTRIP_SEEDS})
+# Bad input: a malformed profile is file:line:col and exit 2; --out into an
+# existing directory is refused without --resume.
+add_test(NAME explore.sweep.bad-profile
+         COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/tests/tools/expect.py
+                 2 "bad-profile.yaml:[0-9]+:[0-9]+: " --
+                 $<TARGET_FILE:rddsim> explore --seeds 1
+                 --profile ${PROJECT_SOURCE_DIR}/tests/explore/bad-profile.yaml
+                 --out ${CMAKE_CURRENT_BINARY_DIR}/explore-bad-profile-out)
+add_test(NAME explore.sweep.out-exists
+         COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/tests/tools/expect.py
+                 2 "--out .*: exists \\(--resume" --
+                 $<TARGET_FILE:rddsim> explore --seeds 1
+                 --out ${CMAKE_CURRENT_BINARY_DIR})
+add_test(NAME explore.sweep.bad-variant
+         COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/tests/tools/expect.py
+                 2 "--variant nope: not a preset" --
+                 $<TARGET_FILE:rddsim> explore --seeds 1 --variant nope
+                 --out ${CMAKE_CURRENT_BINARY_DIR}/explore-bad-variant-out)
+set_tests_properties(explore.sweep.jobs explore.sweep.shards
+                     explore.sweep.crash explore.sweep.hang
+                     explore.sweep.roundtrip explore.sweep.bad-profile
+                     explore.sweep.out-exists explore.sweep.bad-variant
+                     PROPERTIES LABELS explore)
+# deploy/: the Indexed Job through kubectl's client-side dry run (skipped
+# without kubectl) and the shard arithmetic of the Job and the CI matrix.
+add_test(NAME explore.deploy.k8s-dry-run
+         COMMAND ${Python3_EXECUTABLE}
+                 ${PROJECT_SOURCE_DIR}/tests/tools/kubectl_dry_run.py
+                 ${PROJECT_SOURCE_DIR}/deploy/k8s/explore-job.yaml)
+set_tests_properties(explore.deploy.k8s-dry-run PROPERTIES
+                     LABELS explore SKIP_RETURN_CODE 77)
+foreach(pair ci|deploy/ci/explore-matrix.yml k8s|deploy/k8s/explore-job.yaml)
+  string(REGEX REPLACE "\\|.*$" "" kind "${pair}")
+  string(REGEX REPLACE "^.*\\|" "" file "${pair}")
+  add_test(NAME explore.deploy.${kind}-shards
+           COMMAND ${Python3_EXECUTABLE}
+                   ${PROJECT_SOURCE_DIR}/tests/tools/deploy_check.py ${kind}
+                   ${PROJECT_SOURCE_DIR}/${file})
+  set_tests_properties(explore.deploy.${kind}-shards PROPERTIES LABELS explore)
+endforeach()

@@ -8,6 +8,7 @@
 #include "bench/bench_kernel.h"
 #include "bench/bench_scale.h"
 #include "cli.h"
+#include "cli_explore.h"
 #include "sim/errno.h"
 #include "sim/wall.h"
 
@@ -152,10 +153,12 @@ int cli_bench(int argc, char **argv)
     for (i = 0; i < argc; i++)
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
             return cli_help(CMD, stdout);
+    if (argc >= 1 && !strcmp(argv[0], "explore"))
+        return cli_explore_bench(argc - 1, argv + 1);
     if (argc >= 1 && !strcmp(argv[0], "scale"))
         return scale(argc - 1, argv + 1);
     if (argc < 2 || strcmp(argv[0], "kernel"))
-        return cli_usage(CMD, "needs `kernel w1`, `kernel w2` or `scale N`");
+        return cli_usage(CMD, "needs `kernel w1`, `kernel w2`, `scale N` or `explore`");
     if (!strcmp(argv[1], "w1"))
         return w1(argc - 2, argv + 2);
     if (!strcmp(argv[1], "w2"))

@@ -38,16 +38,6 @@
 #define RDDSIM_SOURCE_DIR "."
 #endif
 
-typedef struct {
-    const char *profile;
-    char profile_path[CLI_PATH_MAX];
-    uint64_t seeds, first, for_ns, timeout_ns, emit_seed;
-    int have_seeds, have_for, have_emit, jobs, resume, shrink, worker;
-    uint64_t shard_i, shard_n;
-    const char *variants[XV_MAX];
-    int nvariants;
-    const char *out;
-} xopts_t;
 
 /* profile ------------------------------------------------------------------*/
 
@@ -66,7 +56,7 @@ static void resolve_profile(const char *p, char *out, size_t len)
     snprintf(out, len, "%s/scenarios/profiles/%s.yaml", RDDSIM_SOURCE_DIR, p);
 }
 
-static int load_profile(xopts_t *o, xprofile_t **p)
+int xcli_load_profile(xopts_t *o, xprofile_t **p)
 {
     yt_error_t err;
     int rc;
@@ -90,7 +80,7 @@ static int load_profile(xopts_t *o, xprofile_t **p)
 }
 
 /* The variants: as given, else head and the profile's clean ones. */
-static void default_variants(xopts_t *o, const xprofile_t *p)
+void xcli_default_variants(xopts_t *o, const xprofile_t *p)
 {
     int i, k;
     if (o->nvariants)
@@ -326,7 +316,7 @@ typedef struct {
     slot_t *q;               /* seeds out, in the order handed out */
     size_t qhead, qn, qcap;
     uint64_t t0, deadline, last_draw;
-    int tty, bad;
+    int tty, bad, bad_exits;
 } sweep_t;
 
 static uint64_t count_in_shard(const xopts_t *o)
@@ -573,12 +563,12 @@ static int finish(sweep_t *s, const xprofile_t *p, const char *dir,
             sig ? " (interrupted: --resume continues)" : "");
     if (sig)
         return 128 + sig;
-    if (s->bad)
+    if (s->bad || s->bad_exits)
         return EXIT_INTERNAL;
     return cli_stdout_check() ? EXIT_INTERNAL : rc;
 }
 
-static int sweep_cmd(xopts_t *o, const xprofile_t *p, char *self)
+int xcli_sweep(xopts_t *o, const xprofile_t *p, char *self)
 {
     sweep_t s;
     xpool_opts_t po;
@@ -597,7 +587,7 @@ static int sweep_cmd(xopts_t *o, const xprofile_t *p, char *self)
     for (i = 0; i < o->nvariants; i++)
         s.agg.variants[i] = o->variants[i];
     s.agg.nvariants = o->nvariants;
-    if ((rc = open_dir(&s, p, dir)) != 0) {
+    if (!o->bench && (rc = open_dir(&s, p, dir)) != 0) {
         if (s.agg.seeds_out)
             fclose(s.agg.seeds_out);
         xagg_free(&s.agg);
@@ -620,8 +610,9 @@ static int sweep_cmd(xopts_t *o, const xprofile_t *p, char *self)
     po.next = next_seed;
     po.done = seed_done;
     po.arg = &s;
+    po.bad_exits = &s.bad_exits;
     s.total = o->have_for ? 0 : count_in_shard(o);
-    s.tty = isatty(2);
+    s.tty = !o->bench && isatty(2);
     s.t0 = uv_hrtime();
     s.deadline = s.t0 + o->for_ns;
     rc = xpool_run(&po);
@@ -633,8 +624,15 @@ static int sweep_cmd(xopts_t *o, const xprofile_t *p, char *self)
         xagg_free(&s.agg);
         return EXIT_INTERNAL;
     }
-    rc = finish(&s, p, dir, o->shrink, (double)(uv_hrtime() - s.t0) / 1e9,
-                rc);
+    if (o->bench) {
+        o->bench_wall_ns = uv_hrtime() - s.t0;
+        o->bench_events = s.agg.events;
+        o->bench_seeds = s.agg.seeds;
+        rc = rc ? 128 + rc : s.bad || s.bad_exits ? EXIT_INTERNAL : 0;
+    } else {
+        rc = finish(&s, p, dir, o->shrink,
+                    (double)(uv_hrtime() - s.t0) / 1e9, rc);
+    }
     xagg_free(&s.agg);
     return rc;
 }
@@ -737,7 +735,7 @@ static int merge_cmd(int argc, char **argv, char *self)
     free(line);
     if (!rc) {
         o.profile = prof;
-        rc = load_profile(&o, &p);
+        rc = xcli_load_profile(&o, &p);
     }
     if (!rc) {
         qsort(ls, nl, sizeof(*ls), cmp_mline);
@@ -801,15 +799,15 @@ int cli_explore(int argc, char **argv)
         return rc < 0 ? cli_stdout_check() : rc;
     if (!o.have_seeds && !o.have_for)
         o.seeds = DEFAULT_SEEDS;
-    if ((rc = load_profile(&o, &p)) != 0)
+    if ((rc = xcli_load_profile(&o, &p)) != 0)
         return rc;
-    default_variants(&o, p);
+    xcli_default_variants(&o, p);
     if (o.worker)
         rc = worker_cmd(&o, p);
     else if (o.have_emit)
         rc = emit_cmd(&o, p);
     else
-        rc = sweep_cmd(&o, p, self);
+        rc = xcli_sweep(&o, p, self);
     xprofile_free(p);
     return rc;
 }

@@ -6,6 +6,7 @@
  *                       lines back, per-seed timeout, crash and hang
  *   cli_explore_agg.c   seed lines in seed order -> seeds.jsonl and
  *                       the deduplicated findings, their files, the table
+ *   cli_explore_bench.c rddsim bench explore: seeds/s and its phases
  *
  * A seed line (seeds.jsonl, and what a worker writes) is one compact JSON
  * object, keys in this order:
@@ -22,9 +23,39 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cli.h"
 #include "explore/sweep.h"
 
 #define XV_MAX SC_MAX_VARIANTS
+
+/* options and the sweep (cli_explore.c) ---------------------------------*/
+
+typedef struct {
+    const char *profile;     /* as given (a name or a path), or NULL */
+    char profile_path[CLI_PATH_MAX]; /* resolved */
+    uint64_t seeds, first, for_ns, timeout_ns, emit_seed;
+    int have_seeds, have_for, have_emit, jobs, resume, shrink, worker;
+    uint64_t shard_i, shard_n;
+    const char *variants[XV_MAX];
+    int nvariants;
+    const char *out;
+    int bench;               /* no directory, no table: the numbers below */
+    uint64_t bench_wall_ns, bench_events, bench_seeds;
+} xopts_t;
+
+/* Resolves o->profile and loads it; 0, or EXIT_USAGE after
+ * "file:line:col: what" (EXIT_INTERNAL when out of memory). */
+int xcli_load_profile(xopts_t *o, xprofile_t **p);
+
+/* No --variant given: head and the profile's clean variants. */
+void xcli_default_variants(xopts_t *o, const xprofile_t *p);
+
+/* The sweep as o says, self the executable the workers run.  Returns the
+ * command's exit code. */
+int xcli_sweep(xopts_t *o, const xprofile_t *p, char *self);
+
+/* rddsim bench explore (cli_explore_bench.c). */
+int cli_explore_bench(int argc, char **argv);
 
 /* pool (cli_explore_pool.c) ----------------------------------------------*/
 
@@ -37,10 +68,13 @@ typedef struct {
     /* A seed's line (NUL-terminated, no newline), in completion order. */
     void (*done)(void *arg, uint64_t seed, const char *line);
     void *arg;
+    int *bad_exits;          /* out (or NULL): workers that exited non-zero
+                                after their last seed (a leak report) */
 } xpool_opts_t;
 
-/* Runs until next has no seed and every seed is done, or until SIGINT /
- * SIGTERM (then outstanding seeds are dropped, not reported).  Returns 0,
+/* Runs until next has no seed and every seed is done (each worker is
+ * then sent EOF and exits by itself, so its sanitizers' exit checks run),
+ * or until SIGINT / SIGTERM (then outstanding seeds are dropped, not reported).  Returns 0,
  * the signal number, or -1 after a message (a worker could not start). */
 int xpool_run(const xpool_opts_t *o);
 

@@ -35,6 +35,8 @@ typedef struct {
     uint64_t seed;
     char wbuf[32];
     uv_write_t wreq;
+    uv_shutdown_t sreq;
+    int draining;            /* told there are no more seeds */
     char *line;
     size_t len, cap;
 } worker_t;
@@ -45,6 +47,7 @@ struct pool {
     worker_t *w;
     int stopping;            /* a signal: no new seeds */
     int exhausted;           /* next had no seed left */
+    int bad_exits;           /* workers that failed at their exit */
     int sig;
     int failed;
     uv_signal_t sigint, sigterm;
@@ -118,6 +121,14 @@ static void on_exit_cb(uv_process_t *p, int64_t status, int sig)
     worker_t *w = p->data;
     char site[32];
     uv_timer_stop(&w->timer);
+    if (!w->busy && w->draining && (sig || status)) {
+        /* After its last seed: a sanitizer's exit report (LSan's leaks). */
+        fprintf(stderr, "rddsim explore: a worker ended with %s %lld after "
+                "its last seed (see its report above)\n",
+                sig ? "signal" : "status", sig ? (long long)sig
+                                               : (long long)status);
+        w->pool->bad_exits++;
+    }
     if (w->busy && !w->pool->stopping) {
         if (w->hung)
             lost(w, "HANG", "timeout");
@@ -200,8 +211,14 @@ static void dispatch(worker_t *w)
     if (!w->live || w->closing || w->busy || p->stopping)
         return;
     if (p->exhausted || !p->o->next(p->o->arg, &w->seed)) {
-        p->exhausted = 1;     /* no more seeds: let it go (on_exit_cb) */
-        uv_process_kill(&w->proc, SIGTERM);
+        /* No more seeds: end of its stdin, it exits (its sanitizers'
+         * exit checks run), then on_exit_cb closes it. */
+        p->exhausted = 1;
+        if (!w->draining) {
+            w->draining = 1;
+            if (uv_shutdown(&w->sreq, (uv_stream_t *)&w->in, NULL) != 0)
+                uv_process_kill(&w->proc, SIGTERM);
+        }
         return;
     }
     w->busy = 1;
@@ -235,8 +252,13 @@ static int spawn(worker_t *w)
     po.stdio = io;
     po.stdio_count = 3;
     po.exit_cb = on_exit_cb;
+    /* Its own session: a Ctrl-C reaches us only, and we stop the workers
+     * (a worker that died of the terminal's SIGINT would read as a crash).
+     * Orphaned by a hard kill of ours, it reads EOF and exits. */
+    po.flags = UV_PROCESS_DETACHED;
     w->live = 1;
     w->len = 0;
+    w->draining = 0;
     if ((rc = uv_spawn(&p->loop, &w->proc, &po)) != 0) {
         fprintf(stderr, "rddsim explore: cannot start a worker (%s): %s\n",
                 po.file, uv_strerror(rc));
@@ -300,5 +322,7 @@ int xpool_run(const xpool_opts_t *o)
     for (i = 0; i < o->jobs; i++)
         free(p.w[i].line);
     free(p.w);
+    if (o->bad_exits)
+        *o->bad_exits = p.bad_exits;
     return p.failed ? -1 : p.sig;
 }
