@@ -95,6 +95,12 @@ typedef struct {
     sim_timer_t timeout;
     char seen[KUBE_CONDS_MAX][2][KUBE_MSG_MAX + 80]; /* type, last key */
     int nseen;
+    /* engine-docker.bats test 37 runs `rdd set running=true
+     * containerEngine.name=moby`, then `rdd ctl wait
+     * --for=condition=ContainerEngineReady --timeout=30s`, then its
+     * assertion: the test step, or NULL for a plain `rdd set` */
+    const sc_action_t *bats;
+    int bats_waiting;              /* in the ctl wait */
 } rdd_cli_t;
 
 /* A Docker CLI client holding a pipe connection open (`docker logs -f`):
