@@ -43,6 +43,8 @@ typedef struct {
     char s7_type[KUBE_CONDS_MAX][32];
     int64_t s7_max[KUBE_CONDS_MAX];
     int s7_n;
+    uint64_t s7_uid;               /* the App object s7_* are about */
+    uint64_t s7_epoch;             /* ... in this datastore */
     uint64_t stopped_seen;         /* S5: Stopped writes already judged */
     size_t s9_seen;                /* S9: strips already judged */
     uint64_t running_false_ns;     /* L1: when Running turned False */
