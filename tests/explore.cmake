@@ -2,6 +2,7 @@
 # (label explore; docs/shrink.md).
 file(GLOB_RECURSE SIM_EXPLORE_SCEN CONFIGURE_DEPENDS
      ${PROJECT_SOURCE_DIR}/scenarios/*.yaml)
+list(FILTER SIM_EXPLORE_SCEN EXCLUDE REGEX "/scenarios/profiles/")
 list(SORT SIM_EXPLORE_SCEN)
 add_executable(explore_roundtrip explore/roundtrip.c)
 target_link_libraries(explore_roundtrip PRIVATE rddsim_core)
@@ -86,6 +87,21 @@ foreach(mode golden causes)
                    ${PROJECT_SOURCE_DIR}/tests/tools/explain_check.py
                    $<TARGET_FILE:rddsim> ${PROJECT_SOURCE_DIR} ${mode})
   set_tests_properties(explore.explain.${mode} PROPERTIES LABELS explore)
+endforeach()
+
+# The generator (sim/explore/gen.c): every seed of every profile draws the
+# same loadable world twice; worlds emit and reload to the same run.
+add_executable(explore_gen explore/gen_worlds.c)
+target_link_libraries(explore_gen PRIVATE rddsim_core)
+file(GLOB SIM_PROFILES CONFIGURE_DEPENDS
+     ${PROJECT_SOURCE_DIR}/scenarios/profiles/*.yaml)
+list(SORT SIM_PROFILES)
+foreach(prof ${SIM_PROFILES})
+  get_filename_component(pname ${prof} NAME_WE)
+  add_test(NAME explore.gen.${pname}.load COMMAND explore_gen ${prof} 1 1000)
+  add_test(NAME explore.gen.${pname}.run COMMAND explore_gen ${prof} 1 20 --run)
+  set_tests_properties(explore.gen.${pname}.load explore.gen.${pname}.run
+                       PROPERTIES LABELS explore)
 endforeach()
 
 # rddsim explore (docs/explore.md): the sweep's output is the same for any

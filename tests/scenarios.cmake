@@ -3,6 +3,8 @@ find_package(Python3 REQUIRED COMPONENTS Interpreter)
 set(SIM_SCEN_DIR ${PROJECT_SOURCE_DIR}/scenarios)
 set(SIM_TOOLS ${PROJECT_SOURCE_DIR}/tests/tools)
 file(GLOB_RECURSE SIM_SCEN_FILES CONFIGURE_DEPENDS ${SIM_SCEN_DIR}/*.yaml)
+# scenarios/profiles/ holds exploration profiles (docs/explore.md)
+list(FILTER SIM_SCEN_FILES EXCLUDE REGEX "/scenarios/profiles/")
 execute_process(COMMAND ${Python3_EXECUTABLE} ${SIM_TOOLS}/list_variants.py
                         ${SIM_SCEN_DIR}
                 OUTPUT_VARIABLE SIM_PAIRS OUTPUT_STRIP_TRAILING_WHITESPACE

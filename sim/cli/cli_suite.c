@@ -130,6 +130,10 @@ static int collect(const char *path, char ***files, size_t *n)
         char buf[CLI_PATH_MAX];
         if (e->d_name[0] == '.')
             continue;
+        /* scenarios/profiles/ holds exploration profiles, not scenarios
+         * (docs/explore.md) */
+        if (!strcmp(e->d_name, "profiles"))
+            continue;
         snprintf(buf, sizeof(buf), "%s/%s", path, e->d_name);
         if (push(&names, &nn, buf) != 0)
             break;

@@ -472,6 +472,8 @@ int sc_emit(const scenario_t *sc, FILE *f)
                 sc_emit_duration(b, sc->late_min_ns),
                 sc_emit_duration(b2, sc->late_max_ns));
     }
+    if (sc->heal_ns)
+        fprintf(f, "heal: %s\n", sc_emit_duration(b, sc->heal_ns));
     {
         int any = 0;
         for (int c = 0; c < SIM_CHOICE__COUNT; c++) {

@@ -66,4 +66,16 @@ const char *xprofile_clean(const xprofile_t *p, int i);
 int xgen_world(const xprofile_t *p, uint64_t seed,
                const char *const *variants, int nvariants, scenario_t *sc);
 
+/* The same world as scenario text (what xgen_world loads; `rddsim
+ * explore --emit` prints sc_emit of the loaded world).  *text is
+ * malloc'd and NUL-terminated.  0, SIM_EINVAL or SIM_ENOMEM. */
+int xgen_text(const xprofile_t *p, uint64_t seed, const char *const *variants,
+              int nvariants, char **text, size_t *len);
+
+/* A variant as `--variant` takes it in a sweep: a preset name, or a
+ * preset (or head) followed by flags joined by '+' ("fixed+crash_loop_
+ * backoff", "head+bind_failure_surfaced").  0 and *preset, *flags (the
+ * flags beyond the preset's; either may be NULL), or SIM_EINVAL. */
+int xvariant_parse(const char *spec, const char **preset, rdd_flags_t *flags);
+
 #endif

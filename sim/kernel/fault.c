@@ -66,6 +66,8 @@ int sim_fault(sim_loop_t *loop, sim_fault_site_t site, const char *target)
     a = &loop->faults->site[site];
     if (!a->armed)
         return 0;
+    if (loop->faults->heal_ns && now >= loop->faults->heal_ns)
+        return 0;
     if (a->target[0] && (!target || strcmp(a->target, target) != 0))
         return 0;
     a->calls++;

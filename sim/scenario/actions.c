@@ -51,6 +51,8 @@ static int match_mirror(void *arg, const kube_obj_t *o)
 }
 
 static void rdd_set(world_t *w, const sc_action_t *a);
+static void rdd_set_for(world_t *w, const sc_action_t *a,
+                        const sc_action_t *bats);
 
 static void hold_over(sim_timer_t *t)
 {
@@ -260,7 +262,8 @@ static void bats_print(world_t *w, const char *out)
 /* engine-docker.bats, replayed: local_setup_file before the instance's
  * service starts (the service inherits its DOCKER_CONFIG), test 37 once
  * the engine has written its context. */
-static void bats_step(world_t *w, const sc_action_t *a)
+static void bats_step(world_t *w, const sc_action_t *a, int then,
+                      int then_rc, const char *then_err)
 {
     winst_t *wi = &w->inst[a->instance];
     const sc_instance_t *si = &w->sc->instances[a->instance];
@@ -283,12 +286,34 @@ static void bats_step(world_t *w, const sc_action_t *a)
         /* bats runs no test of a file whose setup_file failed */
         act_trace(w, a, "test 37 skipped: setup_file failed", 0);
         return;
+    } else if (!wi->bats_ran) {
+        rc = 1;
+        snprintf(out, sizeof(out), "not ok 37 (setup never ran)");
+    } else if (!then) {
+        /* engine-docker.bats:801-805: the test first sets the engine
+         * running with moby and waits for ContainerEngineReady (bats_
+         * after_set, bats_ready); its assertion runs after that */
+        sc_action_t *set = &w->act_copy[w->cur_action];
+        *set = *a;
+        set->kind = SC_ACT_RDD_SET;
+        set->running = 1;
+        set->timeout_ns = 300 * SIM_NS_PER_S;
+        rdd_set_for(w, set, a);
+        return;
+    } else if (then_rc) {
+        rc = 1;
+        snprintf(out, sizeof(out),
+                 "not ok 37 moby engine creates Docker context for the "
+                 "instance\n# (in test file tests/32-app-controllers/"
+                 "engine-docker.bats, line %d)\n#   `%s' failed\n# %s",
+                 then == 1 ? 804 : 805,
+                 then == 1 ? "rdd set running=true containerEngine.name=moby"
+                           : "rdd ctl wait --for=condition="
+                             "ContainerEngineReady app/app --timeout=30s",
+                 then_err);
     } else {
-        rc = wi->bats_ran ? rdd_bats_test37(&env, w->var->flags, &wi->bats,
-                                            w->host, out, sizeof(out))
-                          : 1;
-        if (!wi->bats_ran)
-            snprintf(out, sizeof(out), "not ok 37 (setup never ran)");
+        rc = rdd_bats_test37(&env, w->var->flags, &wi->bats, w->host, out,
+                             sizeof(out));
     }
     bats_print(w, out);
     act_trace(w, a, a->kind == SC_ACT_BATS_SETUP ? "local_setup_file"
@@ -529,7 +554,7 @@ static void run_action_inner(world_t *w, const sc_action_t *a)
     }
     case SC_ACT_BATS_SETUP:
     case SC_ACT_BATS_TEST37:
-        bats_step(w, a);
+        bats_step(w, a, 0, 0, NULL);
         return;
     case SC_ACT_APP_DELETE: {
         winst_t *wi = &w->inst[a->instance];
@@ -566,16 +591,73 @@ static void cli_print(rdd_cli_t *c, const char *line)
     cli_trace_print(c->w, c->wi, line);
 }
 
+static void bats_after_set(rdd_cli_t *c, int code, const char *err);
+
 static void cli_exit(rdd_cli_t *c, int code, const char *err)
 {
     c->done = 1;
     sim_timer_stop(&c->timeout);
     if (c->api_epoch == c->wi->inst.api_epoch)
         kube_unwatch(c->wi->inst.api, c->watch_id);
+    if (c->bats_waiting) {
+        cli_trace_exit(c->w, c->wi, "rdd ctl wait --for=condition="
+                                    "ContainerEngineReady app/app "
+                                    "--timeout=30s",
+                       code, err, c->start_ns);
+        c->w->cur_action = (int)(c->bats - c->w->sc->actions);
+        bats_step(c->w, c->bats, code ? 2 : 3, code, err);
+        return;
+    }
     cli_trace_exit(c->w, c->wi,
-                   c->a->running ? "rdd set running=true"
-                                 : "rdd set running=false",
+                   c->bats ? "rdd set running=true containerEngine.name=moby"
+                   : c->a->running ? "rdd set running=true"
+                                   : "rdd set running=false",
                    code, err, c->start_ns);
+    if (c->bats)
+        bats_after_set(c, code, err);
+}
+
+/* kubectl wait --for=condition=ContainerEngineReady: status True on the
+ * App it watches (engine-docker.bats:805). */
+static void bats_on_app(void *arg, kube_event_type_t type,
+                        const kube_obj_t *o)
+{
+    rdd_cli_t *c = arg;
+    const kube_cond_t *ready;
+    if (c->done || o->kind != KUBE_APP || type == KUBE_DELETED)
+        return;
+    ready = kube_cond_find(o, "ContainerEngineReady");
+    if (ready && !strcmp(ready->status, "True"))
+        cli_exit(c, 0, "");
+}
+
+static void bats_wait_timeout(sim_timer_t *t)
+{
+    rdd_cli_t *c = t->data;
+    cli_exit(c, 1, "error: timed out waiting for the condition on "
+                   "apps/app");
+}
+
+/* Test 37 after its `rdd set`: a failed set fails the test; else `rdd
+ * ctl wait` for ContainerEngineReady, 30 s, then the assertion. */
+static void bats_after_set(rdd_cli_t *c, int code, const char *err)
+{
+    world_t *w = c->w;
+    static kube_obj_t app; /* large; the world is single-threaded */
+    if (code) {
+        w->cur_action = (int)(c->bats - w->sc->actions);
+        bats_step(w, c->bats, 1, code, err);
+        return;
+    }
+    c->bats_waiting = 1;
+    c->done = 0;
+    c->start_ns = sim_now(&w->loop);
+    c->watch_id = kube_watch(c->wi->inst.api, KUBE_APP, bats_on_app, c);
+    c->api_epoch = c->wi->inst.api_epoch;
+    (void)sim_timer_start(&c->timeout, bats_wait_timeout, 30 * SIM_NS_PER_S);
+    if (rdd_get_app(&c->wi->inst, kube_store_reader(c->wi->inst.api),
+                    &app) == 0)
+        bats_on_app(c, KUBE_MODIFIED, &app);
 }
 
 /* set.go:509-536 conditionReporter.report and the Settled predicate. */
@@ -622,8 +704,16 @@ static void cli_timeout(sim_timer_t *t)
     cli_exit(c, 1, "timed out waiting for the condition");
 }
 
-/* set.go:255-328 setAction: patch, take the post-write generation, wait. */
 static void rdd_set(world_t *w, const sc_action_t *a)
+{
+    rdd_set_for(w, a, NULL);
+}
+
+/* set.go:255-328 setAction: patch, take the post-write generation, wait.
+ * bats: the test-37 step this set belongs to (it also sets
+ * containerEngine.name=moby), or NULL. */
+static void rdd_set_for(world_t *w, const sc_action_t *a,
+                        const sc_action_t *bats)
 {
     rdd_cli_t *c = &w->cli[w->cur_action];
     winst_t *wi = &w->inst[a->instance];
@@ -635,8 +725,11 @@ static void rdd_set(world_t *w, const sc_action_t *a)
     c->wi = wi;
     c->a = a;
     c->start_ns = sim_now(&w->loop);
+    c->bats = bats;
     if (!wi->up) {
         act_trace(w, a, "instance not started", SIM_ESTATE);
+        if (bats)
+            bats_step(w, bats, 1, 1, "instance not started");
         return;
     }
     /* getAppKubeClient -> ensureServiceRunning (rdd/cmd/rdd/service.go:
@@ -650,6 +743,8 @@ static void rdd_set(world_t *w, const sc_action_t *a)
      * patchApp is a merge patch, with no resourceVersion precondition. */
     kube_obj_init(&app, KUBE_APP, "", RDD_APP_NAME);
     rc = kube_spec_set(&app, "running", a->running ? "true" : "false");
+    if (rc == 0 && bats)
+        rc = kube_spec_set(&app, "containerEngine.name", "moby");
     if (rc == 0 &&
         rdd_get_app(&wi->inst, kube_store_reader(wi->inst.api), &probe) ==
             SIM_ENOTFOUND) {

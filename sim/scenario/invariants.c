@@ -185,6 +185,13 @@ static void on_app_change(winst_t *wi, const kube_obj_t *o)
 {
     int i, k;
     const kube_cond_t *run = kube_cond_find(o, RDD_COND_RUNNING);
+    /* A deleted and re-created App (`rdd set` creates a missing one) is a
+     * new object: its generation starts again at 1 */
+    if (o->uid != wi->s7_uid || wi->inst.api_epoch != wi->s7_epoch) {
+        wi->s7_uid = o->uid;
+        wi->s7_epoch = wi->inst.api_epoch; /* svc delete: a new datastore */
+        wi->s7_n = 0;
+    }
     for (i = 0; i < o->nconds && !wi->s7_bad[0]; i++) {
         const kube_cond_t *c = &o->conds[i];
         for (k = 0; k < wi->s7_n; k++)

@@ -41,7 +41,7 @@ static const char *const act_names[] = {
 #define ALLOW(map, where, keys)                                                \
     TRY(yt_allow((map), (where), (keys), SIM_ARRAY_LEN(keys), err))
 KEYS(k_root, "name", "description", "host", "seed", "duration", "timers",
-     "choices", "daemons", "owners", "instances", "faults", "timeline", "matrix",
+     "choices", "heal", "daemons", "owners", "instances", "faults", "timeline", "matrix",
      "variants");
 static const char *const k_choices[] = {
 #define XX(id, name, what) name,
@@ -1674,6 +1674,14 @@ static int parse_root(yt_node_t *root, scenario_t *sc, yt_error_t *err)
             TRY(yt_bool(c, sim_choice_name((sim_choice_t)i), &b, err));
             sc->choice[i] = b ? SIM_PIN_TRUE : SIM_PIN_FALSE;
         }
+    }
+    /* heal: 5m: from then on no fault site fires (the liveness phase of
+     * an explored world, docs/explore.md) */
+    if ((v = yt_get(root, "heal"))) {
+        TRY(sc_dur(v, "heal", &sc->heal_ns, err));
+        if (sc->heal_ns == 0)
+            return yt_fail(err, v, "heal must be later than 0s");
+        TRY(check_time(sc, v, "heal", sc->heal_ns, err));
     }
     if ((v = yt_get(root, "daemons")))
         TRY(parse_daemons(v, sc, err));

@@ -24,7 +24,7 @@
 #define SC_MAX_OWNERS 8
 #define SC_MAX_INSTANCES 8
 #define SC_MAX_ITEMS 32
-#define SC_MAX_FAULTS 16
+#define SC_MAX_FAULTS 64
 #define SC_MAX_ACTIONS 64
 #define SC_MAX_VARIANTS 64
 #define SC_MAX_AXIS 8       /* values per matrix axis */
@@ -207,6 +207,8 @@ typedef struct {
     uint64_t late_min_ns;     /* timers: {lateness: min..max}: how late
                                  RDD's Go timers fire (rdd_timer_late) */
     uint64_t late_max_ns;
+    uint64_t heal_ns;         /* heal: from then on no fault fires (0:
+                                 never) */
     int choice[SIM_CHOICE__COUNT]; /* choices: {name: bool}: SIM_PIN_NONE
                                  (seeded), SIM_PIN_FALSE, SIM_PIN_TRUE */
     sc_daemon_t daemons[SC_MAX_DAEMONS];

@@ -436,8 +436,36 @@ static int build(world_t *w)
                            (void *)&sc->actions[i])) != 0)
             return rc;
     for (i = 0; i < sc->nfaults; i++) {
-        sim_faults_arm(&w->faults, sc->faults[i].site, &sc->faults[i].arm,
-                       w->loop.seed);
+        const sim_fault_arm_t *a = &sc->faults[i].arm;
+        sim_trace_t *tr;
+        sim_faults_arm(&w->faults, sc->faults[i].site, a, w->loop.seed);
+        /* The armed set is part of the world (a swarm draws it): the
+         * trace says which sites may fire, and how. */
+        tr = sim_trace_begin(&w->loop, "fault.arm");
+        sim_trace_str(tr, "site", sim_fault_name(sc->faults[i].site));
+        if (a->target[0])
+            sim_trace_str(tr, "target", a->target);
+        if (a->chance.den) {
+            char r[48];
+            snprintf(r, sizeof(r), "%" PRIu64 "/%" PRIu64, a->chance.num,
+                     a->chance.den);
+            sim_trace_str(tr, "chance", r);
+        }
+        if (a->by_count) {
+            sim_trace_u64(tr, "after", a->after);
+            sim_trace_u64(tr, "repeat", a->repeat);
+        }
+        if (a->by_time) {
+            sim_trace_ns(tr, "from", a->from_ns);
+            sim_trace_ns(tr, "to", a->to_ns);
+        }
+        sim_trace_end(tr);
+    }
+    w->faults.heal_ns = sc->heal_ns;
+    if (sc->heal_ns) {
+        sim_trace_t *tr = sim_trace_begin(&w->loop, "fault.heal");
+        sim_trace_ns(tr, "at", sc->heal_ns);
+        sim_trace_end(tr);
     }
     sim_timer_init(&w->loop, &w->tick);
     if ((rc = sim_timer_start(&w->tick, tick, SIM_NS_PER_S)) != 0)

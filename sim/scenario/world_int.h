@@ -43,6 +43,8 @@ typedef struct {
     char s7_type[KUBE_CONDS_MAX][32];
     int64_t s7_max[KUBE_CONDS_MAX];
     int s7_n;
+    uint64_t s7_uid;               /* the App object s7_* are about */
+    uint64_t s7_epoch;             /* ... in this datastore */
     uint64_t stopped_seen;         /* S5: Stopped writes already judged */
     size_t s9_seen;                /* S9: strips already judged */
     uint64_t running_false_ns;     /* L1: when Running turned False */
@@ -95,6 +97,12 @@ typedef struct {
     sim_timer_t timeout;
     char seen[KUBE_CONDS_MAX][2][KUBE_MSG_MAX + 80]; /* type, last key */
     int nseen;
+    /* engine-docker.bats test 37 runs `rdd set running=true
+     * containerEngine.name=moby`, then `rdd ctl wait
+     * --for=condition=ContainerEngineReady --timeout=30s`, then its
+     * assertion: the test step, or NULL for a plain `rdd set` */
+    const sc_action_t *bats;
+    int bats_waiting;              /* in the ctl wait */
 } rdd_cli_t;
 
 /* A Docker CLI client holding a pipe connection open (`docker logs -f`):

@@ -43,6 +43,8 @@ typedef struct {
 
 typedef struct sim_faults {
     sim_fault_arm_t site[SIM_FAULT__COUNT];
+    uint64_t heal_ns;       /* public: from this time on no site fires or
+                               counts a call (0: never heals) */
 } sim_faults_t;
 
 void sim_faults_init(sim_faults_t *f);
@@ -56,7 +58,8 @@ int sim_fault_by_name(const char *name);
 const char *sim_fault_name(sim_fault_site_t site);
 const char *sim_fault_what(sim_fault_site_t site);
 
-/* True when the site fires for this call.  target may be NULL. */
+/* True when the site fires for this call.  target may be NULL.  Never
+ * at or after heal_ns (when set). */
 int sim_fault(sim_loop_t *loop, sim_fault_site_t site, const char *target);
 #define SIM_FAULT(loop, id, target) sim_fault((loop), SIM_FAULT_##id, (target))
 
