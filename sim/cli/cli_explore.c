@@ -14,7 +14,7 @@
  * --resume and merge.  The wall clock (uv_hrtime) drives --for, the
  * progress line and the summary's throughput only.
  * Exit: 1 when a finding appears under a variant the profile lists as
- * clean (a CRASH or HANG counts under every variant), else 0; 2 usage or a
+ * clean, or the simulator itself broke (CRASH, HANG, LOAD), else 0; 2 usage or a
  * malformed profile; 3 an output or internal error; 128+N on signal N.
  */
 #include <errno.h>
@@ -531,7 +531,7 @@ static int verdict(const xagg_t *a, const xprofile_t *p)
     for (i = 0; i < xprofile_nclean(p) && n < XV_MAX; i++)
         clean[n++] = xprofile_clean(p, i);
     for (i = 0; i < a->n; i++)
-        if (xagg_dirty(a, &a->f[i], clean, n))
+        if (xagg_dirty(a, &a->f[i], clean, n) || xagg_broken(&a->f[i]))
             return EXIT_MISMATCH;
     return 0;
 }

@@ -121,6 +121,10 @@ int xagg_dirty(const xagg_t *a, const xagg_find_t *f,
  * -1 after a message. */
 int xagg_write(xagg_t *a, const xprofile_t *p, const char *dir, int shrink);
 
+/* 1 when f is the simulator's own failure, not a hazard: a worker that
+ * crashed or hung, or a world the loader refused (CRASH, HANG, LOAD). */
+int xagg_broken(const xagg_find_t *f);
+
 /* The summary table on f. */
 void xagg_table(const xagg_t *a, const char *dir, FILE *f);
 

@@ -82,7 +82,7 @@ int xagg_add(xagg_t *a, const char *line, uint64_t *seedp)
 {
     json_error_t je;
     json_t *o = json_loads(line, 0, &je), *fs, *x;
-    uint64_t seed, seen_mask[XSWEEP_MAX_FIND];
+    uint64_t seed;
     xagg_find_t *seen[XSWEEP_MAX_FIND];
     size_t i;
     int nseen = 0, k;
@@ -108,12 +108,10 @@ int xagg_add(xagg_t *a, const char *line, uint64_t *seedp)
         for (k = 0; k < nseen && seen[k] != f; k++)
             ;
         if (k == nseen && nseen < XSWEEP_MAX_FIND) {
-            seen[nseen] = f;
-            seen_mask[nseen++] = m;
+            seen[nseen++] = f;
             f->hits++;
         }
     }
-    (void)seen_mask;
     json_decref(o);
     if (a->seeds_out)
         fprintf(a->seeds_out, "%s\n", line);
@@ -146,6 +144,12 @@ int xagg_dirty(const xagg_t *a, const xagg_find_t *f,
     return 0;
 }
 
+int xagg_broken(const xagg_find_t *f)
+{
+    return !strcmp(f->inv, "CRASH") || !strcmp(f->inv, "HANG") ||
+           !strcmp(f->inv, "LOAD");
+}
+
 static const char *first_variant(const xagg_t *a, const xagg_find_t *f)
 {
     int i;
@@ -172,8 +176,7 @@ static int write_one(xagg_t *a, const xprofile_t *p, const char *dir,
         rc = SIM_EPIPE;
     if (!rc) {
         int done = 0;
-        if (shrink && f->inv[0] != 'C' && f->inv[0] != 'H' &&
-            strcmp(f->inv, "LOAD") && strcmp(f->inv, "BUDGET")) {
+        if (shrink && !xagg_broken(f) && strcmp(f->inv, "BUDGET")) {
             shrink_opts_t so;
             shrink_report_t *r = sim__calloc(1, sizeof(*r));
             memset(&so, 0, sizeof(so));

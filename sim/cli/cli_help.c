@@ -280,7 +280,7 @@ static const char help_explore[] =
     "same as one sweep over the same seeds; --out DIR writes it there.\n"
     "\n"
     "exit codes: 0 no finding under a clean variant; 1 a finding under one\n"
-    "of the profile's clean variants (a CRASH or HANG counts under all);\n"
+    "of the profile's clean variants, or a CRASH, HANG or LOAD finding;\n"
     "2 usage or a malformed profile (file:line:col); 3 an internal error.\n"
     "\n"
     "example:\n"
