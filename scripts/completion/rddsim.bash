@@ -32,8 +32,8 @@ _rddsim() {
     local exe=${COMP_WORDS[0]} cmd=${COMP_WORDS[1]} IFS=$' \t\n'
     COMPREPLY=()
     if ((COMP_CWORD == 1)); then
-        COMPREPLY=($(compgen -W "run suite check shrink explain list bench serve help --help
-            --version" -- "$cur"))
+        COMPREPLY=($(compgen -W "run suite check shrink explain explore list bench serve
+            help --help --version" -- "$cur"))
         return
     fi
     case $cmd in
@@ -117,6 +117,34 @@ _rddsim() {
         else
             _rddsim_files "$cur"
         fi ;;
+    explore)
+        case $prev in
+        --profile)
+            COMPREPLY=($(compgen -W "$(ls scenarios/profiles 2>/dev/null |
+                sed -n 's/\.yaml$//p')" -- "$cur"))
+            _rddsim_files "$cur"
+            return ;;
+        --variant)
+            COMPREPLY=($(compgen -W "$("$exe" list flags 2>/dev/null |
+                cut -d' ' -f1) head fixed" -- "$cur"))
+            return ;;
+        --out) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+        --seeds | --for | --first | --jobs | --shard | --timeout | --emit)
+            return ;;
+        esac
+        if ((COMP_CWORD == 2)) && [[ $cur != -* ]]; then
+            COMPREPLY=($(compgen -W "merge" -- "$cur"))
+        elif [[ ${COMP_WORDS[2]} == merge ]]; then
+            if [[ $cur == -* ]]; then
+                COMPREPLY=($(compgen -W "--out --help" -- "$cur"))
+            else
+                COMPREPLY=($(compgen -d -- "$cur"))
+            fi
+        elif [[ $cur == -* ]]; then
+            COMPREPLY=($(compgen -W "--profile --seeds --for --first --jobs
+                --variant --out --resume --shard --timeout --shrink --emit
+                --help" -- "$cur"))
+        fi ;;
     list)
         if ((COMP_CWORD == 2)); then
             COMPREPLY=($(compgen -W "variants flags faults invariants
@@ -126,10 +154,12 @@ _rddsim() {
         fi ;;
     help)
         ((COMP_CWORD == 2)) && COMPREPLY=($(compgen -W "run suite check
-            shrink explain list bench serve help" -- "$cur")) ;;
+            shrink explain explore list bench serve help" -- "$cur")) ;;
     bench)
         if ((COMP_CWORD == 2)); then
-            COMPREPLY=($(compgen -W "kernel" -- "$cur"))
+            COMPREPLY=($(compgen -W "kernel scale explore" -- "$cur"))
+        elif [[ ${COMP_WORDS[2]} == explore ]]; then
+            COMPREPLY=($(compgen -W "SEEDS= JOBS= FIRST=" -- "$cur"))
         elif ((COMP_CWORD == 3)); then
             COMPREPLY=($(compgen -W "w1 w2" -- "$cur"))
         elif [[ ${COMP_WORDS[3]} == w1 ]]; then

@@ -88,7 +88,7 @@ CASES = {
                                 "example:"]),
     "help-unknown": dict(args=["help", "rn"], rc=2, out="",
                          err="rddsim help: no command 'rn'\n"
-                             "  valid: run, suite, check, shrink, explain, list, bench, "
+                             "  valid: run, suite, check, shrink, explain, explore, list, bench, "
                              "serve, help\n"
                              "  did you mean run?\n"),
     "version": dict(args=["--version"], rc=0, err="",
@@ -98,7 +98,7 @@ CASES = {
                        err_has=["usage: rddsim COMMAND [ARGS]"]),
     "unknown-command": dict(args=["rn", "x"], rc=2, out="",
                             err="rddsim: unknown command 'rn'\n"
-                                "  valid: run, suite, check, shrink, explain, list, bench, "
+                                "  valid: run, suite, check, shrink, explain, explore, list, bench, "
                                 "serve, help\n  did you mean run?\n"
                                 "usage: rddsim COMMAND [ARGS] "
                                 "(rddsim --help)\n"),
@@ -399,8 +399,16 @@ CASES = {
         sh='source {root}/scripts/completion/rddsim.bash; '
            'COMP_WORDS=({rddsim} ""); COMP_CWORD=1; _rddsim; '
            'printf "%s\\n" "${{COMPREPLY[@]}}"',
-        rc=0, out="run\nsuite\ncheck\nshrink\nexplain\nlist\nbench\nserve\nhelp\n--help\n"
+        rc=0, out="run\nsuite\ncheck\nshrink\nexplain\nexplore\nlist\nbench\nserve\nhelp\n--help\n"
                   "--version\n"),
+    "complete-bash-explore-options": dict(
+        sh='source {root}/scripts/completion/rddsim.bash; '
+           'COMP_WORDS=({rddsim} explore --sh); COMP_CWORD=2; _rddsim; '
+           'printf "%s\\n" "${{COMPREPLY[@]}}"',
+        rc=0, out="--shard\n--shrink\n"),
+    "explore-help": dict(args=["explore", "--help"], rc=0, err="",
+                         out_has=["usage: rddsim explore [--profile P]",
+                                  "rddsim explore merge DIR..."]),
     "complete-bash-flags": dict(
         sh='source {root}/scripts/completion/rddsim.bash; '
            'COMP_WORDS=({rddsim} run x --flags is_msys,pipe_per); '
