@@ -112,7 +112,7 @@ set(SIM_EXPLORE_CHECK ${PROJECT_SOURCE_DIR}/tests/tools/explore_check.py)
 if(NOT DEFINED RDDSIM_EXPLORE_ROUNDTRIP_SEEDS)
   set(RDDSIM_EXPLORE_ROUNDTRIP_SEEDS 20)
 endif()
-foreach(mode jobs shards crash hang)
+foreach(mode jobs shards crash hang resume)
   add_test(NAME explore.sweep.${mode}
            COMMAND ${Python3_EXECUTABLE} ${SIM_EXPLORE_CHECK}
                    $<TARGET_FILE:rddsim> ${mode})
@@ -141,6 +141,7 @@ add_test(NAME explore.sweep.bad-variant
                  --out ${CMAKE_CURRENT_BINARY_DIR}/explore-bad-variant-out)
 set_tests_properties(explore.sweep.jobs explore.sweep.shards
                      explore.sweep.crash explore.sweep.hang
+                     explore.sweep.resume
                      explore.sweep.roundtrip explore.sweep.bad-profile
                      explore.sweep.out-exists explore.sweep.bad-variant
                      PROPERTIES LABELS explore)

@@ -388,7 +388,10 @@ static void seed_done(void *arg, uint64_t seed, const char *line)
     uint64_t got;
     for (i = s->qhead; i < s->qn; i++)
         if (s->q[i].seed == seed && !s->q[i].line) {
-            s->q[i].line = strdup(line);
+            if (!(s->q[i].line = strdup(line))) {
+                fprintf(stderr, "rddsim explore: out of memory\n");
+                exit(EXIT_INTERNAL);
+            }
             break;
         }
     while (s->qhead < s->qn && s->q[s->qhead].line) {
@@ -401,6 +404,13 @@ static void seed_done(void *arg, uint64_t seed, const char *line)
         }
         free(q->line);
         q->line = NULL;
+    }
+    /* The flushed prefix is done with: keep the queue as long as the seeds
+     * still out, not the whole sweep. */
+    if (s->qhead > 4096 && s->qhead * 2 > s->qn) {
+        memmove(s->q, s->q + s->qhead, (s->qn - s->qhead) * sizeof(*s->q));
+        s->qn -= s->qhead;
+        s->qhead = 0;
     }
     if (s->agg.seeds_out)
         fflush(s->agg.seeds_out);
@@ -686,7 +696,7 @@ static int merge_cmd(int argc, char **argv, char *self)
         json_error_t je;
         json_t *m;
         const char *pp;
-        FILE *in;
+        FILE *in = NULL;
         ssize_t n;
         snprintf(path, sizeof(path), "%s/meta.json", dirs[k]);
         if (!(m = json_load_file(path, 0, &je))) {
@@ -721,15 +731,22 @@ static int merge_cmd(int argc, char **argv, char *self)
                 break;
             }
             if (nl == cap) {
+                mline_t *nls = realloc(ls, (cap ? cap * 2 : 1024) *
+                                               sizeof(*ls));
+                if (!nls) {
+                    json_decref(j);
+                    rc = EXIT_INTERNAL;
+                    break;
+                }
+                ls = nls;
                 cap = cap ? cap * 2 : 1024;
-                ls = realloc(ls, cap * sizeof(*ls));
             }
             ls[nl].seed = (uint64_t)json_integer_value(
                 json_object_get(j, "seed"));
             ls[nl++].line = strdup(line);
             json_decref(j);
         }
-        if (!rc)
+        if (in)
             fclose(in);
     }
     free(line);

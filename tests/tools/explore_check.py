@@ -13,6 +13,8 @@ Usage: explore_check.py RDDSIM MODE [--seeds N] [--profile P]
   crash      RDDSIM_TEST_CRASH_SEED=3: the worker aborts on seed 3; the
              sweep goes on and reports CRASH@SIGABRT with first seed 3
   hang       RDDSIM_TEST_HANG_SEED=2 with --timeout 1s: HANG@timeout, seed 2
+  resume     N/2 seeds, the last line cut short (a killed sweep), then
+             --resume to N: the same files as one sweep of N seeds
 Exits 0 when the check holds, 1 with what differs.
 """
 import argparse
@@ -95,6 +97,24 @@ def check_shards(exe, tmp, o):
                    "4 shards merged vs one sweep")
 
 
+def check_resume(exe, tmp, o):
+    common = ["--profile", o.profile, "--jobs", "2"]
+    one, two = os.path.join(tmp, "one"), os.path.join(tmp, "two")
+    p1 = sweep(exe, one, "--seeds", str(o.seeds), *common)
+    sweep(exe, two, "--seeds", str(o.seeds // 2), *common)
+    seeds = os.path.join(two, "seeds.jsonl")
+    with open(seeds, encoding="utf-8") as f:
+        text = f.read()
+    with open(seeds, "w", encoding="utf-8") as f:
+        f.write(text[:-10])     # the last line loses its end
+    p2 = sweep(exe, two, "--seeds", str(o.seeds), "--resume", *common)
+    if p1.returncode != p2.returncode:
+        print(f"explore_check: exit {p1.returncode} vs {p2.returncode}")
+        return 1
+    return compare(outputs(one, p1.stdout), outputs(two, p2.stdout),
+                   "one sweep vs a cut sweep resumed")
+
+
 def check_roundtrip(exe, tmp, o):
     rng = random.Random(20261203)
     bad = 0
@@ -157,7 +177,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("rddsim")
     ap.add_argument("mode", choices=["jobs", "shards", "roundtrip", "crash",
-                                     "hang"])
+                                     "hang", "resume"])
     ap.add_argument("--seeds", type=int, default=24)
     ap.add_argument("--profile", default="default")
     o = ap.parse_args()
@@ -169,6 +189,8 @@ def main():
             return check_jobs(exe, ".", o)
         if o.mode == "shards":
             return check_shards(exe, ".", o)
+        if o.mode == "resume":
+            return check_resume(exe, ".", o)
         if o.mode == "roundtrip":
             return check_roundtrip(exe, ".", o)
         if o.mode == "crash":
