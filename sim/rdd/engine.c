@@ -169,6 +169,7 @@ static int cond_attempt(rdd_instance_t *inst, kube_status_t *st)
         e->stopped_gen = app.generation;
         e->stopped_store_mirrors = rdd_mirror_count(inst, 0);
         e->stopped_cache_mirrors = rdd_mirror_count(inst, 1);
+        e->stopped_uid_mark = kube_store_last_uid(inst->api);
     }
     if (rc == 0) {
         sim_trace_t *tr = sim_trace_begin(inst->loop, "rdd.engine.condition");

@@ -203,6 +203,7 @@ typedef struct {
     int64_t stopped_gen;      /* read-only: generation of the last one */
     size_t stopped_store_mirrors; /* read-only: store mirrors at that write */
     size_t stopped_cache_mirrors; /* read-only: cache mirrors at that write */
+    uint64_t stopped_uid_mark;    /* read-only: the store's last uid then */
     /* retry-on-conflict in flight (one at a time: reconciles are serial) */
     sim_timer_t retry;        /* private: the 10 ms sleep between tries */
     int retry_tries;          /* private */

@@ -57,7 +57,8 @@ const sim_inv_info_t sim_inv_catalogue[] = {
      "or the status carried no Docker reference"},
     {"S15", "no mirror outlives a completed stop",
      "at the end of a run whose App is stopped with ContainerEngineReady "
-     "Stopped at the current generation, the store holds no mirror"},
+     "Stopped at the current generation, the store holds no mirror that "
+     "existed when that Stopped was written"},
     {"S6", "running-settled soundness",
      "Settled True at G with spec.running=true and the engine enabled "
      "implies Running True, the template up to date and "
@@ -468,6 +469,41 @@ static int check_s9(void *ctx, char *why, size_t len)
     return 0;
 }
 
+typedef struct {
+    uint64_t mark;
+    int only_owned;
+    size_t n;
+} s15_count_t;
+
+static int count_older(void *arg, const kube_obj_t *o)
+{
+    s15_count_t *c = arg;
+    c->n += o->uid <= c->mark &&
+            (!c->only_owned ||
+             kube_has_finalizer(o, RDD_MIRROR_FINALIZER) || o->deleting);
+    return 0;
+}
+
+/* Mirror resources (every object of the mirror kinds, as
+ * countMirrorResources counts them; with sweep_only_owned, those the
+ * sweep owns) in the store that existed when the last Stopped was
+ * written: one a user creates after the stop completed did not outlive
+ * it (S16 judges what happens to it). */
+static size_t mirrors_outliving(winst_t *wi)
+{
+    static const kube_kind_t kinds[] = {KUBE_CONTAINER, KUBE_VOLUME,
+                                        KUBE_IMAGE, KUBE_CONTAINER_NS};
+    kube_reader_t *r = kube_store_reader(wi->inst.api);
+    kube_status_t st;
+    s15_count_t c = {wi->inst.engine.stopped_uid_mark,
+                     RDD_HAS(wi->inst.flags, SWEEP_ONLY_OWNED), 0};
+    size_t i;
+    for (i = 0; i < SIM_ARRAY_LEN(kinds); i++)
+        (void)r->list(r, kinds[i], wi->inst.engine.api_ns, count_older, &c,
+                      &st);
+    return c.n;
+}
+
 static int check_s15(void *ctx, char *why, size_t len)
 {
     world_t *w = ctx;
@@ -478,7 +514,7 @@ static int check_s15(void *ctx, char *why, size_t len)
         if (!wi->up || !wi->running_false || !engine_stopped_now(wi) ||
             wi->inst.engine.state != RDD_ENG_IDLE)
             continue;
-        n = rdd_mirror_count(&wi->inst, 0);
+        n = mirrors_outliving(wi);
         if (n) {
             snprintf(why, len,
                      "%s's stop completed (Stopped at the current "
