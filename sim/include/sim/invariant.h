@@ -30,7 +30,8 @@ typedef struct {
     sim_inv_check_cb check; /* public */
     void *ctx;              /* public */
     int end_only;           /* public: checked only by sim_inv_check_end */
-    uint64_t violations;    /* read-only: events after which it failed */
+    uint64_t violations;    /* read-only: 1 once it failed (a failed
+                               invariant is not checked again) */
     uint64_t first_ns;      /* read-only: time of the first violation (a
                                deadline's own time, see sim_inv_due) */
     uint64_t first_seq;     /* read-only: trace seq of the breaking event
