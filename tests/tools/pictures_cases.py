@@ -109,7 +109,7 @@ def junit_xml(rddsim, root, tmp):
                      ("wrong-expect <&>", "head"),
                      ("wrong-expect <&>", "fixed")], names
     err = cases[0].find("error")
-    assert err is not None and "5:11: duration must be" in err.text, err
+    assert err is not None and "a-broken.yaml:6:11: duration must be" in err.text, err
     fail = cases[1].find("failure")
     assert fail is not None, ET.tostring(cases[1])
     assert fail.get("message") == \
