@@ -99,8 +99,7 @@ static void free_table(table_t *t)
 {
     size_t i;
     int k;
-    for (i = 0; i < t->n; i++)
-    {
+    for (i = 0; i < t->n; i++) {
         for (k = 0; k < C__N; k++)
             free(t->rows[i].cell[k]);
         free(t->rows[i].file);
