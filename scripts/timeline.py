@@ -10,7 +10,8 @@ top to bottom (docs/trace.md "Timeline"):
 
   actions     the scenario's timeline steps (sim.action) as triangles
   faults      fault.fire as red crosses, each site's first..last fire
-              shaded (a fault window as the trace saw it)
+              shaded (a fault window as the trace saw it; the scenario's
+              from/to are not in the trace), listed under the picture
   pipe NAME   who owns each pipe name (npipe.listen.ok .. npipe.name.gone)
   per instance:
     App Running           the LimaVM Running condition the App mirrors
@@ -210,6 +211,13 @@ def draw(model, out, title, width):
                enumerate(acts[:24], 1)]
     if len(acts) > 24:
         caption.append(f"... and {len(acts) - 24} more")
+    windows = {}                 # fault site -> (first, last, fires)
+    for t, what in model["faults"]:
+        site = what.split(" ", 1)[0]
+        lo, hi, k = windows.get(site, (t, t, 0))
+        windows[site] = (min(lo, t), max(hi, t), k + 1)
+    caption += [f"fault {site}: {k} fired, {lo:g}s..{hi:g}s"
+                for site, (lo, hi, k) in windows.items()]
     cols = 2 if len(caption) > 6 else 1
     cap_h = 0.17 * ((len(caption) + cols - 1) // cols) + 0.1
     height = 1.2 + 0.42 * len(rows) + 2.0 + cap_h
@@ -260,15 +268,13 @@ def draw(model, out, title, width):
         ax.text(t, ya + 0.22 + 0.22 * (k % 2), str(k), fontsize=7,
                 ha="center", va="bottom")
     yf = ypos["faults"]
-    windows = {}
     for t, what in model["faults"]:
-        site = what.split(" ", 1)[0]
-        lo, hi = windows.get(site, (t, t))
-        windows[site] = (min(lo, t), max(hi, t))
         ax.plot([t], [yf], marker="x", color="#d62728", markersize=5)
-    for site, (lo, hi) in windows.items():
+    for site, (lo, hi, _) in windows.items():
         ax.broken_barh([(lo, max(hi - lo, end / 2000))], (yf - 0.3, 0.6),
                        facecolors="#f4cccc", edgecolors="none", zorder=0)
+    if len(windows) == 1:
+        site, (lo, _, _) = next(iter(windows.items()))
         ax.text(lo, yf + 0.32, site, fontsize=6.5, color="#a00000")
     placed = []
     for t, vid in sorted(model["violations"]):
