@@ -81,6 +81,10 @@ static const char help_run[] =
     "                     follow one another in FILE, each from its\n"
     "                     sim.run.start line;\n"
     "                     FILE is written as FILE.tmp and renamed at the end\n"
+    "  --trace-format F   jsonl (default) or perfetto: --trace FILE as\n"
+    "                     Trace Event Format JSON for ui.perfetto.dev\n"
+    "                     (tracks per actor, state spans, cause flows,\n"
+    "                     mirror counters; docs/trace.md \"Perfetto\")\n"
     "  --log FILE|-       write every event as text (`t=1.5s #42 ev k=v`)\n"
     "  --only K=GLOB,..   keep only the --log lines whose field K matches\n"
     "                     GLOB (fnmatch: * ? [..]); one key given twice is\n"
@@ -103,6 +107,8 @@ static const char help_run[] =
     "  rddsim run scenarios/collisions/dd-before-rdd.yaml --variant head\n"
     "  rddsim run FILE --seeds 1..10\n"
     "  rddsim run FILE --variant fixed --trace out-%v.jsonl\n"
+    "  rddsim run FILE --variant head --trace run.json --trace-format "
+    "perfetto\n"
     "  rddsim run FILE --flags bind_failure_surfaced,pipe_per_instance\n"
     "  rddsim run FILE --variant head --log - --only "
     "inst=rancher-desktop-2,ev=rdd.engine.*\n"
@@ -122,10 +128,15 @@ static const char help_suite[] =
     "options:\n"
     "  --seed N           run every scenario with seed N\n"
     "  --max-events N     the event budget of each run (default 50000000)\n"
+    "  --junit FILE       also write the rows as JUnit XML: a testsuite per\n"
+    "                     file, a testcase per variant, a MISMATCH as a\n"
+    "                     <failure> with its violations, an error row as an\n"
+    "                     <error>; FILE.tmp renamed at the end\n"
     "  -h, --help         this text\n"
     "\n"
-    "example:\n"
-    "  rddsim suite scenarios/cleanup\n";
+    "examples:\n"
+    "  rddsim suite scenarios/cleanup\n"
+    "  rddsim suite --junit build/suite.xml\n";
 
 static const char help_check[] =
     "usage: rddsim check FILE ...\n"

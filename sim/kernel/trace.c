@@ -386,6 +386,55 @@ static void render_json(const sim_trace_t *tr, outbuf_t *o, int fields)
     oputc(o, '}');
 }
 
+/* reading records --------------------------------------------------------*/
+
+int sim_trace_rec_field(const sim_trace_rec_t *rec, size_t *pos,
+                        sim_trace_field_t *f)
+{
+    field_t x;
+    const unsigned char *p = rec->fields + *pos;
+    for (;;) {
+        const unsigned char *q = next_field(p, &x);
+        if (x.type == REC_END)
+            return 0;
+        if (x.type == REC_TRUNC) {
+            p = q;
+            continue;
+        }
+        f->type = (char)x.type;
+        f->key = x.key;
+        f->str = x.type == REC_STR ? x.str : NULL;
+        f->num = x.type == REC_STR ? 0 : x.num;
+        *pos = (size_t)(q - rec->fields);
+        return 1;
+    }
+}
+
+const char *sim_trace_rec_str(const sim_trace_rec_t *rec, const char *key)
+{
+    sim_trace_field_t f;
+    size_t pos = 0;
+    while (sim_trace_rec_field(rec, &pos, &f))
+        if (!strcmp(f.key, key))
+            return f.type == REC_STR ? f.str : NULL;
+    return NULL;
+}
+
+int sim_trace_rec_num(const sim_trace_rec_t *rec, const char *key,
+                      uint64_t *v)
+{
+    sim_trace_field_t f;
+    size_t pos = 0;
+    while (sim_trace_rec_field(rec, &pos, &f))
+        if (!strcmp(f.key, key)) {
+            if (f.type == REC_STR)
+                return 0;
+            *v = f.num;
+            return 1;
+        }
+    return 0;
+}
+
 const char *sim_fmt_ns(char *buf, uint64_t ns)
 {
     if (ns == 0)
@@ -417,6 +466,16 @@ void sim_trace_end(sim_trace_t *tr)
     }
     tr->rec[tr->rlen++] = REC_END;
     tr->hash = hash_fold(tr->rec, tr->rlen, tr->hash);
+    if (tr->on_record) {
+        sim_trace_rec_t r;
+        r.t_ns = get_u64(tr->rec);
+        r.seq = get_u64(tr->rec + 8);
+        r.cause = tr->cause;
+        r.ev = (const char *)tr->rec + 16;
+        r.fields = tr->rec + tr->head_len;
+        r.truncated = r.fields[0] == REC_TRUNC;
+        tr->on_record(tr->on_record_arg, &r);
+    }
     if (tr->text || tr->on_text) {
         o = (outbuf_t){tr->out, 0, SIM_TRACE_LINE_MAX - 1, 0};
         render_text(tr, &o);

@@ -659,6 +659,8 @@ static int world_run_one(const scenario_t *sc, const sc_variant_t *v,
     if (io) {
         w->trace.on_event = io->on_event;
         w->trace.on_event_arg = io->on_event_arg;
+        w->trace.on_record = io->on_record;
+        w->trace.on_record_arg = io->on_record_arg;
     }
     memset(&match, 0, sizeof(match));
     match.v = v;

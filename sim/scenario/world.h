@@ -72,6 +72,8 @@ typedef struct {
     const volatile sig_atomic_t *interrupt;   /* set (non-zero): stop after the current event */
     sim_trace_ev_cb on_event; /* each trace event's name, or NULL */
     void *on_event_arg;
+    sim_trace_rec_cb on_record; /* each finished trace record, or NULL */
+    void *on_record_arg;
     const world_live_t *live;                 /* NULL: virtual time */
 } world_io_t;
 

@@ -10,7 +10,8 @@
  * then typed key/value fields); the trace hash folds in the records,
  * so two runs with one seed must give one hash on every build.  Text and
  * JSON are rendered from the record only for the sinks attached (text,
- * on_text, jsonl), so a run that nobody reads costs no formatting.
+ * on_text, jsonl), so a run that nobody reads costs no formatting;
+ * on_record sees the record itself (no rendering).
  * Event names are
  * <component>.<object>.<verb>; values never carry addresses or wall time.
  * docs/trace.md lists every event.
@@ -41,6 +42,30 @@ typedef void (*sim_trace_line_cb)(void *arg, const char *line, size_t len);
 /* Called with each event's name as it begins (counting costs no render). */
 typedef void (*sim_trace_ev_cb)(void *arg, const char *ev);
 
+/* A finished record as a reader sees it: valid only during the call.
+ * Its fields are walked with sim_trace_rec_field. */
+typedef struct sim_trace_rec {
+    uint64_t t_ns;              /* virtual time */
+    uint64_t seq;
+    uint64_t cause;             /* seq of its cause, 0 if none */
+    const char *ev;             /* the event name */
+    int truncated;              /* its fields were dropped (over 4 KiB) */
+    const unsigned char *fields; /* private: the binary fields */
+} sim_trace_rec_t;
+
+/* One field: type 's' (str), 'u' (u64), 'i' (i64, in num as two's
+ * complement) or 'n' (ns). */
+typedef struct {
+    char type;
+    const char *key;
+    const char *str;            /* 's' only */
+    uint64_t num;               /* 'u', 'i', 'n' */
+} sim_trace_field_t;
+
+/* Called with each finished record (after it is hashed); a structured
+ * sink renders what it wants from it without parsing a rendering. */
+typedef void (*sim_trace_rec_cb)(void *arg, const sim_trace_rec_t *rec);
+
 typedef struct sim_trace {
     FILE *text;             /* public: human lines, or NULL */
     FILE *jsonl;            /* public: JSON Lines, or NULL */
@@ -48,6 +73,8 @@ typedef struct sim_trace {
     void *on_text_arg;      /* public */
     sim_trace_ev_cb on_event; /* public: event-name reader, or NULL */
     void *on_event_arg;     /* public */
+    sim_trace_rec_cb on_record; /* public: record reader, or NULL */
+    void *on_record_arg;    /* public */
     uint64_t hash;          /* read-only: over all binary records */
     uint64_t seq;           /* read-only: events written */
     char last_ev[64];       /* read-only: name of the latest event */
@@ -94,6 +121,21 @@ void sim_trace_cause(sim_trace_t *tr, uint64_t seq);
  * of the running event, or the event's own cause.  0 when tracing is off.
  * Fakes store it with a message or object to link its receipt back. */
 uint64_t sim_trace_now(sim_loop_t *loop);
+
+/* The next field of rec at *pos (0 to start) into f; returns 0 after
+ * the last.  Usage:
+ *   size_t pos = 0; sim_trace_field_t f;
+ *   while (sim_trace_rec_field(rec, &pos, &f)) ... */
+int sim_trace_rec_field(const sim_trace_rec_t *rec, size_t *pos,
+                        sim_trace_field_t *f);
+
+/* The string field key of rec, or NULL (absent or not a string). */
+const char *sim_trace_rec_str(const sim_trace_rec_t *rec, const char *key);
+
+/* The number field key of rec into *v; returns 0 when absent or a
+ * string. */
+int sim_trace_rec_num(const sim_trace_rec_t *rec, const char *key,
+                      uint64_t *v);
 
 /* Folds the record into the hash and renders it for the attached sinks. */
 void sim_trace_end(sim_trace_t *tr);
