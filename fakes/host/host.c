@@ -35,6 +35,8 @@
 typedef struct {
     host_proc_t p;         /* the public record */
     uint64_t gen;          /* incarnation (pid reuse) */
+    uint64_t spawn_trace;  /* its host.proc.spawn record (explain link) */
+    uint64_t exit_trace;   /* its host.proc.exit record (explain link) */
     uint64_t mark;         /* kill_tree/kill_group selection token */
     host_signal_cb int_cb; /* interrupt handler, or NULL */
     void *int_arg;
@@ -262,6 +264,7 @@ static int spawn_at(host_t *h, uint32_t pid, const char *exe, const char *name,
     sim_trace_u64(tr, "ppid", ppid);
     sim_trace_u64(tr, "pgid", pgid);
     sim_trace_end(tr);
+    pr->spawn_trace = sim_trace_last(h->loop);
     return 0;
 }
 
@@ -305,6 +308,14 @@ int host_proc_alive(const host_t *h, uint32_t pid)
     return proc_live(h, pid) != NULL;
 }
 
+uint64_t host_proc_trace(const host_t *h, uint32_t pid, int exited)
+{
+    proc_t *pr = proc_get(h, pid);
+    if (!pr)
+        return 0;
+    return exited ? pr->exit_trace : pr->spawn_trace;
+}
+
 static void holds_drop_pid(host_t *h, uint32_t pid)
 {
     size_t i, j = 0;
@@ -341,6 +352,7 @@ static void proc_end(host_t *h, proc_t *pr, int code, int killed)
     uint32_t pid = pr->p.pid;
     int max_id = h->next_watch_id;
     sim_trace_t *tr;
+    sim_trace_scope_t scope;
     SIM_ASSERT(pr->p.alive);
     pr->p.alive = 0;
     pr->p.exit_code = code;
@@ -355,7 +367,11 @@ static void proc_end(host_t *h, proc_t *pr, int code, int killed)
     trace_proc(tr, pr);
     sim_trace_i64(tr, "code", code);
     sim_trace_u64(tr, "killed", (uint64_t)killed);
+    sim_trace_link(tr, "spawn", pr->spawn_trace);
     sim_trace_end(tr);
+    /* What the watchers write links back to the exit (explain). */
+    pr->exit_trace = sim_trace_last(h->loop);
+    scope = sim_trace_link_scope(h->loop, "exit", pr->exit_trace);
     for (;;) {
         size_t i;
         host_exit_cb cb;
@@ -372,6 +388,7 @@ static void proc_end(host_t *h, proc_t *pr, int code, int killed)
         h->nwatches--;
         cb(arg, &snap);
     }
+    sim_trace_scope_restore(h->loop, scope);
 }
 
 int host_exit(host_t *h, uint32_t pid, int code)

@@ -4,6 +4,7 @@
  */
 #include "explore/explain.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "sim/alloc.h"
@@ -59,33 +60,108 @@ static const char *ev_of(json_t *r)
     return s ? s : "";
 }
 
-size_t explain_violations(const explain_trace_t *t, uint64_t *out,
-                          size_t max)
+size_t explain_find(const explain_trace_t *t, const char *ev, uint64_t *out,
+                    size_t max)
 {
     size_t i, k = 0;
     for (i = 1; i <= t->n && k < max; i++)
-        if (!strcmp(ev_of(t->rec[i]), "sim.invariant.violated"))
+        if (!strcmp(ev_of(t->rec[i]), ev))
             out[k++] = i;
     return k;
 }
 
-size_t explain_chain(const explain_trace_t *t, uint64_t seq, uint64_t *out,
-                     size_t max)
+static const char *str_of(json_t *r, const char *key)
 {
-    uint64_t tmp[EXPLAIN_MAX_STEPS];
-    size_t k = 0, i;
+    const char *s = json_string_value(json_object_get(r, key));
+    return s ? s : "";
+}
+
+/* The record that created the object a kube.obj.delete names (the latest
+ * create, or apply that created, of one store, kind, ns and name before
+ * it), or 0. */
+static uint64_t object_origin(const explain_trace_t *t, uint64_t seq)
+{
+    json_t *d = t->rec[seq];
+    const char *store = str_of(d, "store"), *kind = str_of(d, "kind");
+    const char *ns = str_of(d, "ns"), *name = str_of(d, "name");
+    uint64_t i;
+    for (i = seq - 1; i >= 1; i--) {
+        json_t *r = t->rec[i];
+        const char *ev = ev_of(r);
+        if (strcmp(ev, "kube.obj.create") && strcmp(ev, "kube.obj.apply"))
+            continue;
+        if (strcmp(str_of(r, "result"), "created") ||
+            strcmp(str_of(r, "name"), name) ||
+            strcmp(str_of(r, "kind"), kind) ||
+            strcmp(str_of(r, "store"), store) || strcmp(str_of(r, "ns"), ns))
+            continue;
+        return i;
+    }
+    return 0;
+}
+
+size_t explain_links(const explain_trace_t *t, uint64_t seq,
+                     explain_link_t *out, size_t max)
+{
+    json_t *links, *v;
+    const char *key;
+    size_t k = 0;
+    if (seq < 1 || seq > t->n)
+        return 0;
+    links = json_object_get(t->rec[seq], "links");
+    json_object_foreach(links, key, v) {
+        json_int_t s = json_integer_value(v);
+        if (k < max && s > 0 && (uint64_t)s < seq)
+            out[k++] = (explain_link_t){key, (uint64_t)s};
+    }
+    if (k < max && !strcmp(ev_of(t->rec[seq]), "kube.obj.delete")) {
+        uint64_t o = object_origin(t, seq);
+        if (o)
+            out[k++] = (explain_link_t){"object", o};
+    }
+    return k;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* A 0-1 breadth-first walk: a link's target is as near as its source, a
+ * cause one step further.  The deque holds at most WALK_MAX entries; the
+ * walk stops once max records are taken or the deque runs dry. */
+#define WALK_MAX 1024
+
+size_t explain_chain(const explain_trace_t *t, const uint64_t *starts,
+                     size_t nstarts, uint64_t *out, size_t max)
+{
+    uint64_t dq[WALK_MAX], taken[EXPLAIN_MAX_STEPS];
+    size_t head = WALK_MAX / 2, tail = WALK_MAX / 2, k = 0, i, j;
     if (max > EXPLAIN_MAX_STEPS)
         max = EXPLAIN_MAX_STEPS;
-    while (seq >= 1 && seq <= t->n && k < max) {
+    for (i = 0; i < nstarts && tail < WALK_MAX; i++)
+        if (starts[i] >= 1 && starts[i] <= t->n)
+            dq[tail++] = starts[i];
+    while (head < tail && k < max) {
+        uint64_t seq = dq[head++];
+        explain_link_t l[EXPLAIN_MAX_LINKS];
+        size_t nl;
         json_int_t c;
-        tmp[k++] = seq;
+        for (j = 0; j < k && taken[j] != seq; j++)
+            ;
+        if (j < k)
+            continue;
+        taken[k++] = seq;
         c = json_integer_value(json_object_get(t->rec[seq], "cause"));
-        if (c <= 0 || (uint64_t)c >= seq)
-            break;
-        seq = (uint64_t)c;
+        if (c > 0 && (uint64_t)c < seq && tail < WALK_MAX)
+            dq[tail++] = (uint64_t)c;
+        nl = explain_links(t, seq, l, EXPLAIN_MAX_LINKS);
+        for (j = nl; j > 0 && head > 0; j--)
+            dq[--head] = l[j - 1].seq;
     }
-    for (i = 0; i < k; i++)
-        out[i] = tmp[k - 1 - i];
+    qsort(taken, k, sizeof(taken[0]), cmp_u64);
+    memcpy(out, taken, k * sizeof(taken[0]));
     return k;
 }
 
@@ -147,7 +223,8 @@ void explain_words(json_t *rec, char *buf, size_t len)
         if (n >= len)
             break;
         if (!strcmp(key, "t_ns") || !strcmp(key, "seq") ||
-            !strcmp(key, "ev") || !strcmp(key, "cause"))
+            !strcmp(key, "ev") || !strcmp(key, "cause") ||
+            !strcmp(key, "links"))
             continue;
         if (json_is_string(v))
             snprintf(val, sizeof(val), "%s", json_string_value(v));

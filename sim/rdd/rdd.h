@@ -126,6 +126,12 @@ typedef struct {
     char bind_msg[300];        /* read-only: the error Run returned */
     int failed_this_vm;        /* read-only: a bind failed in this VM life */
     uint64_t accepted;         /* read-only: connections handed to the VM */
+    uint64_t fail_seq;         /* read-only: trace seq of the swallowed
+                                  failure's record (rdd.bridge.exit,
+                                  rdd.hostswitch.fail/exit); 0 while
+                                  listening or off.  A link for explain
+                                  (the engine's dials name it), never
+                                  hashed */
     /* host-switch (hostswitch_windows.go:170-316) */
     uint64_t hs_start_ns;      /* private: handshake start (5 min limit) */
     uint64_t hs_ready_ns;      /* private: when the guest can answer */

@@ -258,6 +258,8 @@ static int check_s3(void *ctx, char *why, size_t len)
                      "%s reports ContainerEngineReady True/Connected although "
                      "its bridge failed: %s",
                      wi->inst.id.name, wi->inst.bridge.bind_msg);
+            sim_inv_link(&w->inv, "swallowed", wi->inst.bridge.fail_seq);
+            sim_inv_link(&w->inv, "engine", wi->cond_seq[WI_COND_ENGINE]);
             return 1;
         }
     }
@@ -636,9 +638,36 @@ static int mirror_kind(kube_kind_t k)
            k == KUBE_CONTAINER_NS;
 }
 
+/* Stalls: the commit at which a condition took its present status and
+ * reason (sim.stall links to it; never hashed). */
+static void track_cond(winst_t *wi, int slot, kube_event_type_t type,
+                       const kube_obj_t *o, const char *cond)
+{
+    const kube_cond_t *c =
+        type == KUBE_DELETED ? NULL : kube_cond_find(o, cond);
+    char key[sizeof(wi->cond_key[0])];
+    if (!c) {
+        wi->cond_key[slot][0] = 0;
+        wi->cond_seq[slot] = 0;
+        return;
+    }
+    snprintf(key, sizeof(key), "%s/%s", c->status, c->reason);
+    if (strcmp(key, wi->cond_key[slot])) {
+        memcpy(wi->cond_key[slot], key, sizeof(key));
+        wi->cond_seq[slot] = commit_seq(wi);
+    }
+}
+
 void on_commit(void *arg, kube_event_type_t type, const kube_obj_t *o)
 {
     winst_t *wi = arg;
+    if (o->kind == KUBE_APP) {
+        track_cond(wi, WI_COND_SETTLED, type, o, "Settled");
+        track_cond(wi, WI_COND_ENGINE, type, o, RDD_COND_ENGINE);
+    } else if (o->kind == KUBE_LIMAVM && !strcmp(o->name, "rd")) {
+        track_cond(wi, WI_COND_CREATED, type, o, "Created");
+        track_cond(wi, WI_COND_RUNNING, type, o, RDD_COND_RUNNING);
+    }
     /* S16: an object no sync produced, deleted while no user acts. */
     if (mirror_kind(o->kind) && !o->provenance[0] && !wi->s16_bad[0] &&
         !wi->w->in_user_action &&
@@ -978,6 +1007,10 @@ static int check_l6(void *ctx, char *why, size_t len)
                  in->bridge.bind_msg[0] ? ": " : "", in->bridge.bind_msg);
         sim_inv_due(&w->inv, wi->pipe_bad_since_ns + 10 * SIM_NS_PER_S,
                     wi->pipe_bad_seq);
+        sim_inv_link(&w->inv, "swallowed", in->bridge.fail_seq);
+        if (pid && pid != in->proc.pid)
+            sim_inv_link(&w->inv, "holder",
+                         npipe_creator_trace(w->pipes, in->id.docker_socket));
         return 1;
     }
     return 0;

@@ -46,6 +46,9 @@ typedef struct sim_inv {
     sim_loop_t *loop;               /* private */
     int due_set;                    /* private: sim_inv_due was called */
     uint64_t due_ns, due_seq;       /* private */
+    int nlinks;                     /* private: sim_inv_link */
+    const char *link_key[4];        /* private */
+    uint64_t link_seq[4];           /* private */
 } sim_inv_t;
 
 void sim_inv_init(sim_inv_t *inv, sim_loop_t *loop);
@@ -68,6 +71,12 @@ void sim_inv_check_end(sim_inv_t *inv);
  * seen at the first event after it and dated back without adding events
  * (and trace lines) to the run. */
 void sim_inv_due(sim_inv_t *inv, uint64_t at_ns, uint64_t cause_seq);
+
+/* Called by a check just before it returns 1: the violation record also
+ * names record seq under key (a string literal), a fact the check judged
+ * by besides its breaking event (a swallowed failure, the pipe's holder).
+ * A trace link (trace.h), never hashed; at most 4, 0 is ignored. */
+void sim_inv_link(sim_inv_t *inv, const char *key, uint64_t seq);
 
 /* Number of invariants violated at least once. */
 int sim_inv_violated(const sim_inv_t *inv);
