@@ -101,6 +101,7 @@ struct host {
     int next_watch_id;
     fent_t *files; /* sorted by path (strcmp) */
     size_t nfiles, cap_files;
+    uint64_t kill_trace; /* the latest host.proc.kill record (explain) */
     hold_t *holds; /* add order */
     size_t nholds, cap_holds;
     distro_t *distros; /* sorted by name */
@@ -368,6 +369,8 @@ static void proc_end(host_t *h, proc_t *pr, int code, int killed)
     sim_trace_i64(tr, "code", code);
     sim_trace_u64(tr, "killed", (uint64_t)killed);
     sim_trace_link(tr, "spawn", pr->spawn_trace);
+    if (killed)
+        sim_trace_link(tr, "kill", h->kill_trace);
     sim_trace_end(tr);
     /* What the watchers write links back to the exit (explain). */
     pr->exit_trace = sim_trace_last(h->loop);
@@ -412,6 +415,7 @@ static void trace_kill(host_t *h, const char *how, uint32_t id, int rc)
     sim_trace_u64(tr, "pid", id);
     sim_trace_err(tr, "err", rc);
     sim_trace_end(tr);
+    h->kill_trace = sim_trace_last(h->loop);
 }
 
 /* process.Kill: OpenProcess + TerminateProcess(h, 1) on Windows
@@ -550,6 +554,7 @@ int host_interrupt(host_t *h, uint32_t pid)
             return SIM_EACCES;
         }
         trace_intr(h, pr, pid, "default", 0);
+        h->kill_trace = sim_trace_last(h->loop);
         proc_end(h, pr, HOST_KILL_CODE_UNIX, 1);
         return 0;
     }
@@ -909,6 +914,19 @@ static int rm_all(host_t *h, const char *path, char *first)
     return 0;
 }
 
+/* The spawn record of the process whose handle blocks path (explain's
+ * link), or 0. */
+static uint64_t holder_trace(const host_t *h, const char *path)
+{
+    size_t i;
+    for (i = 0; i < h->nholds; i++)
+        if (strcmp(h->holds[i].path, path) == 0) {
+            proc_t *pr = proc_get(h, h->holds[i].pid);
+            return pr ? pr->spawn_trace : 0;
+        }
+    return 0;
+}
+
 /* os.RemoveAll, as `rdd svc delete` (service.go:559-564) and
  * removeStaleInstance (limavm_lifecycle.go:793-800) call it. */
 int host_fs_remove_all(host_t *h, const char *path, char *msg, size_t len)
@@ -932,6 +950,7 @@ int host_fs_remove_all(host_t *h, const char *path, char *msg, size_t len)
     sim_trace_str(tr, "path", p);
     sim_trace_str(tr, "first", first);
     sim_trace_err(tr, "err", rc);
+    sim_trace_link(tr, "holder", holder_trace(h, first));
     sim_trace_end(tr);
     return rc;
 }

@@ -43,18 +43,19 @@ static int put_json(json_t *o)
 
 /* The steps of a chain.  head: the keys that say which chain (violation
  * id, or stall instance and condition), copied into each JSON line. */
-static int print_steps(const explain_trace_t *t, const uint64_t *chain,
+static int print_steps(const explain_trace_t *t, const explain_step_t *chain,
                        size_t n, json_t *head, const char *indent)
 {
-    char tb[40], words[1024], lk[256];
+    char tb[40], words[1024], lk[256], sim[160];
     size_t i, j;
     for (i = 0; i < n; i++) {
-        json_t *r = t->rec[chain[i]];
+        json_t *r = t->rec[chain[i].seq];
         const char *ev = json_string_value(json_object_get(r, "ev"));
         const char *cite = explain_cite(ev ? ev : "");
         json_int_t cause = json_integer_value(json_object_get(r, "cause"));
         explain_link_t l[EXPLAIN_MAX_LINKS];
-        size_t nl = explain_links(t, chain[i], l, EXPLAIN_MAX_LINKS), m = 0;
+        size_t nl = explain_links(t, chain[i].seq, l, EXPLAIN_MAX_LINKS);
+        size_t m = 0;
         explain_words(r, words, sizeof(words));
         if (head) {
             json_t *o = json_deep_copy(head), *links = json_object();
@@ -67,7 +68,8 @@ static int print_steps(const explain_trace_t *t, const uint64_t *chain,
                 json_object_set_new(links, l[j].key,
                                     json_integer((json_int_t)l[j].seq));
             json_object_set_new(o, "step", json_integer((json_int_t)i + 1));
-            json_object_set_new(o, "seq", json_integer((json_int_t)chain[i]));
+            json_object_set_new(o, "seq",
+                                json_integer((json_int_t)chain[i].seq));
             json_object_set_new(o, "t_ns", json_integer(json_integer_value(
                                                json_object_get(r, "t_ns"))));
             json_object_set_new(o, "actor", json_string(explain_actor(r)));
@@ -80,6 +82,16 @@ static int print_steps(const explain_trace_t *t, const uint64_t *chain,
                 json_decref(links);
             if (cite)
                 json_object_set_new(o, "rdd", json_string(cite));
+            if (chain[i].similar) {
+                json_object_set_new(
+                    o, "similar", json_integer((json_int_t)chain[i].similar));
+                json_object_set_new(
+                    o, "first_similar",
+                    json_integer((json_int_t)chain[i].first_similar));
+                json_object_set_new(
+                    o, "last_similar",
+                    json_integer((json_int_t)chain[i].last_similar));
+            }
             if (put_json(o))
                 return EXIT_INTERNAL;
             continue;
@@ -91,10 +103,26 @@ static int print_steps(const explain_trace_t *t, const uint64_t *chain,
                                   (unsigned long long)l[j].seq);
         if (nl && m < sizeof(lk))
             snprintf(lk + m, sizeof(lk) - m, "}");
+        sim[0] = 0;
+        if (chain[i].similar) {
+            char t2[40];
+            fmt_t(tb, sizeof(tb),
+                  json_integer_value(json_object_get(
+                      t->rec[chain[i].first_similar], "t_ns")));
+            fmt_t(t2, sizeof(t2),
+                  json_integer_value(json_object_get(
+                      t->rec[chain[i].last_similar], "t_ns")));
+            snprintf(sim, sizeof(sim),
+                     "  (%llu more like it, #%llu at %s to #%llu at %s)",
+                     (unsigned long long)chain[i].similar,
+                     (unsigned long long)chain[i].first_similar, tb,
+                     (unsigned long long)chain[i].last_similar, t2);
+        }
         fmt_t(tb, sizeof(tb), json_integer_value(json_object_get(r, "t_ns")));
-        printf("%s%2zu. %s #%llu %s: %s%s%s%s%s\n", indent, i + 1, tb,
-               (unsigned long long)chain[i], explain_actor(r), words, lk,
-               cite ? "  [RDD " : "", cite ? cite : "", cite ? "]" : "");
+        printf("%s%2zu. %s #%llu %s: %s%s%s%s%s%s\n", indent, i + 1, tb,
+               (unsigned long long)chain[i].seq, explain_actor(r), words, lk,
+               sim, cite ? "  [RDD " : "", cite ? cite : "",
+               cite ? "]" : "");
     }
     return 0;
 }
@@ -108,7 +136,8 @@ static int print_violation(const explain_trace_t *t, uint64_t vseq,
     const char *id = json_string_value(json_object_get(v, "id"));
     const char *why = json_string_value(json_object_get(v, "why"));
     json_int_t after = json_integer_value(json_object_get(v, "after_seq"));
-    uint64_t starts[1 + EXPLAIN_MAX_LINKS], chain[CHAIN_MAX];
+    uint64_t starts[1 + EXPLAIN_MAX_LINKS];
+    explain_step_t chain[CHAIN_MAX];
     explain_link_t l[EXPLAIN_MAX_LINKS];
     size_t nl = explain_links(t, vseq, l, EXPLAIN_MAX_LINKS), ns = 0, n, i;
     char tb[40];
@@ -157,7 +186,7 @@ static int print_stall(const explain_trace_t *t, uint64_t sseq, int jsonl)
     const char *why = json_string_value(json_object_get(v, "why"));
     explain_link_t l[EXPLAIN_MAX_LINKS];
     size_t nl = explain_links(t, sseq, l, EXPLAIN_MAX_LINKS), n, i;
-    uint64_t chain[WAIT_MAX];
+    explain_step_t chain[WAIT_MAX];
     char inst[128], state[256], tb[40];
     const char *colon;
     int rc;

@@ -122,46 +122,137 @@ size_t explain_links(const explain_trace_t *t, uint64_t seq,
     return k;
 }
 
-static int cmp_u64(const void *a, const void *b)
+/* A growable double-ended queue of seqs. */
+typedef struct {
+    uint64_t *a;
+    size_t cap, head, len;
+} deque_t;
+
+static int dq_grow(deque_t *d)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    size_t cap = d->cap ? d->cap * 2 : 256, i;
+    uint64_t *a = sim__calloc(cap, sizeof(*a));
+    if (!a)
+        return SIM_ENOMEM;
+    for (i = 0; i < d->len; i++)
+        a[i] = d->a[(d->head + i) % d->cap];
+    sim__free(d->a);
+    d->a = a;
+    d->cap = cap;
+    d->head = 0;
+    return 0;
+}
+
+static int dq_front(deque_t *d, uint64_t x)
+{
+    if (d->len == d->cap && dq_grow(d))
+        return SIM_ENOMEM;
+    d->head = (d->head + d->cap - 1) % d->cap;
+    d->a[d->head] = x;
+    d->len++;
+    return 0;
+}
+
+static int dq_back(deque_t *d, uint64_t x)
+{
+    if (d->len == d->cap && dq_grow(d))
+        return SIM_ENOMEM;
+    d->a[(d->head + d->len) % d->cap] = x;
+    d->len++;
+    return 0;
+}
+
+static uint64_t dq_pop(deque_t *d)
+{
+    uint64_t x = d->a[d->head];
+    d->head = (d->head + 1) % d->cap;
+    d->len--;
+    return x;
+}
+
+/* What makes two records "alike": the event, the actor and every string
+ * field (numbers, such as pids, rvs and times, differ from one turn of a
+ * loop to the next). */
+static void signature(json_t *r, char *buf, size_t len)
+{
+    const char *key;
+    json_t *v;
+    size_t n = (size_t)snprintf(buf, len, "%s|%s", ev_of(r),
+                                explain_actor(r));
+    json_object_foreach(r, key, v) {
+        if (n >= len)
+            break;
+        if (json_is_string(v) && strcmp(key, "ev"))
+            n += (size_t)snprintf(buf + n, len - n, "|%s=%s", key,
+                                  json_string_value(v));
+    }
+}
+
+static int cmp_step(const void *a, const void *b)
+{
+    uint64_t x = ((const explain_step_t *)a)->seq;
+    uint64_t y = ((const explain_step_t *)b)->seq;
     return x < y ? -1 : x > y;
 }
 
-/* A 0-1 breadth-first walk: a link's target is as near as its source, a
- * cause one step further.  The deque holds at most WALK_MAX entries; the
- * walk stops once max records are taken or the deque runs dry. */
-#define WALK_MAX 1024
+#define SIG_MAX 384
 
 size_t explain_chain(const explain_trace_t *t, const uint64_t *starts,
-                     size_t nstarts, uint64_t *out, size_t max)
+                     size_t nstarts, explain_step_t *out, size_t max)
 {
-    uint64_t dq[WALK_MAX], taken[EXPLAIN_MAX_STEPS];
-    size_t head = WALK_MAX / 2, tail = WALK_MAX / 2, k = 0, i, j;
+    char sigs[EXPLAIN_MAX_STEPS][SIG_MAX];
+    char sig[SIG_MAX];
+    unsigned char *seen = NULL;
+    deque_t dq = {NULL, 0, 0, 0};
+    size_t k = 0, i, j, visits = 0;
     if (max > EXPLAIN_MAX_STEPS)
         max = EXPLAIN_MAX_STEPS;
-    for (i = 0; i < nstarts && tail < WALK_MAX; i++)
-        if (starts[i] >= 1 && starts[i] <= t->n)
-            dq[tail++] = starts[i];
-    while (head < tail && k < max) {
-        uint64_t seq = dq[head++];
+    seen = sim__calloc(t->n / 8 + 1, 1);
+    if (!seen)
+        return 0;
+    for (i = 0; i < nstarts; i++)
+        if (starts[i] >= 1 && starts[i] <= t->n && dq_back(&dq, starts[i]))
+            goto out;
+    while (dq.len && k < max && visits < EXPLAIN_MAX_VISITS) {
+        uint64_t seq = dq_pop(&dq);
         explain_link_t l[EXPLAIN_MAX_LINKS];
         size_t nl;
         json_int_t c;
-        for (j = 0; j < k && taken[j] != seq; j++)
-            ;
-        if (j < k)
+        int alike = 0;
+        if (seen[seq / 8] & (1u << (seq % 8)))
             continue;
-        taken[k++] = seq;
+        seen[seq / 8] |= (unsigned char)(1u << (seq % 8));
+        visits++;
+        signature(t->rec[seq], sig, sizeof(sig));
+        for (j = 0; j < k; j++)
+            if (!strcmp(sigs[j], sig))
+                break;
+        if (j < k) {
+            /* One more turn of a loop already shown: walk through it
+             * at no cost, count it. */
+            alike = 1;
+            out[j].similar++;
+            if (seq < out[j].first_similar || !out[j].first_similar)
+                out[j].first_similar = seq;
+            if (seq > out[j].last_similar)
+                out[j].last_similar = seq;
+        } else {
+            memcpy(sigs[k], sig, sizeof(sig));
+            out[k++] = (explain_step_t){seq, 0, 0, 0};
+        }
         c = json_integer_value(json_object_get(t->rec[seq], "cause"));
-        if (c > 0 && (uint64_t)c < seq && tail < WALK_MAX)
-            dq[tail++] = (uint64_t)c;
+        if (c > 0 && (uint64_t)c < seq &&
+            (alike ? dq_front(&dq, (uint64_t)c) : dq_back(&dq, (uint64_t)c)))
+            break;
         nl = explain_links(t, seq, l, EXPLAIN_MAX_LINKS);
-        for (j = nl; j > 0 && head > 0; j--)
-            dq[--head] = l[j - 1].seq;
+        for (j = nl; j > 0; j--)
+            if (dq_front(&dq, l[j - 1].seq))
+                break;
     }
-    qsort(taken, k, sizeof(taken[0]), cmp_u64);
-    memcpy(out, taken, k * sizeof(taken[0]));
+out:
+    sim__free(dq.a);
+    sim__free(seen);
+    qsort(out, k, sizeof(out[0]), cmp_step);
     return k;
 }
 

@@ -298,10 +298,12 @@ static void blame_holder(world_t *w, const owner_t *o)
     uint32_t pid = npipe_creator_pid(w->pipes, o->pipe);
     int j;
     for (j = 0; j < w->sc->ninstances; j++)
-        if (w->inst[j].up && pid && w->inst[j].inst.proc.pid == pid)
+        if (w->inst[j].up && pid && w->inst[j].inst.proc.pid == pid) {
             snprintf(w->s14_why, sizeof(w->s14_why),
                      "%s cannot start: %s (the name is held by %s)",
                      o->name, o->start_err, w->inst[j].inst.id.name);
+            w->s14_holder = npipe_creator_trace(w->pipes, o->pipe);
+        }
 }
 
 void owner_start_checked(world_t *w, owner_t *o)
@@ -330,6 +332,7 @@ static int check_s14(void *ctx, char *why, size_t len)
     if (!w->s14_why[0])
         return 0;
     snprintf(why, len, "%s", w->s14_why);
+    sim_inv_link(&w->inv, "holder", w->s14_holder);
     return 1;
 }
 
@@ -792,6 +795,33 @@ static int check_s13(void *ctx, char *why, size_t len)
     return 0;
 }
 
+/* L5 (and L3, stalls): the orphan's spawn, and the exit of the service
+ * that started it when that service is gone (links for explain). */
+static void link_orphan(winst_t *wi)
+{
+    rdd_instance_t *in = &wi->inst;
+    const rdd_ha_t *ha;
+    if (!wi->orphan_pid || !host_proc_alive(in->host, wi->orphan_pid))
+        return;
+    sim_inv_link(&wi->w->inv, "orphan",
+                 host_proc_trace(in->host, wi->orphan_pid, 0));
+    for (ha = in->lima.head; ha; ha = ha->next)
+        if (ha->pid == wi->orphan_pid && ha->svc_pid != in->proc.pid &&
+            !host_proc_alive(in->host, ha->svc_pid)) {
+            sim_inv_link(&wi->w->inv, "service",
+                         host_proc_trace(in->host, ha->svc_pid, 1));
+            break;
+        }
+}
+
+/* L3: the last hostagent (its exit, or its spawn while alive) and an
+ * orphan (links for explain). */
+static void link_hostagents(winst_t *wi)
+{
+    sim_inv_link(&wi->w->inv, "hostagent", rdd_last_ha_trace(&wi->inst));
+    link_orphan(wi);
+}
+
 static int check_l4(void *ctx, char *why, size_t len)
 {
     world_t *w = ctx;
@@ -816,6 +846,7 @@ static int check_l4(void *ctx, char *why, size_t len)
                  (unsigned long long)l->stale_failures);
         sim_inv_due(&w->inv, l->stale_since_ns + 60 * SIM_NS_PER_S,
                     wi->l4_seq);
+        sim_inv_link(&w->inv, "failed", l->stale_fail_seq);
         return 1;
     }
     return 0;
@@ -861,6 +892,7 @@ static int check_l5(void *ctx, char *why, size_t len)
                  sim_fmt_ns(t, wi->orphan_since_ns));
         sim_inv_due(&w->inv, wi->orphan_since_ns + 60 * SIM_NS_PER_S,
                     wi->orphan_seq);
+        link_orphan(wi);
         return 1;
     }
     return 0;
@@ -944,6 +976,8 @@ static int check_l3(void *ctx, char *why, size_t len)
                  wi->inst.id.name, sim_fmt_ns(t, wi->starting_since_ns),
                  wi->starting_reason);
         sim_inv_due(&w->inv, wi->starting_since_ns + limit, wi->starting_seq);
+        link_hostagents(wi);
+        sim_inv_link(&w->inv, "stale", wi->inst.lvm.stale_fail_seq);
         return 1;
     }
     return 0;

@@ -103,17 +103,13 @@ static void stall_links(const winst_t *wi, sim_trace_t *tr)
     static const char *const names[WI_COND__COUNT] = {
         "Settled", "ContainerEngineReady", "Created", "Running"};
     const rdd_instance_t *in = &wi->inst;
-    uint32_t last = in->lvm.last_ha_pid;
     int k;
     for (k = 0; k < WI_COND__COUNT; k++)
         if (k == WI_COND_SETTLED || strncmp(wi->cond_key[k], "True/", 5))
             sim_trace_link(tr, names[k], wi->cond_seq[k]);
     /* What the LimaVM waits on: its last hostagent (its exit, or its
      * spawn while alive), and an orphan hostagent still alive (L5's). */
-    if (last)
-        sim_trace_link(tr, "hostagent",
-                       host_proc_trace(in->host, last,
-                                       !host_proc_alive(in->host, last)));
+    sim_trace_link(tr, "hostagent", rdd_last_ha_trace((rdd_instance_t *)in));
     if (wi->orphan_pid && host_proc_alive(in->host, wi->orphan_pid))
         sim_trace_link(tr, "orphan",
                        host_proc_trace(in->host, wi->orphan_pid, 0));

@@ -158,6 +158,7 @@ struct world {
     size_t s1_cursor[SC_MAX_DAEMONS + SC_MAX_INSTANCES];
     size_t s4_cursor[SC_MAX_DAEMONS + SC_MAX_INSTANCES];
     char s14_why[SIM_INV_WHY_MAX];
+    uint64_t s14_holder;           /* S14: the holder's listen (explain) */
     int s14_judged[SC_MAX_OWNERS]; /* S14: this failure was judged */
     host_t *host;                  /* the machine (host.h) */
     int torn_down;                 /* teardown began: see world_live */
