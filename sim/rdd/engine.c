@@ -74,6 +74,9 @@ static void etrace(rdd_instance_t *inst, const char *ev, const char *k,
     if (k)
         sim_trace_str(tr, k, v);
     sim_trace_end(tr);
+    inst->engine.trace_seq = sim_trace_last(inst->loop);
+    if (!strcmp(ev, "rdd.engine.reconcile_error"))
+        inst->engine.error_seq = inst->engine.trace_seq;
 }
 
 static kube_reader_t *cached(rdd_instance_t *inst)
@@ -500,7 +503,13 @@ static void cleanup_timeout(sim_timer_t *t)
     snprintf(msg, sizeof(msg),
              "timed out waiting for %zu mirror resources to be deleted: "
              "context deadline exceeded", e->last_count);
-    etrace(inst, "rdd.engine.reconcile_error", "err", msg);
+    {
+        /* what it waited on: the deletes its cache has not yet seen */
+        sim_trace_scope_t scope =
+            sim_trace_link_scope(inst->loop, "deleted", e->deleted_seq);
+        etrace(inst, "rdd.engine.reconcile_error", "err", msg);
+        sim_trace_scope_restore(inst->loop, scope);
+    }
     done(inst, SIM_EDEADLINE);
 }
 
@@ -589,6 +598,7 @@ static void cleanup_next(rdd_instance_t *inst, int listed)
         done(inst, SIM_ESERVER);
         return;
     }
+    e->deleted_seq = sim_trace_last(inst->loop);
     rdd__engine_transition(inst, RDD_ENG_CLEANUP_WAIT);
     e->cleanup_deadline_ns =
         sim_now(inst->loop) +

@@ -101,6 +101,8 @@ typedef struct {
     int resolve_err;           /* read-only: ResolvePort's error */
     int bound;                 /* read-only: 1 while bound for real */
     int bind_err;              /* read-only: the real bind's error */
+    uint64_t trace_seq;        /* read-only: its latest rdd.ports.* record
+                                  (a link for explain; never hashed) */
 } rdd_port_t;
 
 typedef struct {
@@ -209,6 +211,12 @@ typedef struct {
     int64_t stopped_gen;      /* read-only: generation of the last one */
     size_t stopped_store_mirrors; /* read-only: store mirrors at that write */
     size_t stopped_cache_mirrors; /* read-only: cache mirrors at that write */
+    uint64_t trace_seq;       /* read-only: its latest rdd.engine.* record
+                                 (a link for explain; never hashed) */
+    uint64_t deleted_seq;     /* read-only: the last record of the
+                                 cleanup's deletes (the same) */
+    uint64_t error_seq;       /* read-only: its latest
+                                 rdd.engine.reconcile_error (the same) */
     /* retry-on-conflict in flight (one at a time: reconciles are serial) */
     sim_timer_t retry;        /* private: the 10 ms sleep between tries */
     int retry_tries;          /* private */

@@ -373,6 +373,8 @@ static int check_s5(void *ctx, char *why, size_t len)
                      "informer cache",
                      wi->inst.id.name, (long long)e->stopped_gen,
                      e->stopped_store_mirrors, e->stopped_cache_mirrors);
+            sim_inv_link(&w->inv, "engine", e->trace_seq);
+            sim_inv_link(&w->inv, "deleted", e->deleted_seq);
             return 1;
         }
     }
@@ -413,6 +415,9 @@ static int check_l1(void *ctx, char *why, size_t len)
                  wi->inst.id.name, sim_fmt_ns(t, wi->running_false_ns));
         sim_inv_due(&w->inv, wi->running_false_ns + limit,
                     wi->running_false_seq);
+        if (wi->inst.engine.error_seq > wi->running_false_seq)
+            sim_inv_link(&w->inv, "error", wi->inst.engine.error_seq);
+        sim_inv_link(&w->inv, "engine", wi->inst.engine.trace_seq);
         return 1;
     }
     return 0;
