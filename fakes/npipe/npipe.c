@@ -53,6 +53,9 @@ typedef struct npipe_name {
     uint32_t server_ends;      /* open server ends of connections */
     uint64_t created_trace;    /* trace seq of the listen that created it
                                   (a link for explain; never hashed) */
+    uint64_t client_trace;     /* the latest dial.ok that opened a client
+                                  handle on it (the same) */
+    uint64_t closed_trace;     /* the latest npipe.listen.close (the same) */
 } npipe_name_t;
 
 typedef struct npipe_conn {
@@ -360,17 +363,28 @@ void npipe_ns_free(npipe_ns_t *ns)
 
 /* listen -----------------------------------------------------------------*/
 
-/* held: the record that created the name a failed create met (a link). */
+/* Links for explain: held, the record of the handle that keeps the name
+ * a failed create met (its creator's listen, or with no server left the
+ * latest client's dial), and closed, the last server's close then. */
 static uint64_t trace_listen(npipe_ns_t *ns, const char *ev, const char *name,
-                             npipe_owner_t owner, int err, uint64_t held)
+                             npipe_owner_t owner, int err,
+                             const npipe_name_t *n)
 {
+    uint64_t held = 0, closed = 0;
     sim_trace_t *tr = sim_trace_begin(ns->loop, ev);
     sim_trace_str(tr, "name", name);
     sim_trace_str(tr, "proc", owner.proc);
     sim_trace_u64(tr, "pid", owner.pid);
     if (err)
         sim_trace_err(tr, "err", err);
+    if (n && (n->listeners || !n->client_trace)) {
+        held = n->created_trace;
+    } else if (n) {
+        held = n->client_trace;
+        closed = n->closed_trace;
+    }
     sim_trace_link(tr, "held", held);
+    sim_trace_link(tr, "closed", closed);
     sim_trace_end(tr);
     return sim_trace_last(ns->loop);
 }
@@ -419,7 +433,7 @@ int npipe_listen(npipe_ns_t *ns, const char *path, npipe_owner_t owner,
     }
     if (rc) {
         trace_listen(ns, "npipe.listen.fail", rc == SIM_EINVAL ? path : canon,
-                     owner, rc, n ? n->created_trace : 0);
+                     owner, rc, n);
         return rc;
     }
     if (fresh) {
@@ -439,7 +453,7 @@ int npipe_listen(npipe_ns_t *ns, const char *path, npipe_owner_t owner,
     sim_timer_init(ns->loop, &l->timer); /* calloc: NPIPE_L_IDLE */
     l->timer.data = l;
     LIST_APPEND(ns->listeners, ns->listeners_tail, l);
-    l->trace_seq = trace_listen(ns, "npipe.listen.ok", canon, owner, 0, 0);
+    l->trace_seq = trace_listen(ns, "npipe.listen.ok", canon, owner, 0, NULL);
     if (fresh)
         n->created_trace = l->trace_seq;
     *out = l;
@@ -544,6 +558,7 @@ void npipe_listener_close(npipe_listener_t *l)
     SIM_ASSERT(!l->closed);
     SIM_ASSERT(n != NULL);
     trace_accept(l, "npipe.listen.close", 0);
+    n->closed_trace = sim_trace_last(ns->loop);
     l->closed = 1;
     l->name = NULL;
     if (was == NPIPE_L_LISTENING) {
@@ -718,6 +733,8 @@ static void dial_attempt(npipe_dial_t *d)
     if (l) {
         rc = connect_instance(l, &cli);
         dial_settle(d, rc, cli, rc ? 0 : l->pid, rc ? 0 : l->trace_seq);
+        if (!rc)
+            n->client_trace = sim_trace_last(ns->loop);
         return;
     }
     if (d->attempts == 1)

@@ -112,11 +112,15 @@ static int print_steps(const explain_trace_t *t, const explain_step_t *chain,
             fmt_t(t2, sizeof(t2),
                   json_integer_value(json_object_get(
                       t->rec[chain[i].last_similar], "t_ns")));
-            snprintf(sim, sizeof(sim),
-                     "  (%llu more like it, #%llu at %s to #%llu at %s)",
-                     (unsigned long long)chain[i].similar,
-                     (unsigned long long)chain[i].first_similar, tb,
-                     (unsigned long long)chain[i].last_similar, t2);
+            if (chain[i].similar == 1)
+                snprintf(sim, sizeof(sim), "  (1 more like it: #%llu at %s)",
+                         (unsigned long long)chain[i].first_similar, tb);
+            else
+                snprintf(sim, sizeof(sim),
+                         "  (%llu more like it, #%llu at %s to #%llu at %s)",
+                         (unsigned long long)chain[i].similar,
+                         (unsigned long long)chain[i].first_similar, tb,
+                         (unsigned long long)chain[i].last_similar, t2);
         }
         fmt_t(tb, sizeof(tb), json_integer_value(json_object_get(r, "t_ns")));
         printf("%s%2zu. %s #%llu %s: %s%s%s%s%s%s\n", indent, i + 1, tb,

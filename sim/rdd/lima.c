@@ -574,6 +574,22 @@ static void ha_running(sim_timer_t *t)
     emit(ha, RDD_HA_EV_RUNNING);
 }
 
+/* command.go:48-63's refusal: the message, exit 1.  Links for explain:
+ * the refusal names the process the pid file names (existing), the exit
+ * names the refusal. */
+static void ha_refuse(rdd_ha_t *ha, const char *e, uint32_t existing)
+{
+    sim_loop_t *loop = ha->inst->loop;
+    sim_trace_scope_t scope = sim_trace_link_scope(
+        loop, "pidfile",
+        existing ? host_proc_trace(ha->inst->host, existing, 0) : 0);
+    hatrace(ha, "rdd.hostagent.refuse", "err", e);
+    sim_trace_scope_restore(loop, scope);
+    scope = sim_trace_link_scope(loop, "fail", sim_trace_last(loop));
+    ha_exit(ha, 1);
+    sim_trace_scope_restore(loop, scope);
+}
+
 /* command.go:48-63 then hostagent.New/Run's start. */
 static void ha_main(sim_timer_t *t)
 {
@@ -590,8 +606,7 @@ static void ha_main(sim_timer_t *t)
                  "(pidfile \"%s\")",
                  existing, ha->pidfile);
         snprintf(ha->stderr_text, sizeof(ha->stderr_text), "%s", e);
-        hatrace(ha, "rdd.hostagent.refuse", "err", e);
-        ha_exit(ha, 1);
+        ha_refuse(ha, e, existing);
         return;
     }
     if (rc) {
@@ -600,8 +615,7 @@ static void ha_main(sim_timer_t *t)
                  "failed to determine if another hostagent is running: %s",
                  msg);
         snprintf(ha->stderr_text, sizeof(ha->stderr_text), "%s", e);
-        hatrace(ha, "rdd.hostagent.refuse", "err", e);
-        ha_exit(ha, 1);
+        ha_refuse(ha, e, 0);
         return;
     }
     snprintf(buf, sizeof(buf), "%u\n", ha->pid);
