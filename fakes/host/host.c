@@ -65,6 +65,7 @@ typedef struct {
     char vhdx[HOST_PATH_MAX];
     char registered_by[96];
     host_wsl_state_t state;
+    uint64_t op_trace; /* its latest host.wsl.* record (explain's link) */
 } distro_t;
 
 typedef struct {
@@ -1060,7 +1061,18 @@ static int wsl_log(host_t *h, host_wsl_op_t op, const char *distro,
     sim_trace_str(tr, "owner", r->registered_by);
     sim_trace_err(tr, "err", rc);
     sim_trace_end(tr);
+    {
+        distro_t *d = distro_find(h, r->distro, NULL);
+        if (d)
+            d->op_trace = sim_trace_last(h->loop);
+    }
     return rc;
+}
+
+uint64_t host_wsl_trace(const host_t *h, const char *distro)
+{
+    distro_t *d = distro_find(h, distro, NULL);
+    return d ? d->op_trace : 0;
 }
 
 /* A registered distro: STOPPED -start-> RUNNING -terminate-> STOPPED;

@@ -152,8 +152,17 @@ static int print_violation(const explain_trace_t *t, uint64_t vseq,
         starts[ns++] = l[i].seq;
     n = explain_chain(t, starts, ns, chain, CHAIN_MAX);
     if (!jsonl) {
+        char lk[256];
+        size_t m = 0;
+        lk[0] = 0;
+        for (i = 0; i < nl && m < sizeof(lk); i++)
+            m += (size_t)snprintf(lk + m, sizeof(lk) - m, "%s%s #%llu",
+                                  i ? ", " : "  {", l[i].key,
+                                  (unsigned long long)l[i].seq);
+        if (nl && m < sizeof(lk))
+            snprintf(lk + m, sizeof(lk) - m, "}");
         fmt_t(tb, sizeof(tb), json_integer_value(json_object_get(v, "t_ns")));
-        printf("%s at %s: %s\n", id ? id : "?", tb, why ? why : "");
+        printf("%s at %s: %s%s\n", id ? id : "?", tb, why ? why : "", lk);
         return print_steps(t, chain, n, NULL, "  ");
     }
     head = json_pack("{s:s}", "violation", id ? id : "?");

@@ -261,6 +261,10 @@ const char *explain_actor(json_t *rec)
     static const char *const keys[] = {"inst", "owner", "daemon", "store",
                                        "ctrl", "cache", "proc", "name"};
     size_t i;
+    /* a WSL operation's actor is who ran it ("user", an instance) */
+    if (!strncmp(ev_of(rec), "host.wsl.", 9) &&
+        json_string_value(json_object_get(rec, "actor")))
+        return json_string_value(json_object_get(rec, "actor"));
     for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         const char *s = json_string_value(json_object_get(rec, keys[i]));
         if (s)

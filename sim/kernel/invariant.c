@@ -40,7 +40,7 @@ void sim_inv_due(sim_inv_t *inv, uint64_t at_ns, uint64_t cause_seq)
 
 void sim_inv_link(sim_inv_t *inv, const char *key, uint64_t seq)
 {
-    if (seq && inv->nlinks < 4) {
+    if (seq && inv->nlinks < SIM_INV_LINKS) {
         inv->link_key[inv->nlinks] = key;
         inv->link_seq[inv->nlinks++] = seq;
     }

@@ -381,6 +381,8 @@ static int del_attempt(rdd_instance_t *inst)
         return 0;
     }
     rc = kube_delete(inst->api, kind, e->api_ns, name, &st);
+    if (rc == 0)
+        e->deleted_seq = sim_trace_last(inst->loop); /* explain's link */
     if (rc && rc != SIM_ENOTFOUND) {
         snprintf(msg, sizeof(msg), "failed to delete %s %s: %s",
                  go_type(kind), name, st.message);
@@ -598,7 +600,6 @@ static void cleanup_next(rdd_instance_t *inst, int listed)
         done(inst, SIM_ESERVER);
         return;
     }
-    e->deleted_seq = sim_trace_last(inst->loop);
     rdd__engine_transition(inst, RDD_ENG_CLEANUP_WAIT);
     e->cleanup_deadline_ns =
         sim_now(inst->loop) +
@@ -827,8 +828,14 @@ static void start_watcher(rdd_instance_t *inst)
         else
             snprintf(msg, sizeof(msg), "socket bridge is not listening on %s",
                      inst->id.bridge_pipe);
-        set_engine_condition(inst, "False", "ConnectFailed", msg,
-                             NEXT_DONE_ERR, SIM_ESTATE);
+        {
+            /* the write reports the bridge's failure: link it (explain) */
+            sim_trace_scope_t scope =
+                sim_trace_link_scope(inst->loop, "bridge", b->fail_seq);
+            set_engine_condition(inst, "False", "ConnectFailed", msg,
+                                 NEXT_DONE_ERR, SIM_ESTATE);
+            sim_trace_scope_restore(inst->loop, scope);
+        }
         return;
     }
     rdd__engine_transition(inst, RDD_ENG_STARTING);

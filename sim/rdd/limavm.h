@@ -150,6 +150,9 @@ typedef struct {
                                    (0: not looping; a Create that
                                    succeeds ends it) */
     uint64_t stale_failures;    /* read-only: of them, RemoveAll failed */
+    uint64_t inspect_seq;       /* read-only: trace seq of the latest
+                                   rdd.limavm.inspect (a link for explain;
+                                   never hashed) */
     uint64_t stale_fail_seq;    /* read-only: trace seq of the latest
                                    rdd.limavm.stale_remove_failed (a link
                                    for explain; never hashed) */

@@ -213,8 +213,8 @@ typedef struct {
     size_t stopped_cache_mirrors; /* read-only: cache mirrors at that write */
     uint64_t trace_seq;       /* read-only: its latest rdd.engine.* record
                                  (a link for explain; never hashed) */
-    uint64_t deleted_seq;     /* read-only: the last record of the
-                                 cleanup's deletes (the same) */
+    uint64_t deleted_seq;     /* read-only: the record of its latest
+                                 mirror delete (the same) */
     uint64_t error_seq;       /* read-only: its latest
                                  rdd.engine.reconcile_error (the same) */
     /* retry-on-conflict in flight (one at a time: reconciles are serial) */

@@ -983,6 +983,8 @@ static int check_l3(void *ctx, char *why, size_t len)
         sim_inv_due(&w->inv, wi->starting_since_ns + limit, wi->starting_seq);
         link_hostagents(wi);
         sim_inv_link(&w->inv, "stale", wi->inst.lvm.stale_fail_seq);
+        if (wi->inst.lvm.inspect_seq > wi->starting_seq)
+            sim_inv_link(&w->inv, "inspect", wi->inst.lvm.inspect_seq);
         return 1;
     }
     return 0;
