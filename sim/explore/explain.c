@@ -273,35 +273,24 @@ const char *explain_actor(json_t *rec)
     return "-";
 }
 
-/* Event name prefix -> the RDD source the model cites above the function
- * that writes it (the comments in sim/rdd). */
+/* Event name prefix -> words for the reader (the RDD source each event
+ * stands for is explain_cite's, explain_cite.c). */
 static const struct {
     const char *ev;
     const char *words;
-    const char *cite;
 } table[] = {
-    {"npipe.listen.ok", "listens on the pipe", NULL},
-    {"npipe.listen.fail", "fails to listen on the pipe", NULL},
-    {"rdd.bridge", "socket bridge", "pkg/socketbridge"},
-    {"rdd.engine", "engine reconciler",
-     "pkg/controllers/app/engine/controllers/engine_reconciler.go"},
-    {"kube.obj.create", "apiserver create", NULL},
-    {"kube.obj.update", "apiserver update", NULL},
-    {"kube.obj.delete", "apiserver delete", NULL},
-    {"kube.cache.event", "informer sees the write", NULL},
-    {"kube.reconcile.start", "reconcile starts", NULL},
-    {"dock.container.remove", "Docker ContainerRemove", NULL},
-    {"sim.invariant.violated", "INVARIANT VIOLATED", NULL},
+    {"npipe.listen.ok", "listens on the pipe"},
+    {"npipe.listen.fail", "fails to listen on the pipe"},
+    {"rdd.bridge", "socket bridge"},
+    {"rdd.engine", "engine reconciler"},
+    {"kube.obj.create", "apiserver create"},
+    {"kube.obj.update", "apiserver update"},
+    {"kube.obj.delete", "apiserver delete"},
+    {"kube.cache.event", "informer sees the write"},
+    {"kube.reconcile.start", "reconcile starts"},
+    {"dock.container.remove", "Docker ContainerRemove"},
+    {"sim.invariant.violated", "INVARIANT VIOLATED"},
 };
-
-const char *explain_cite(const char *ev)
-{
-    size_t i;
-    for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-        if (!strncmp(ev, table[i].ev, strlen(table[i].ev)))
-            return table[i].cite;
-    return NULL;
-}
 
 void explain_words(json_t *rec, char *buf, size_t len)
 {

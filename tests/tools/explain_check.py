@@ -8,7 +8,11 @@ causes: every violation of every scenario x variant in CAUSE_DIRS (as
         stale; the chain of each names each of its words: the first cause
         the scenario's REPORT or HYPOTHESIS block (or its header comment)
         names.  STALLS: the same for stall chains.
-Usage: explain_check.py RDDSIM ROOT golden|causes [--update]
+cites:  every rdd.* event the models write (sim/rdd/*.c, the CLI steps in
+        sim/scenario/actions.c) has its RDD file:line in the sorted table
+        of sim/explore/explain_cite.c, but for NO_CITE; and explain prints
+        it.
+Usage: explain_check.py RDDSIM ROOT golden|causes|cites [--update]
 """
 import pathlib
 import re
@@ -188,6 +192,45 @@ STALLS = {
 }
 
 
+# Events no RDD code writes (explain_cite.c's header says why).
+NO_CITE = {"rdd.vm.running", "rdd.vm.start", "rdd.vm.stop",
+           "rdd.hostagent.vm_lost"}
+
+
+def cites(rddsim, root):
+    bad = 0
+    evs = set()
+    srcs = sorted((root / "sim" / "rdd").glob("*.c")) + [
+        root / "sim" / "scenario" / "actions.c"]
+    for f in srcs:
+        evs |= set(re.findall(r'"(rdd\.[a-z_]+\.[a-z_.]+)"', f.read_text()))
+    table = re.findall(r'\{"(rdd\.[a-z_.]+)",\s*"([^"]+)"\}',
+                       (root / "sim" / "explore" / "explain_cite.c").read_text())
+    names = [e for e, _ in table]
+    if names != sorted(names):
+        print("explain_cite.c: the table is not sorted (explain_cite bisects)")
+        bad += 1
+    for e, c in table:
+        if not re.fullmatch(r"[\w/.-]+\.(go|yaml):\d+(-\d+)?", c):
+            print(f"explain_cite.c: {e}: {c!r} is not a file:line")
+            bad += 1
+    for e in sorted(evs - set(names) - NO_CITE):
+        print(f"{e}: written by a model but explain_cite.c cites nothing")
+        bad += 1
+    for e in sorted(set(names) - evs):
+        print(f"{e}: cited but no model writes it")
+        bad += 1
+    # explain prints the cite on a step of that event
+    out = explain(rddsim, root, "scenarios/collisions/dd-before-rdd.yaml",
+                  "head", "S1")
+    if "[RDD pkg/socketbridge/host_windows.go:52-74]" not in out:
+        print(f"explain does not print the cite of rdd.bridge.exit:\n{out}")
+        bad += 1
+    print(f"explain cites: {len(names)} events cited, "
+          f"{len(NO_CITE)} without RDD code")
+    return bad
+
+
 def run(rddsim, root, args):
     p = subprocess.run([rddsim] + args, cwd=root, capture_output=True,
                        text=True)
@@ -265,8 +308,10 @@ def main():
                     bad += 1
         print(f"explain causes: {len(found)} violations, "
               f"{len(STALLS)} stalls checked")
+    elif mode == "cites":
+        bad += cites(rddsim, root)
     else:
-        sys.exit("mode: golden or causes")
+        sys.exit("mode: golden, causes or cites")
     if bad:
         sys.exit(1)
     print(f"explain {mode}: ok")
