@@ -216,9 +216,16 @@ static int print_stall(const explain_trace_t *t, uint64_t sseq, int jsonl)
         if (!jsonl) {
             fmt_t(tb, sizeof(tb),
                   json_integer_value(json_object_get(w, "t_ns")));
-            printf("  %s: set by #%llu at %s; what led there:\n",
-                   state[0] ? state : l[i].key,
-                   (unsigned long long)l[i].seq, tb);
+            if (state[0])
+                printf("  %s: set by #%llu at %s; what led there:\n", state,
+                       (unsigned long long)l[i].seq, tb);
+            else
+                printf("  %s: #%llu at %s; what led there:\n",
+                       !strcmp(l[i].key, "hostagent") ? "the last hostagent"
+                       : !strcmp(l[i].key, "orphan")
+                           ? "an orphan hostagent, still alive"
+                           : l[i].key,
+                       (unsigned long long)l[i].seq, tb);
             rc = print_steps(t, chain, n, NULL, "    ");
         } else {
             json_t *head = json_pack("{s:s, s:s, s:s}", "stall", inst,

@@ -181,11 +181,12 @@ CAUSES = {
 STALLS = {
     (R + "boot-never-completes.yaml", "head"):
         ["Running=False/Starting since 1s: set by #",
-         "hostagent: set by #", "event=boot"],
+         "the last hostagent: #", "event=boot"],
     (R + "running-false-starting.yaml", "head"):
         ["Running=False/Starting since 70s: set by #",
          "another hostagent may already be running with pid 4004",
-         "orphan: set by #", "host.proc.spawn pid=4004 name=hostagent"],
+         "an orphan hostagent, still alive: #",
+         "host.proc.spawn pid=4004 name=hostagent"],
     (C + "dd-before-rdd.yaml", "bind-surfaced-only"):
         ["ContainerEngineReady=False/ConnectFailed", "Access is denied",
          "proc=com.docker.backend"],
