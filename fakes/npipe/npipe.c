@@ -428,6 +428,8 @@ int npipe_listen(npipe_ns_t *ns, const char *path, npipe_owner_t owner,
     if (rc == 0 && !n && !(n = fresh = sim__calloc(1, sizeof(*n))))
         rc = SIM_ENOMEM;
     if (rc == 0 && !(l = sim__calloc(1, sizeof(*l)))) {
+        if (n == fresh)
+            n = NULL; /* freed here: the failure names no holder */
         sim__free(fresh);
         rc = SIM_ENOMEM;
     }
