@@ -413,6 +413,11 @@ int uds_connect(uds_ns_t *ns, const char *path, const char *client,
     r->pending = status == 0 ? 2 : 1;
     LIST_APPEND(ns->reqs, ns->reqs_tail, r, next, prev);
     trace_connect(ns, path, client, status, l);
+    /* the answer and the server end follow from the connect: what they
+     * lead to (the first request read) links back to it (explain) */
+    sim_timer_stamp(&r->t_cli, sim_trace_last(ns->loop));
+    if (status == 0)
+        sim_timer_stamp(&r->t_srv, sim_trace_last(ns->loop));
     return 0;
 }
 

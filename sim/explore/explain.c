@@ -259,7 +259,8 @@ out:
 const char *explain_actor(json_t *rec)
 {
     static const char *const keys[] = {"inst", "owner", "daemon", "store",
-                                       "ctrl", "cache", "proc", "name"};
+                                       "ctrl", "cache", "proc", "client",
+                                       "name"};
     size_t i;
     /* a WSL operation's actor is who ran it ("user", an instance) */
     if (!strncmp(ev_of(rec), "host.wsl.", 9) &&
