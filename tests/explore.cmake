@@ -80,8 +80,9 @@ add_test(NAME explore.shrink-unknown-invariant
 set_tests_properties(explore.shrink-invariant explore.shrink-unknown-invariant
                      PROPERTIES LABELS explore)
 
-# rddsim explain: golden chains, and the causes the REPORT blocks name.
-foreach(mode golden causes)
+# rddsim explain: golden chains, the causes the REPORT blocks name, and
+# an RDD file:line for every event the models write.
+foreach(mode golden causes cites)
   add_test(NAME explore.explain.${mode}
            COMMAND ${Python3_EXECUTABLE}
                    ${PROJECT_SOURCE_DIR}/tests/tools/explain_check.py

@@ -129,6 +129,12 @@ sim_trace_t *sim_trace_begin(sim_loop_t *loop, const char *ev)
     tr->last_ev[n] = 0;
     tr->last_seq = tr->seq;
     tr->cause = tr->ambient;
+    tr->nlinks = 0;
+    if (tr->scope_seq && tr->scope_seq < tr->seq) {
+        tr->link_key[0] = tr->scope_key;
+        tr->link_seq[0] = tr->scope_seq;
+        tr->nlinks = 1;
+    }
     if (tr->in_event)
         tr->stamp = tr->seq;
     rec_u64(tr, sim_now(loop));
@@ -150,6 +156,54 @@ void sim_trace_cause(sim_trace_t *tr, uint64_t seq)
 {
     if (tr && seq && seq < tr->seq)
         tr->cause = seq;
+}
+
+void sim_trace_link(sim_trace_t *tr, const char *key, uint64_t seq)
+{
+    int i;
+    if (!tr || !seq || seq >= tr->seq || tr->nlinks >= SIM_TRACE_LINKS)
+        return;
+    for (i = 0; i < tr->nlinks; i++)
+        if (!strcmp(tr->link_key[i], key))
+            return;
+    tr->link_key[tr->nlinks] = key;
+    tr->link_seq[tr->nlinks++] = seq;
+}
+
+sim_trace_scope_t sim_trace_link_scope(sim_loop_t *loop, const char *key,
+                                       uint64_t seq)
+{
+    sim_trace_scope_t prev = {NULL, 0};
+    if (!loop->trace)
+        return prev;
+    prev.key = loop->trace->scope_key;
+    prev.seq = loop->trace->scope_seq;
+    loop->trace->scope_key = seq ? key : NULL;
+    loop->trace->scope_seq = seq;
+    return prev;
+}
+
+sim_trace_scope_t sim_trace_scope_now(sim_loop_t *loop)
+{
+    sim_trace_scope_t now = {NULL, 0};
+    if (loop->trace) {
+        now.key = loop->trace->scope_key;
+        now.seq = loop->trace->scope_seq;
+    }
+    return now;
+}
+
+void sim_trace_scope_restore(sim_loop_t *loop, sim_trace_scope_t prev)
+{
+    if (!loop->trace)
+        return;
+    loop->trace->scope_key = prev.key;
+    loop->trace->scope_seq = prev.seq;
+}
+
+uint64_t sim_trace_last(sim_loop_t *loop)
+{
+    return loop->trace ? loop->trace->seq : 0;
 }
 
 uint64_t sim_trace_now(sim_loop_t *loop)
@@ -364,6 +418,18 @@ static void render_json(const sim_trace_t *tr, outbuf_t *o, int fields)
     if (tr->cause) {
         oputs(o, ",\"cause\":");
         oput_u64(o, tr->cause);
+    }
+    if (tr->nlinks) {
+        int i;
+        oputs(o, ",\"links\":{");
+        for (i = 0; i < tr->nlinks; i++) {
+            if (i)
+                oputc(o, ',');
+            oput_json_str(o, tr->link_key[i]);
+            oputc(o, ':');
+            oput_u64(o, tr->link_seq[i]);
+        }
+        oputc(o, '}');
     }
     for (p = next_field(p, &f); fields && f.type != REC_END;
          p = next_field(p, &f)) {

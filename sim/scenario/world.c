@@ -96,6 +96,25 @@ static int explain_stall(winst_t *wi, char *out, size_t len)
     return 1;
 }
 
+/* The commits that set each unsettled condition (explain walks back from
+ * them): links on the sim.stall record, never hashed. */
+static void stall_links(const winst_t *wi, sim_trace_t *tr)
+{
+    static const char *const names[WI_COND__COUNT] = {
+        "Settled", "ContainerEngineReady", "Created", "Running"};
+    const rdd_instance_t *in = &wi->inst;
+    int k;
+    for (k = 0; k < WI_COND__COUNT; k++)
+        if (k == WI_COND_SETTLED || strncmp(wi->cond_key[k], "True/", 5))
+            sim_trace_link(tr, names[k], wi->cond_seq[k]);
+    /* What the LimaVM waits on: its last hostagent (its exit, or its
+     * spawn while alive), and an orphan hostagent still alive (L5's). */
+    sim_trace_link(tr, "hostagent", rdd_last_ha_trace((rdd_instance_t *)in));
+    if (wi->orphan_pid && host_proc_alive(in->host, wi->orphan_pid))
+        sim_trace_link(tr, "orphan",
+                       host_proc_trace(in->host, wi->orphan_pid, 0));
+}
+
 static void find_stalls(world_t *w, world_result_t *res)
 {
     int j;
@@ -107,6 +126,7 @@ static void find_stalls(world_t *w, world_result_t *res)
         res->nstall++;
         tr = sim_trace_begin(&w->loop, "sim.stall");
         sim_trace_str(tr, "why", s);
+        stall_links(&w->inst[j], tr);
         sim_trace_end(tr);
     }
 }

@@ -514,6 +514,81 @@ static void test_trace_on_record_truncated_has_no_fields(void **state)
 #define TRACE_TEST(f)                                                          \
     cmocka_unit_test_setup_teardown(f, setup_trace, teardown_trace)
 
+/* Named links ------------------------------------------------------------*/
+
+/* Links render as one JSON object after "ev" (in the order named, a key
+ * named twice or a seq not before the record dropped), a scope names a
+ * link on every record begun inside it, and text renders none. */
+static void test_trace_links_render_in_json_only(void **state)
+{
+    fix_t *f = *state;
+    sim_trace_t *tr;
+    sim_trace_scope_t prev;
+    tr = sim_trace_begin(&f->loop, "a.b.one");
+    sim_trace_link(tr, "x", 5); /* not an earlier record: dropped */
+    sim_trace_end(tr);
+    tr = sim_trace_begin(&f->loop, "a.b.two");
+    sim_trace_link(tr, "server", 1);
+    sim_trace_link(tr, "server", 1); /* twice: dropped */
+    sim_trace_link(tr, "zero", 0);   /* 0: dropped */
+    sim_trace_str(tr, "k", "v");
+    sim_trace_end(tr);
+    assert_int_equal(sim_trace_last(&f->loop), 2);
+    prev = sim_trace_link_scope(&f->loop, "fail", 2);
+    tr = sim_trace_begin(&f->loop, "a.b.three");
+    sim_trace_link(tr, "held", 1);
+    sim_trace_end(tr);
+    assert_int_equal(sim_trace_scope_now(&f->loop).seq, 2);
+    sim_trace_scope_restore(&f->loop, prev);
+    tr = sim_trace_begin(&f->loop, "a.b.four");
+    sim_trace_end(tr);
+    flush(f);
+    assert_string_equal(f->jbuf,
+                        "{\"t_ns\":0,\"seq\":1,\"ev\":\"a.b.one\"}\n"
+                        "{\"t_ns\":0,\"seq\":2,\"ev\":\"a.b.two\","
+                        "\"links\":{\"server\":1},\"k\":\"v\"}\n"
+                        "{\"t_ns\":0,\"seq\":3,\"ev\":\"a.b.three\","
+                        "\"links\":{\"fail\":2,\"held\":1}}\n"
+                        "{\"t_ns\":0,\"seq\":4,\"ev\":\"a.b.four\"}\n");
+    assert_string_equal(f->tbuf, "t=0.000000000s #1 a.b.one\n"
+                                 "t=0.000000000s #2 a.b.two k=v\n"
+                                 "t=0.000000000s #3 a.b.three\n"
+                                 "t=0.000000000s #4 a.b.four\n");
+}
+
+/* Links never enter the hash: the same events with and without them. */
+static void test_trace_links_do_not_change_the_hash(void **state)
+{
+    uint64_t h[2];
+    int with;
+    (void)state;
+    for (with = 0; with < 2; with++) {
+        sim_loop_t loop;
+        sim_trace_t tr;
+        sim_trace_t *t;
+        sim_trace_scope_t prev = {NULL, 0};
+        assert_int_equal(sim_loop_init(&loop, 1), 0);
+        sim_trace_init(&tr, NULL, NULL);
+        loop.trace = &tr;
+        t = sim_trace_begin(&loop, "a.b.one");
+        sim_trace_end(t);
+        if (with)
+            prev = sim_trace_link_scope(&loop, "s", 1);
+        t = sim_trace_begin(&loop, "a.b.two");
+        if (with)
+            sim_trace_link(t, "server", 1);
+        sim_trace_u64(t, "n", 7);
+        sim_trace_end(t);
+        sim_trace_scope_restore(&loop, prev);
+        h[with] = tr.hash;
+        sim_loop_close(&loop);
+    }
+    assert_true(h[0] == h[1]);
+}
+
+#define TRACE_TEST(f)                                                          \
+    cmocka_unit_test_setup_teardown(f, setup_trace, teardown_trace)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -531,6 +606,8 @@ int main(void)
         TRACE_TEST(test_trace_many_fields_overflow_into_valid_json),
         TRACE_TEST(test_trace_on_record_sees_every_field_in_order),
         TRACE_TEST(test_trace_on_record_truncated_has_no_fields),
+        TRACE_TEST(test_trace_links_render_in_json_only),
+        cmocka_unit_test(test_trace_links_do_not_change_the_hash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,6 +26,13 @@
  * (JSONL "cause", omitted when 0).  The loop links a callback to the
  * record that scheduled it (sim_timer_start stamps, the firing sets it);
  * sim_trace_cause overrides.  Causes are not part of the hash.
+ *
+ * Named links (JSONL "links":{"server":16,...}, never hashed): the other
+ * records a record depends on besides its cause, for example the listen
+ * that a dial reached, or a failure that was swallowed.  sim_trace_link
+ * names one on the open record; sim_trace_link_scope names one for every
+ * record begun until the scope is cleared (for a model whose fake writes
+ * the record).  rddsim explain walks them with the causes (docs/explain.md).
  */
 #ifndef SIM_TRACE_H
 #define SIM_TRACE_H
@@ -36,6 +43,7 @@
 #include "sim/loop.h"
 
 #define SIM_TRACE_LINE_MAX 4096
+#define SIM_TRACE_LINKS 6 /* named links per record, at most */
 
 /* Called with each rendered text line (no newline, NUL-terminated). */
 typedef void (*sim_trace_line_cb)(void *arg, const char *line, size_t len);
@@ -88,6 +96,11 @@ typedef struct sim_trace {
     uint64_t ambient;       /* private: cause of the running event */
     uint64_t stamp;         /* private: see above */
     uint64_t cause;         /* private: the open record's cause */
+    int nlinks;             /* private: the open record's named links */
+    const char *link_key[SIM_TRACE_LINKS]; /* private: static strings */
+    uint64_t link_seq[SIM_TRACE_LINKS];    /* private */
+    const char *scope_key;  /* private: sim_trace_link_scope */
+    uint64_t scope_seq;     /* private */
     int in_event;           /* private: set by the loop while an event runs;
                                outside one (setup) nothing is stamped */
     int open;               /* private: between begin and end */
@@ -116,6 +129,28 @@ void sim_trace_err(sim_trace_t *tr, const char *key, int err);
 /* Names the open record's cause explicitly (seq of an earlier record; 0
  * leaves the loop's link).  Not hashed: a cause never changes the hash. */
 void sim_trace_cause(sim_trace_t *tr, uint64_t seq);
+
+/* Adds a named link (key: a string literal; seq of an earlier record; 0 is
+ * ignored) to the open record.  Not hashed.  Beyond SIM_TRACE_LINKS, or a
+ * key given twice, is dropped. */
+void sim_trace_link(sim_trace_t *tr, const char *key, uint64_t seq);
+
+/* Every record begun from now until the scope is restored gets the link
+ * key -> seq (seq 0: none).  Returns the scope it replaces, to restore
+ * with sim_trace_scope_restore.  Not hashed; a no-op without a trace. */
+typedef struct {
+    const char *key;
+    uint64_t seq;
+} sim_trace_scope_t;
+sim_trace_scope_t sim_trace_link_scope(sim_loop_t *loop, const char *key,
+                                       uint64_t seq);
+void sim_trace_scope_restore(sim_loop_t *loop, sim_trace_scope_t prev);
+/* The scope now, for work that writes its records later (a fake keeps it
+ * and names it with sim_trace_link). */
+sim_trace_scope_t sim_trace_scope_now(sim_loop_t *loop);
+
+/* The seq of the latest record written (0 when tracing is off). */
+uint64_t sim_trace_last(sim_loop_t *loop);
 
 /* The seq a link to "what is running now" should carry: the latest record
  * of the running event, or the event's own cause.  0 when tracing is off.
