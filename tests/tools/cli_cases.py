@@ -262,7 +262,7 @@ CASES = {
                          err="rddsim: --log /dev/full: No space left on "
                              "device\n"),
     "trace-no-dir": dict(args=["run", TINY, "--trace", "/nonexistent/x"],
-                         rc=2, out="",
+                         rc=3, out="",
                          err="rddsim: --trace /nonexistent/x: No such file "
                              "or directory\n"),
     "stdout-full-run": dict(args=["run", TINY], out_to="/dev/full", rc=3,

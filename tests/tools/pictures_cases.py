@@ -29,11 +29,11 @@ def devfull(rddsim, root, tmp):
 
 
 def nodir(rddsim, root, tmp):
-    """A directory that is not there: exit 2 before any run, nothing left."""
+    """A directory that is not there: exit 3 before any run, nothing left."""
     out = os.path.join(tmp, "missing", "run.json")
     p = run(rddsim, root, ["run", DD, "--variant", "head", "--trace", out,
                            "--trace-format", "perfetto"])
-    assert p.returncode == 2, (p.returncode, p.stderr)
+    assert p.returncode == 3, (p.returncode, p.stderr)
     assert "No such file or directory" in p.stderr, p.stderr
     assert not os.path.exists(os.path.dirname(out))
 
