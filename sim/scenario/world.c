@@ -542,6 +542,20 @@ static int world_run_one(const scenario_t *sc, const sc_variant_t *v,
                          uint64_t seed, const world_io_t *io,
                          world_result_t *res);
 
+/* Live mode: an instance's apiserver, while its service runs. */
+static struct kube_store *live_kube_api(void *wp, int i, uint64_t *epoch)
+{
+    world_t *w = wp;
+    winst_t *wi;
+    if (i < 0 || i >= w->sc->ninstances)
+        return NULL;
+    wi = &w->inst[i];
+    if (!wi->up || wi->inst.svc == RDD_SVC_DOWN)
+        return NULL;
+    *epoch = wi->inst.api_epoch;
+    return wi->inst.api;
+}
+
 /* Live mode: show the world to the driver, let it run the loop in real
  * time; a signal seen between events still counts as an interrupt. */
 static int live_drive(world_t *w, const world_live_t *live)
@@ -557,6 +571,9 @@ static int live_drive(world_t *w, const world_live_t *live)
     for (i = 0; i < SC_MAX_INSTANCES; i++)
         if (w->vm_daemons[i])
             view.daemons[view.ndaemons++] = w->vm_daemons[i];
+    view.ninstances = w->sc->ninstances;
+    view.kube_api = live_kube_api;
+    view.world = w;
     if ((rc = live->built(live->arg, &view)) != 0)
         return rc;
     live->drive(live->arg, &w->loop, w->sc->duration_ns);
