@@ -12,6 +12,18 @@ foreach(case same-verdict cli-head cli-fixed sdk malformed refuse-dir
   set_tests_properties(live.${case} PROPERTIES LABELS live TIMEOUT 180)
 endforeach()
 
+# The Kubernetes API (tests/tools/live_kube.py): kubectl (skipped, exit 77,
+# without it) and a stdlib client; KUBECONFIG names the served kubeconfig.
+set(SIM_LIVE_KUBE ${PROJECT_SOURCE_DIR}/tests/tools/live_kube.py)
+foreach(case kubectl-get kubectl-watch kubectl-delete kubectl-patch api
+             record)
+  add_test(NAME live.kube.${case}
+           COMMAND ${Python3_EXECUTABLE} ${SIM_LIVE_KUBE}
+                   $<TARGET_FILE:rddsim> ${PROJECT_SOURCE_DIR} ${case})
+  set_tests_properties(live.kube.${case} PROPERTIES LABELS live TIMEOUT 180
+                       SKIP_RETURN_CODE 77)
+endforeach()
+
 # The load benchmark (tests/tools/live_bench.py), as a smoke run with small
 # counts: it prints numbers and fails only if a request fails.
 add_test(NAME bench.live.smoke

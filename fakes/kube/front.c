@@ -1003,6 +1003,7 @@ static int do_patch(kconn_t *c, kube_store_t *s, const target_t *t)
     const centry_t *e;
     char msg[600], q[160], buf[32];
     const char *want;
+    kube__front_invalid_t why;
     int rc, r = 0;
     if (!cur || !mod) {
         sim__free(cur), sim__free(mod);
@@ -1047,8 +1048,8 @@ static int do_patch(kconn_t *c, kube_store_t *s, const target_t *t)
         goto out;
     }
     merged = kube__front_merge(kube__front_render(cur, 0, NULL, 0), patch);
-    if ((rc = kube__front_from_json(cur, merged, mod, msg, sizeof(msg)))) {
-        r = send_status(c, rc, "Invalid", msg, t->r, t->name);
+    if ((rc = kube__front_from_json(cur, merged, mod, &why))) {
+        r = send_json(c, rc, kube__front_invalid(cur, &why), 0);
         record(c, "patch", t, rc, cur, c->in.body);
         goto out;
     }

@@ -45,10 +45,21 @@ void kube__front_qualified(const kube_front_res_t *r, char *out,
  * the result is returned, one reference). */
 json_t *kube__front_merge(json_t *target, json_t *patch);
 
+/* Why an object is invalid: the field and what is wrong with it. */
+typedef struct {
+    char field[96];         /* "spec.running" */
+    char detail[320];       /* "Invalid value: ..." */
+    char type[40];          /* the cause's reason: "FieldValueTypeInvalid" */
+} kube__front_invalid_t;
+
 /* Fills mod from cur and the merged JSON of the object: spec fields
  * (metadata.annotations as annotation.* fields) and the finalizer list.
- * 0, or the HTTP status (422) with msg filled. */
+ * 0, or the HTTP status (422) with why filled. */
 int kube__front_from_json(const kube_obj_t *cur, json_t *merged,
-                          kube_obj_t *mod, char *msg, size_t len);
+                          kube_obj_t *mod, kube__front_invalid_t *why);
+
+/* The 422 Status of an invalid object, as the apiserver words it. */
+json_t *kube__front_invalid(const kube_obj_t *o,
+                            const kube__front_invalid_t *why);
 
 #endif

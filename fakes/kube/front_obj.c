@@ -265,15 +265,36 @@ static const char *type_name(const json_t *v)
 typedef struct {
     const kube_obj_t *cur;
     kube_obj_t *mod;
-    char *msg;
-    size_t len;
-    char what[160];     /* `App.app.rancherdesktop.io "app"` */
+    kube__front_invalid_t *why;
 } flat_t;
 
 static int invalid(flat_t *f, const char *path, const char *detail)
 {
-    snprintf(f->msg, f->len, "%s is invalid: %s: %s", f->what, path, detail);
+    snprintf(f->why->field, sizeof(f->why->field), "%s", path);
+    snprintf(f->why->detail, sizeof(f->why->detail), "%s", detail);
+    snprintf(f->why->type, sizeof(f->why->type), "%s",
+             !strncmp(detail, "Invalid value", 13) ? "FieldValueInvalid"
+                                                   : "FieldValueTooLong");
     return 422;
+}
+
+json_t *kube__front_invalid(const kube_obj_t *o,
+                            const kube__front_invalid_t *why)
+{
+    const kube_front_res_t *r = kube_front_resource(o->kind);
+    char msg[700];
+    json_t *j;
+    snprintf(msg, sizeof(msg), "%s%s%s \"%s\" is invalid: %s: %s",
+             r->kind_name, r->group[0] ? "." : "", r->group, o->name,
+             why->field, why->detail);
+    j = json_pack("{s:s,s:s,s:{},s:s,s:s,s:s,s:{s:s,s:s,s:s,s:[{s:s,s:s,"
+                  "s:s}]},s:i}",
+                  "kind", "Status", "apiVersion", "v1", "metadata", "status",
+                  "Failure", "message", msg, "reason", "Invalid", "details",
+                  "name", o->name, "group", r->group, "kind", r->kind_name,
+                  "causes", "reason", why->type, "message", why->detail,
+                  "field", why->field, "code", 422);
+    return j;
 }
 
 /* Flattens obj's leaves into mod's spec fields under prefix. */
@@ -308,7 +329,10 @@ static int flatten(flat_t *f, json_t *obj, const char *prefix)
                      "Invalid value: \"%s\": %s in body must be of type "
                      "boolean: \"%s\"",
                      type_name(v), path, type_name(v));
-            return invalid(f, path, d);
+            invalid(f, path, d);
+            snprintf(f->why->type, sizeof(f->why->type),
+                     "FieldValueTypeInvalid");
+            return 422;
         }
         if (json_is_string(v))
             snprintf(val, sizeof(val), "%s", json_string_value(v));
@@ -333,9 +357,8 @@ static int flatten(flat_t *f, json_t *obj, const char *prefix)
 }
 
 int kube__front_from_json(const kube_obj_t *cur, json_t *merged,
-                          kube_obj_t *mod, char *msg, size_t len)
+                          kube_obj_t *mod, kube__front_invalid_t *why)
 {
-    const kube_front_res_t *r = kube_front_resource(cur->kind);
     json_t *md = json_object_get(merged, "metadata");
     json_t *spec = json_object_get(merged, cur->kind == KUBE_CONFIGMAP
                                                ? "data"
@@ -345,10 +368,8 @@ int kube__front_from_json(const kube_obj_t *cur, json_t *merged,
     const char *k;
     json_t *v;
     size_t i;
-    flat_t f = {cur, mod, msg, len, ""};
+    flat_t f = {cur, mod, why};
     int rc;
-    snprintf(f.what, sizeof(f.what), "%s%s%s \"%s\"", r->kind_name,
-             r->group[0] ? "." : "", r->group, cur->name);
     *mod = *cur;
     mod->nspec = 0;
     memset(mod->spec, 0, sizeof(mod->spec));
