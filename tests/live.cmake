@@ -32,3 +32,14 @@ add_test(NAME bench.live.smoke
                  ${PROJECT_SOURCE_DIR}/scenarios/collisions/dd-before-rdd.yaml
                  N=20 C=4 R=5)
 set_tests_properties(bench.live.smoke PROPERTIES LABELS bench TIMEOUT 120)
+
+# The watch fan-out benchmark (tests/tools/kube_watch_bench.py), as a smoke
+# run with small counts: it prints numbers and fails only if a watcher
+# misses an event.
+add_test(NAME bench.live.kube-watch.smoke
+         COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/tests/tools/kube_watch_bench.py
+                 $<TARGET_FILE:rddsim>
+                 ${PROJECT_SOURCE_DIR}/scenarios/finalizers/delete-forwards-to-docker.yaml
+                 N=8 K=20)
+set_tests_properties(bench.live.kube-watch.smoke PROPERTIES LABELS bench
+                     TIMEOUT 120)
