@@ -26,8 +26,8 @@
  * changed a daemon as a timeline step at its virtual send time, named by
  * the daemon that answered (through a pipe: whoever owned it then):
  * ContainerRemove is docker.rm, ContainerCreate is docker.run (created and
- * started at once); other changes (stop, image or volume remove) have no
- * timeline action yet and are kept as comments.  Kubernetes writes:
+ * started at once), any other change that succeeded (stop, start, pause,
+ * image or volume remove ...) docker.api; a failed one is a comment.  Kubernetes writes:
  * a DELETE of a Container, Image or Volume mirror is kube.delete (by its
  * status.name / status.repoTag), of the App app.delete, of anything else
  * rdd.ctl delete; a merge PATCH of the App is one app.patch per spec field
@@ -70,12 +70,13 @@ typedef struct {
     char container[DOCK_REF_MAX];
     char image[DOCK_REF_MAX];
     int force;
+    dock_op_t op;                  /* REC_API: the Engine call */
     char note[DOCK_REF_MAX + 64];  /* REC_OTHER: what it was */
     char yaml[512];                /* REC_YAML: the step's keys after
                                       `do:`, one per line */
 } rec_step_t;
 
-enum { REC_RM, REC_RUN, REC_OTHER, REC_YAML };
+enum { REC_RM, REC_RUN, REC_OTHER, REC_YAML, REC_API };
 
 typedef struct serve serve_t;
 
@@ -312,6 +313,12 @@ static void on_call(void *arg, uint64_t sent_ns, const dock_req_t *req,
         snprintf(r->container, sizeof(r->container), "%s",
                  k->name[0] == '/' ? k->name + 1 : k->name);
         snprintf(r->image, sizeof(r->image), "%s", req->image);
+    } else if (resp->http < 400 && req->op != DOCK_OP_CONTAINER_CREATE) {
+        /* Any other change that succeeded: one docker.api step. */
+        r->kind = REC_API;
+        r->op = req->op;
+        snprintf(r->container, sizeof(r->container), "%s", req->ref);
+        r->force = req->force;
     } else {
         r->kind = REC_OTHER;
         snprintf(r->note, sizeof(r->note), "%s %s%s (http %d)",
@@ -745,8 +752,18 @@ static void write_steps(const serve_t *s, FILE *f, int indent)
         fprintf(f, "%*s- at: %" PRIu64 "us  # recorded live\n", indent, "",
                 us);
         fprintf(f, "%*s  do: %s\n", indent, "",
-                r->kind == REC_RM ? "docker.rm" : "docker.run");
+                r->kind == REC_RM    ? "docker.rm"
+                : r->kind == REC_API ? "docker.api"
+                                     : "docker.run");
         fprintf(f, "%*s  %s\n", indent, "", r->where);
+        if (r->kind == REC_API) {
+            fprintf(f, "%*s  op: %s\n%*s  ref: ", indent, "",
+                    dock_op_name(r->op), indent, "");
+            yaml_str(f, r->container);
+            fprintf(f, "\n%*s  force: %s\n", indent, "",
+                    r->force ? "true" : "false");
+            continue;
+        }
         fprintf(f, "%*s  container: ", indent, "");
         yaml_str(f, r->container);
         fputc('\n', f);

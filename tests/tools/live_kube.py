@@ -26,8 +26,9 @@ Cases:
                    lines, then a live MODIFIED), 410 Expired for an old
                    resourceVersion, Status codes 400/404/405/409/415/422,
                    malformed HTTP 400, the TCP port on 127.0.0.1 only
-  record           --record: a kubectl delete and a patch become kube.delete
-                   and app.patch steps, and the recorded file runs
+  record           --record: a kubectl delete, a patch and a docker stop
+                   become kube.delete, app.patch and docker.api steps, and
+                   the recorded file runs them
 
 kubectl needs /usr/bin/kubectl (or kubectl on PATH); without it the kubectl
 cases exit 77 (skipped).  KUBECONFIG always names the served kubeconfig and
@@ -452,13 +453,19 @@ def case_record(rddsim, repo):
         k.run("delete", "image", img, "--wait=false")
         k.run("patch", "app", "app", "--type", "merge", "-p",
               '{"spec":{"kubernetes":{"enabled":true}}}')
+        # docker stop on the VM's daemon: no action but docker.api
+        st, _ = req(os.path.join(srv.dir, "docker", "vm-2.sock"), "POST",
+                    "/v1.47/containers/test-inuse/stop")
+        if st != 204:
+            fail("docker stop over the API: %d" % st)
         rc, text = srv.stop()
-        if "recorded: 2 call(s)" not in text:
-            fail("serve did not record 2 calls:\n" + text[-2000:])
+        if "recorded: 3 call(s)" not in text:
+            fail("serve did not record 3 calls:\n" + text[-2000:])
         rec = open(out).read()
         for want in ("do: kube.delete", 'docker_name: "alpine:3.20"',
                      "do: app.patch", 'key: "kubernetes.enabled"',
-                     'value: "true"'):
+                     'value: "true"', "do: docker.api", "op: ContainerStop",
+                     'ref: "test-inuse"'):
             if want not in rec:
                 fail("recorded file lacks %r:\n%s" % (want, rec))
         p = subprocess.run([rddsim, "run", out, "--variant", "head",
@@ -467,7 +474,8 @@ def case_record(rddsim, repo):
         if p.returncode not in (0, 1):
             fail("rddsim run %s: exit %d\n%s" % (out, p.returncode,
                                                  p.stderr))
-        if "kube.delete" not in p.stdout or "app.patch" not in p.stdout:
+        if "kube.delete" not in p.stdout or "app.patch" not in p.stdout \
+                or "do=docker.api what=test-inuse rc=OK" not in p.stdout:
             fail("the replay did not run the recorded steps:\n"
                  + p.stdout[-3000:] + p.stderr[-2000:])
     finally:
