@@ -47,6 +47,11 @@ typedef struct {
     char name[KUBE_NAME_MAX];
     char *line;             /* {"type":..,"object":..}\n */
     size_t len;
+    const char *type;       /* "ADDED" ... */
+    json_t *obj;            /* one reference: for tline */
+    char *tline;            /* the same as a Table, made when first
+                               wanted (NULL until then) */
+    size_t tlen;
 } hist_t;
 
 struct kube_front {
@@ -82,6 +87,7 @@ struct kconn {
     sim_stream_t *s;
     fk_http_in_t in;
     int dead, busy, rd_eof;
+    int table;              /* the request asked for a Table */
     uintptr_t serial;
     /* a watch stream */
     int watching;
@@ -254,8 +260,12 @@ static void cache_drop(kube_front_t *f)
         SIM_FREE(f->ck[k].v);
         f->ck[k].n = f->ck[k].cap = 0;
     }
-    for (i = 0; i < f->hlen; i++)
-        sim__free(f->hist[(f->hhead + i) % KUBE_FRONT_HISTORY].line);
+    for (i = 0; i < f->hlen; i++) {
+        hist_t *h = &f->hist[(f->hhead + i) % KUBE_FRONT_HISTORY];
+        sim__free(h->line);
+        sim__free(h->tline);
+        json_decref(h->obj);
+    }
     f->hhead = f->hlen = 0;
     f->store = NULL;
     f->watch_id = 0;
@@ -332,6 +342,43 @@ static int send_line(kconn_t *c, const char *line, size_t len)
     return 0;
 }
 
+static char *event_line(const char *type, json_t *obj, size_t *len);
+
+/* A watch event's object as a one-row Table, as a line. */
+static char *table_line(kube_front_t *f, const char *type, json_t *obj,
+                        size_t *len)
+{
+    kube_kind_t kind = KUBE_KIND__COUNT;
+    const char *k = json_string_value(json_object_get(obj, "kind"));
+    json_t *t;
+    char *line;
+    int i;
+    for (i = 0; i < KUBE_KIND__COUNT; i++)
+        if (k && !strcmp(kube_front_resource((kube_kind_t)i)->kind_name, k))
+            kind = (kube_kind_t)i;
+    if (kind == KUBE_KIND__COUNT)
+        return event_line(type, obj, len);
+    t = kube__front_table(kind, &obj, 1, json_string_value(json_object_get(
+                                             json_object_get(obj, "metadata"),
+                                             "resourceVersion")),
+                          sim_now(f->o.loop), &f->clock, 1);
+    line = t ? event_line(type, t, len) : NULL;
+    json_decref(t);
+    return line;
+}
+
+static int send_hist(kconn_t *c, hist_t *h)
+{
+    if (!c->table)
+        return send_line(c, h->line, h->len);
+    if (!h->tline && !(h->tline = table_line(c->f, h->type, h->obj,
+                                             &h->tlen))) {
+        conn_free(c);
+        return 1;
+    }
+    return send_line(c, h->tline, h->tlen);
+}
+
 static char *event_line(const char *type, json_t *obj, size_t *len)
 {
     json_t *ev = json_pack("{s:s,s:O}", "type", type, "object", obj);
@@ -378,6 +425,8 @@ static void on_event(void *arg, kube_event_type_t type, const kube_obj_t *o)
         if (h->rv > f->dropped_rv[h->kind])
             f->dropped_rv[h->kind] = h->rv;
         sim__free(h->line);
+        sim__free(h->tline);
+        json_decref(h->obj);
         f->hhead = (f->hhead + 1) % KUBE_FRONT_HISTORY;
         f->hlen--;
     }
@@ -387,10 +436,11 @@ static void on_event(void *arg, kube_event_type_t type, const kube_obj_t *o)
     h->kind = o->kind;
     snprintf(h->ns, sizeof(h->ns), "%s", o->ns);
     snprintf(h->name, sizeof(h->name), "%s", o->name);
-    h->line = event_line(type == KUBE_ADDED      ? "ADDED"
-                         : type == KUBE_MODIFIED ? "MODIFIED"
-                                                 : "DELETED",
-                         obj, &h->len);
+    h->type = type == KUBE_ADDED      ? "ADDED"
+              : type == KUBE_MODIFIED ? "MODIFIED"
+                                      : "DELETED";
+    h->line = event_line(h->type, obj, &h->len);
+    h->obj = json_incref(obj);
     if (h->line)
         f->hlen++;
     else /* out of memory: a watch from before this must relist */
@@ -405,7 +455,7 @@ static void on_event(void *arg, kube_event_type_t type, const kube_obj_t *o)
     for (c = f->conns; c; c = next) {
         next = c->next;
         if (watch_wants(c, o->kind, o->ns, o->name) && rv > c->from_rv)
-            (void)send_line(c, h->line, h->len);
+            (void)send_hist(c, h);
     }
 }
 
@@ -734,6 +784,22 @@ static int send_list(kconn_t *c, const target_t *t, int from_store)
     snprintf(lk, sizeof(lk), "%sList", r->kind_name);
     snprintf(rvs, sizeof(rvs), "%" PRIu64,
              rv > f->init_rv ? rv : f->init_rv);
+    if (c->table) {
+        size_t n = json_array_size(items);
+        json_t **objs = sim__calloc(n ? n : 1, sizeof(*objs));
+        if (!objs) {
+            json_decref(items);
+            conn_free(c);
+            return 1;
+        }
+        for (i = 0; i < n; i++)
+            objs[i] = json_array_get(items, i);
+        j = kube__front_table(r->kind, objs, n, rvs, sim_now(f->o.loop),
+                              &f->clock, 1);
+        sim__free(objs);
+        json_decref(items);
+        return send_json(c, 200, j, 0);
+    }
     j = json_pack("{s:s,s:s,s:{s:s},s:o}", "apiVersion", api, "kind", lk,
                   "metadata", "resourceVersion", rvs, "items", items);
     return send_json(c, 200, j, 0);
@@ -827,9 +893,9 @@ static int start_watch(kconn_t *c, const target_t *t, const char *rvq)
     if (have && rv > 0) {
         c->from_rv = rv;
         for (i = 0; i < f->hlen; i++) {
-            const hist_t *h = &f->hist[(f->hhead + i) % KUBE_FRONT_HISTORY];
+            hist_t *h = &f->hist[(f->hhead + i) % KUBE_FRONT_HISTORY];
             if (h->rv > rv && watch_wants(c, h->kind, h->ns, h->name) &&
-                send_line(c, h->line, h->len))
+                send_hist(c, h))
                 return -1;
         }
         return 2;
@@ -842,7 +908,8 @@ static int start_watch(kconn_t *c, const target_t *t, const char *rvq)
         size_t len;
         if (!match(t, e->ns, e->name))
             continue;
-        if (!(line = event_line("ADDED", e->obj, &len))) {
+        if (!(line = c->table ? table_line(f, "ADDED", e->obj, &len)
+                              : event_line("ADDED", e->obj, &len))) {
             conn_free(c);
             return -1;
         }
@@ -895,10 +962,18 @@ static int do_get(kconn_t *c, kube_store_t *s, const target_t *t)
         return send_store_err(c, &st, rc, t->r, t->name) ? -1 : 0;
     }
     e = cache_get(c->f, o->kind, o->ns, o->name);
-    rc = send_json(c, 200,
-                   kube__front_render(o, 0, e ? e->created : NULL,
-                                      &c->f->clock),
-                   0);
+    {
+        json_t *j = kube__front_render(o, 0, e ? e->created : NULL,
+                                       &c->f->clock);
+        if (c->table && j) {
+            json_t *tb = kube__front_table(o->kind, &j, 1, "",
+                                          sim_now(c->f->o.loop),
+                                          &c->f->clock, 1);
+            json_decref(j);
+            j = tb;
+        }
+        rc = send_json(c, 200, j, 0);
+    }
     sim__free(o);
     return rc ? -1 : 0;
 }
@@ -1095,6 +1170,7 @@ static int route(kconn_t *c)
                    : 0;
     if (m == HTTP_GET && discovery(c, path))
         return c->dead ? -1 : 0;
+    c->table = strstr(c->in.accept, "as=Table") != NULL;
     r = resource_path(path, &t);
     if (r <= 0 || (t.has_name && t.r->namespaced && !t.ns[0]))
         return send_status(c, 404, "NotFound",

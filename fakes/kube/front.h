@@ -59,9 +59,11 @@
  * Values: spec and status fields are strings in the store; "true" and
  * "false" are rendered as booleans, the integer fields of
  * KUBE_FRONT_INT_FIELDS as numbers, a dotted key as nested objects.
+ * Accept: ...;as=Table (kubectl get): GETs, LISTs and watch events are
+ * meta.k8s.io/v1 Tables with the CRDs' printer columns and Age (front_obj.c).
  * Leaves out: create (POST), update (PUT), apply, the /status
- * subresource, Table output (clients print their default columns),
- * label selectors, pagination, protobuf, bookmarks, authentication.
+ * subresource, label selectors, pagination, protobuf, bookmarks,
+ * authentication, aggregated discovery, OpenAPI.
  */
 #ifndef KUBE_FRONT_H
 #define KUBE_FRONT_H

@@ -62,4 +62,12 @@ int kube__front_from_json(const kube_obj_t *cur, json_t *merged,
 json_t *kube__front_invalid(const kube_obj_t *o,
                             const kube__front_invalid_t *why);
 
+/* A meta.k8s.io/v1 Table of the rendered objects objs (kubectl's
+ * server-side printing): Name, the CRD's printer columns, Age (and Data
+ * for ConfigMaps), dates as ages at virtual now_ns; headers 0 leaves the
+ * column definitions out.  NULL on ENOMEM. */
+json_t *kube__front_table(kube_kind_t kind, json_t *const *objs, size_t n,
+                          const char *rv, uint64_t now_ns,
+                          const kube__front_clock_t *k, int headers);
+
 #endif

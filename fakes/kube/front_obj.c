@@ -412,3 +412,186 @@ int kube__front_from_json(const kube_obj_t *cur, json_t *merged,
     }
     return 0;
 }
+
+/* Table output (kubectl get) -------------------------------------------------*/
+
+/* The printer columns of RDD's CRDs (additionalPrinterColumns:
+ * rdd/pkg/controllers/containers/container/crd.yaml:243-246,
+ * rdd/pkg/controllers/containers/image/crd.yaml:284-294,
+ * rdd/pkg/controllers/containers/volume/crd.yaml:161-164,
+ * rdd/pkg/controllers/lima/limavm/crd.yaml:23-26); every CRD also gets
+ * Age.  cond: the column is .status.conditions[?(@.type==cond)].<path>. */
+typedef struct {
+    const char *name, *type, *format;
+    const char *path;       /* dotted, from the object's root */
+    const char *cond;
+} column_t;
+
+static const column_t cols_container[] = {
+    {"Running", "boolean", "", "status", "Running"}, {NULL}};
+static const column_t cols_image[] = {
+    {"Tag", "string", "", "status.repoTag", NULL},
+    {"Created", "date", "", "status.createdAt", NULL},
+    {"Size", "integer", "byte", "status.size", NULL}, {NULL}};
+static const column_t cols_volume[] = {
+    {"Driver", "string", "", "status.driver", NULL}, {NULL}};
+static const column_t cols_limavm[] = {
+    {"Running", "boolean", "", "spec.running", NULL}, {NULL}};
+static const column_t cols_none[] = {{NULL}};
+
+static const column_t *columns(kube_kind_t k)
+{
+    switch (k) {
+    case KUBE_CONTAINER: return cols_container;
+    case KUBE_IMAGE: return cols_image;
+    case KUBE_VOLUME: return cols_volume;
+    case KUBE_LIMAVM: return cols_limavm;
+    default: return cols_none;
+    }
+}
+
+static json_t *at_path(json_t *j, const char *path)
+{
+    char seg[64];
+    while (j && *path) {
+        const char *dot = strchr(path, '.');
+        size_t n = dot ? (size_t)(dot - path) : strlen(path);
+        snprintf(seg, sizeof(seg), "%.*s", (int)n, path);
+        j = json_object_get(j, seg);
+        path += n + (dot ? 1 : 0);
+    }
+    return j;
+}
+
+/* Seconds since 1970 of "YYYY-MM-DDTHH:MM:SSZ"; -1 if not one. */
+static int64_t parse_time(const char *s)
+{
+    int y, mo, d, h, mi, se;
+    int64_t days;
+    if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ", &y, &mo, &d, &h, &mi,
+                     &se) != 6)
+        return -1;
+    /* days from civil (proleptic Gregorian) */
+    y -= mo <= 2;
+    {
+        int64_t era = (y >= 0 ? y : y - 399) / 400;
+        int64_t yoe = y - era * 400;
+        int64_t doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+        int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        days = era * 146097 + doe - 719468;
+    }
+    return days * 86400 + h * 3600 + mi * 60 + se;
+}
+
+/* apimachinery's duration.HumanDuration. */
+static void human(int64_t s, char *out, size_t len)
+{
+    int64_t m = s / 60, h = s / 3600;
+    if (s < -1)
+        snprintf(out, len, "<invalid>");
+    else if (s < 0)
+        snprintf(out, len, "0s");
+    else if (s < 120)
+        snprintf(out, len, "%llds", (long long)s);
+    else if (m < 10)
+        snprintf(out, len, s % 60 ? "%lldm%llds" : "%lldm", (long long)m,
+                 (long long)(s % 60));
+    else if (m < 180)
+        snprintf(out, len, "%lldm", (long long)m);
+    else if (h < 8)
+        snprintf(out, len, m % 60 ? "%lldh%lldm" : "%lldh", (long long)h,
+                 (long long)(m % 60));
+    else if (h < 48)
+        snprintf(out, len, "%lldh", (long long)h);
+    else if (h < 24 * 8)
+        snprintf(out, len, h % 24 ? "%lldd%lldh" : "%lldd",
+                 (long long)(h / 24), (long long)(h % 24));
+    else if (h < 24 * 365 * 2)
+        snprintf(out, len, "%lldd", (long long)(h / 24));
+    else
+        snprintf(out, len, "%lldy", (long long)(h / 24 / 365));
+}
+
+static json_t *age_cell(json_t *v, int64_t now_s)
+{
+    char b[32];
+    int64_t t = parse_time(json_string_value(v));
+    if (t < 0)
+        return json_null();
+    human(now_s - t, b, sizeof(b));
+    return json_string(b);
+}
+
+static json_t *row(kube_kind_t kind, json_t *obj, int64_t now_s)
+{
+    const column_t *c;
+    json_t *cells = json_array(), *md = json_object_get(obj, "metadata");
+    json_array_append(cells, json_object_get(md, "name"));
+    for (c = columns(kind); c->name; c++) {
+        json_t *v = at_path(obj, c->path);
+        if (c->cond) {
+            json_t *conds = json_object_get(v, "conditions"), *e;
+            size_t i;
+            v = NULL;
+            json_array_foreach(conds, i, e) if (
+                !strcmp(json_string_value(json_object_get(e, "type"))
+                            ? json_string_value(json_object_get(e, "type"))
+                            : "",
+                        c->cond)) v = json_object_get(e, "status");
+        }
+        if (!strcmp(c->type, "date"))
+            json_array_append_new(cells, age_cell(v, now_s));
+        else
+            json_array_append(cells, v ? v : json_null());
+    }
+    if (kind == KUBE_CONFIGMAP)
+        json_array_append_new(
+            cells, json_integer((json_int_t)json_object_size(
+                       json_object_get(obj, "data"))));
+    json_array_append_new(
+        cells, age_cell(json_object_get(md, "creationTimestamp"), now_s));
+    return json_pack("{s:o,s:{s:s,s:s,s:O}}", "cells", cells, "object",
+                     "kind", "PartialObjectMetadata", "apiVersion",
+                     "meta.k8s.io/v1", "metadata", md);
+}
+
+json_t *kube__front_table(kube_kind_t kind, json_t *const *objs, size_t n,
+                          const char *rv, uint64_t now_ns,
+                          const kube__front_clock_t *k, int headers)
+{
+    const column_t *c;
+    json_t *defs = json_array(), *rows = json_array(), *t;
+    double sp = k && k->speed > 0 ? k->speed : 1;
+    int64_t now_s = (k ? k->epoch_s : 0) + (int64_t)((double)now_ns / 1e9 /
+                                                     sp);
+    size_t i;
+    if (headers) {
+        json_array_append_new(
+            defs, json_pack("{s:s,s:s,s:s,s:s,s:i}", "name", "Name", "type",
+                            "string", "format", "name", "description",
+                            "Name must be unique within a namespace.",
+                            "priority", 0));
+        for (c = columns(kind); c->name; c++)
+            json_array_append_new(
+                defs, json_pack("{s:s,s:s,s:s,s:s,s:i}", "name", c->name,
+                                "type", c->type, "format", c->format,
+                                "description", "", "priority", 0));
+        if (kind == KUBE_CONFIGMAP)
+            json_array_append_new(
+                defs, json_pack("{s:s,s:s,s:s,s:s,s:i}", "name", "Data",
+                                "type", "string", "format", "",
+                                "description", "", "priority", 0));
+        json_array_append_new(
+            defs, json_pack("{s:s,s:s,s:s,s:s,s:i}", "name", "Age", "type",
+                            "string", "format", "", "description",
+                            "CreationTimestamp is a timestamp representing "
+                            "the server time when this object was created.",
+                            "priority", 0));
+    }
+    for (i = 0; i < n; i++)
+        json_array_append_new(rows, row(kind, objs[i], now_s));
+    t = json_pack("{s:s,s:s,s:{s:s},s:o,s:o}", "kind", "Table", "apiVersion",
+                  "meta.k8s.io/v1", "metadata", "resourceVersion",
+                  rv ? rv : "", "columnDefinitions", defs, "rows", rows);
+    return t;
+}

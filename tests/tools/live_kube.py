@@ -22,7 +22,8 @@ Cases:
                    (generation + 1, as `rdd set` does); a wrong type is 422,
                    a stale resourceVersion 409, a strategic patch 415
   api              a stdlib HTTP client on DIR/kube/<i>.sock: discovery,
-                   /version, LIST resourceVersion, a watch's chunks (ADDED
+                   /version, LIST resourceVersion, a Table (the CRD's
+                   printer columns), a watch's chunks (ADDED
                    lines, then a live MODIFIED), 410 Expired for an old
                    resourceVersion, Status codes 400/404/405/409/415/422,
                    malformed HTTP 400, the TCP port on 127.0.0.1 only
@@ -122,7 +123,8 @@ def case_get(rddsim, repo):
                == 12)
     p = k.run("get", "containers")
     rows = p.stdout.strip().splitlines()
-    if not rows[0].startswith("NAME") or len(rows) != 13:
+    # server-side printing: the CRD's printer column Running, then Age
+    if rows[0].split() != ["NAME", "RUNNING", "AGE"] or len(rows) != 13:
         fail("kubectl get containers:\n" + p.stdout)
     app = json.loads(k.run("get", "app", "app", "-o", "json").stdout)
     if (app["kind"] != "App" or
@@ -353,6 +355,18 @@ def case_api(rddsim, repo):
             fail("no 2 container mirrors: %d %r" % (st, lst))
         time.sleep(0.1)
     rv = int(lst["metadata"]["resourceVersion"])
+    c = UnixHTTP(sock)
+    c.request("GET", CTR + "/namespaces/default/images", headers={
+        "Accept": "application/json;as=Table;v=v1;g=meta.k8s.io,"
+                  "application/json"})
+    tab = json.loads(c.getresponse().read())
+    c.close()
+    if tab.get("kind") != "Table" or \
+            [d["name"] for d in tab["columnDefinitions"]] != \
+            ["Name", "Tag", "Created", "Size", "Age"] or \
+            sorted(r["cells"][1] for r in tab["rows"]) != \
+            ["alpine:3.20", "busybox:latest"]:
+        fail("images as a Table: %r" % tab)
     if lst["kind"] != "ContainerList" or rv <= 0:
         fail("LIST: %r" % lst["metadata"])
     # a watch from scratch: ADDED for each, then live
