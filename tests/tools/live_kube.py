@@ -111,6 +111,15 @@ def serve(rddsim, repo, scen, speed, extra=()):
     return srv
 
 
+def stop(srv):
+    """SIGINT: exit 130, the verdict, and no sanitizer report."""
+    rc, text = srv.stop()
+    if rc != 130 or "verdict:" not in text or "Sanitizer" in text or \
+            "runtime error" in text:
+        fail("serve ended badly (exit %s):\n%s" % (rc, text[-4000:]))
+    return text
+
+
 def names(k, kind):
     p = k.run("get", kind, "-o", "json")
     return [i["metadata"]["name"] for i in json.loads(p.stdout)["items"]]
@@ -142,9 +151,7 @@ def case_get(rddsim, repo):
     for r in ("containers", "images", "volumes", "containernamespaces"):
         if not re.search(r"^%s\s" % r, p.stdout, re.M):
             fail("api-resources lacks %s:\n%s" % (r, p.stdout))
-    rc, text = srv.stop()
-    if "verdict:" not in text:
-        fail("no verdict:\n" + text[-2000:])
+    stop(srv)
     print("live_kube.py: kubectl-get: ok (%d rows)" % (len(rows) - 1))
 
 
@@ -183,7 +190,7 @@ def case_watch(rddsim, repo):
     finally:
         w.kill()
         w.wait()
-    srv.stop()
+    stop(srv)
     print("live_kube.py: kubectl-watch: ok (DELETED %s arrived after etcd "
           "had dropped it)" % first[:12])
 
@@ -221,7 +228,7 @@ def case_delete(rddsim, repo):
     # engine's retry deletes it and the mirror goes.
     p = k.run("wait", "--for=delete", "image/" + img, "--timeout=60s",
               timeout=80)
-    srv.stop()
+    stop(srv)
     print("live_kube.py: kubectl-delete: ok")
 
 
@@ -264,7 +271,7 @@ def case_patch(rddsim, repo):
                          for c in a["status"].get("conditions", []))
 
     k.wait_for("Running=False", stopped, timeout=60)
-    srv.stop()
+    stop(srv)
     print("live_kube.py: kubectl-patch: ok")
 
 
@@ -451,7 +458,7 @@ def case_api(rddsim, repo):
     if c.getresponse().status != 200:
         fail("TCP /version")
     c.close()
-    srv.stop()
+    stop(srv)
     print("live_kube.py: api: ok")
 
 
@@ -472,7 +479,7 @@ def case_record(rddsim, repo):
                     "/v1.47/containers/test-inuse/stop")
         if st != 204:
             fail("docker stop over the API: %d" % st)
-        rc, text = srv.stop()
+        text = stop(srv)
         if "recorded: 3 call(s)" not in text:
             fail("serve did not record 3 calls:\n" + text[-2000:])
         rec = open(out).read()
