@@ -404,12 +404,16 @@ static char *event_line(const char *type, json_t *obj, size_t *len)
 static void on_event(void *arg, kube_event_type_t type, const kube_obj_t *o)
 {
     kube_front_t *f = arg;
-    uint64_t rv = kube__store_delivering_rv(f->store);
-    const centry_t *old = cache_get(f, o->kind, o->ns, o->name);
+    uint64_t rv;
+    const centry_t *old;
     char created[32];
     json_t *obj;
     hist_t *h;
     kconn_t *c, *next;
+    if (!f->store)
+        return;
+    rv = kube__store_delivering_rv(f->store);
+    old = cache_get(f, o->kind, o->ns, o->name);
     if (old)
         snprintf(created, sizeof(created), "%s", old->created);
     else
@@ -481,7 +485,8 @@ static int fill_visit(void *arg, const kube_obj_t *o)
 static kube_store_t *current(kube_front_t *f, int need_cache)
 {
     uint64_t epoch = 0;
-    kube_store_t *s = f->o.store(f->o.store_arg, &epoch);
+    int up = 0;
+    kube_store_t *s = f->o.store(f->o.store_arg, &epoch, &up);
     kconn_t *c, *next;
     fill_t fl;
     int k;
@@ -495,7 +500,9 @@ static kube_store_t *current(kube_front_t *f, int need_cache)
         }
         cache_drop(f);
     }
-    if (!s || !need_cache || f->store)
+    if (!s || !up)
+        return NULL; /* down: the cache stays, it answers nothing */
+    if (!need_cache || f->store)
         return s;
     if (!f->hist &&
         !(f->hist = sim__calloc(KUBE_FRONT_HISTORY, sizeof(*f->hist))))
@@ -978,6 +985,11 @@ static int do_get(kconn_t *c, kube_store_t *s, const target_t *t)
     return rc ? -1 : 0;
 }
 
+static void record(kconn_t *c, const char *verb, const target_t *t,
+                   int http, const kube_obj_t *before, const char *patch);
+
+/* DeleteOptions.preconditions: 0 if they hold, else 1 after a 409 (-1: c
+ * is gone); the refusal is recorded first. */
 static int precondition(kconn_t *c, const target_t *t, const kube_obj_t *o,
                         json_t *pre)
 {
@@ -992,6 +1004,7 @@ static int precondition(kconn_t *c, const target_t *t, const kube_obj_t *o,
                  "Operation cannot be fulfilled on %s \"%s\": Precondition "
                  "failed: UID in precondition: %s, UID in object meta: %s",
                  q, t->name, want, buf);
+        record(c, "delete", t, 409, o, NULL);
         return send_status(c, 409, "Conflict", msg, t->r, t->name) ? -1 : 1;
     }
     want = json_string_value(json_object_get(pre, "resourceVersion"));
@@ -1002,6 +1015,7 @@ static int precondition(kconn_t *c, const target_t *t, const kube_obj_t *o,
                  "failed: ResourceVersion in precondition: %s, "
                  "ResourceVersion in object meta: %s",
                  q, t->name, want, buf);
+        record(c, "delete", t, 409, o, NULL);
         return send_status(c, 409, "Conflict", msg, t->r, t->name) ? -1 : 1;
     }
     return 0;
@@ -1032,13 +1046,12 @@ static int do_delete(kconn_t *c, kube_store_t *s, const target_t *t)
     }
     rc = kube_get(s, t->r->kind, t->ns, t->name, before, &st);
     if (rc) {
-        r = send_store_err(c, &st, rc, t->r, t->name) ? -1 : 0;
         record(c, "delete", t, 404, NULL, NULL);
+        r = send_store_err(c, &st, rc, t->r, t->name) ? -1 : 0;
         goto out;
     }
     if ((r = precondition(c, t, before,
                           json_object_get(body, "preconditions"))) != 0) {
-        record(c, "delete", t, 409, before, NULL);
         r = r < 0 ? -1 : 0;
         goto out;
     }
@@ -1103,8 +1116,8 @@ static int do_patch(kconn_t *c, kube_store_t *s, const target_t *t)
     }
     rc = kube_get(s, t->r->kind, t->ns, t->name, cur, &st);
     if (rc) {
-        r = send_store_err(c, &st, rc, t->r, t->name);
         record(c, "patch", t, 404, NULL, c->in.body);
+        r = send_store_err(c, &st, rc, t->r, t->name);
         goto out;
     }
     /* A resourceVersion in the patch is an optimistic lock. */
@@ -1118,14 +1131,14 @@ static int do_patch(kconn_t *c, kube_store_t *s, const target_t *t)
                  "has been modified; please apply your changes to the "
                  "latest version and try again",
                  q, t->name);
-        r = send_status(c, 409, "Conflict", msg, t->r, t->name);
         record(c, "patch", t, 409, cur, c->in.body);
+        r = send_status(c, 409, "Conflict", msg, t->r, t->name);
         goto out;
     }
     merged = kube__front_merge(kube__front_render(cur, 0, NULL, 0), patch);
     if ((rc = kube__front_from_json(cur, merged, mod, &why))) {
-        r = send_json(c, rc, kube__front_invalid(cur, &why), 0);
         record(c, "patch", t, rc, cur, c->in.body);
+        r = send_json(c, rc, kube__front_invalid(cur, &why), 0);
         goto out;
     }
     rc = kube_merge_patch(s, cur, mod, 0, &st);
@@ -1347,12 +1360,13 @@ void kube_front_serve(kube_front_t *f, sim_stream_t *s)
 void kube_front_close_all(kube_front_t *f)
 {
     uint64_t epoch = 0;
+    int up = 0;
     while (f->conns)
         conn_free(f->conns);
     if (f->store) {
         /* Unsubscribe only from a store that is still the one served: a
          * replaced one was freed with its subscriptions. */
-        if (f->o.store(f->o.store_arg, &epoch) == f->store &&
+        if (f->o.store(f->o.store_arg, &epoch, &up) == f->store &&
             epoch == f->epoch)
             kube_unwatch(f->store, f->watch_id);
         cache_drop(f);

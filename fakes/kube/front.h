@@ -79,9 +79,12 @@
 
 typedef struct kube_front kube_front_t;
 
-/* The store served now (NULL: the apiserver is down) and its epoch (a
- * number that changes whenever the store is replaced). */
-typedef kube_store_t *(*kube_front_store_cb)(void *arg, uint64_t *epoch);
+/* The store now (NULL: none, or gone), its epoch (a number that changes
+ * whenever the store is replaced) and *up, 0 while the apiserver does not
+ * answer (503).  A store the front watches must stay alive until the
+ * callback names another one (or NULL) or kube_front_close_all. */
+typedef kube_store_t *(*kube_front_store_cb)(void *arg, uint64_t *epoch,
+                                             int *up);
 
 /* One external write answered (for --record). */
 typedef struct {

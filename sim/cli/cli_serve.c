@@ -355,10 +355,10 @@ static const char *inst_key(const serve_t *s, int i)
     return in->env_set ? in->value : "unset";
 }
 
-static kube_store_t *kapi_store(void *arg, uint64_t *epoch)
+static kube_store_t *kapi_store(void *arg, uint64_t *epoch, int *up)
 {
     kapi_t *k = arg;
-    return k->s->view.kube_api(k->s->view.world, k->i, epoch);
+    return k->s->view.kube_api(k->s->view.world, k->i, epoch, up);
 }
 
 static rec_step_t *rec_add(serve_t *s, uint64_t t_ns)

@@ -542,17 +542,20 @@ static int world_run_one(const scenario_t *sc, const sc_variant_t *v,
                          uint64_t seed, const world_io_t *io,
                          world_result_t *res);
 
-/* Live mode: an instance's apiserver, while its service runs. */
-static struct kube_store *live_kube_api(void *wp, int i, uint64_t *epoch)
+/* Live mode: an instance's apiserver and whether its service runs. */
+static struct kube_store *live_kube_api(void *wp, int i, uint64_t *epoch,
+                                        int *up)
 {
     world_t *w = wp;
     winst_t *wi;
+    *up = 0;
     if (i < 0 || i >= w->sc->ninstances)
         return NULL;
     wi = &w->inst[i];
-    if (!wi->up || wi->inst.svc == RDD_SVC_DOWN)
+    if (!wi->up)
         return NULL;
     *epoch = wi->inst.api_epoch;
+    *up = wi->inst.svc != RDD_SVC_DOWN;
     return wi->inst.api;
 }
 

@@ -55,10 +55,12 @@ typedef struct {
     int ndaemons;
     struct dock_daemon *daemons[SC_MAX_DAEMONS + SC_MAX_INSTANCES];
     int ninstances;                          /* the scenario's instances */
-    /* Instance i's apiserver now: its store, or NULL while the instance is
-     * not started or its service is down; *epoch changes whenever the
-     * store is replaced (rdd svc delete).  Call with world. */
-    struct kube_store *(*kube_api)(void *world, int i, uint64_t *epoch);
+    /* Instance i's apiserver now: its store (NULL before the instance
+     * starts), *epoch, which changes whenever the store is replaced (rdd
+     * svc delete), and *up, 0 while its service is down.  Call with
+     * world. */
+    struct kube_store *(*kube_api)(void *world, int i, uint64_t *epoch,
+                                   int *up);
     void *world;
 } world_live_view_t;
 
