@@ -126,7 +126,8 @@ def names(k, kind):
 
 
 def case_get(rddsim, repo):
-    srv = serve(rddsim, repo, LAG, 5)
+    # speed 2: 15 s of wall time between the 12 mirrors and their deletion
+    srv = serve(rddsim, repo, LAG, 2)
     k = Kube(srv, "4")
     k.wait_for("12 container mirrors", lambda: len(names(k, "containers"))
                == 12)
@@ -157,9 +158,10 @@ def case_get(rddsim, repo):
 
 def case_watch(rddsim, repo):
     """The engine deletes the 12 mirrors at about 40 s; the mirror kinds'
-    watch caches apply commits of 40-50 s 45 s late.  At speed 5 that is
-    9 wall seconds between etcd and the watch."""
-    srv = serve(rddsim, repo, LAG, 5)
+    watch caches apply commits of 40-50 s 45 s late.  At speed 3 that is
+    15 wall seconds between etcd and the watch, and 10 s to start the watch
+    before the deletions."""
+    srv = serve(rddsim, repo, LAG, 3)
     k = Kube(srv, "4")
     k.wait_for("12 container mirrors", lambda: len(names(k, "containers"))
                == 12)
@@ -240,7 +242,13 @@ def case_patch(rddsim, repo):
         p = k.run("get", "app", "app", "-o", "json", ok=False)
         return json.loads(p.stdout) if p.returncode == 0 else None
 
-    a0 = k.wait_for("the App", app)
+    def running(want):
+        a = app()
+        return a and any(c["type"] == "Running" and c["status"] == want
+                         for c in a["status"].get("conditions", [])) and a
+
+    # RDD has the VM running before the patch stops it.
+    a0 = k.wait_for("Running=True", lambda: running("True"), timeout=60)
     p = k.run("patch", "app", "app", "--type", "merge", "-p",
               '{"spec":{"running":false}}')
     if "app.app.rancherdesktop.io/app patched" not in p.stdout:
@@ -265,12 +273,7 @@ def case_patch(rddsim, repo):
     if p.returncode == 0 or "application/merge-patch+json" not in p.stderr:
         fail("a strategic merge patch: %s" % p.stderr)
     # RDD reacts: the App's Running condition turns False.
-    def stopped():
-        a = app()
-        return a and any(c["type"] == "Running" and c["status"] == "False"
-                         for c in a["status"].get("conditions", []))
-
-    k.wait_for("Running=False", stopped, timeout=60)
+    k.wait_for("Running=False", lambda: running("False"), timeout=60)
     stop(srv)
     print("live_kube.py: kubectl-patch: ok")
 
@@ -362,12 +365,17 @@ def case_api(rddsim, repo):
             fail("no 2 container mirrors: %d %r" % (st, lst))
         time.sleep(0.1)
     rv = int(lst["metadata"]["resourceVersion"])
-    c = UnixHTTP(sock)
-    c.request("GET", CTR + "/namespaces/default/images", headers={
-        "Accept": "application/json;as=Table;v=v1;g=meta.k8s.io,"
-                  "application/json"})
-    tab = json.loads(c.getresponse().read())
-    c.close()
+    deadline = time.monotonic() + STEP
+    while True:  # the image mirrors may come after the containers'
+        c = UnixHTTP(sock)
+        c.request("GET", CTR + "/namespaces/default/images", headers={
+            "Accept": "application/json;as=Table;v=v1;g=meta.k8s.io,"
+                      "application/json"})
+        tab = json.loads(c.getresponse().read())
+        c.close()
+        if len(tab.get("rows", [])) >= 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     if tab.get("kind") != "Table" or \
             [d["name"] for d in tab["columnDefinitions"]] != \
             ["Name", "Tag", "Created", "Size", "Age"] or \
@@ -452,7 +460,21 @@ def case_api(rddsim, repo):
     s.close()
     if not data.startswith(b"HTTP/1.1 400"):
         fail("malformed: %r" % data[:200])
-    # the TCP port: 127.0.0.1 answers
+    # the TCP port: listening on 127.0.0.1 only (no 0.0.0.0, no IPv6)
+    listen = []
+    for tab in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(tab) as fh:
+                next(fh)
+                for ln in fh:
+                    f = ln.split()
+                    if f[3] == "0A" and int(f[1].rsplit(":", 1)[1], 16) \
+                            == port:
+                        listen.append(f[1].rsplit(":", 1)[0])
+        except OSError:
+            pass
+    if listen != ["0100007F"]:
+        fail("port %d listens on %r, not 127.0.0.1 alone" % (port, listen))
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=STEP)
     c.request("GET", "/version")
     if c.getresponse().status != 200:
