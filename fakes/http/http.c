@@ -46,9 +46,9 @@ static int on_url(http_parser *p, const char *at, size_t len)
 static int on_header_field(http_parser *p, const char *at, size_t len)
 {
     fk_http_in_t *in = p->data;
-    in->hdr = len == 6 && !strncasecmp(at, "accept", 6)        ? H_ACCEPT
+    in->hdr = len == 6 && !strncasecmp(at, "accept", 6)           ? H_ACCEPT
               : len == 12 && !strncasecmp(at, "content-type", 12) ? H_CTYPE
-                                                                   : H_OTHER;
+                                                                  : H_OTHER;
     return 0;
 }
 
@@ -163,14 +163,14 @@ int fk_http_in_next(fk_http_in_t *in, int *code, const char **msg)
         return 1;
     if (e == HPE_OK)
         return 0;
-    *code = in->body_big                ? 413
-            : in->url_long              ? 414
-            : e == HPE_HEADER_OVERFLOW  ? 431
-                                        : 400;
-    *msg = in->body_big                 ? "request body too large"
-           : in->url_long               ? "request URL too long"
-           : e == HPE_HEADER_OVERFLOW   ? "request header too large"
-                                        : http_errno_description(e);
+    *code = in->body_big               ? 413
+            : in->url_long             ? 414
+            : e == HPE_HEADER_OVERFLOW ? 431
+                                       : 400;
+    *msg = in->body_big               ? "request body too large"
+           : in->url_long             ? "request URL too long"
+           : e == HPE_HEADER_OVERFLOW ? "request header too large"
+                                      : http_errno_description(e);
     return -1;
 }
 
@@ -190,28 +190,50 @@ size_t fk_http_in_pending(const fk_http_in_t *in)
 const char *fk_http_status_text(int code)
 {
     switch (code) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 413: return "Request Entity Too Large";
-    case 414: return "Request-URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Entity";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return code >= 500 ? "Internal Server Error" : "Error";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 204:
+        return "No Content";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 406:
+        return "Not Acceptable";
+    case 409:
+        return "Conflict";
+    case 410:
+        return "Gone";
+    case 413:
+        return "Request Entity Too Large";
+    case 414:
+        return "Request-URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Entity";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 501:
+        return "Not Implemented";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    default:
+        return code >= 500 ? "Internal Server Error" : "Error";
     }
 }
 
@@ -262,16 +284,16 @@ int fk_http_query_get(const char *q, const char *key, char *out, size_t len)
     return 0;
 }
 
-int fk_http_split_url(const char *url, size_t url_len, char *path,
-                      size_t plen, char *query, size_t qlen)
+int fk_http_split_url(const char *url, size_t url_len, char *path, size_t plen,
+                      char *query, size_t qlen)
 {
     struct http_parser_url u;
     http_parser_url_init(&u);
     if (http_parser_parse_url(url, url_len, 0, &u) ||
         !(u.field_set & (1 << UF_PATH)))
         return -1;
-    fk_http_unescape(url + u.field_data[UF_PATH].off,
-                     u.field_data[UF_PATH].len, path, plen);
+    fk_http_unescape(url + u.field_data[UF_PATH].off, u.field_data[UF_PATH].len,
+                     path, plen);
     query[0] = 0;
     if (u.field_set & (1 << UF_QUERY))
         snprintf(query, qlen, "%.*s", (int)u.field_data[UF_QUERY].len,

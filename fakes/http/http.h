@@ -37,14 +37,14 @@ typedef struct {
     int complete;           /* private: a request is held */
     int url_long, body_big; /* private */
     /* The request held (valid after fk_http_in_next returned 1): */
-    int method;             /* read-only: enum http_method */
-    int keep_alive;         /* read-only */
-    char url[FK_HTTP_URL_MAX]; /* read-only */
-    size_t url_len;         /* read-only */
-    char *body;             /* read-only: NUL-terminated, NULL if none */
-    size_t body_len;        /* read-only */
-    char accept[FK_HTTP_HDR_MAX];  /* read-only: "" if absent */
-    char ctype[FK_HTTP_HDR_MAX];   /* read-only: Content-Type, "" if absent */
+    int method;                   /* read-only: enum http_method */
+    int keep_alive;               /* read-only */
+    char url[FK_HTTP_URL_MAX];    /* read-only */
+    size_t url_len;               /* read-only */
+    char *body;                   /* read-only: NUL-terminated, NULL if none */
+    size_t body_len;              /* read-only */
+    char accept[FK_HTTP_HDR_MAX]; /* read-only: "" if absent */
+    char ctype[FK_HTTP_HDR_MAX];  /* read-only: Content-Type, "" if absent */
 } fk_http_in_t;
 
 void fk_http_in_init(fk_http_in_t *in, size_t body_max);
@@ -71,8 +71,8 @@ void fk_http_unescape(const char *src, size_t n, char *out, size_t len);
 int fk_http_query_get(const char *q, const char *key, char *out, size_t len);
 /* Splits url into its decoded path and its raw query ("" if none).
  * 0, or -1 when libhttp-parser finds no path. */
-int fk_http_split_url(const char *url, size_t url_len, char *path,
-                      size_t plen, char *query, size_t qlen);
+int fk_http_split_url(const char *url, size_t url_len, char *path, size_t plen,
+                      char *query, size_t qlen);
 /* Writes one chunk of a chunked body (n > 0).  0 or the stream's error. */
 int fk_http_chunk(sim_stream_t *s, const char *data, size_t n);
 /* Writes the last chunk.  0 or the stream's error. */

@@ -32,7 +32,7 @@ typedef struct {
     char ns[KUBE_NS_MAX];
     char name[KUBE_NAME_MAX];
     char created[32];
-    json_t *obj;            /* one reference */
+    json_t *obj; /* one reference */
 } centry_t;
 
 typedef struct {
@@ -45,12 +45,12 @@ typedef struct {
     kube_kind_t kind;
     char ns[KUBE_NS_MAX];
     char name[KUBE_NAME_MAX];
-    char *line;             /* {"type":..,"object":..}\n */
+    char *line; /* {"type":..,"object":..}\n */
     size_t len;
-    const char *type;       /* "ADDED" ... */
-    json_t *obj;            /* one reference: for tline */
-    char *tline;            /* the same as a Table, made when first
-                               wanted (NULL until then) */
+    const char *type; /* "ADDED" ... */
+    json_t *obj;      /* one reference: for tline */
+    char *tline;      /* the same as a Table, made when first
+                         wanted (NULL until then) */
     size_t tlen;
 } hist_t;
 
@@ -61,21 +61,21 @@ struct kube_front {
     uintptr_t serials;
     unsigned long answered, events;
     /* the watch cache */
-    kube_store_t *store;    /* the store it follows, NULL: not started */
+    kube_store_t *store; /* the store it follows, NULL: not started */
     uint64_t epoch;
     int watch_id;
     uint64_t init_rv;
     uint64_t kind_rv[KUBE_KIND__COUNT];
     uint64_t dropped_rv[KUBE_KIND__COUNT]; /* newest left out of hist */
     ckind_t ck[KUBE_KIND__COUNT];
-    hist_t *hist;           /* a ring of KUBE_FRONT_HISTORY */
+    hist_t *hist; /* a ring of KUBE_FRONT_HISTORY */
     size_t hhead, hlen;
 };
 
 /* What a request is about, once routed. */
 typedef struct {
     const kube_front_res_t *r;
-    char ns[KUBE_NS_MAX];   /* "" = every namespace (or cluster scope) */
+    char ns[KUBE_NS_MAX]; /* "" = every namespace (or cluster scope) */
     char name[KUBE_NAME_MAX];
     int has_name;
 } target_t;
@@ -87,7 +87,7 @@ struct kconn {
     sim_stream_t *s;
     fk_http_in_t in;
     int dead, busy, rd_eof;
-    int table;              /* the request asked for a Table */
+    int table; /* the request asked for a Table */
     uintptr_t serial;
     /* a watch stream */
     int watching;
@@ -147,18 +147,30 @@ static int send_json(kconn_t *c, int code, json_t *j, int close_after)
 static const char *reason_of(int code)
 {
     switch (code) {
-    case 400: return "BadRequest";
-    case 404: return "NotFound";
-    case 405: return "MethodNotAllowed";
-    case 406: return "NotAcceptable";
-    case 409: return "Conflict";
-    case 410: return "Expired";
-    case 415: return "UnsupportedMediaType";
-    case 422: return "Invalid";
-    case 429: return "TooManyRequests";
-    case 503: return "ServiceUnavailable";
-    case 504: return "Timeout";
-    default: return code >= 500 ? "InternalError" : "BadRequest";
+    case 400:
+        return "BadRequest";
+    case 404:
+        return "NotFound";
+    case 405:
+        return "MethodNotAllowed";
+    case 406:
+        return "NotAcceptable";
+    case 409:
+        return "Conflict";
+    case 410:
+        return "Expired";
+    case 415:
+        return "UnsupportedMediaType";
+    case 422:
+        return "Invalid";
+    case 429:
+        return "TooManyRequests";
+    case 503:
+        return "ServiceUnavailable";
+    case 504:
+        return "Timeout";
+    default:
+        return code >= 500 ? "InternalError" : "BadRequest";
     }
 }
 
@@ -167,8 +179,7 @@ static int send_status(kconn_t *c, int code, const char *reason,
                        const char *name)
 {
     return send_json(c, code,
-                     kube__front_status(code, reason ? reason
-                                                     : reason_of(code),
+                     kube__front_status(code, reason ? reason : reason_of(code),
                                         msg, r, name),
                      0);
 }
@@ -186,12 +197,12 @@ static int send_notfound(kconn_t *c, const kube_front_res_t *r,
 static int send_store_err(kconn_t *c, const kube_status_t *st, int rc,
                           const kube_front_res_t *r, const char *name)
 {
-    int code = st->http >= 400 ? st->http
-               : rc == SIM_ENOTFOUND ? 404
+    int code = st->http >= 400                           ? st->http
+               : rc == SIM_ENOTFOUND                     ? 404
                : rc == SIM_ECONFLICT || rc == SIM_EEXIST ? 409
-               : rc == SIM_EINVALID ? 422
-               : rc == SIM_ETOOMANY ? 429
-                                    : 500;
+               : rc == SIM_EINVALID                      ? 422
+               : rc == SIM_ETOOMANY                      ? 429
+                                                         : 500;
     if (code == 404)
         return send_notfound(c, r, name);
     return send_status(c, code, st->reason[0] ? st->reason : NULL,
@@ -328,7 +339,8 @@ static void cache_del(kube_front_t *f, kube_kind_t kind, const char *ns,
 static int watch_wants(const kconn_t *c, kube_kind_t kind, const char *ns,
                        const char *name)
 {
-    return c->watching && c->kind == kind && (!c->ns[0] || !strcmp(c->ns, ns)) &&
+    return c->watching && c->kind == kind &&
+           (!c->ns[0] || !strcmp(c->ns, ns)) &&
            (!c->name[0] || !strcmp(c->name, name));
 }
 
@@ -358,10 +370,11 @@ static char *table_line(kube_front_t *f, const char *type, json_t *obj,
             kind = (kube_kind_t)i;
     if (kind == KUBE_KIND__COUNT)
         return event_line(type, obj, len);
-    t = kube__front_table(kind, &obj, 1, json_string_value(json_object_get(
-                                             json_object_get(obj, "metadata"),
-                                             "resourceVersion")),
-                          sim_now(f->o.loop), &f->clock, 1);
+    t = kube__front_table(
+        kind, &obj, 1,
+        json_string_value(json_object_get(json_object_get(obj, "metadata"),
+                                          "resourceVersion")),
+        sim_now(f->o.loop), &f->clock, 1);
     line = t ? event_line(type, t, len) : NULL;
     json_decref(t);
     return line;
@@ -371,8 +384,8 @@ static int send_hist(kconn_t *c, hist_t *h)
 {
     if (!c->table)
         return send_line(c, h->line, h->len);
-    if (!h->tline && !(h->tline = table_line(c->f, h->type, h->obj,
-                                             &h->tlen))) {
+    if (!h->tline &&
+        !(h->tline = table_line(c->f, h->type, h->obj, &h->tlen))) {
         conn_free(c);
         return 1;
     }
@@ -417,9 +430,8 @@ static void on_event(void *arg, kube_event_type_t type, const kube_obj_t *o)
     if (old)
         snprintf(created, sizeof(created), "%s", old->created);
     else
-        kube__front_time(&f->clock,
-                         kube__store_delivering_commit_ns(f->store), created,
-                         sizeof(created));
+        kube__front_time(&f->clock, kube__store_delivering_commit_ns(f->store),
+                         created, sizeof(created));
     if (!(obj = kube__front_render(o, type == KUBE_DELETED ? rv : 0, created,
                                    &f->clock)))
         return;
@@ -522,8 +534,8 @@ static kube_store_t *current(kube_front_t *f, int need_cache)
         f->dropped_rv[k] = 0;
         (void)r->list(r, (kube_kind_t)k, "", fill_visit, &fl, &st);
     }
-    if (fl.rc || (f->watch_id = kube_watch(s, KUBE_KIND__COUNT, on_event,
-                                           f)) <= 0) {
+    if (fl.rc ||
+        (f->watch_id = kube_watch(s, KUBE_KIND__COUNT, on_event, f)) <= 0) {
         cache_drop(f);
         return NULL;
     }
@@ -540,8 +552,8 @@ static json_t *group_json(const char *g)
 {
     char gv[96];
     snprintf(gv, sizeof(gv), "%s/v1alpha1", g);
-    return json_pack("{s:s,s:[{s:s,s:s}],s:{s:s,s:s}}", "name", g,
-                     "versions", "groupVersion", gv, "version", "v1alpha1",
+    return json_pack("{s:s,s:[{s:s,s:s}],s:{s:s,s:s}}", "name", g, "versions",
+                     "groupVersion", gv, "version", "v1alpha1",
                      "preferredVersion", "groupVersion", gv, "version",
                      "v1alpha1");
 }
@@ -562,9 +574,9 @@ static json_t *resource_list(const char *group, const char *version)
         if (strcmp(r->group, group) || strcmp(r->version, version))
             continue;
         j = json_pack("{s:s,s:s,s:b,s:s,s:[s,s,s,s,s]}", "name", r->plural,
-                      "singularName", r->singular, "namespaced",
-                      r->namespaced, "kind", r->kind_name, "verbs", "delete",
-                      "get", "list", "patch", "watch");
+                      "singularName", r->singular, "namespaced", r->namespaced,
+                      "kind", r->kind_name, "verbs", "delete", "get", "list",
+                      "patch", "watch");
         if (r->short_name)
             json_object_set_new(j, "shortNames",
                                 json_pack("[s]", r->short_name));
@@ -575,13 +587,12 @@ static json_t *resource_list(const char *group, const char *version)
             snprintf(sub, sizeof(sub), "%s/status", r->plural);
             json_array_append_new(
                 list, json_pack("{s:s,s:s,s:b,s:s,s:[]}", "name", sub,
-                                "singularName", "", "namespaced",
-                                r->namespaced, "kind", r->kind_name, "verbs"));
+                                "singularName", "", "namespaced", r->namespaced,
+                                "kind", r->kind_name, "verbs"));
         }
     }
     return json_pack("{s:s,s:s,s:s,s:o}", "kind", "APIResourceList",
-                     "apiVersion", "v1", "groupVersion", gv, "resources",
-                     list);
+                     "apiVersion", "v1", "groupVersion", gv, "resources", list);
 }
 
 /* 1 if answered (or c gone), 0 if the path is not discovery. */
@@ -592,8 +603,8 @@ static int discovery(kconn_t *c, const char *p)
         send_json(c, 200,
                   json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "major",
                             "1", "minor", "32", "gitVersion",
-                            KUBE_FRONT_VERSION "+rddsim", "gitCommit",
-                            "rddsim", "gitTreeState", "clean", "buildDate",
+                            KUBE_FRONT_VERSION "+rddsim", "gitCommit", "rddsim",
+                            "gitTreeState", "clean", "buildDate",
                             "2026-01-01T00:00:00Z", "goVersion", "go1.23",
                             "compiler", "gc", "platform", "linux/amd64"),
                   0);
@@ -601,10 +612,10 @@ static int discovery(kconn_t *c, const char *p)
     }
     if (!strcmp(p, "/api")) {
         send_json(c, 200,
-                  json_pack("{s:s,s:[s],s:[{s:s,s:s}]}", "kind",
-                            "APIVersions", "versions", "v1",
-                            "serverAddressByClientCIDRs", "clientCIDR",
-                            "0.0.0.0/0", "serverAddress", "127.0.0.1"),
+                  json_pack("{s:s,s:[s],s:[{s:s,s:s}]}", "kind", "APIVersions",
+                            "versions", "v1", "serverAddressByClientCIDRs",
+                            "clientCIDR", "0.0.0.0/0", "serverAddress",
+                            "127.0.0.1"),
                   0);
         return 1;
     }
@@ -641,7 +652,8 @@ static int discovery(kconn_t *c, const char *p)
     return 0;
 }
 
-/* routing --------------------------------------------------------------------*/
+/* routing
+ * --------------------------------------------------------------------*/
 
 /* Splits off the next path segment of *p into out; 0 if none. */
 static int next_seg(const char **p, char *out, size_t len)
@@ -756,9 +768,9 @@ static int acc_visit(void *arg, const kube_obj_t *o)
     acc_t *a = arg;
     const centry_t *e = cache_get(a->f, o->kind, o->ns, o->name);
     if (match(a->t, o->ns, o->name))
-        json_array_append_new(a->items,
-                              kube__front_render(o, 0, e ? e->created : NULL,
-                                                 &a->f->clock));
+        json_array_append_new(
+            a->items,
+            kube__front_render(o, 0, e ? e->created : NULL, &a->f->clock));
     return 0;
 }
 
@@ -789,8 +801,7 @@ static int send_list(kconn_t *c, const target_t *t, int from_store)
     else
         snprintf(api, sizeof(api), "%s", r->version);
     snprintf(lk, sizeof(lk), "%sList", r->kind_name);
-    snprintf(rvs, sizeof(rvs), "%" PRIu64,
-             rv > f->init_rv ? rv : f->init_rv);
+    snprintf(rvs, sizeof(rvs), "%" PRIu64, rv > f->init_rv ? rv : f->init_rv);
     if (c->table) {
         size_t n = json_array_size(items);
         json_t **objs = sim__calloc(n ? n : 1, sizeof(*objs));
@@ -824,8 +835,9 @@ static void list_fire(void *fp, void *serial)
         return;
     s = current(f, 1);
     if (!s) {
-        if (send_status(c, 503, NULL, "the server is currently unable to "
-                                      "handle the request",
+        if (send_status(c, 503, NULL,
+                        "the server is currently unable to "
+                        "handle the request",
                         NULL, NULL))
             return;
     } else if (send_list(c, &c->wait_t,
@@ -863,8 +875,7 @@ static int start_watch(kconn_t *c, const target_t *t, const char *rvq)
     int have = parse_rv(rvq, &rv);
     size_t i;
     if (have < 0)
-        return send_status(c, 400, NULL, "invalid resource version", t->r,
-                           NULL)
+        return send_status(c, 400, NULL, "invalid resource version", t->r, NULL)
                    ? -1
                    : 0;
     f->answered++;
@@ -876,8 +887,8 @@ static int start_watch(kconn_t *c, const target_t *t, const char *rvq)
     c->kind = kind;
     snprintf(c->ns, sizeof(c->ns), "%s", t->ns);
     snprintf(c->name, sizeof(c->name), "%s", t->name);
-    oldest = f->init_rv > f->dropped_rv[kind] ? f->init_rv
-                                              : f->dropped_rv[kind];
+    oldest =
+        f->init_rv > f->dropped_rv[kind] ? f->init_rv : f->dropped_rv[kind];
     if (have && rv > 0 && rv < oldest) {
         /* The cacher's answer to a resourceVersion it no longer holds. */
         char msg[128], *line;
@@ -929,8 +940,8 @@ static int start_watch(kconn_t *c, const target_t *t, const char *rvq)
     return 2;
 }
 
-static void record(kconn_t *c, const char *verb, const target_t *t,
-                   int http, const kube_obj_t *before, const char *patch)
+static void record(kconn_t *c, const char *verb, const target_t *t, int http,
+                   const kube_obj_t *before, const char *patch)
 {
     kube_front_call_t k;
     if (!c->f->o.on_call)
@@ -970,12 +981,11 @@ static int do_get(kconn_t *c, kube_store_t *s, const target_t *t)
     }
     e = cache_get(c->f, o->kind, o->ns, o->name);
     {
-        json_t *j = kube__front_render(o, 0, e ? e->created : NULL,
-                                       &c->f->clock);
+        json_t *j =
+            kube__front_render(o, 0, e ? e->created : NULL, &c->f->clock);
         if (c->table && j) {
-            json_t *tb = kube__front_table(o->kind, &j, 1, "",
-                                          sim_now(c->f->o.loop),
-                                          &c->f->clock, 1);
+            json_t *tb = kube__front_table(
+                o->kind, &j, 1, "", sim_now(c->f->o.loop), &c->f->clock, 1);
             json_decref(j);
             j = tb;
         }
@@ -984,9 +994,6 @@ static int do_get(kconn_t *c, kube_store_t *s, const target_t *t)
     sim__free(o);
     return rc ? -1 : 0;
 }
-
-static void record(kconn_t *c, const char *verb, const target_t *t,
-                   int http, const kube_obj_t *before, const char *patch);
 
 /* DeleteOptions.preconditions: 0 if they hold, else 1 after a 409 (-1: c
  * is gone); the refusal is recorded first. */
@@ -997,8 +1004,7 @@ static int precondition(kconn_t *c, const target_t *t, const kube_obj_t *o,
     const char *want;
     kube__front_qualified(t->r, q, sizeof(q));
     want = json_string_value(json_object_get(pre, "uid"));
-    snprintf(buf, sizeof(buf), "00000000-0000-4000-8000-%012" PRIx64,
-             o->uid);
+    snprintf(buf, sizeof(buf), "00000000-0000-4000-8000-%012" PRIx64, o->uid);
     if (want && strcmp(want, buf)) {
         snprintf(msg, sizeof(msg),
                  "Operation cannot be fulfilled on %s \"%s\": Precondition "
@@ -1056,23 +1062,21 @@ static int do_delete(kconn_t *c, kube_store_t *s, const target_t *t)
         goto out;
     }
     rc = kube_delete(s, t->r->kind, t->ns, t->name, &st);
-    record(c, "delete", t, rc ? (st.http ? st.http : 500) : 200, before,
-           NULL);
+    record(c, "delete", t, rc ? (st.http ? st.http : 500) : 200, before, NULL);
     if (rc) {
         r = send_store_err(c, &st, rc, t->r, t->name) ? -1 : 0;
         goto out;
     }
     e = cache_get(c->f, before->kind, before->ns, before->name);
     if (kube_get(s, t->r->kind, t->ns, t->name, after, &st) == 0)
-        r = send_json(c, 200,
-                      kube__front_render(after, 0, e ? e->created : NULL,
-                                         &c->f->clock),
-                      0);
+        r = send_json(
+            c, 200,
+            kube__front_render(after, 0, e ? e->created : NULL, &c->f->clock),
+            0);
     else
         r = send_json(c, 200,
                       kube__front_render(before, kube_store_rv(s),
-                                         e ? e->created : NULL,
-                                         &c->f->clock),
+                                         e ? e->created : NULL, &c->f->clock),
                       0);
     r = r ? -1 : 0;
 out:
@@ -1122,8 +1126,7 @@ static int do_patch(kconn_t *c, kube_store_t *s, const target_t *t)
     }
     /* A resourceVersion in the patch is an optimistic lock. */
     want = json_string_value(
-        json_object_get(json_object_get(patch, "metadata"),
-                        "resourceVersion"));
+        json_object_get(json_object_get(patch, "metadata"), "resourceVersion"));
     snprintf(buf, sizeof(buf), "%" PRIu64, cur->rv);
     if (want && strcmp(want, buf)) {
         snprintf(msg, sizeof(msg),
@@ -1149,10 +1152,9 @@ static int do_patch(kconn_t *c, kube_store_t *s, const target_t *t)
         goto out;
     }
     e = cache_get(c->f, mod->kind, mod->ns, mod->name);
-    r = send_json(c, 200,
-                  kube__front_render(mod, 0, e ? e->created : NULL,
-                                     &c->f->clock),
-                  0);
+    r = send_json(
+        c, 200, kube__front_render(mod, 0, e ? e->created : NULL, &c->f->clock),
+        0);
 out:
     json_decref(patch);
     json_decref(merged);
@@ -1177,8 +1179,7 @@ static int route(kconn_t *c)
     int m = c->in.method, r, list;
     if (fk_http_split_url(c->in.url, c->in.url_len, path, sizeof(path), q,
                           sizeof(q)))
-        return send_status(c, 400, NULL, "malformed request URL", NULL,
-                           NULL)
+        return send_status(c, 400, NULL, "malformed request URL", NULL, NULL)
                    ? -1
                    : 0;
     if (m == HTTP_GET && discovery(c, path))
@@ -1235,7 +1236,8 @@ static int route(kconn_t *c)
             v[0] = 0;
         return start_watch(c, &t, v);
     }
-    if (!fk_http_query_get(q, "resourceVersion", v, sizeof(v)) && f->o.consistent_list) {
+    if (!fk_http_query_get(q, "resourceVersion", v, sizeof(v)) &&
+        f->o.consistent_list) {
         uint64_t wait =
             kube_store_consistent_list_wait_kind_ns(s, t.r->kind, 1);
         if (wait > 0) {
@@ -1261,10 +1263,10 @@ static void pump(kconn_t *c)
         if (r == 0)
             break;
         if (r < 0) {
-            if (!send_json(c, code,
-                           kube__front_status(code, reason_of(code), msg,
-                                              NULL, NULL),
-                           1))
+            if (!send_json(
+                    c, code,
+                    kube__front_status(code, reason_of(code), msg, NULL, NULL),
+                    1))
                 conn_free(c);
             return;
         }

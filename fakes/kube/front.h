@@ -54,8 +54,8 @@
  *
  * Timestamps: opts.epoch_s (seconds since 1970 at virtual 0) plus
  * virtual time divided by opts.speed, so a client's ages match its wall
- * clock at any speed.  Objects have no creation time in the store: a front shows
- * the time it first saw one (its ADDED commit, or the cache's start).
+ * clock at any speed.  Objects have no creation time in the store: a front
+ * shows the time it first saw one (its ADDED commit, or the cache's start).
  * Values: spec and status fields are strings in the store; "true" and
  * "false" are rendered as booleans, the integer fields of
  * KUBE_FRONT_INT_FIELDS as numbers, a dotted key as nested objects.
@@ -88,23 +88,23 @@ typedef kube_store_t *(*kube_front_store_cb)(void *arg, uint64_t *epoch,
 
 /* One external write answered (for --record). */
 typedef struct {
-    uint64_t t_ns;          /* virtual time the request arrived */
-    const char *verb;       /* "delete" | "patch" */
+    uint64_t t_ns;    /* virtual time the request arrived */
+    const char *verb; /* "delete" | "patch" */
     kube_kind_t kind;
     const char *ns, *name;
-    int http;               /* the answer's status */
+    int http;                 /* the answer's status */
     const kube_obj_t *before; /* the object before the write, or NULL */
-    const char *patch;      /* "patch": the merge patch body */
+    const char *patch;        /* "patch": the merge patch body */
 } kube_front_call_t;
 
 typedef struct {
     sim_loop_t *loop;
     kube_front_store_cb store;
     void *store_arg;
-    int consistent_list;    /* ConsistentListFromCache on */
-    int64_t epoch_s;        /* wall seconds since 1970 at virtual 0 */
-    double speed;           /* virtual seconds per wall second for
-                               timestamps (0: 1) */
+    int consistent_list; /* ConsistentListFromCache on */
+    int64_t epoch_s;     /* wall seconds since 1970 at virtual 0 */
+    double speed;        /* virtual seconds per wall second for
+                            timestamps (0: 1) */
     void (*on_call)(void *arg, const kube_front_call_t *c); /* or NULL */
     void *on_call_arg;
 } kube_front_opts_t;

@@ -38,8 +38,7 @@ json_t *kube__front_status(int code, const char *reason, const char *msg,
                            const kube_front_res_t *r, const char *name);
 
 /* "<plural>.<group>" ("configmaps" for core): how messages name a kind. */
-void kube__front_qualified(const kube_front_res_t *r, char *out,
-                           size_t len);
+void kube__front_qualified(const kube_front_res_t *r, char *out, size_t len);
 
 /* RFC 7386: applies patch to target (modified in place; may be replaced:
  * the result is returned, one reference). */
@@ -47,9 +46,9 @@ json_t *kube__front_merge(json_t *target, json_t *patch);
 
 /* Why an object is invalid: the field and what is wrong with it. */
 typedef struct {
-    char field[96];         /* "spec.running" */
-    char detail[320];       /* "Invalid value: ..." */
-    char type[40];          /* the cause's reason: "FieldValueTypeInvalid" */
+    char field[96];   /* "spec.running" */
+    char detail[320]; /* "Invalid value: ..." */
+    char type[40];    /* the cause's reason: "FieldValueTypeInvalid" */
 } kube__front_invalid_t;
 
 /* Fills mod from cur and the merged JSON of the object: spec fields

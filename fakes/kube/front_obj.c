@@ -19,8 +19,8 @@
 #include "sim/alloc.h"
 
 static const kube_front_res_t resources[KUBE_KIND__COUNT] = {
-    [KUBE_APP] = {KUBE_APP, "app.rancherdesktop.io", "v1alpha1", "apps",
-                  "app", "App", 0, NULL},
+    [KUBE_APP] = {KUBE_APP, "app.rancherdesktop.io", "v1alpha1", "apps", "app",
+                  "App", 0, NULL},
     [KUBE_CONTAINER] = {KUBE_CONTAINER, "containers.rancherdesktop.io",
                         "v1alpha1", "containers", "container", "Container", 1,
                         NULL},
@@ -136,8 +136,7 @@ json_t *kube__front_render(const kube_obj_t *o, uint64_t rv,
     if (r->namespaced)
         json_object_set_new(md, "namespace", json_string(o->ns));
     /* The store's uid is a counter: shown in a UUID's shape. */
-    snprintf(buf, sizeof(buf), "00000000-0000-4000-8000-%012" PRIx64,
-             o->uid);
+    snprintf(buf, sizeof(buf), "00000000-0000-4000-8000-%012" PRIx64, o->uid);
     json_object_set_new(md, "uid", json_string(buf));
     snprintf(buf, sizeof(buf), "%" PRIu64, rv ? rv : o->rv);
     json_object_set_new(md, "resourceVersion", json_string(buf));
@@ -149,8 +148,7 @@ json_t *kube__front_render(const kube_obj_t *o, uint64_t rv,
     if (o->deleting) {
         kube__front_time(k, o->deletion_ns, buf, sizeof(buf));
         json_object_set_new(md, "deletionTimestamp", json_string(buf));
-        json_object_set_new(md, "deletionGracePeriodSeconds",
-                            json_integer(0));
+        json_object_set_new(md, "deletionGracePeriodSeconds", json_integer(0));
     }
     if (o->nfin > 0) {
         json_t *fins = json_array();
@@ -179,11 +177,10 @@ json_t *kube__front_render(const kube_obj_t *o, uint64_t rv,
         json_t *conds = json_array();
         for (i = 0; i < o->nconds; i++) {
             const kube_cond_t *c = &o->conds[i];
-            kube__front_time(k, c->last_transition_ns, buf,
-                             sizeof(buf));
+            kube__front_time(k, c->last_transition_ns, buf, sizeof(buf));
             json_array_append_new(
-                conds, json_pack("{s:s,s:s,s:s,s:s,s:I,s:s}", "type",
-                                 c->type, "status", c->status, "reason",
+                conds, json_pack("{s:s,s:s,s:s,s:s,s:I,s:s}", "type", c->type,
+                                 "status", c->status, "reason",
                                  c->reason[0] ? c->reason : "Unknown",
                                  "message", c->message, "observedGeneration",
                                  (json_int_t)c->observed_gen,
@@ -251,14 +248,21 @@ json_t *kube__front_merge(json_t *target, json_t *patch)
 static const char *type_name(const json_t *v)
 {
     switch (json_typeof(v)) {
-    case JSON_OBJECT: return "object";
-    case JSON_ARRAY: return "array";
-    case JSON_STRING: return "string";
-    case JSON_INTEGER: return "integer";
-    case JSON_REAL: return "number";
+    case JSON_OBJECT:
+        return "object";
+    case JSON_ARRAY:
+        return "array";
+    case JSON_STRING:
+        return "string";
+    case JSON_INTEGER:
+        return "integer";
+    case JSON_REAL:
+        return "number";
     case JSON_TRUE:
-    case JSON_FALSE: return "boolean";
-    default: return "null";
+    case JSON_FALSE:
+        return "boolean";
+    default:
+        return "null";
     }
 }
 
@@ -284,9 +288,9 @@ json_t *kube__front_invalid(const kube_obj_t *o,
     const kube_front_res_t *r = kube_front_resource(o->kind);
     char msg[700];
     json_t *j;
-    snprintf(msg, sizeof(msg), "%s%s%s \"%s\" is invalid: %s: %s",
-             r->kind_name, r->group[0] ? "." : "", r->group, o->name,
-             why->field, why->detail);
+    snprintf(msg, sizeof(msg), "%s%s%s \"%s\" is invalid: %s: %s", r->kind_name,
+             r->group[0] ? "." : "", r->group, o->name, why->field,
+             why->detail);
     j = json_pack("{s:s,s:s,s:{},s:s,s:s,s:s,s:{s:s,s:s,s:s,s:[{s:s,s:s,"
                   "s:s}]},s:i}",
                   "kind", "Status", "apiVersion", "v1", "metadata", "status",
@@ -310,8 +314,9 @@ static int flatten(flat_t *f, json_t *obj, const char *prefix)
         if (snprintf(key, sizeof(key), "%s%s%s", prefix, prefix[0] ? "." : "",
                      k) >= KUBE_KEY_MAX) {
             snprintf(path, sizeof(path), "spec.%s", key);
-            return invalid(f, path, "Too long: the fake keeps keys of at "
-                                    "most 39 bytes");
+            return invalid(f, path,
+                           "Too long: the fake keeps keys of at "
+                           "most 39 bytes");
         }
         snprintf(path, sizeof(path), "spec.%s", key);
         if (json_is_object(v)) {
@@ -350,8 +355,9 @@ static int flatten(flat_t *f, json_t *obj, const char *prefix)
             free(t);
         }
         if (kube_spec_set(f->mod, key, val) != 0)
-            return invalid(f, "spec", "Too many: the fake keeps at most 12 "
-                                      "fields");
+            return invalid(f, "spec",
+                           "Too many: the fake keeps at most 12 "
+                           "fields");
     }
     return 0;
 }
@@ -360,9 +366,8 @@ int kube__front_from_json(const kube_obj_t *cur, json_t *merged,
                           kube_obj_t *mod, kube__front_invalid_t *why)
 {
     json_t *md = json_object_get(merged, "metadata");
-    json_t *spec = json_object_get(merged, cur->kind == KUBE_CONFIGMAP
-                                               ? "data"
-                                               : "spec");
+    json_t *spec =
+        json_object_get(merged, cur->kind == KUBE_CONFIGMAP ? "data" : "spec");
     json_t *ann = json_object_get(md, "annotations");
     json_t *fins = json_object_get(md, "finalizers");
     const char *k;
@@ -413,7 +418,8 @@ int kube__front_from_json(const kube_obj_t *cur, json_t *merged,
     return 0;
 }
 
-/* Table output (kubectl get) -------------------------------------------------*/
+/* Table output (kubectl get)
+ * -------------------------------------------------*/
 
 /* The printer columns of RDD's CRDs (additionalPrinterColumns:
  * rdd/pkg/controllers/containers/container/crd.yaml:243-246,
@@ -423,7 +429,7 @@ int kube__front_from_json(const kube_obj_t *cur, json_t *merged,
  * Age.  cond: the column is .status.conditions[?(@.type==cond)].<path>. */
 typedef struct {
     const char *name, *type, *format;
-    const char *path;       /* dotted, from the object's root */
+    const char *path; /* dotted, from the object's root */
     const char *cond;
 } column_t;
 
@@ -432,7 +438,8 @@ static const column_t cols_container[] = {
 static const column_t cols_image[] = {
     {"Tag", "string", "", "status.repoTag", NULL},
     {"Created", "date", "", "status.createdAt", NULL},
-    {"Size", "integer", "byte", "status.size", NULL}, {NULL}};
+    {"Size", "integer", "byte", "status.size", NULL},
+    {NULL}};
 static const column_t cols_volume[] = {
     {"Driver", "string", "", "status.driver", NULL}, {NULL}};
 static const column_t cols_limavm[] = {
@@ -442,11 +449,16 @@ static const column_t cols_none[] = {{NULL}};
 static const column_t *columns(kube_kind_t k)
 {
     switch (k) {
-    case KUBE_CONTAINER: return cols_container;
-    case KUBE_IMAGE: return cols_image;
-    case KUBE_VOLUME: return cols_volume;
-    case KUBE_LIMAVM: return cols_limavm;
-    default: return cols_none;
+    case KUBE_CONTAINER:
+        return cols_container;
+    case KUBE_IMAGE:
+        return cols_image;
+    case KUBE_VOLUME:
+        return cols_volume;
+    case KUBE_LIMAVM:
+        return cols_limavm;
+    default:
+        return cols_none;
     }
 }
 
@@ -468,8 +480,8 @@ static int64_t parse_time(const char *s)
 {
     int y, mo, d, h, mi, se;
     int64_t days;
-    if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ", &y, &mo, &d, &h, &mi,
-                     &se) != 6)
+    if (!s ||
+        sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ", &y, &mo, &d, &h, &mi, &se) != 6)
         return -1;
     /* days from civil (proleptic Gregorian) */
     y -= mo <= 2;
@@ -504,8 +516,8 @@ static void human(int64_t s, char *out, size_t len)
     else if (h < 48)
         snprintf(out, len, "%lldh", (long long)h);
     else if (h < 24 * 8)
-        snprintf(out, len, h % 24 ? "%lldd%lldh" : "%lldd",
-                 (long long)(h / 24), (long long)(h % 24));
+        snprintf(out, len, h % 24 ? "%lldd%lldh" : "%lldd", (long long)(h / 24),
+                 (long long)(h % 24));
     else if (h < 24 * 365 * 2)
         snprintf(out, len, "%lldd", (long long)(h / 24));
     else
@@ -533,11 +545,13 @@ static json_t *row(kube_kind_t kind, json_t *obj, int64_t now_s)
             json_t *conds = json_object_get(v, "conditions"), *e;
             size_t i;
             v = NULL;
-            json_array_foreach(conds, i, e) if (
-                !strcmp(json_string_value(json_object_get(e, "type"))
-                            ? json_string_value(json_object_get(e, "type"))
-                            : "",
-                        c->cond)) v = json_object_get(e, "status");
+            json_array_foreach(
+                conds, i,
+                e) if (!strcmp(json_string_value(json_object_get(e, "type"))
+                                   ? json_string_value(
+                                         json_object_get(e, "type"))
+                                   : "",
+                               c->cond)) v = json_object_get(e, "status");
         }
         if (!strcmp(c->type, "date"))
             json_array_append_new(cells, age_cell(v, now_s));
@@ -545,14 +559,13 @@ static json_t *row(kube_kind_t kind, json_t *obj, int64_t now_s)
             json_array_append(cells, v ? v : json_null());
     }
     if (kind == KUBE_CONFIGMAP)
-        json_array_append_new(
-            cells, json_integer((json_int_t)json_object_size(
-                       json_object_get(obj, "data"))));
+        json_array_append_new(cells, json_integer((json_int_t)json_object_size(
+                                         json_object_get(obj, "data"))));
     json_array_append_new(
         cells, age_cell(json_object_get(md, "creationTimestamp"), now_s));
-    return json_pack("{s:o,s:{s:s,s:s,s:O}}", "cells", cells, "object",
-                     "kind", "PartialObjectMetadata", "apiVersion",
-                     "meta.k8s.io/v1", "metadata", md);
+    return json_pack("{s:o,s:{s:s,s:s,s:O}}", "cells", cells, "object", "kind",
+                     "PartialObjectMetadata", "apiVersion", "meta.k8s.io/v1",
+                     "metadata", md);
 }
 
 json_t *kube__front_table(kube_kind_t kind, json_t *const *objs, size_t n,
@@ -562,8 +575,7 @@ json_t *kube__front_table(kube_kind_t kind, json_t *const *objs, size_t n,
     const column_t *c;
     json_t *defs = json_array(), *rows = json_array(), *t;
     double sp = k && k->speed > 0 ? k->speed : 1;
-    int64_t now_s = (k ? k->epoch_s : 0) + (int64_t)((double)now_ns / 1e9 /
-                                                     sp);
+    int64_t now_s = (k ? k->epoch_s : 0) + (int64_t)((double)now_ns / 1e9 / sp);
     size_t i;
     if (headers) {
         json_array_append_new(
@@ -578,9 +590,9 @@ json_t *kube__front_table(kube_kind_t kind, json_t *const *objs, size_t n,
                                 "description", "", "priority", 0));
         if (kind == KUBE_CONFIGMAP)
             json_array_append_new(
-                defs, json_pack("{s:s,s:s,s:s,s:s,s:i}", "name", "Data",
-                                "type", "string", "format", "",
-                                "description", "", "priority", 0));
+                defs, json_pack("{s:s,s:s,s:s,s:s,s:i}", "name", "Data", "type",
+                                "string", "format", "", "description", "",
+                                "priority", 0));
         json_array_append_new(
             defs, json_pack("{s:s,s:s,s:s,s:s,s:i}", "name", "Age", "type",
                             "string", "format", "", "description",
@@ -591,7 +603,7 @@ json_t *kube__front_table(kube_kind_t kind, json_t *const *objs, size_t n,
     for (i = 0; i < n; i++)
         json_array_append_new(rows, row(kind, objs[i], now_s));
     t = json_pack("{s:s,s:s,s:{s:s},s:o,s:o}", "kind", "Table", "apiVersion",
-                  "meta.k8s.io/v1", "metadata", "resourceVersion",
-                  rv ? rv : "", "columnDefinitions", defs, "rows", rows);
+                  "meta.k8s.io/v1", "metadata", "resourceVersion", rv ? rv : "",
+                  "columnDefinitions", defs, "rows", rows);
     return t;
 }

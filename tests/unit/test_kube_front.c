@@ -140,14 +140,13 @@ static void send_req(cli_t *c, const char *method, const char *path,
                      const char *ctype, const char *body, const char *accept)
 {
     char req[4096];
-    int n = snprintf(req, sizeof(req),
-                     "%s %s HTTP/1.1\r\nHost: x\r\n%s%s%s%s%s%s"
-                     "Content-Length: %zu\r\n\r\n%s",
-                     method, path, ctype ? "Content-Type: " : "",
-                     ctype ? ctype : "", ctype ? "\r\n" : "",
-                     accept ? "Accept: " : "", accept ? accept : "",
-                     accept ? "\r\n" : "", body ? strlen(body) : 0,
-                     body ? body : "");
+    int n = snprintf(
+        req, sizeof(req),
+        "%s %s HTTP/1.1\r\nHost: x\r\n%s%s%s%s%s%s"
+        "Content-Length: %zu\r\n\r\n%s",
+        method, path, ctype ? "Content-Type: " : "", ctype ? ctype : "",
+        ctype ? "\r\n" : "", accept ? "Accept: " : "", accept ? accept : "",
+        accept ? "\r\n" : "", body ? strlen(body) : 0, body ? body : "");
     assert_int_equal(sim_stream_write(c->me, req, (size_t)n), 0);
 }
 
@@ -235,8 +234,7 @@ static void list_waits_for_the_lagging_cache(void **state)
     add_mirror(f, "b", 0); /* visible at now + 2 s */
     c = dial(f);
     c0 = dial(f);
-    send_req(c, "GET", CTR "/namespaces/" NS "/containers", NULL, NULL,
-             NULL);
+    send_req(c, "GET", CTR "/namespaces/" NS "/containers", NULL, NULL, NULL);
     send_req(c0, "GET", CTR "/namespaces/" NS "/containers?resourceVersion=0",
              NULL, NULL, NULL);
     run_for(f, S);
@@ -292,8 +290,7 @@ static void watch_from_an_old_version_is_410(void **state)
     (void)state;
     add_mirror(f, "a", 0);
     add_mirror(f, "b", 0);
-    c = call(f, "GET", CTR "/containers?watch=1&resourceVersion=1", NULL,
-             NULL);
+    c = call(f, "GET", CTR "/containers?watch=1&resourceVersion=1", NULL, NULL);
     assert_int_equal(status_of(c), 200);
     assert_non_null(strstr(c->buf, "{\"type\":\"ERROR\""));
     assert_non_null(strstr(c->buf, "\"code\":410"));
@@ -315,8 +312,7 @@ static void watch_from_a_version_replays_history(void **state)
     add_mirror(f, "b", 0); /* rv 2 */
     add_mirror(f, "c", 0); /* rv 3 */
     run_for(f, S);
-    c = call(f, "GET", CTR "/containers?watch=1&resourceVersion=2", NULL,
-             NULL);
+    c = call(f, "GET", CTR "/containers?watch=1&resourceVersion=2", NULL, NULL);
     assert_null(strstr(c->buf, "\"name\":\"b\""));
     assert_non_null(strstr(c->buf, "\"name\":\"c\""));
     hang_up(c);
