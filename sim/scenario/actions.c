@@ -421,6 +421,15 @@ static void run_action_inner(world_t *w, const sc_action_t *a)
         act_trace(w, a, a->container, rc);
         return;
     }
+    case SC_ACT_DOCKER_API: {
+        dock_daemon_t *d = a->daemon_instance >= 0
+                               ? w->vm_daemons[a->daemon_instance]
+                               : w->daemons[find_daemon(w, a->daemon)];
+        rc = dock_user_call(d, (dock_op_t)a->docker_op, a->container,
+                            a->force);
+        act_trace(w, a, a->container, rc);
+        return;
+    }
     case SC_ACT_APP_PATCH: {
         winst_t *wi = &w->inst[a->instance];
         kube_obj_t app;

@@ -590,6 +590,23 @@ static int world_run_one(const scenario_t *sc, const sc_variant_t *v,
                          uint64_t seed, const world_io_t *io,
                          world_result_t *res);
 
+/* Live mode: an instance's apiserver and whether its service runs. */
+static struct kube_store *live_kube_api(void *wp, int i, uint64_t *epoch,
+                                        int *up)
+{
+    world_t *w = wp;
+    winst_t *wi;
+    *up = 0;
+    if (i < 0 || i >= w->sc->ninstances)
+        return NULL;
+    wi = &w->inst[i];
+    if (!wi->up)
+        return NULL;
+    *epoch = wi->inst.api_epoch;
+    *up = wi->inst.svc != RDD_SVC_DOWN;
+    return wi->inst.api;
+}
+
 /* Live mode: show the world to the driver, let it run the loop in real
  * time; a signal seen between events still counts as an interrupt. */
 static int live_drive(world_t *w, const world_live_t *live)
@@ -605,6 +622,9 @@ static int live_drive(world_t *w, const world_live_t *live)
     for (i = 0; i < SC_MAX_INSTANCES; i++)
         if (w->vm_daemons[i])
             view.daemons[view.ndaemons++] = w->vm_daemons[i];
+    view.ninstances = w->sc->ninstances;
+    view.kube_api = live_kube_api;
+    view.world = w;
     if ((rc = live->built(live->arg, &view)) != 0)
         return rc;
     live->drive(live->arg, &w->loop, w->sc->duration_ns);

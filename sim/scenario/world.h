@@ -46,6 +46,7 @@ typedef struct {
 
 struct dock_daemon;
 struct npipe_ns;
+struct kube_store;
 
 /* Live mode (rddsim serve): what a run exposes to a real-time driver. */
 typedef struct {
@@ -53,6 +54,14 @@ typedef struct {
     struct npipe_ns *pipes;                  /* the machine's pipe names */
     int ndaemons;
     struct dock_daemon *daemons[SC_MAX_DAEMONS + SC_MAX_INSTANCES];
+    int ninstances;                          /* the scenario's instances */
+    /* Instance i's apiserver now: its store (NULL before the instance
+     * starts), *epoch, which changes whenever the store is replaced (rdd
+     * svc delete), and *up, 0 while its service is down.  Call with
+     * world. */
+    struct kube_store *(*kube_api)(void *world, int i, uint64_t *epoch,
+                                   int *up);
+    void *world;
 } world_live_view_t;
 
 typedef struct {
