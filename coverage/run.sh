@@ -8,7 +8,7 @@ out=build/coverage
 cmake --preset coverage >/dev/null
 cmake --build --preset coverage 2>&1 | grep -E "warning|error" || true
 lcov --quiet --zerocounters --directory "$out"
-ctest --preset coverage
+ctest --preset coverage --output-junit ctest-junit.xml
 lcov --quiet --rc lcov_branch_coverage=1 --capture --directory "$out" \
      --output-file "$out/all.info" 2>/dev/null
 lcov --quiet --rc lcov_branch_coverage=1 --extract "$out/all.info" \

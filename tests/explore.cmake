@@ -18,6 +18,15 @@ foreach(file ${SIM_EXPLORE_SCEN})
                        PROPERTIES LABELS explore)
 endforeach()
 
+# docker.api steps (no shipped scenario has one): their run matches its
+# trace expectations, and load -> emit -> load keeps them.
+add_test(NAME explore.emit-roundtrip.docker-api
+         COMMAND explore_roundtrip ${PROJECT_SOURCE_DIR}/tests/explore/docker-api.yaml)
+add_test(NAME explore.docker-api.run
+         COMMAND rddsim run ${PROJECT_SOURCE_DIR}/tests/explore/docker-api.yaml)
+set_tests_properties(explore.emit-roundtrip.docker-api explore.docker-api.run
+                     PROPERTIES LABELS explore)
+
 # rddsim shrink on one failing scenario per family: the result passes
 # check, reproduces the first violation and is smaller.
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
@@ -80,8 +89,9 @@ add_test(NAME explore.shrink-unknown-invariant
 set_tests_properties(explore.shrink-invariant explore.shrink-unknown-invariant
                      PROPERTIES LABELS explore)
 
-# rddsim explain: golden chains, and the causes the REPORT blocks name.
-foreach(mode golden causes)
+# rddsim explain: golden chains, the causes the REPORT blocks name, and
+# an RDD file:line for every event the models write.
+foreach(mode golden causes cites)
   add_test(NAME explore.explain.${mode}
            COMMAND ${Python3_EXECUTABLE}
                    ${PROJECT_SOURCE_DIR}/tests/tools/explain_check.py

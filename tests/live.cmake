@@ -12,6 +12,18 @@ foreach(case same-verdict cli-head cli-fixed sdk malformed refuse-dir
   set_tests_properties(live.${case} PROPERTIES LABELS live TIMEOUT 180)
 endforeach()
 
+# The Kubernetes API (tests/tools/live_kube.py): kubectl (skipped, exit 77,
+# without it) and a stdlib client; KUBECONFIG names the served kubeconfig.
+set(SIM_LIVE_KUBE ${PROJECT_SOURCE_DIR}/tests/tools/live_kube.py)
+foreach(case kubectl-get kubectl-watch kubectl-delete kubectl-patch api
+             record)
+  add_test(NAME live.kube.${case}
+           COMMAND ${Python3_EXECUTABLE} ${SIM_LIVE_KUBE}
+                   $<TARGET_FILE:rddsim> ${PROJECT_SOURCE_DIR} ${case})
+  set_tests_properties(live.kube.${case} PROPERTIES LABELS live TIMEOUT 180
+                       SKIP_RETURN_CODE 77)
+endforeach()
+
 # The load benchmark (tests/tools/live_bench.py), as a smoke run with small
 # counts: it prints numbers and fails only if a request fails.
 add_test(NAME bench.live.smoke
@@ -20,3 +32,14 @@ add_test(NAME bench.live.smoke
                  ${PROJECT_SOURCE_DIR}/scenarios/collisions/dd-before-rdd.yaml
                  N=20 C=4 R=5)
 set_tests_properties(bench.live.smoke PROPERTIES LABELS bench TIMEOUT 120)
+
+# The watch fan-out benchmark (tests/tools/kube_watch_bench.py), as a smoke
+# run with small counts: it prints numbers and fails only if a watcher
+# misses an event.
+add_test(NAME bench.live.kube-watch.smoke
+         COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/tests/tools/kube_watch_bench.py
+                 $<TARGET_FILE:rddsim>
+                 ${PROJECT_SOURCE_DIR}/scenarios/finalizers/delete-forwards-to-docker.yaml
+                 N=8 K=20)
+set_tests_properties(bench.live.kube-watch.smoke PROPERTIES LABELS bench
+                     TIMEOUT 120)

@@ -603,6 +603,37 @@ void dock__container_op(dock_daemon_t *d, dock_op_t op, const char *ref,
 /* `docker rm [-f]` from the scenario: the API's rules without its fault
  * sites, logged with client "user".  0, SIM_ENOTFOUND, SIM_ECONFLICT,
  * SIM_ECONNREFUSED while the daemon is down, SIM_ENOMEM. */
+int dock_user_call(dock_daemon_t *d, dock_op_t op, const char *ref,
+                   int force)
+{
+    dock__res_t res;
+    switch (op) {
+    case DOCK_OP_CONTAINER_REMOVE:
+    case DOCK_OP_CONTAINER_START:
+    case DOCK_OP_CONTAINER_STOP:
+    case DOCK_OP_CONTAINER_PAUSE:
+    case DOCK_OP_CONTAINER_UNPAUSE:
+    case DOCK_OP_CONTAINER_RESTART:
+    case DOCK_OP_IMAGE_REMOVE:
+    case DOCK_OP_VOLUME_REMOVE:
+        break;
+    default:
+        return SIM_EINVAL;
+    }
+    if (!d->up)
+        return SIM_ECONNREFUSED;
+    if (dock__calls_reserve(d))
+        return SIM_ENOMEM;
+    if (op == DOCK_OP_IMAGE_REMOVE)
+        dock__image_remove(d, ref, force, 0, &res);
+    else if (op == DOCK_OP_VOLUME_REMOVE)
+        dock__volume_remove(d, ref, force, 0, &res);
+    else
+        dock__container_op(d, op, ref, force, 0, &res);
+    dock__calls_append(d, op, ref, force, "user", "", res.http);
+    return res.err;
+}
+
 int dock_container_remove(dock_daemon_t *d, const char *ref, int force)
 {
     dock__res_t res;

@@ -52,6 +52,16 @@ const char *dock_op_name(dock_op_t op)
     return op_names[op];
 }
 
+/* dock_op_name's inverse. */
+int dock_op_by_name(const char *name)
+{
+    size_t i;
+    for (i = 1; i < SIM_ARRAY_LEN(op_names); i++)
+        if (op_names[i] && !strcmp(op_names[i], name))
+            return (int)i;
+    return -1;
+}
+
 /* True for the calls RDD must only make against its own daemon (the call
  * log records exactly these; docs/rdd/docker-watcher.md). */
 int dock_op_mutating(dock_op_t op)

@@ -147,6 +147,8 @@ typedef struct dock_daemon dock_daemon_t;
 
 const char *dock_op_name(dock_op_t op);  /* "ContainerRemove" */
 int dock_op_mutating(dock_op_t op);
+/* The op dock_op_name names, or -1. */
+int dock_op_by_name(const char *name);
 
 /* lifecycle --------------------------------------------------------------*/
 
@@ -197,6 +199,15 @@ const dock_volume_t *dock_volume_find(const dock_daemon_t *d,
  * without fault sites; logged with client = "user", endpoint "".  Returns
  * 0, SIM_ENOTFOUND, SIM_ECONFLICT, or SIM_ECONNREFUSED while down. */
 int dock_container_remove(dock_daemon_t *d, const char *ref, int force);
+
+/* The same for any mutating op on a reference except ContainerCreate
+ * (start, stop, restart, pause, unpause, remove; ImageRemove;
+ * VolumeRemove), as the user's `docker stop` etc.: the API's rules
+ * without its fault sites, logged with client "user".  Returns 0 (304
+ * "already stopped" included), SIM_ENOTFOUND, SIM_ECONFLICT,
+ * SIM_ECONNREFUSED while down, SIM_EINVAL for another op. */
+int dock_user_call(dock_daemon_t *d, dock_op_t op, const char *ref,
+                   int force);
 
 size_t dock_container_count(const dock_daemon_t *d);
 size_t dock_image_count(const dock_daemon_t *d);

@@ -17,12 +17,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "http/http.h"
 #include "sim/alloc.h"
 #include "sim/errno.h"
 
-#define URL_MAX 8192
+#define URL_MAX FK_HTTP_URL_MAX
 #define STEPS_MAX 3
-#define IN_MAX (DOCK_HTTP_BODY_MAX + 128 * 1024)
 #define SERVER_VERSION "27.3.1"
 
 typedef enum {
@@ -54,16 +54,8 @@ struct hconn {
     sim_stream_t *up;     /* Engine side, NULL until dialed */
     npipe_dial_t *dial;   /* pending dial */
     int dead;             /* freed when the dial's cb comes */
-    http_parser p;
-    char *in;
-    size_t in_len, in_off, in_cap;
-    char url[URL_MAX];
-    size_t url_len;
-    int url_long;
-    char *body;
-    size_t body_len;
-    int body_big;
-    int method, keep_alive, busy;
+    fk_http_in_t in;          /* the requests (fakes/http) */
+    int busy;
     int rd_eof;               /* the client shut its write side */
     uintptr_t serial;         /* names c in deferred calls */
     int holding;              /* a wait on a running container: no answer
@@ -100,25 +92,6 @@ static void rfc3339(int64_t ns, char *out, size_t len)
     snprintf(out, len, "%s.%09dZ", b, (int)(ns % 1000000000));
 }
 
-static const char *status_text(int code)
-{
-    switch (code) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 409: return "Conflict";
-    case 413: return "Request Entity Too Large";
-    case 414: return "Request-URI Too Long";
-    case 431: return "Request Header Fields Too Large";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    default: return code >= 500 ? "Internal Server Error" : "Error";
-    }
-}
-
 /* Writes a whole response.  ctype NULL: no body headers beyond length. */
 static int send_resp(hconn_t *c, int code, const char *ctype,
                      const char *body, size_t blen, int close_after)
@@ -135,7 +108,7 @@ static int send_resp(hconn_t *c, int code, const char *ctype,
                  "%s%s%s"
                  "Content-Length: %zu\r\n"
                  "%s\r\n",
-                 code, status_text(code), ctype ? "Content-Type: " : "",
+                 code, fk_http_status_text(code), ctype ? "Content-Type: " : "",
                  ctype ? ctype : "", ctype ? "\r\n" : "", blen,
                  close_after ? "Connection: close\r\n" : "");
     if (sim_stream_write(c->s, hdr, (size_t)n) ||
@@ -228,8 +201,7 @@ static void conn_free(hconn_t *c)
         c->up = NULL;
     }
     clear_request(c);
-    SIM_FREE(c->in);
-    SIM_FREE(c->body);
+    fk_http_in_free(&c->in);
     if (c->dial) {
         npipe_dial_cancel(c->dial); /* freed in on_dial */
         return;
@@ -633,11 +605,11 @@ static void request_done(hconn_t *c)
 {
     clear_request(c);
     c->busy = 0;
-    if (!c->keep_alive) {
+    if (!c->in.keep_alive) {
         conn_free(c);
         return;
     }
-    http_parser_pause(&c->p, 0);
+    fk_http_in_done(&c->in);
     pump(c);
 }
 
@@ -726,51 +698,8 @@ static void on_dial(void *arg, int status, sim_stream_t *client_end)
 
 /* routing ----------------------------------------------------------------*/
 
-static int hexval(int ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
-/* Percent-decodes src[0..n) into out (always terminated). */
-static void unescape(const char *src, size_t n, char *out, size_t len)
-{
-    size_t i, o = 0;
-    for (i = 0; i < n && o + 1 < len; i++) {
-        if (src[i] == '%' && i + 2 < n + 0 && hexval(src[i + 1]) >= 0 &&
-            hexval(src[i + 2]) >= 0) {
-            out[o++] = (char)(hexval(src[i + 1]) * 16 + hexval(src[i + 2]));
-            i += 2;
-        } else
-            out[o++] = src[i] == '+' ? ' ' : src[i];
-    }
-    out[o] = 0;
-}
-
-/* The value of key in the query string q, decoded; 0 if absent. */
-static int query_get(const char *q, const char *key, char *out, size_t len)
-{
-    size_t kl = strlen(key);
-    while (q && *q) {
-        const char *amp = strchr(q, '&');
-        size_t n = amp ? (size_t)(amp - q) : strlen(q);
-        if (n > kl && !strncmp(q, key, kl) && q[kl] == '=') {
-            unescape(q + kl + 1, n - kl - 1, out, len);
-            return 1;
-        }
-        if (n == kl && !strncmp(q, key, kl)) {
-            out[0] = 0;
-            return 1;
-        }
-        q = amp ? amp + 1 : NULL;
-    }
-    return 0;
-}
+#define unescape fk_http_unescape
+#define query_get fk_http_query_get
 
 static int truthy(const char *v)
 {
@@ -833,22 +762,14 @@ static const struct {
  * without the daemon, -1 when c is gone. */
 static int route(hconn_t *c)
 {
-    struct http_parser_url u;
     char path[URL_MAX], q[URL_MAX], v[512];
     const char *p, *rest;
-    int m = c->method, i;
-    http_parser_url_init(&u);
-    if (http_parser_parse_url(c->url, c->url_len, 0, &u) ||
-        !(u.field_set & (1 << UF_PATH))) {
+    int m = c->in.method, i;
+    if (fk_http_split_url(c->in.url, c->in.url_len, path, sizeof(path), q,
+                          sizeof(q))) {
         fail(c, 400, "malformed request URL");
         return -1;
     }
-    unescape(c->url + u.field_data[UF_PATH].off, u.field_data[UF_PATH].len,
-             path, sizeof(path));
-    q[0] = 0;
-    if (u.field_set & (1 << UF_QUERY))
-        snprintf(q, sizeof(q), "%.*s", (int)u.field_data[UF_QUERY].len,
-                 c->url + u.field_data[UF_QUERY].off);
     p = path;
     if (p[0] == '/' && p[1] == 'v' && p[2] >= '0' && p[2] <= '9') {
         unsigned maj = 0, min = 0;
@@ -887,7 +808,8 @@ static int route(hconn_t *c)
         add_step(c, DOCK_OP_CONTAINER_LIST, NULL, 0);
     } else if (!strcmp(p, "/containers/create") && m == HTTP_POST) {
         json_error_t err;
-        json_t *j = json_loadb(c->body ? c->body : "", c->body_len, 0, &err);
+        json_t *j = json_loadb(c->in.body ? c->in.body : "",
+                               c->in.body_len, 0, &err);
         if (!j) {
             snprintf(v, sizeof(v), "invalid JSON: %s", err.text);
             return send_error(c, 400, v, 0) ? -1 : 1;
@@ -977,104 +899,35 @@ static int route(hconn_t *c)
 
 /* HTTP -------------------------------------------------------------------*/
 
-static int on_message_begin(http_parser *p)
-{
-    hconn_t *c = p->data;
-    c->url_len = 0;
-    c->url_long = 0;
-    c->body_len = 0;
-    c->body_big = 0;
-    return 0;
-}
-
-static int on_url(http_parser *p, const char *at, size_t len)
-{
-    hconn_t *c = p->data;
-    if (c->url_len + len >= URL_MAX) {
-        c->url_long = 1;
-        return 1;
-    }
-    memcpy(c->url + c->url_len, at, len);
-    c->url_len += len;
-    c->url[c->url_len] = 0;
-    return 0;
-}
-
-static int on_body(http_parser *p, const char *at, size_t len)
-{
-    hconn_t *c = p->data;
-    char *b;
-    if (c->body_len + len > DOCK_HTTP_BODY_MAX) {
-        c->body_big = 1;
-        return 1;
-    }
-    if (!(b = sim__realloc(c->body, c->body_len + len + 1)))
-        return 1;
-    c->body = b;
-    memcpy(b + c->body_len, at, len);
-    c->body_len += len;
-    b[c->body_len] = 0;
-    return 0;
-}
-
-static int on_message_complete(http_parser *p)
-{
-    hconn_t *c = p->data;
-    c->method = p->method;
-    c->keep_alive = http_should_keep_alive(p);
-    c->busy = 1;
-    http_parser_pause(p, 1);
-    return 0;
-}
-
-static const http_parser_settings settings = {
-    .on_message_begin = on_message_begin,
-    .on_url = on_url,
-    .on_body = on_body,
-    .on_message_complete = on_message_complete,
-};
-
 /* Parses what is buffered; serves one complete request at a time. */
 static void pump(hconn_t *c)
 {
-    while (!c->dead && !c->busy && c->up && c->in_off < c->in_len) {
-        size_t n = http_parser_execute(&c->p, &settings, c->in + c->in_off,
-                                       c->in_len - c->in_off);
-        enum http_errno e = HTTP_PARSER_ERRNO(&c->p);
-        c->in_off += n;
-        if (e == HPE_PAUSED && c->busy) {
-            int r = route(c);
-            if (r == 0) {
-                send_step(c);
-                return;
-            }
-            if (r < 0) /* c is gone */
-                return;
-            c->busy = 0;
-            clear_request(c);
-            if (!c->keep_alive) {
-                conn_free(c);
-                return;
-            }
-            http_parser_pause(&c->p, 0);
-            continue;
-        }
-        if (e != HPE_OK) {
-            fail(c,
-                 c->body_big                  ? 413
-                 : c->url_long                ? 414
-                 : e == HPE_HEADER_OVERFLOW   ? 431
-                                              : 400,
-                 c->body_big ? "request body too large"
-                 : c->url_long ? "request URL too long"
-                 : e == HPE_HEADER_OVERFLOW ? "request header too large"
-                                            : http_errno_description(e));
+    while (!c->dead && !c->busy && c->up) {
+        int code = 0, r;
+        const char *msg = NULL;
+        r = fk_http_in_next(&c->in, &code, &msg);
+        if (r == 0)
+            break; /* all consumed: wait for more */
+        if (r < 0) {
+            fail(c, code, msg);
             return;
         }
-        break; /* all consumed: wait for more */
+        c->busy = 1;
+        r = route(c);
+        if (r == 0) {
+            send_step(c);
+            return;
+        }
+        if (r < 0) /* c is gone */
+            return;
+        c->busy = 0;
+        clear_request(c);
+        if (!c->in.keep_alive) {
+            conn_free(c);
+            return;
+        }
+        fk_http_in_done(&c->in);
     }
-    if (!c->dead && c->in_off == c->in_len)
-        c->in_off = c->in_len = 0;
     if (!c->dead && c->rd_eof && !c->busy && c->up)
         conn_free(c); /* nothing more can come */
 }
@@ -1082,6 +935,7 @@ static void pump(hconn_t *c)
 static void on_read(sim_stream_t *s, long nread, const void *buf)
 {
     hconn_t *c = s->data;
+    int rc;
     if (!c)
         return;
     if (nread < 0) { /* the client went away, mid-request or not */
@@ -1095,29 +949,13 @@ static void on_read(sim_stream_t *s, long nread, const void *buf)
         pump(c);
         return;
     }
-    if (c->in_len - c->in_off + (size_t)nread > IN_MAX) {
-        fail(c, 413, "request too large");
+    if ((rc = fk_http_in_feed(&c->in, buf, (size_t)nread)) != 0) {
+        if (rc == SIM_ERANGE)
+            fail(c, 413, "request too large");
+        else
+            conn_free(c);
         return;
     }
-    if (c->in_off) {
-        memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
-        c->in_len -= c->in_off;
-        c->in_off = 0;
-    }
-    if (c->in_len + (size_t)nread > c->in_cap) {
-        size_t cap = c->in_cap ? c->in_cap : 4096;
-        char *b;
-        while (cap < c->in_len + (size_t)nread)
-            cap *= 2;
-        if (!(b = sim__realloc(c->in, cap))) {
-            conn_free(c);
-            return;
-        }
-        c->in = b;
-        c->in_cap = cap;
-    }
-    memcpy(c->in + c->in_len, buf, (size_t)nread);
-    c->in_len += (size_t)nread;
     pump(c);
 }
 
@@ -1154,8 +992,7 @@ void dock_http_serve(dock_http_t *h, sim_stream_t *s)
     c->s = s;
     c->serial = ++h->serials;
     c->until_ns = -1;
-    http_parser_init(&c->p, HTTP_REQUEST);
-    c->p.data = c;
+    fk_http_in_init(&c->in, DOCK_HTTP_BODY_MAX);
     sim_timer_init(h->o.loop, &c->until_timer);
     c->until_timer.data = c;
     c->next = h->conns;

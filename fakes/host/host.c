@@ -35,6 +35,8 @@
 typedef struct {
     host_proc_t p;         /* the public record */
     uint64_t gen;          /* incarnation (pid reuse) */
+    uint64_t spawn_trace;  /* its host.proc.spawn record (explain link) */
+    uint64_t exit_trace;   /* its host.proc.exit record (explain link) */
     uint64_t mark;         /* kill_tree/kill_group selection token */
     host_signal_cb int_cb; /* interrupt handler, or NULL */
     void *int_arg;
@@ -63,6 +65,7 @@ typedef struct {
     char vhdx[HOST_PATH_MAX];
     char registered_by[96];
     host_wsl_state_t state;
+    uint64_t op_trace; /* its latest host.wsl.* record (explain's link) */
 } distro_t;
 
 typedef struct {
@@ -99,6 +102,7 @@ struct host {
     int next_watch_id;
     fent_t *files; /* sorted by path (strcmp) */
     size_t nfiles, cap_files;
+    uint64_t kill_trace; /* the latest host.proc.kill record (explain) */
     hold_t *holds; /* add order */
     size_t nholds, cap_holds;
     distro_t *distros; /* sorted by name */
@@ -262,6 +266,7 @@ static int spawn_at(host_t *h, uint32_t pid, const char *exe, const char *name,
     sim_trace_u64(tr, "ppid", ppid);
     sim_trace_u64(tr, "pgid", pgid);
     sim_trace_end(tr);
+    pr->spawn_trace = sim_trace_last(h->loop);
     return 0;
 }
 
@@ -305,6 +310,14 @@ int host_proc_alive(const host_t *h, uint32_t pid)
     return proc_live(h, pid) != NULL;
 }
 
+uint64_t host_proc_trace(const host_t *h, uint32_t pid, int exited)
+{
+    proc_t *pr = proc_get(h, pid);
+    if (!pr)
+        return 0;
+    return exited ? pr->exit_trace : pr->spawn_trace;
+}
+
 static void holds_drop_pid(host_t *h, uint32_t pid)
 {
     size_t i, j = 0;
@@ -341,6 +354,7 @@ static void proc_end(host_t *h, proc_t *pr, int code, int killed)
     uint32_t pid = pr->p.pid;
     int max_id = h->next_watch_id;
     sim_trace_t *tr;
+    sim_trace_scope_t scope;
     SIM_ASSERT(pr->p.alive);
     pr->p.alive = 0;
     pr->p.exit_code = code;
@@ -355,7 +369,13 @@ static void proc_end(host_t *h, proc_t *pr, int code, int killed)
     trace_proc(tr, pr);
     sim_trace_i64(tr, "code", code);
     sim_trace_u64(tr, "killed", (uint64_t)killed);
+    sim_trace_link(tr, "spawn", pr->spawn_trace);
+    if (killed)
+        sim_trace_link(tr, "kill", h->kill_trace);
     sim_trace_end(tr);
+    /* What the watchers write links back to the exit (explain). */
+    pr->exit_trace = sim_trace_last(h->loop);
+    scope = sim_trace_link_scope(h->loop, "exit", pr->exit_trace);
     for (;;) {
         size_t i;
         host_exit_cb cb;
@@ -372,6 +392,7 @@ static void proc_end(host_t *h, proc_t *pr, int code, int killed)
         h->nwatches--;
         cb(arg, &snap);
     }
+    sim_trace_scope_restore(h->loop, scope);
 }
 
 int host_exit(host_t *h, uint32_t pid, int code)
@@ -395,6 +416,7 @@ static void trace_kill(host_t *h, const char *how, uint32_t id, int rc)
     sim_trace_u64(tr, "pid", id);
     sim_trace_err(tr, "err", rc);
     sim_trace_end(tr);
+    h->kill_trace = sim_trace_last(h->loop);
 }
 
 /* process.Kill: OpenProcess + TerminateProcess(h, 1) on Windows
@@ -533,6 +555,7 @@ int host_interrupt(host_t *h, uint32_t pid)
             return SIM_EACCES;
         }
         trace_intr(h, pr, pid, "default", 0);
+        h->kill_trace = sim_trace_last(h->loop);
         proc_end(h, pr, HOST_KILL_CODE_UNIX, 1);
         return 0;
     }
@@ -892,6 +915,19 @@ static int rm_all(host_t *h, const char *path, char *first)
     return 0;
 }
 
+/* The spawn record of the process whose handle blocks path (explain's
+ * link), or 0. */
+static uint64_t holder_trace(const host_t *h, const char *path)
+{
+    size_t i;
+    for (i = 0; i < h->nholds; i++)
+        if (strcmp(h->holds[i].path, path) == 0) {
+            proc_t *pr = proc_get(h, h->holds[i].pid);
+            return pr ? pr->spawn_trace : 0;
+        }
+    return 0;
+}
+
 /* os.RemoveAll, as `rdd svc delete` (service.go:559-564) and
  * removeStaleInstance (limavm_lifecycle.go:793-800) call it. */
 int host_fs_remove_all(host_t *h, const char *path, char *msg, size_t len)
@@ -915,6 +951,7 @@ int host_fs_remove_all(host_t *h, const char *path, char *msg, size_t len)
     sim_trace_str(tr, "path", p);
     sim_trace_str(tr, "first", first);
     sim_trace_err(tr, "err", rc);
+    sim_trace_link(tr, "holder", holder_trace(h, first));
     sim_trace_end(tr);
     return rc;
 }
@@ -1024,7 +1061,18 @@ static int wsl_log(host_t *h, host_wsl_op_t op, const char *distro,
     sim_trace_str(tr, "owner", r->registered_by);
     sim_trace_err(tr, "err", rc);
     sim_trace_end(tr);
+    {
+        distro_t *d = distro_find(h, r->distro, NULL);
+        if (d)
+            d->op_trace = sim_trace_last(h->loop);
+    }
     return rc;
+}
+
+uint64_t host_wsl_trace(const host_t *h, const char *distro)
+{
+    distro_t *d = distro_find(h, distro, NULL);
+    return d ? d->op_trace : 0;
 }
 
 /* A registered distro: STOPPED -start-> RUNNING -terminate-> STOPPED;

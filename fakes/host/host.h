@@ -110,6 +110,12 @@ int host_spawn_pid(host_t *h, uint32_t pid, const char *exe,
  * spawn. */
 const host_proc_t *host_proc(const host_t *h, uint32_t pid);
 int host_proc_alive(const host_t *h, uint32_t pid);
+/* The trace seq of pid's latest host.proc.spawn, or with exited set of
+ * its host.proc.exit (0 if none): a link for explain, never hashed. */
+uint64_t host_proc_trace(const host_t *h, uint32_t pid, int exited);
+/* The trace seq of the latest host.wsl.* record on a registered distro (0
+ * if none): a link for explain, never hashed. */
+uint64_t host_wsl_trace(const host_t *h, const char *distro);
 /* The process exits by itself.  SIM_ESRCH if not alive. */
 int host_exit(host_t *h, uint32_t pid, int code);
 /* TerminateProcess / kill -9.  SIM_ESRCH if not alive (Windows: "The

@@ -254,6 +254,9 @@ int kube_watch(kube_store_t *s, kube_kind_t kind, kube_watch_cb cb,
 void kube_unwatch(kube_store_t *s, int watch_id);
 
 uint64_t kube_store_rv(const kube_store_t *s);
+/* The uid the last create gave (uids grow by one per create): objects
+ * with a uid up to it existed then.  For invariants. */
+uint64_t kube_store_last_uid(const kube_store_t *s);
 /* One synchronous observer of every commit, called inside the write with
  * the new state (the last state for DELETED), before the write returns.
  * For invariants only: it sees ground truth no model could see.  cb must

@@ -162,6 +162,8 @@ struct kube_store {
                                        write being delivered, 0 if none */
     uint64_t delivering_commit_ns;  /* private (watch.c): commit time of
                                        the event being delivered */
+    uint64_t delivering_rv;         /* private (watch.c): the store RV the
+                                       delivered event's commit made */
     kube_watch_cb observer;         /* private (store.c): see
                                        kube_store_observe */
     void *observer_arg;
@@ -184,6 +186,9 @@ void kube__watch_close(kube_store_t *s);
 /* Inside a watch callback: the virtual time the delivered event was
  * committed at (its lag is sim_now() minus this). */
 uint64_t kube__store_delivering_commit_ns(const kube_store_t *s);
+/* Inside a watch callback: the store RV of the delivered commit (for a
+ * DELETED event, the deletion's RV, which obj->rv is not). */
+uint64_t kube__store_delivering_rv(const kube_store_t *s);
 /* The trace seq of the write being delivered (a cause link), 0 if none. */
 uint64_t kube__store_delivering_cause(const kube_store_t *s);
 /* Inside a watch callback of s handed o: the record o was unpacked from

@@ -32,7 +32,7 @@ static const char *const kind_names[KUBE_KIND__COUNT] = {
 };
 
 static const char *const kind_resources[KUBE_KIND__COUNT] = {
-    [KUBE_APP] = "apps.apps.rancherdesktop.io",
+    [KUBE_APP] = "apps.app.rancherdesktop.io",
     [KUBE_CONTAINER] = "containers.containers.rancherdesktop.io",
     [KUBE_IMAGE] = "images.containers.rancherdesktop.io",
     [KUBE_VOLUME] = "volumes.containers.rancherdesktop.io",

@@ -725,6 +725,11 @@ kube_reader_t *kube_store_reader(kube_store_t *s)
 }
 
 /* The store's current revision (0 before the first write). */
+uint64_t kube_store_last_uid(const kube_store_t *s)
+{
+    return s->next_uid;
+}
+
 uint64_t kube_store_rv(const kube_store_t *s)
 {
     return s->rv;

@@ -200,6 +200,7 @@ static void watcher_deliver(sim_timer_t *t)
     kube__rec_unref(w->obj_rec);
     w->obj_rec = kube__rec_ref(ev.rec);
     w->s->delivering_commit_ns = ev.commit_ns;
+    w->s->delivering_rv = ev.seq;
     w->s->delivering_cause = ev.cause;
     w->s->delivering_rec = ev.rec;
     w->s->delivering_obj = &w->obj;
@@ -394,6 +395,11 @@ kube__rec_t *kube__store_delivering_rec(const kube_store_t *s,
 uint64_t kube__store_delivering_cause(const kube_store_t *s)
 {
     return s->delivering_cause;
+}
+
+uint64_t kube__store_delivering_rv(const kube_store_t *s)
+{
+    return s->delivering_rv;
 }
 
 uint64_t kube__store_delivering_commit_ns(const kube_store_t *s)

@@ -51,6 +51,11 @@ typedef struct npipe_name {
     uint32_t listeners;        /* open listeners (first handles) */
     uint32_t listening;        /* instances waiting in ConnectNamedPipe */
     uint32_t server_ends;      /* open server ends of connections */
+    uint64_t created_trace;    /* trace seq of the listen that created it
+                                  (a link for explain; never hashed) */
+    uint64_t client_trace;     /* the latest dial.ok that opened a client
+                                  handle on it (the same) */
+    uint64_t closed_trace;     /* the latest npipe.listen.close (the same) */
 } npipe_name_t;
 
 typedef struct npipe_conn {
@@ -81,6 +86,7 @@ struct npipe_listener {
     int closed;                /* freed after its pending delivery */
     npipe_l_state_t state;
     uint64_t listen_seq; /* creation order of the listening instance */
+    uint64_t trace_seq;  /* its npipe.listen.ok record (explain's link) */
     npipe_accept_cb cb;
     void *arg;
     int pend_status;           /* result to deliver */
@@ -106,6 +112,8 @@ struct npipe_dial {
     npipe_dial_cb cb;
     void *arg;
     npipe_d_state_t state;
+    sim_trace_scope_t scope;  /* the link in scope when dialled (its
+                                 records name it; explain) */
     uint32_t attempts;        /* CreateFile calls so far */
     int status;               /* result to deliver */
     sim_stream_t *client_end; /* to deliver, or NULL */
@@ -355,16 +363,30 @@ void npipe_ns_free(npipe_ns_t *ns)
 
 /* listen -----------------------------------------------------------------*/
 
-static void trace_listen(npipe_ns_t *ns, const char *ev, const char *name,
-                         npipe_owner_t owner, int err)
+/* Links for explain: held, the record of the handle that keeps the name
+ * a failed create met (its creator's listen, or with no server left the
+ * latest client's dial), and closed, the last server's close then. */
+static uint64_t trace_listen(npipe_ns_t *ns, const char *ev, const char *name,
+                             npipe_owner_t owner, int err,
+                             const npipe_name_t *n)
 {
+    uint64_t held = 0, closed = 0;
     sim_trace_t *tr = sim_trace_begin(ns->loop, ev);
     sim_trace_str(tr, "name", name);
     sim_trace_str(tr, "proc", owner.proc);
     sim_trace_u64(tr, "pid", owner.pid);
     if (err)
         sim_trace_err(tr, "err", err);
+    if (n && (n->listeners || !n->client_trace)) {
+        held = n->created_trace;
+    } else if (n) {
+        held = n->client_trace;
+        closed = n->closed_trace;
+    }
+    sim_trace_link(tr, "held", held);
+    sim_trace_link(tr, "closed", closed);
     sim_trace_end(tr);
+    return sim_trace_last(ns->loop);
 }
 
 /* NPFS's checks on a create, in its order (docs/platform.md): the DACL,
@@ -406,12 +428,14 @@ int npipe_listen(npipe_ns_t *ns, const char *path, npipe_owner_t owner,
     if (rc == 0 && !n && !(n = fresh = sim__calloc(1, sizeof(*n))))
         rc = SIM_ENOMEM;
     if (rc == 0 && !(l = sim__calloc(1, sizeof(*l)))) {
+        if (n == fresh)
+            n = NULL; /* freed here: the failure names no holder */
         sim__free(fresh);
         rc = SIM_ENOMEM;
     }
     if (rc) {
         trace_listen(ns, "npipe.listen.fail", rc == SIM_EINVAL ? path : canon,
-                     owner, rc);
+                     owner, rc, n);
         return rc;
     }
     if (fresh) {
@@ -431,7 +455,9 @@ int npipe_listen(npipe_ns_t *ns, const char *path, npipe_owner_t owner,
     sim_timer_init(ns->loop, &l->timer); /* calloc: NPIPE_L_IDLE */
     l->timer.data = l;
     LIST_APPEND(ns->listeners, ns->listeners_tail, l);
-    trace_listen(ns, "npipe.listen.ok", canon, owner, 0);
+    l->trace_seq = trace_listen(ns, "npipe.listen.ok", canon, owner, 0, NULL);
+    if (fresh)
+        n->created_trace = l->trace_seq;
     *out = l;
     return 0;
 }
@@ -444,6 +470,7 @@ static void trace_accept(npipe_listener_t *l, const char *ev, int err)
     sim_trace_u64(tr, "pid", l->pid);
     if (err)
         sim_trace_err(tr, "err", err);
+    sim_trace_link(tr, "listen", l->trace_seq);
     sim_trace_end(tr);
 }
 
@@ -533,6 +560,7 @@ void npipe_listener_close(npipe_listener_t *l)
     SIM_ASSERT(!l->closed);
     SIM_ASSERT(n != NULL);
     trace_accept(l, "npipe.listen.close", 0);
+    n->closed_trace = sim_trace_last(ns->loop);
     l->closed = 1;
     l->name = NULL;
     if (was == NPIPE_L_LISTENING) {
@@ -640,8 +668,10 @@ static int connect_instance(npipe_listener_t *l, sim_stream_t **client)
 
 /* dial -------------------------------------------------------------------*/
 
+/* server_seq: the listen.ok record of the instance that accepted (a
+ * link for explain), or 0. */
 static void trace_dial(npipe_dial_t *d, const char *ev, int err,
-                       uint32_t server_pid)
+                       uint32_t server_pid, uint64_t server_seq)
 {
     sim_trace_t *tr = sim_trace_begin(d->ns->loop, ev);
     sim_trace_str(tr, "name", d->name);
@@ -653,6 +683,9 @@ static void trace_dial(npipe_dial_t *d, const char *ev, int err,
         sim_trace_u64(tr, "server", server_pid);
     if (d->attempts > 1)
         sim_trace_u64(tr, "attempts", d->attempts);
+    if (d->scope.seq)
+        sim_trace_link(tr, d->scope.key, d->scope.seq);
+    sim_trace_link(tr, "server", server_seq);
     sim_trace_end(tr);
 }
 
@@ -660,14 +693,14 @@ static void dial_fire(sim_timer_t *t);
 
 /* Decides the dial's result; its timer delivers it on a later turn. */
 static void dial_settle(npipe_dial_t *d, int status, sim_stream_t *s,
-                        uint32_t server_pid)
+                        uint32_t server_pid, uint64_t server_seq)
 {
     int rc;
     npipe__dial_transition(d, NPIPE_D_DELIVER);
     d->status = status;
     d->client_end = s;
     trace_dial(d, status ? "npipe.dial.fail" : "npipe.dial.ok", status,
-               server_pid);
+               server_pid, server_seq);
     /* The timer is armed or firing from npipe_dial until delivery, so
      * this only moves it: no allocation. */
     rc = sim_timer_start(&d->timer, dial_fire, 0);
@@ -684,31 +717,33 @@ static void dial_attempt(npipe_dial_t *d)
     sim_stream_t *cli = NULL;
     int rc;
     if (sim_now(ns->loop) >= d->deadline_ns) {
-        dial_settle(d, d->deadline_err, NULL, 0);
+        dial_settle(d, d->deadline_err, NULL, 0, 0);
         return;
     }
     d->attempts++;
     n = name_find(ns, d->name);
     if (!n || name_server_handles(n) == 0) {
-        dial_settle(d, SIM_ENOENT, NULL, 0);
+        dial_settle(d, SIM_ENOENT, NULL, 0, 0);
         return;
     }
     if (SIM_FAULT(ns->loop, NPIPE_DIAL_ACCESS_DENIED, d->proc)) {
-        dial_settle(d, SIM_EACCES, NULL, 0);
+        dial_settle(d, SIM_EACCES, NULL, 0, 0);
         return;
     }
     if (!SIM_FAULT(ns->loop, NPIPE_DIAL_BUSY, d->proc))
         l = first_listening(ns, n);
     if (l) {
         rc = connect_instance(l, &cli);
-        dial_settle(d, rc, cli, rc ? 0 : l->pid);
+        dial_settle(d, rc, cli, rc ? 0 : l->pid, rc ? 0 : l->trace_seq);
+        if (!rc)
+            n->client_trace = sim_trace_last(ns->loop);
         return;
     }
     if (d->attempts == 1)
-        trace_dial(d, "npipe.dial.busy", 0, 0);
+        trace_dial(d, "npipe.dial.busy", 0, 0, 0);
     rc = sim_timer_start(&d->timer, dial_fire, NPIPE_DIAL_RETRY_NS);
     if (rc) /* now + 10 ms overflows: the deadline can never come first */
-        dial_settle(d, rc, NULL, 0);
+        dial_settle(d, rc, NULL, 0, 0);
 }
 
 /* The next attempt, or the delivery of the result (the dial is then
@@ -753,6 +788,7 @@ int npipe_dial(npipe_ns_t *ns, const char *path, npipe_owner_t client,
     memcpy(d->name, canon, sizeof(canon));
     snprintf(d->proc, sizeof(d->proc), "%s", client.proc);
     d->pid = client.pid;
+    d->scope = sim_trace_scope_now(ns->loop);
     d->deadline_ns = deadline_ns;
     d->deadline_err = deadline_err;
     d->cb = cb;
@@ -782,7 +818,7 @@ void npipe_dial_cancel(npipe_dial_t *d)
     d->client_end = NULL;
     if (s)
         sim_stream_close(s, NULL);
-    dial_settle(d, SIM_ECANCELED, NULL, 0);
+    dial_settle(d, SIM_ECANCELED, NULL, 0, 0);
 }
 
 /* process exit -----------------------------------------------------------*/
@@ -869,6 +905,12 @@ uint32_t npipe_creator_pid(npipe_ns_t *ns, const char *path)
 {
     npipe_name_t *n = name_find_path(ns, path);
     return n ? n->creator_pid : 0;
+}
+
+uint64_t npipe_creator_trace(npipe_ns_t *ns, const char *path)
+{
+    npipe_name_t *n = name_find_path(ns, path);
+    return n ? n->created_trace : 0;
 }
 
 /* The Win32 message texts, as FormatMessage (English) gives them. */

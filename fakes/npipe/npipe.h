@@ -125,6 +125,9 @@ int npipe_exists(npipe_ns_t *ns, const char *path);
 int npipe_server_count(npipe_ns_t *ns, const char *path);
 /* The pid of the creator of the name's first instance, 0 if none. */
 uint32_t npipe_creator_pid(npipe_ns_t *ns, const char *path);
+/* The trace seq of the npipe.listen.ok that created the name, or 0 (a
+ * link for explain; never hashed). */
+uint64_t npipe_creator_trace(npipe_ns_t *ns, const char *path);
 /* Win32 text for a code: "Access is denied.", "All pipe instances are
  * busy.", "The system cannot find the file specified.", "i/o timeout". */
 const char *npipe_strerror(int err);

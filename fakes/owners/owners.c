@@ -110,9 +110,12 @@ static void on_accept(npipe_listener_t *l, void *arg, int status,
     (void)npipe_accept(l, on_accept, o);
 }
 
-static void trace_start(owner_t *o, const char *ev, const char *pipe)
+/* failed: the npipe.listen.fail behind a failed start (explain's link). */
+static void trace_start(owner_t *o, const char *ev, const char *pipe,
+                        uint64_t failed)
 {
     sim_trace_t *tr = sim_trace_begin(o->loop, ev);
+    sim_trace_link(tr, "failed", failed);
     sim_trace_str(tr, "owner", o->name);
     if (o->start_failed) {
         sim_trace_str(tr, "err", o->start_err);
@@ -130,25 +133,26 @@ static void go_up(owner_t *o, const char *pipe)
     owner__transition(o, OWNER_UP);
     if (o->daemon)
         dock_daemon_start(o->daemon);
-    trace_start(o, "owner.start.ok", pipe);
+    trace_start(o, "owner.start.ok", pipe, 0);
     if (o->ln && o->kind != OWNER_SQUATTER)
         (void)npipe_accept(o->ln, on_accept, o);
     if (o->mln)
         (void)npipe_accept(o->mln, on_accept, o);
 }
 
-static void start_fail(owner_t *o)
+static void start_fail(owner_t *o, uint64_t failed)
 {
     o->start_failed = 1;
     if (o->state != OWNER_DOWN)
         owner__transition(o, OWNER_DOWN);
-    trace_start(o, "owner.start.fail", NULL);
+    trace_start(o, "owner.start.fail", NULL, failed);
 }
 
 /* Docker Desktop's Docker API Proxy and the squatter: one ListenPipe. */
 static int start_simple(owner_t *o)
 {
     int rc = npipe_listen(o->pipes, o->pipe, o->proc, NULL, &o->ln);
+    uint64_t failed = sim_trace_last(o->loop);
     if (rc) {
         o->ln = NULL;
         if (o->kind == OWNER_DOCKER_DESKTOP)
@@ -159,7 +163,7 @@ static int start_simple(owner_t *o)
         else
             snprintf(o->start_err, sizeof(o->start_err), "open %s: %s", o->pipe,
                      npipe_strerror(rc));
-        start_fail(o);
+        start_fail(o, failed);
         return rc;
     }
     go_up(o, o->pipe);
@@ -208,11 +212,13 @@ static void podman_create(owner_t *o)
     const char *mach = short_name(o->machine_pipe, b);
     int rc = npipe_listen(o->pipes, o->machine_pipe, o->proc, NULL, &o->mln);
     const char *failed = mach;
+    uint64_t failed_seq = sim_trace_last(o->loop);
     if (rc)
         o->mln = NULL;
     if (rc == 0 && o->has_global) {
         rc = npipe_listen(o->pipes, o->pipe, o->proc, NULL, &o->ln);
         failed = gl;
+        failed_seq = sim_trace_last(o->loop);
         if (rc) {
             o->ln = NULL;
             npipe_listener_close(o->mln);
@@ -234,7 +240,7 @@ static void podman_create(owner_t *o)
                  "Error occurred in execution group: Error listening on "
                  "socket: npipe:////./pipe/%s: open \\\\.\\pipe\\%s: %s",
                  failed, failed, npipe_strerror(rc));
-        start_fail(o);
+        start_fail(o, failed_seq);
         return;
     }
     go_up(o, o->has_global ? o->pipe : o->machine_pipe);
@@ -279,7 +285,7 @@ static void podman_probe(owner_t *o)
                  "clients are still able to connect.",
                  o->start_err);
         podman_say(o);
-        start_fail(o);
+        start_fail(o, 0);
         return;
     }
     if (!o->probing_global) {

@@ -36,6 +36,7 @@ typedef struct uds_file {
     struct uds_file *prev;
     char path[UDS_PATH_MAX];
     uds_listener_t *owner; /* listening on it, or NULL: stale */
+    uint64_t trace_seq;    /* the uds.listen.ok that bound it (explain) */
 } uds_file_t;
 
 struct uds_listener {
@@ -47,6 +48,7 @@ struct uds_listener {
     uds_conn_cb cb;
     void *arg;
     uds_file_t *file; /* NULL once unlinked (unreachable) */
+    uint64_t trace_seq; /* its uds.listen.ok record (explain's link) */
 };
 
 /* A connect whose answer or server end is still to be handed out. */
@@ -228,15 +230,18 @@ void uds_ns_free(uds_ns_t *ns)
 
 /* listen -----------------------------------------------------------------*/
 
-static void trace_listen(uds_ns_t *ns, const char *ev, const char *path,
-                         uint32_t pid, int err)
+/* held: the record that bound the path a failed bind met (a link). */
+static uint64_t trace_listen(uds_ns_t *ns, const char *ev, const char *path,
+                             uint32_t pid, int err, uint64_t held)
 {
     sim_trace_t *tr = sim_trace_begin(ns->loop, ev);
     sim_trace_str(tr, "path", path);
     sim_trace_u64(tr, "pid", pid);
     if (err)
         sim_trace_err(tr, "err", err);
+    sim_trace_link(tr, "held", held);
     sim_trace_end(tr);
+    return sim_trace_last(ns->loop);
 }
 
 /* bind(2) + listen(2).  Also SIM_EINVAL for an empty or too long path. */
@@ -245,19 +250,23 @@ int uds_listen(uds_ns_t *ns, const char *path, uint32_t pid, uds_conn_cb cb,
 {
     uds_file_t *f = NULL;
     uds_listener_t *l = NULL;
+    uint64_t held = 0;
     int rc = 0;
     SIM_ASSERT(cb != NULL);
     SIM_ASSERT(out != NULL);
     if (!path_ok(path))
         rc = SIM_EINVAL;
-    else if (file_find(ns, path))
+    else if ((f = file_find(ns, path)) != NULL) {
         rc = SIM_EADDRINUSE; /* live or stale alike */
+        held = f->trace_seq;
+        f = NULL;
+    }
     else if (!(f = sim__calloc(1, sizeof(*f))) ||
              !(l = sim__calloc(1, sizeof(*l))))
         rc = SIM_ENOMEM;
     if (rc) {
         sim__free(f);
-        trace_listen(ns, "uds.listen.fail", path, pid, rc);
+        trace_listen(ns, "uds.listen.fail", path, pid, rc, held);
         return rc;
     }
     memcpy(f->path, path, strlen(path) + 1);
@@ -270,7 +279,8 @@ int uds_listen(uds_ns_t *ns, const char *path, uint32_t pid, uds_conn_cb cb,
     l->arg = arg;
     l->file = f;
     LIST_APPEND(ns->listeners, ns->listeners_tail, l, next, prev);
-    trace_listen(ns, "uds.listen.ok", path, pid, 0);
+    l->trace_seq = f->trace_seq =
+        trace_listen(ns, "uds.listen.ok", path, pid, 0, 0);
     *out = l;
     return 0;
 }
@@ -333,7 +343,7 @@ void uds_listener_close(uds_listener_t *l, int unlink)
 /* connect ----------------------------------------------------------------*/
 
 static void trace_connect(uds_ns_t *ns, const char *path, const char *client,
-                          int err, uint32_t server_pid)
+                          int err, const uds_listener_t *l)
 {
     sim_trace_t *tr =
         sim_trace_begin(ns->loop, err ? "uds.connect.fail" : "uds.connect.ok");
@@ -342,7 +352,8 @@ static void trace_connect(uds_ns_t *ns, const char *path, const char *client,
     if (err)
         sim_trace_err(tr, "err", err);
     else
-        sim_trace_u64(tr, "server", server_pid);
+        sim_trace_u64(tr, "server", l ? l->pid : 0);
+    sim_trace_link(tr, "server", l ? l->trace_seq : 0);
     sim_trace_end(tr);
 }
 
@@ -401,7 +412,12 @@ int uds_connect(uds_ns_t *ns, const char *path, const char *client,
     r->l = l;
     r->pending = status == 0 ? 2 : 1;
     LIST_APPEND(ns->reqs, ns->reqs_tail, r, next, prev);
-    trace_connect(ns, path, client, status, l ? l->pid : 0);
+    trace_connect(ns, path, client, status, l);
+    /* the answer and the server end follow from the connect: what they
+     * lead to (the first request read) links back to it (explain) */
+    sim_timer_stamp(&r->t_cli, sim_trace_last(ns->loop));
+    if (status == 0)
+        sim_timer_stamp(&r->t_srv, sim_trace_last(ns->loop));
     return 0;
 }
 

@@ -12,7 +12,7 @@ _rddsim_file_arg() {
         w=${COMP_WORDS[i]}
         case $w in
         --variant | --flags | --seed | --seeds | --trace | --log | --only | \
-            --around | --max-events) ((i++)) ;;
+            --around | --max-events | --trace-format) ((i++)) ;;
         -*) ;;
         *) printf '%s\n' "$w"; return ;;
         esac
@@ -56,21 +56,28 @@ _rddsim() {
         --trace | --log)
             COMPREPLY=($(compgen -f -- "$cur") -)
             return ;;
+        --trace-format)
+            COMPREPLY=($(compgen -W "jsonl perfetto" -- "$cur"))
+            return ;;
         --seed | --seeds | --max-events | --only | --around) return ;;
         esac
         if [[ $cur == -* ]]; then
             COMPREPLY=($(compgen -W "--variant --flags --seed --seeds
-                --trace --log --only --around --no-expect --max-events
-                --help" -- "$cur"))
+                --trace --trace-format --log --only --around --no-expect
+                --max-events --help" -- "$cur"))
         else
             _rddsim_files "$cur"
         fi ;;
     suite)
         case $prev in
         --seed | --max-events) return ;;
+        --junit)
+            COMPREPLY=($(compgen -f -- "$cur"))
+            return ;;
         esac
         if [[ $cur == -* ]]; then
-            COMPREPLY=($(compgen -W "--seed --max-events --help" -- "$cur"))
+            COMPREPLY=($(compgen -W "--seed --max-events --junit --help" \
+                -- "$cur"))
         else
             _rddsim_files "$cur"
         fi ;;

@@ -128,8 +128,9 @@ typedef struct {
 
 /* Opens path for writing: "-" is stdout; a regular file (or a new name)
  * is written as path.tmp and renamed by cli_file_close; anything else
- * (/dev/null, a fifo) is written directly.  Returns 0, or EXIT_USAGE after
- * "OPT PATH: reason". */
+ * (/dev/null, a fifo) is written directly.  Returns 0, EXIT_USAGE after
+ * "OPT PATH: name too long", or EXIT_INTERNAL after "OPT PATH: reason"
+ * (a file that cannot be written exits 3, as a failed write does). */
 int cli_file_open(cli_file_t *o, const char *opt, const char *path);
 
 /* Flushes and closes; keep: rename path.tmp to path, else remove it.

@@ -144,6 +144,13 @@ static const act_doc_t act_docs[] = {
       {"namespace", "string", "default (App: none)"},
       {"key", "patch: spec key", "required with patch"},
       {"value", "patch: string", "required with patch"}}},
+    {"docker.api", "one Engine API call on a daemon, as its user",
+     {{"daemon", "daemon name", "required unless instance"},
+      {"instance", "RDD_INSTANCE value: that instance's VM daemon", "-"},
+      {"op", "an Engine write: ContainerStop, ImageRemove ...",
+       "required"},
+      {"ref", "container id or name, image ref, volume name", "required"},
+      {"force", "bool", "false"}}},
 };
 
 static void list_actions(void)

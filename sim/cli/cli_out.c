@@ -68,8 +68,9 @@ int cli_file_open(cli_file_t *o, const char *opt, const char *path)
     }
     o->fd = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (o->fd < 0) {
+        /* a file that cannot be written: exit 3, as a failed write */
         fprintf(stderr, "rddsim: %s %s: %s\n", opt, path, strerror(errno));
-        return EXIT_USAGE;
+        return EXIT_INTERNAL;
     }
     o->f = fopencookie(o, "w", io);
     if (!o->f) {

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "explore/perfetto.h"
 #include "rdd/flags.h"
 #include "scenario/world.h"
 #include "sim/alloc.h"
@@ -26,6 +27,7 @@
 
 typedef struct {
     const char *file, *variant, *flags, *trace, *log, *only, *around;
+    int perfetto;                /* --trace-format perfetto */
     uint64_t seed_lo, seed_hi, max_events;
     int have_seed, have_seeds, no_expect;
 } run_opts_t;
@@ -45,13 +47,14 @@ typedef struct {
     world_io_t io;
     cli_file_t trace, log;
     cli_filter_t *flt;
+    perfetto_t *pf;              /* --trace-format perfetto: the sink */
 } run_ctx_t;
 
 /* options ------------------------------------------------------------------*/
 
 enum {
     O_VARIANT, O_FLAGS, O_SEED, O_SEEDS, O_TRACE, O_LOG, O_ONLY, O_AROUND,
-    O_NO_EXPECT, O_MAX_EVENTS
+    O_NO_EXPECT, O_MAX_EVENTS, O_TRACE_FORMAT
 };
 
 static const cli_opt_t run_opts[] = {
@@ -61,6 +64,7 @@ static const cli_opt_t run_opts[] = {
     [O_ONLY] = {"--only", 1},         [O_AROUND] = {"--around", 1},
     [O_NO_EXPECT] = {"--no-expect", 0},
     [O_MAX_EVENTS] = {"--max-events", 1},
+    [O_TRACE_FORMAT] = {"--trace-format", 1},
 };
 
 static int parse_opts(int argc, char **argv, run_opts_t *o)
@@ -91,6 +95,13 @@ static int parse_opts(int argc, char **argv, run_opts_t *o)
         case O_ONLY: o->only = val; break;
         case O_AROUND: o->around = val; break;
         case O_NO_EXPECT: o->no_expect = 1; break;
+        case O_TRACE_FORMAT:
+            if (!strcmp(val, "perfetto"))
+                o->perfetto = 1;
+            else if (strcmp(val, "jsonl"))
+                return cli_usage(CMD, "--trace-format %s: jsonl or perfetto",
+                                 val);
+            break;
         case O_SEED:
             if ((rc = cli_u64(CMD, "--seed", val, &o->seed_lo)) != 0)
                 return rc;
@@ -115,6 +126,8 @@ static int parse_opts(int argc, char **argv, run_opts_t *o)
         return cli_usage(CMD, "needs a scenario FILE");
     if (o->have_seed && o->have_seeds)
         return cli_usage(CMD, "--seed and --seeds: give one");
+    if (o->perfetto && !o->trace)
+        return cli_usage(CMD, "--trace-format needs --trace FILE");
     if (o->trace && o->log && !strcmp(o->trace, "-") && !strcmp(o->log, "-"))
         return cli_usage(CMD, "--trace - and --log - both write to stdout; "
                               "send one to a file");
@@ -243,7 +256,14 @@ static int open_sinks(run_ctx_t *c, const char *variant, uint64_t seed)
         cli_expand(c->o->trace, variant, seed, path, sizeof(path));
         if ((rc = cli_file_open(&c->trace, "--trace", path)) != 0)
             return rc;
-        c->io.jsonl = c->trace.f;
+        if (c->o->perfetto) {
+            if (perfetto_new(c->trace.f, &c->pf) != 0)
+                return EXIT_INTERNAL;
+            c->io.on_record = perfetto_record;
+            c->io.on_record_arg = c->pf;
+        } else {
+            c->io.jsonl = c->trace.f;
+        }
     }
     if (c->o->log && !c->log.f) {
         cli_expand(c->o->log, variant, seed, path, sizeof(path));
@@ -270,7 +290,16 @@ static int close_sinks(run_ctx_t *c, int last)
         c->flt = NULL;
     }
     if (c->trace.f && (last || cli_has_fields(c->o->trace))) {
-        r = cli_file_close(&c->trace, 1);
+        if (c->pf && perfetto_end(c->pf) != 0) {
+            fprintf(stderr, "rddsim: --trace %s: out of memory\n",
+                    c->trace.path);
+            rc = EXIT_INTERNAL;
+        }
+        c->pf = NULL;
+        c->io.on_record = NULL;
+        c->io.on_record_arg = NULL;
+        /* a document cut short is not kept */
+        r = cli_file_close(&c->trace, rc == 0);
         rc = r > rc ? r : rc;
         c->io.jsonl = NULL;
     }

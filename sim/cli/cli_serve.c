@@ -1,6 +1,7 @@
 /*
  * cli_serve.c: rddsim serve FILE [--variant V] [--speed X] [--dir DIR]
  *                              [--seed N] [--until-end] [--record OUT]
+ *                              [--port P]
  *
  * Live mode: runs the scenario on the real-time driver (sim/rt.h) and
  * serves its fakes on unix sockets in DIR, so a real docker CLI can walk
@@ -9,7 +10,12 @@
  *   DIR/pipes/<name>.sock     each Windows pipe name the scenario can
  *                             involve (docker_engine, the owners' pipes,
  *                             each instance's per-instance pipe), dialed at
- *                             connect time: whoever owns the name then.
+ *                             connect time: whoever owns the name then;
+ *   DIR/kube/<instance>.sock  each instance's Kubernetes API (fakes/kube/
+ *                             front.h), also on http://127.0.0.1:P (P, P+1
+ *                             ... with --port P, else ports the OS picks),
+ *                             with DIR/kube/<instance>.kubeconfig (0600)
+ *                             naming the TCP one for kubectl.
  * DIR is created mode 0700 (default: a fresh mkdtemp); an existing DIR
  * must be a directory owned by the user with mode 0700.  Nothing outside
  * DIR is touched.  Violations print as they happen; SIGINT/SIGTERM (or,
@@ -20,18 +26,27 @@
  * changed a daemon as a timeline step at its virtual send time, named by
  * the daemon that answered (through a pipe: whoever owned it then):
  * ContainerRemove is docker.rm, ContainerCreate is docker.run (created and
- * started at once); other changes (stop, image or volume remove) have no
- * timeline action yet and are kept as comments.  `rddsim run OUT` replays.
+ * started at once), any other change that succeeded (stop, start, pause,
+ * image or volume remove ...) docker.api; a failed one is a comment.  Kubernetes writes:
+ * a DELETE of a Container, Image or Volume mirror is kube.delete (by its
+ * status.name / status.repoTag), of the App app.delete, of anything else
+ * rdd.ctl delete; a merge PATCH of the App is one app.patch per spec field
+ * set, of another kind rdd.ctl patch; what has no step (a field removed,
+ * finalizers, a failed write) is a comment.  `rddsim run OUT` replays.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "docker/front_http.h"
+#include "kube/front.h"
 #include "scenario/world.h"
 #include "sim/alloc.h"
 #include "sim/errno.h"
@@ -42,7 +57,7 @@
 #define SERVE_SOCKS_MAX 32
 
 typedef struct {
-    const char *file, *variant, *dir, *speed, *record;
+    const char *file, *variant, *dir, *speed, *record, *port;
     uint64_t seed;
     int have_seed, until_end;
 } serve_opts_t;
@@ -55,12 +70,23 @@ typedef struct {
     char container[DOCK_REF_MAX];
     char image[DOCK_REF_MAX];
     int force;
+    dock_op_t op;                  /* REC_API: the Engine call */
     char note[DOCK_REF_MAX + 64];  /* REC_OTHER: what it was */
+    char yaml[512];                /* REC_YAML: the step's keys after
+                                      `do:`, one per line */
 } rec_step_t;
 
-enum { REC_RM, REC_RUN, REC_OTHER };
+enum { REC_RM, REC_RUN, REC_OTHER, REC_YAML, REC_API };
 
+typedef struct serve serve_t;
+
+/* What a kube front asks for its store: instance i of the view. */
 typedef struct {
+    serve_t *s;
+    int i;
+} kapi_t;
+
+struct serve {
     const scenario_t *sc;
     const serve_opts_t *o;
     double speed;
@@ -78,14 +104,23 @@ typedef struct {
     int nd;
     rec_step_t *rec;
     size_t nrec, caprec;
-} serve_t;
+    /* the Kubernetes API, one front per instance */
+    world_live_view_t view;
+    kube_front_t *kube[SC_MAX_INSTANCES];
+    kapi_t kapi[SC_MAX_INSTANCES];
+    char kconf[SC_MAX_INSTANCES][CLI_PATH_MAX];
+    int nkube;
+    int port;
+    rdd_flags_t flags;
+};
 
-enum { O_VARIANT, O_SPEED, O_DIR, O_SEED, O_UNTIL_END, O_RECORD };
+enum { O_VARIANT, O_SPEED, O_DIR, O_SEED, O_UNTIL_END, O_RECORD, O_PORT };
 
 static const cli_opt_t serve_opts[] = {
     [O_VARIANT] = {"--variant", 1}, [O_SPEED] = {"--speed", 1},
     [O_DIR] = {"--dir", 1},         [O_SEED] = {"--seed", 1},
     [O_UNTIL_END] = {"--until-end", 0}, [O_RECORD] = {"--record", 1},
+    [O_PORT] = {"--port", 1},
 };
 
 static int parse_opts(int argc, char **argv, serve_opts_t *o)
@@ -114,6 +149,7 @@ static int parse_opts(int argc, char **argv, serve_opts_t *o)
         case O_DIR: o->dir = val; break;
         case O_UNTIL_END: o->until_end = 1; break;
         case O_RECORD: o->record = val; break;
+        case O_PORT: o->port = val; break;
         case O_SEED:
             if ((rc = cli_u64(CMD, "--seed", val, &o->seed)) != 0)
                 return rc;
@@ -172,6 +208,9 @@ static int make_dir(serve_t *s)
     if (mkdir(sub, 0700) != 0 && errno != EEXIST)
         return EXIT_USAGE;
     snprintf(sub, sizeof(sub), "%s/pipes", s->dir);
+    if (mkdir(sub, 0700) != 0 && errno != EEXIST)
+        return EXIT_USAGE;
+    snprintf(sub, sizeof(sub), "%s/kube", s->dir);
     if (mkdir(sub, 0700) != 0 && errno != EEXIST)
         return EXIT_USAGE;
     return 0;
@@ -274,6 +313,12 @@ static void on_call(void *arg, uint64_t sent_ns, const dock_req_t *req,
         snprintf(r->container, sizeof(r->container), "%s",
                  k->name[0] == '/' ? k->name + 1 : k->name);
         snprintf(r->image, sizeof(r->image), "%s", req->image);
+    } else if (resp->http < 400 && req->op != DOCK_OP_CONTAINER_CREATE) {
+        /* Any other change that succeeded: one docker.api step. */
+        r->kind = REC_API;
+        r->op = req->op;
+        snprintf(r->container, sizeof(r->container), "%s", req->ref);
+        r->force = req->force;
     } else {
         r->kind = REC_OTHER;
         snprintf(r->note, sizeof(r->note), "%s %s%s (http %d)",
@@ -302,6 +347,269 @@ static void map_daemons(serve_t *s, const world_live_view_t *v)
     }
 }
 
+/* the Kubernetes API ------------------------------------------------------*/
+
+static const char *inst_key(const serve_t *s, int i)
+{
+    const sc_instance_t *in = &s->sc->instances[i];
+    return in->env_set ? in->value : "unset";
+}
+
+static kube_store_t *kapi_store(void *arg, uint64_t *epoch, int *up)
+{
+    kapi_t *k = arg;
+    return k->s->view.kube_api(k->s->view.world, k->i, epoch, up);
+}
+
+static rec_step_t *rec_add(serve_t *s, uint64_t t_ns)
+{
+    rec_step_t *r;
+    if (s->nrec == s->caprec) {
+        size_t cap = s->caprec ? s->caprec * 2 : 16;
+        rec_step_t *n = sim__realloc(s->rec, cap * sizeof(*n));
+        if (!n)
+            return NULL;
+        s->rec = n;
+        s->caprec = cap;
+    }
+    r = &s->rec[s->nrec++];
+    memset(r, 0, sizeof(*r));
+    r->t_ns = t_ns;
+    return r;
+}
+
+/* A YAML double-quoted scalar of v into out. */
+static void yq(char *out, size_t len, const char *v)
+{
+    size_t o = 0;
+    if (len < 3)
+        return;
+    out[o++] = '"';
+    for (; *v && o + 3 < len; v++) {
+        if (*v == '"' || *v == '\\')
+            out[o++] = '\\';
+        out[o++] = *v;
+    }
+    out[o++] = '"';
+    out[o] = 0;
+}
+
+static void rec_note(serve_t *s, uint64_t t, int inst, const char *what)
+{
+    rec_step_t *r = rec_add(s, t);
+    if (!r)
+        return;
+    r->kind = REC_OTHER;
+    snprintf(r->where, sizeof(r->where), "instance \"%s\"",
+             inst_key(s, inst));
+    snprintf(r->note, sizeof(r->note), "%s", what);
+}
+
+/* Each leaf of a merge patch's spec: one step (app.patch or rdd.ctl
+ * patch); a null (a removal) has none. */
+static void rec_patch_leaves(serve_t *s, const kube_front_call_t *c,
+                             int inst, json_t *obj, const char *prefix)
+{
+    const kube_front_res_t *res = kube_front_resource(c->kind);
+    const char *k;
+    json_t *v;
+    char key[128], val[256], qk[160], qv[300], qn[200], qns[160];
+    json_object_foreach(obj, k, v)
+    {
+        rec_step_t *r;
+        snprintf(key, sizeof(key), "%s%s%s", prefix, prefix[0] ? "." : "",
+                 k);
+        if (json_is_object(v)) {
+            rec_patch_leaves(s, c, inst, v, key);
+            continue;
+        }
+        if (json_is_null(v) || json_is_array(v)) {
+            char what[300];
+            snprintf(what, sizeof(what), "kube patch %s/%s spec.%s=%s",
+                     res->plural, c->name, key,
+                     json_is_null(v) ? "null" : "[...]");
+            rec_note(s, c->t_ns, inst, what);
+            continue;
+        }
+        if (json_is_string(v))
+            snprintf(val, sizeof(val), "%s", json_string_value(v));
+        else if (json_is_boolean(v))
+            snprintf(val, sizeof(val), "%s", json_is_true(v) ? "true"
+                                                             : "false");
+        else if (json_is_integer(v))
+            snprintf(val, sizeof(val), "%" JSON_INTEGER_FORMAT,
+                     json_integer_value(v));
+        else
+            snprintf(val, sizeof(val), "%.17g", json_number_value(v));
+        if (!(r = rec_add(s, c->t_ns)))
+            return;
+        r->kind = REC_YAML;
+        yq(qk, sizeof(qk), key);
+        yq(qv, sizeof(qv), val);
+        yq(qn, sizeof(qn), c->name);
+        yq(qns, sizeof(qns), c->ns);
+        if (c->kind == KUBE_APP)
+            snprintf(r->yaml, sizeof(r->yaml),
+                     "do: app.patch\ninstance: \"%s\"\nkey: %s\nvalue: %s",
+                     inst_key(s, inst), qk, qv);
+        else
+            snprintf(r->yaml, sizeof(r->yaml),
+                     "do: rdd.ctl\ninstance: \"%s\"\nverb: patch\n"
+                     "kind: %s\nname: %s\nnamespace: %s\nkey: %s\n"
+                     "value: %s",
+                     inst_key(s, inst), res->kind_name, qn, qns, qk, qv);
+    }
+}
+
+/* --record: a Kubernetes write from a live client, at the virtual time it
+ * arrived. */
+static void on_kube_call(void *arg, const kube_front_call_t *c)
+{
+    kapi_t *ka = arg;
+    serve_t *s = ka->s;
+    const kube_front_res_t *res = kube_front_resource(c->kind);
+    rec_step_t *r;
+    char what[400], qn[200], qns[160];
+    if (c->http >= 300) {
+        snprintf(what, sizeof(what), "kube %s %s/%s (http %d)", c->verb,
+                 res->plural, c->name, c->http);
+        rec_note(s, c->t_ns, ka->i, what);
+        return;
+    }
+    yq(qn, sizeof(qn), c->name);
+    yq(qns, sizeof(qns), c->ns);
+    if (!strcmp(c->verb, "delete")) {
+        const char *dn = NULL;
+        if (c->before && (c->kind == KUBE_CONTAINER ||
+                          c->kind == KUBE_VOLUME))
+            dn = kube_status_get(c->before, "name");
+        else if (c->before && c->kind == KUBE_IMAGE)
+            dn = kube_status_get(c->before, "repoTag");
+        if (!(r = rec_add(s, c->t_ns)))
+            return;
+        r->kind = REC_YAML;
+        if (dn && dn[0]) {
+            char qd[200];
+            yq(qd, sizeof(qd), dn);
+            snprintf(r->yaml, sizeof(r->yaml),
+                     "do: kube.delete\ninstance: \"%s\"\nkind: %s\n"
+                     "docker_name: %s",
+                     inst_key(s, ka->i), res->kind_name, qd);
+        } else if (c->kind == KUBE_APP)
+            snprintf(r->yaml, sizeof(r->yaml),
+                     "do: app.delete\ninstance: \"%s\"", inst_key(s, ka->i));
+        else
+            snprintf(r->yaml, sizeof(r->yaml),
+                     "do: rdd.ctl\ninstance: \"%s\"\nverb: delete\n"
+                     "kind: %s\nname: %s\nnamespace: %s",
+                     inst_key(s, ka->i), res->kind_name, qn, qns);
+        return;
+    }
+    {
+        json_error_t err;
+        json_t *p = c->patch ? json_loads(c->patch, 0, &err) : NULL;
+        json_t *spec = json_object_get(p, "spec");
+        const char *k;
+        json_t *v;
+        if (json_is_object(spec))
+            rec_patch_leaves(s, c, ka->i, spec, "");
+        json_object_foreach(p, k, v) if (strcmp(k, "spec"))
+        {
+            snprintf(what, sizeof(what), "kube patch %s/%s: its %s",
+                     res->plural, c->name, k);
+            rec_note(s, c->t_ns, ka->i, what);
+        }
+        json_decref(p);
+    }
+}
+
+/* DIR/kube/<instance>.kubeconfig (0600): one cluster, the TCP port. */
+static int write_kubeconfig(const char *path, const char *name, int port)
+{
+    FILE *f;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0 || !(f = fdopen(fd, "w"))) {
+        if (fd >= 0)
+            close(fd);
+        fprintf(stderr, "rddsim serve: %s: %s\n", path, strerror(errno));
+        return EXIT_INTERNAL;
+    }
+    fprintf(f,
+            "apiVersion: v1\n"
+            "kind: Config\n"
+            "clusters:\n"
+            "- name: rddsim-%s\n"
+            "  cluster:\n"
+            "    server: http://127.0.0.1:%d\n"
+            "contexts:\n"
+            "- name: rddsim-%s\n"
+            "  context:\n"
+            "    cluster: rddsim-%s\n"
+            "    user: rddsim\n"
+            "    namespace: default\n"
+            "current-context: rddsim-%s\n"
+            "users:\n"
+            "- name: rddsim\n"
+            "  user: {}\n",
+            name, port, name, name, name);
+    return fclose(f) == 0 ? 0 : EXIT_INTERNAL;
+}
+
+static void on_kube_accept(void *arg, sim_stream_t *server_end)
+{
+    kube_front_serve(arg, server_end);
+}
+
+static int serve_kube(serve_t *s, const world_live_view_t *v)
+{
+    kube_front_opts_t ko;
+    char path[CLI_PATH_MAX + 64];
+    int i, rc, bound = 0;
+    /* Timestamps: the wall clock now is virtual now. */
+    int64_t epoch_s = (int64_t)time(NULL) -
+                      (int64_t)((double)sim_now(v->loop) / 1e9 / s->speed);
+    for (i = 0; i < v->ninstances && i < SC_MAX_INSTANCES; i++) {
+        const char *name = inst_key(s, i);
+        s->kapi[i].s = s;
+        s->kapi[i].i = i;
+        memset(&ko, 0, sizeof(ko));
+        ko.loop = v->loop;
+        ko.store = kapi_store;
+        ko.store_arg = &s->kapi[i];
+        ko.consistent_list =
+            !RDD_HAS(s->flags, NO_CONSISTENT_LIST_FROM_CACHE);
+        ko.epoch_s = epoch_s;
+        ko.speed = s->speed;
+        ko.on_call = s->o->record ? on_kube_call : NULL;
+        ko.on_call_arg = &s->kapi[i];
+        if ((rc = kube_front_new(&ko, &s->kube[i])) != 0)
+            return rc;
+        s->nkube = i + 1;
+        snprintf(path, sizeof(path), "%s/kube/%s.sock", s->dir, name);
+        if ((rc = sim_rt_listen(s->rt, path, on_kube_accept, s->kube[i]))) {
+            fprintf(stderr, "rddsim serve: %s: %s\n", path,
+                    sim_strerror(rc));
+            return rc;
+        }
+        if ((rc = sim_rt_listen_tcp(s->rt, s->port ? s->port + i : 0,
+                                    &bound, on_kube_accept, s->kube[i]))) {
+            fprintf(stderr, "rddsim serve: --port %d: %s\n",
+                    s->port ? s->port + i : 0, sim_strerror(rc));
+            return rc;
+        }
+        snprintf(s->kconf[i], sizeof(s->kconf[i]), "%s/kube/%s.kubeconfig",
+                 s->dir, name);
+        if ((rc = write_kubeconfig(s->kconf[i], name, bound)) != 0) {
+            s->kconf[i][0] = 0;
+            return SIM_EACCES;
+        }
+        printf("kube %s: unix://%s http://127.0.0.1:%d\n", name, path, bound);
+    }
+    for (i = 0; i < s->nkube; i++)
+        printf("export KUBECONFIG=%s\n", s->kconf[i]);
+    return 0;
+}
+
 static int on_built(void *arg, const world_live_view_t *v)
 {
     serve_t *s = arg;
@@ -310,6 +618,7 @@ static int on_built(void *arg, const world_live_view_t *v)
     int i, rc;
     if ((rc = sim_rt_new(v->loop, s->speed, &s->rt)) != 0)
         return rc;
+    s->view = *v;
     map_daemons(s, v);
     for (i = 0; i < v->ndaemons; i++) {
         const char *name = dock_daemon_name(v->daemons[i]);
@@ -342,6 +651,8 @@ static int on_built(void *arg, const world_live_view_t *v)
     }
     printf("export DOCKER_HOST=unix://%s/pipes/docker_engine.sock\n",
            s->dir);
+    if ((rc = serve_kube(s, v)) != 0)
+        return rc;
     printf("serving at speed %g; Ctrl-C ends the run\n", s->speed);
     fflush(stdout);
     return 0;
@@ -363,6 +674,8 @@ static void on_drive(void *arg, sim_loop_t *loop, uint64_t until_ns)
     s->rt = NULL;
     for (i = 0; i < s->nhttp; i++)
         dock_http_close_all(s->http[i]);
+    for (i = 0; i < s->nkube; i++)
+        kube_front_close_all(s->kube[i]);
 }
 
 static void verdict(const serve_t *s, const sc_variant_t *v, uint64_t seed,
@@ -418,6 +731,18 @@ static void write_steps(const serve_t *s, FILE *f, int indent)
     for (i = 0; i < s->nrec; i++) {
         const rec_step_t *r = &s->rec[i];
         uint64_t us = (r->t_ns + 999) / 1000;
+        if (r->kind == REC_YAML) {
+            const char *p = r->yaml;
+            fprintf(f, "%*s- at: %" PRIu64 "us  # recorded live\n", indent,
+                    "", us);
+            while (*p) {
+                const char *nl = strchr(p, '\n');
+                int n = nl ? (int)(nl - p) : (int)strlen(p);
+                fprintf(f, "%*s  %.*s\n", indent, "", n, p);
+                p += n + (nl ? 1 : 0);
+            }
+            continue;
+        }
         if (r->kind == REC_OTHER) {
             fprintf(f, "%*s# live at %" PRIu64 "us on %s: %s: no timeline "
                        "action replays it\n", indent, "", us, r->where,
@@ -427,8 +752,18 @@ static void write_steps(const serve_t *s, FILE *f, int indent)
         fprintf(f, "%*s- at: %" PRIu64 "us  # recorded live\n", indent, "",
                 us);
         fprintf(f, "%*s  do: %s\n", indent, "",
-                r->kind == REC_RM ? "docker.rm" : "docker.run");
+                r->kind == REC_RM    ? "docker.rm"
+                : r->kind == REC_API ? "docker.api"
+                                     : "docker.run");
         fprintf(f, "%*s  %s\n", indent, "", r->where);
+        if (r->kind == REC_API) {
+            fprintf(f, "%*s  op: %s\n%*s  ref: ", indent, "",
+                    dock_op_name(r->op), indent, "");
+            yaml_str(f, r->container);
+            fprintf(f, "\n%*s  force: %s\n", indent, "",
+                    r->force ? "true" : "false");
+            continue;
+        }
         fprintf(f, "%*s  container: ", indent, "");
         yaml_str(f, r->container);
         fputc('\n', f);
@@ -518,8 +853,15 @@ static void cleanup(serve_t *s)
         unlink(s->socks[i]);
         dock_http_free(s->http[i]);
     }
+    for (i = 0; i < s->nkube; i++) {
+        kube_front_free(s->kube[i]);
+        if (s->kconf[i][0])
+            unlink(s->kconf[i]);
+    }
     if (!s->made_dir)
         return;
+    snprintf(sub, sizeof(sub), "%s/kube", s->dir);
+    rmdir(sub);
     snprintf(sub, sizeof(sub), "%s/docker", s->dir);
     rmdir(sub);
     snprintf(sub, sizeof(sub), "%s/pipes", s->dir);
@@ -560,6 +902,17 @@ int cli_serve(int argc, char **argv)
             goto out;
         }
     }
+    if (o.port) {
+        uint64_t p;
+        if ((rc = cli_u64(CMD, "--port", o.port, &p)) != 0)
+            goto out;
+        if (p < 1 || p > 65535 - SC_MAX_INSTANCES) {
+            rc = cli_usage(CMD, "--port %s: a TCP port, 1 to %d", o.port,
+                           65535 - SC_MAX_INSTANCES);
+            goto out;
+        }
+        s->port = (int)p;
+    }
     if ((rc = cli_load(o.file, sc, msg, sizeof(msg))) != 0) {
         fprintf(stderr, "%s\n", msg);
         goto out;
@@ -575,6 +928,7 @@ int cli_serve(int argc, char **argv)
         rc = EXIT_USAGE;
         goto out;
     }
+    s->flags = v->flags;
     if ((rc = make_dir(s)) != 0)
         goto out;
     pipe_names(s);

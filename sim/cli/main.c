@@ -5,7 +5,9 @@
  *   rddsim run FILE [--variant NAME] [--flags A,B] [--seed N | --seeds A..B]
  *                   [--trace FILE|-] [--log FILE|-] [--only K=GLOB,..]
  *                   [--around ID[:N]] [--no-expect] [--max-events N]
- *   rddsim suite [DIR|FILE ...]     every scenario x variant, results table
+ *                   [--trace-format jsonl|perfetto]
+ *   rddsim suite [DIR|FILE ...] [--junit FILE]
+ *                                   every scenario x variant, results table
  *   rddsim check FILE ...           validate without running
  *   rddsim list [variants [FILE]|flags|faults|invariants|actions]
  *   rddsim bench kernel w1|w2 [KEY=VALUE ...]

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "docker/docker.h"
 #include "sim/errno.h"
 #include "sim/loop.h"
 
@@ -386,6 +387,15 @@ static void step(FILE *f, const scenario_t *sc, const sc_action_t *a)
             kv(f, "config", a->config_dir);
         if (a->kind == SC_ACT_CONTEXT_SEED)
             kv(f, "host", a->ctx_host);
+        break;
+    case SC_ACT_DOCKER_API:
+        if (a->daemon_instance >= 0)
+            kv(f, "instance", inst_name(sc, a->daemon_instance));
+        else
+            kv(f, "daemon", a->daemon);
+        fprintf(f, ", op: %s", dock_op_name((dock_op_t)a->docker_op));
+        kv(f, "ref", a->container);
+        fprintf(f, ", force: %s", a->force ? "true" : "false");
         break;
     case SC_ACT_RDD_CTL:
         kv(f, "instance", inst_name(sc, a->instance));

@@ -772,6 +772,40 @@ static int step(xtext_t *t, xworld_t *w, sim_rng_t *r, sc_act_kind_t k,
                 sim_rng_range(r, 0, 1) ? "true" : "false");
         }
         break;
+    case SC_ACT_DOCKER_API: {
+        /* one Engine write as the daemon's user (docker stop, pause,
+         * image rm, volume rm, ...) */
+        static const char *const ops[] = {
+            "ContainerStart", "ContainerStop", "ContainerRestart",
+            "ContainerPause", "ContainerUnpause", "ContainerRemove",
+            "ImageRemove", "VolumeRemove"};
+        int op = (int)sim_rng_range(r, 0, 7), s;
+        const char *ref;
+        slot = (int)sim_rng_range(r, 0, (uint64_t)(w->ndaemons + w->ninst) -
+                                            1);
+        s = slot < w->ndaemons ? slot : 4 + slot - w->ndaemons;
+        if (op == 6)
+            ref = w->nmirror[1] ? w->mirror[1][sim_rng_range(
+                                      r, 0, (uint64_t)w->nmirror[1] - 1)]
+                                : NULL;
+        else if (op == 7)
+            ref = w->nmirror[2] ? w->mirror[2][sim_rng_range(
+                                      r, 0, (uint64_t)w->nmirror[2] - 1)]
+                                : NULL;
+        else
+            ref = w->nctr[s] ? w->ctr[s][sim_rng_range(
+                                   r, 0, (uint64_t)w->nctr[s] - 1)]
+                             : NULL;
+        if (!ref)
+            goto none;
+        if (slot < w->ndaemons)
+            put(t, ", daemon: %s", w->daemon[slot]);
+        else
+            put(t, ", instance: \"%s\"", w->inst[slot - w->ndaemons]);
+        put(t, ", op: %s, ref: \"%s\", force: %s", ops[op], ref,
+            sim_rng_range(r, 0, 1) ? "true" : "false");
+        break;
+    }
     case SC_ACT_APP_PATCH: {
         static const char *const keys[] = {"running", "kubernetes.enabled"};
         put(t, ", instance: \"%s\", key: %s, value: \"%s\"", inst,

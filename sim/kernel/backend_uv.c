@@ -8,6 +8,7 @@
  */
 #include <uv.h>
 
+#include <arpa/inet.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -46,10 +47,19 @@ uint64_t sim_os_seed(void)
 typedef struct rt_listener rt_listener_t;
 typedef struct rt_conn rt_conn_t;
 
+/* A listening or connected socket: a unix one or a TCP one. */
+typedef union {
+    uv_handle_t handle;
+    uv_stream_t stream;
+    uv_pipe_t pipe;
+    uv_tcp_t tcp;
+} rt_sock_t;
+
 struct rt_listener {
     sim_rt_t *rt;
-    uv_pipe_t h;
-    char path[108];
+    rt_sock_t h;
+    int tcp;
+    char path[108];     /* unix: unlinked at free; "" for TCP */
     sim_rt_accept_cb cb;
     void *arg;
     rt_listener_t *next;
@@ -58,7 +68,7 @@ struct rt_listener {
 struct rt_conn {
     sim_rt_t *rt;
     rt_listener_t *ln;
-    uv_pipe_t h;
+    rt_sock_t h;
     sim_stream_t *mine;   /* our end of the pair; NULL once closed */
     int uv_closing;       /* uv_close or uv_shutdown under way */
     int uv_closed;
@@ -327,8 +337,11 @@ static void on_connection(uv_stream_t *server, int status)
         return;
     c->rt = rt;
     c->ln = ln;
-    uv_pipe_init(&rt->uv, &c->h, 0);
-    c->h.data = c;
+    if (ln->tcp)
+        uv_tcp_init(&rt->uv, &c->h.tcp);
+    else
+        uv_pipe_init(&rt->uv, &c->h.pipe, 0);
+    c->h.handle.data = c;
     c->next = rt->conns;
     if (rt->conns)
         rt->conns->prev = c;
@@ -362,9 +375,9 @@ int sim_rt_listen(sim_rt_t *rt, const char *path, sim_rt_accept_cb cb,
     ln->cb = cb;
     ln->arg = arg;
     memcpy(ln->path, path, strlen(path) + 1);
-    uv_pipe_init(&rt->uv, &ln->h, 0);
-    ln->h.data = ln;
-    rc = uv_pipe_bind(&ln->h, path);
+    uv_pipe_init(&rt->uv, &ln->h.pipe, 0);
+    ln->h.handle.data = ln;
+    rc = uv_pipe_bind(&ln->h.pipe, path);
     if (rc == 0)
         rc = chmod(path, 0600) == 0 ? 0 : UV_EACCES;
     if (rc == 0)
@@ -378,6 +391,46 @@ int sim_rt_listen(sim_rt_t *rt, const char *path, sim_rt_accept_cb cb,
                : rc == UV_ENOMEM   ? SIM_ENOMEM
                                    : SIM_EACCES;
     }
+    ln->next = rt->lns;
+    rt->lns = ln;
+    return 0;
+}
+
+int sim_rt_listen_tcp(sim_rt_t *rt, int port, int *bound_port,
+                      sim_rt_accept_cb cb, void *arg)
+{
+    rt_listener_t *ln;
+    struct sockaddr_in sa;
+    struct sockaddr_storage got;
+    int rc, len = (int)sizeof(got);
+    if (port < 0 || port > 65535)
+        return SIM_EINVAL;
+    if (!(ln = sim__calloc(1, sizeof(*ln))))
+        return SIM_ENOMEM;
+    ln->rt = rt;
+    ln->cb = cb;
+    ln->arg = arg;
+    ln->tcp = 1;
+    uv_tcp_init(&rt->uv, &ln->h.tcp);
+    ln->h.handle.data = ln;
+    /* Loopback only: nothing outside this machine can reach it. */
+    rc = uv_ip4_addr("127.0.0.1", port, &sa);
+    if (rc == 0)
+        rc = uv_tcp_bind(&ln->h.tcp, (const struct sockaddr *)&sa, 0);
+    if (rc == 0)
+        rc = uv_listen((uv_stream_t *)&ln->h, 128, on_connection);
+    if (rc == 0)
+        rc = uv_tcp_getsockname(&ln->h.tcp, (struct sockaddr *)&got, &len);
+    if (rc) {
+        uv_close((uv_handle_t *)&ln->h, NULL);
+        uv_run(&rt->uv, UV_RUN_NOWAIT);
+        sim__free(ln);
+        return rc == UV_EADDRINUSE ? SIM_EADDRINUSE
+               : rc == UV_ENOMEM   ? SIM_ENOMEM
+                                   : SIM_EACCES;
+    }
+    if (bound_port)
+        *bound_port = ntohs(((struct sockaddr_in *)&got)->sin_port);
     ln->next = rt->lns;
     rt->lns = ln;
     return 0;
@@ -411,8 +464,9 @@ void sim_rt_free(sim_rt_t *rt)
     while (rt->lns) {
         rt_listener_t *ln = rt->lns;
         rt->lns = ln->next;
-        unlink(ln->path);
-        ln->h.data = NULL;
+        if (ln->path[0])
+            unlink(ln->path);
+        ln->h.handle.data = NULL;
         uv_close((uv_handle_t *)&ln->h, NULL);
         uv_run(&rt->uv, UV_RUN_NOWAIT);
         sim__free(ln);

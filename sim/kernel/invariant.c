@@ -38,17 +38,31 @@ void sim_inv_due(sim_inv_t *inv, uint64_t at_ns, uint64_t cause_seq)
     inv->due_seq = cause_seq;
 }
 
+void sim_inv_link(sim_inv_t *inv, const char *key, uint64_t seq)
+{
+    if (seq && inv->nlinks < SIM_INV_LINKS) {
+        inv->link_key[inv->nlinks] = key;
+        inv->link_seq[inv->nlinks++] = seq;
+    }
+}
+
 static void run_one(sim_inv_t *inv, sim_inv_entry_t *e, uint64_t seq,
                     const char *ev)
 {
     char why[SIM_INV_WHY_MAX];
     sim_trace_t *tr;
+    int i;
+    /* A run reports each invariant's first violation only, so a broken
+     * one is not checked again (its check may format a sentence on every
+     * event: most of an explored world's time went there). */
+    if (e->violations)
+        return;
     why[0] = 0;
     inv->due_set = 0;
+    inv->nlinks = 0;
     if (!e->check(e->ctx, why, sizeof(why)))
         return;
-    if (e->violations++ > 0)
-        return;
+    e->violations = 1;
     e->first_ns = inv->due_set ? inv->due_ns : sim_now(inv->loop);
     e->first_seq = inv->due_set ? inv->due_seq : seq;
     snprintf(e->first_ev, sizeof(e->first_ev), "%s",
@@ -60,6 +74,8 @@ static void run_one(sim_inv_t *inv, sim_inv_entry_t *e, uint64_t seq,
     if (inv->due_set)
         sim_trace_ns(tr, "at", e->first_ns);
     sim_trace_str(tr, "why", e->why);
+    for (i = 0; i < inv->nlinks; i++)
+        sim_trace_link(tr, inv->link_key[i], inv->link_seq[i]);
     sim_trace_end(tr);
 }
 

@@ -356,6 +356,12 @@ int sim_timer_start(sim_timer_t *t, sim_timer_cb cb, uint64_t delay_ns)
     return 0;
 }
 
+void sim_timer_stamp(sim_timer_t *t, uint64_t seq)
+{
+    if (seq)
+        t->cause = seq;
+}
+
 void sim_timer_stop(sim_timer_t *t)
 {
     if (t->state == SIM__TIMER_IDLE)

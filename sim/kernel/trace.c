@@ -129,6 +129,12 @@ sim_trace_t *sim_trace_begin(sim_loop_t *loop, const char *ev)
     tr->last_ev[n] = 0;
     tr->last_seq = tr->seq;
     tr->cause = tr->ambient;
+    tr->nlinks = 0;
+    if (tr->scope_seq && tr->scope_seq < tr->seq) {
+        tr->link_key[0] = tr->scope_key;
+        tr->link_seq[0] = tr->scope_seq;
+        tr->nlinks = 1;
+    }
     if (tr->in_event)
         tr->stamp = tr->seq;
     rec_u64(tr, sim_now(loop));
@@ -150,6 +156,54 @@ void sim_trace_cause(sim_trace_t *tr, uint64_t seq)
 {
     if (tr && seq && seq < tr->seq)
         tr->cause = seq;
+}
+
+void sim_trace_link(sim_trace_t *tr, const char *key, uint64_t seq)
+{
+    int i;
+    if (!tr || !seq || seq >= tr->seq || tr->nlinks >= SIM_TRACE_LINKS)
+        return;
+    for (i = 0; i < tr->nlinks; i++)
+        if (!strcmp(tr->link_key[i], key))
+            return;
+    tr->link_key[tr->nlinks] = key;
+    tr->link_seq[tr->nlinks++] = seq;
+}
+
+sim_trace_scope_t sim_trace_link_scope(sim_loop_t *loop, const char *key,
+                                       uint64_t seq)
+{
+    sim_trace_scope_t prev = {NULL, 0};
+    if (!loop->trace)
+        return prev;
+    prev.key = loop->trace->scope_key;
+    prev.seq = loop->trace->scope_seq;
+    loop->trace->scope_key = seq ? key : NULL;
+    loop->trace->scope_seq = seq;
+    return prev;
+}
+
+sim_trace_scope_t sim_trace_scope_now(sim_loop_t *loop)
+{
+    sim_trace_scope_t now = {NULL, 0};
+    if (loop->trace) {
+        now.key = loop->trace->scope_key;
+        now.seq = loop->trace->scope_seq;
+    }
+    return now;
+}
+
+void sim_trace_scope_restore(sim_loop_t *loop, sim_trace_scope_t prev)
+{
+    if (!loop->trace)
+        return;
+    loop->trace->scope_key = prev.key;
+    loop->trace->scope_seq = prev.seq;
+}
+
+uint64_t sim_trace_last(sim_loop_t *loop)
+{
+    return loop->trace ? loop->trace->seq : 0;
 }
 
 uint64_t sim_trace_now(sim_loop_t *loop)
@@ -365,6 +419,18 @@ static void render_json(const sim_trace_t *tr, outbuf_t *o, int fields)
         oputs(o, ",\"cause\":");
         oput_u64(o, tr->cause);
     }
+    if (tr->nlinks) {
+        int i;
+        oputs(o, ",\"links\":{");
+        for (i = 0; i < tr->nlinks; i++) {
+            if (i)
+                oputc(o, ',');
+            oput_json_str(o, tr->link_key[i]);
+            oputc(o, ':');
+            oput_u64(o, tr->link_seq[i]);
+        }
+        oputc(o, '}');
+    }
     for (p = next_field(p, &f); fields && f.type != REC_END;
          p = next_field(p, &f)) {
         if (f.type == REC_TRUNC) {
@@ -384,6 +450,55 @@ static void render_json(const sim_trace_t *tr, outbuf_t *o, int fields)
     if (!fields)
         oputs(o, ",\"truncated\":true");
     oputc(o, '}');
+}
+
+/* reading records --------------------------------------------------------*/
+
+int sim_trace_rec_field(const sim_trace_rec_t *rec, size_t *pos,
+                        sim_trace_field_t *f)
+{
+    field_t x;
+    const unsigned char *p = rec->fields + *pos;
+    for (;;) {
+        const unsigned char *q = next_field(p, &x);
+        if (x.type == REC_END)
+            return 0;
+        if (x.type == REC_TRUNC) {
+            p = q;
+            continue;
+        }
+        f->type = (char)x.type;
+        f->key = x.key;
+        f->str = x.type == REC_STR ? x.str : NULL;
+        f->num = x.type == REC_STR ? 0 : x.num;
+        *pos = (size_t)(q - rec->fields);
+        return 1;
+    }
+}
+
+const char *sim_trace_rec_str(const sim_trace_rec_t *rec, const char *key)
+{
+    sim_trace_field_t f;
+    size_t pos = 0;
+    while (sim_trace_rec_field(rec, &pos, &f))
+        if (!strcmp(f.key, key))
+            return f.type == REC_STR ? f.str : NULL;
+    return NULL;
+}
+
+int sim_trace_rec_num(const sim_trace_rec_t *rec, const char *key,
+                      uint64_t *v)
+{
+    sim_trace_field_t f;
+    size_t pos = 0;
+    while (sim_trace_rec_field(rec, &pos, &f))
+        if (!strcmp(f.key, key)) {
+            if (f.type == REC_STR)
+                return 0;
+            *v = f.num;
+            return 1;
+        }
+    return 0;
 }
 
 const char *sim_fmt_ns(char *buf, uint64_t ns)
@@ -417,6 +532,16 @@ void sim_trace_end(sim_trace_t *tr)
     }
     tr->rec[tr->rlen++] = REC_END;
     tr->hash = hash_fold(tr->rec, tr->rlen, tr->hash);
+    if (tr->on_record) {
+        sim_trace_rec_t r;
+        r.t_ns = get_u64(tr->rec);
+        r.seq = get_u64(tr->rec + 8);
+        r.cause = tr->cause;
+        r.ev = (const char *)tr->rec + 16;
+        r.fields = tr->rec + tr->head_len;
+        r.truncated = r.fields[0] == REC_TRUNC;
+        tr->on_record(tr->on_record_arg, &r);
+    }
     if (tr->text || tr->on_text) {
         o = (outbuf_t){tr->out, 0, SIM_TRACE_LINE_MAX - 1, 0};
         render_text(tr, &o);

@@ -67,6 +67,8 @@ static void rdd__bridge_transition(rdd_instance_t *inst, rdd_bridge_state_t to)
     rdd_bridge_t *b = &inst->bridge;
     sim_trace_t *tr;
     SIM_ASSERT(allowed[b->state][to]);
+    if (to == RDD_BRIDGE_OFF || to == RDD_BRIDGE_LISTENING)
+        b->fail_seq = 0;
     tr = sim_trace_begin(inst->loop, "rdd.bridge.state");
     sim_trace_str(tr, "inst", inst->id.name);
     sim_trace_str(tr, "from", state_names[b->state]);
@@ -107,13 +109,17 @@ static void handle_conn(rdd_instance_t *inst, sim_stream_t *conn)
     dock_daemon_serve(d, conn);
 }
 
-static void trace_exit(rdd_instance_t *inst, const char *msg)
+/* failed: the record of the failed call (a link for explain), or 0. */
+static void trace_exit(rdd_instance_t *inst, const char *msg,
+                       uint64_t failed)
 {
     sim_trace_t *tr = sim_trace_begin(inst->loop, "rdd.bridge.exit");
     sim_trace_str(tr, "inst", inst->id.name);
     sim_trace_str(tr, "err", msg);
     sim_trace_str(tr, "log", "Socket bridge exited with error");
+    sim_trace_link(tr, "failed", failed);
     sim_trace_end(tr);
+    inst->bridge.fail_seq = sim_trace_last(inst->loop);
 }
 
 /* host_windows.go:64-73: the accept loop.  An accept error with ctx live
@@ -135,7 +141,7 @@ static void on_accept(npipe_listener_t *l, void *arg, int status,
     if (status) {
         snprintf(b->bind_msg, sizeof(b->bind_msg), "socket-bridge: accept: %s",
                  npipe_strerror(status));
-        trace_exit(inst, b->bind_msg);
+        trace_exit(inst, b->bind_msg, 0);
         if (RDD_HAS(inst->flags, BRIDGE_ACCEPT_ERROR_CLOSES)) {
             npipe_listener_close(b->ln);
             b->ln = NULL;
@@ -161,6 +167,7 @@ static void bridge_run(rdd_instance_t *inst)
     rdd_bridge_t *b = &inst->bridge;
     int rc = npipe_listen(inst->pipes, inst->id.bridge_pipe, inst->proc, NULL,
                           &b->ln);
+    uint64_t failed = sim_trace_last(inst->loop); /* npipe.listen.fail */
     if (rc) {
         b->ln = NULL;
         b->bind_err = rc;
@@ -170,7 +177,8 @@ static void bridge_run(rdd_instance_t *inst)
                  inst->id.bridge_pipe, inst->id.bridge_pipe,
                  npipe_strerror(rc));
         rdd__bridge_transition(inst, RDD_BRIDGE_BIND_FAILED);
-        trace_exit(inst, b->bind_msg);
+        trace_exit(inst, b->bind_msg, failed);
+        /* the exit links to the failed listen (which names its holder) */
         return;
     }
     b->bind_err = 0;
@@ -197,6 +205,7 @@ static void handshake_fail(rdd_instance_t *inst, int err, const char *detail)
     sim_trace_str(tr, "inst", inst->id.name);
     sim_trace_str(tr, "err", b->hs_msg);
     sim_trace_end(tr);
+    b->fail_seq = sim_trace_last(inst->loop);
     rdd__bridge_transition(inst, RDD_BRIDGE_HS_FAILED);
 }
 
@@ -349,6 +358,7 @@ void rdd_hostswitch_die(rdd_instance_t *inst, const char *why)
     sim_trace_str(tr, "inst", inst->id.name);
     sim_trace_str(tr, "err", b->died_msg);
     sim_trace_end(tr);
+    b->fail_seq = sim_trace_last(inst->loop);
     rdd__bridge_transition(inst, RDD_BRIDGE_HS_DEAD);
     rdd_limavm_hostswitch_died(inst);
 }

@@ -74,6 +74,9 @@ static void etrace(rdd_instance_t *inst, const char *ev, const char *k,
     if (k)
         sim_trace_str(tr, k, v);
     sim_trace_end(tr);
+    inst->engine.trace_seq = sim_trace_last(inst->loop);
+    if (!strcmp(ev, "rdd.engine.reconcile_error"))
+        inst->engine.error_seq = inst->engine.trace_seq;
 }
 
 static kube_reader_t *cached(rdd_instance_t *inst)
@@ -169,6 +172,7 @@ static int cond_attempt(rdd_instance_t *inst, kube_status_t *st)
         e->stopped_gen = app.generation;
         e->stopped_store_mirrors = rdd_mirror_count(inst, 0);
         e->stopped_cache_mirrors = rdd_mirror_count(inst, 1);
+        e->stopped_uid_mark = kube_store_last_uid(inst->api);
     }
     if (rc == 0) {
         sim_trace_t *tr = sim_trace_begin(inst->loop, "rdd.engine.condition");
@@ -378,6 +382,8 @@ static int del_attempt(rdd_instance_t *inst)
         return 0;
     }
     rc = kube_delete(inst->api, kind, e->api_ns, name, &st);
+    if (rc == 0)
+        e->deleted_seq = sim_trace_last(inst->loop); /* explain's link */
     if (rc && rc != SIM_ENOTFOUND) {
         snprintf(msg, sizeof(msg), "failed to delete %s %s: %s",
                  go_type(kind), name, st.message);
@@ -500,7 +506,13 @@ static void cleanup_timeout(sim_timer_t *t)
     snprintf(msg, sizeof(msg),
              "timed out waiting for %zu mirror resources to be deleted: "
              "context deadline exceeded", e->last_count);
-    etrace(inst, "rdd.engine.reconcile_error", "err", msg);
+    {
+        /* what it waited on: the deletes its cache has not yet seen */
+        sim_trace_scope_t scope =
+            sim_trace_link_scope(inst->loop, "deleted", e->deleted_seq);
+        etrace(inst, "rdd.engine.reconcile_error", "err", msg);
+        sim_trace_scope_restore(inst->loop, scope);
+    }
     done(inst, SIM_EDEADLINE);
 }
 
@@ -817,8 +829,14 @@ static void start_watcher(rdd_instance_t *inst)
         else
             snprintf(msg, sizeof(msg), "socket bridge is not listening on %s",
                      inst->id.bridge_pipe);
-        set_engine_condition(inst, "False", "ConnectFailed", msg,
-                             NEXT_DONE_ERR, SIM_ESTATE);
+        {
+            /* the write reports the bridge's failure: link it (explain) */
+            sim_trace_scope_t scope =
+                sim_trace_link_scope(inst->loop, "bridge", b->fail_seq);
+            set_engine_condition(inst, "False", "ConnectFailed", msg,
+                                 NEXT_DONE_ERR, SIM_ESTATE);
+            sim_trace_scope_restore(inst->loop, scope);
+        }
         return;
     }
     rdd__engine_transition(inst, RDD_ENG_STARTING);

@@ -315,6 +315,18 @@ int rdd_lima_delete(rdd_instance_t *inst, const rdd_lima_inst_t *li,
 
 /* hostagent -----------------------------------------------------------------*/
 
+uint64_t rdd_last_ha_trace(rdd_instance_t *inst)
+{
+    rdd_ha_t *ha = inst->lvm.last_ha_pid
+                       ? rdd_ha_find(inst, inst->lvm.last_ha_pid)
+                       : NULL;
+    if (!ha)
+        return 0;
+    if (ha->state == RDD_HA_EXITED)
+        return host_proc_trace(inst->host, ha->pid, 1);
+    return ha->trace_seq;
+}
+
 rdd_ha_t *rdd_ha_find(rdd_instance_t *inst, uint32_t pid)
 {
     rdd_ha_t *ha;
@@ -347,6 +359,7 @@ static void hatrace(rdd_ha_t *ha, const char *ev, const char *k,
     if (k)
         sim_trace_str(tr, k, v);
     sim_trace_end(tr);
+    ha->trace_seq = sim_trace_last(ha->inst->loop);
 }
 
 static const char *const ha_state_names[] = {
@@ -492,8 +505,12 @@ static void ha_running(sim_timer_t *t);
  * command.go's deferred RemoveAll(pidfile), exit 1. */
 static void ha_fail(rdd_ha_t *ha, const char *err)
 {
+    sim_trace_scope_t scope;
     snprintf(ha->stderr_text, sizeof(ha->stderr_text), "%s", err);
     hatrace(ha, "rdd.hostagent.fail", "err", err);
+    /* what the failure does next links to it (explain) */
+    scope = sim_trace_link_scope(ha->inst->loop, "fail",
+                                 sim_trace_last(ha->inst->loop));
     if (ha->driver_pid)
         (void)host_kill(ha->inst->host, ha->driver_pid);
     emit(ha, RDD_HA_EV_EXITING);
@@ -506,6 +523,7 @@ static void ha_fail(rdd_ha_t *ha, const char *err)
         (void)host_fs_remove(ha->inst->host, sock);
     }
     ha_exit(ha, 1);
+    sim_trace_scope_restore(ha->inst->loop, scope);
 }
 
 /* Lima wsl2 Start (wsl_driver_windows.go): import when Uninitialized,
@@ -556,6 +574,22 @@ static void ha_running(sim_timer_t *t)
     emit(ha, RDD_HA_EV_RUNNING);
 }
 
+/* command.go:48-63's refusal: the message, exit 1.  Links for explain:
+ * the refusal names the process the pid file names (existing), the exit
+ * names the refusal. */
+static void ha_refuse(rdd_ha_t *ha, const char *e, uint32_t existing)
+{
+    sim_loop_t *loop = ha->inst->loop;
+    sim_trace_scope_t scope = sim_trace_link_scope(
+        loop, "pidfile",
+        existing ? host_proc_trace(ha->inst->host, existing, 0) : 0);
+    hatrace(ha, "rdd.hostagent.refuse", "err", e);
+    sim_trace_scope_restore(loop, scope);
+    scope = sim_trace_link_scope(loop, "fail", sim_trace_last(loop));
+    ha_exit(ha, 1);
+    sim_trace_scope_restore(loop, scope);
+}
+
 /* command.go:48-63 then hostagent.New/Run's start. */
 static void ha_main(sim_timer_t *t)
 {
@@ -572,8 +606,7 @@ static void ha_main(sim_timer_t *t)
                  "(pidfile \"%s\")",
                  existing, ha->pidfile);
         snprintf(ha->stderr_text, sizeof(ha->stderr_text), "%s", e);
-        hatrace(ha, "rdd.hostagent.refuse", "err", e);
-        ha_exit(ha, 1);
+        ha_refuse(ha, e, existing);
         return;
     }
     if (rc) {
@@ -582,8 +615,7 @@ static void ha_main(sim_timer_t *t)
                  "failed to determine if another hostagent is running: %s",
                  msg);
         snprintf(ha->stderr_text, sizeof(ha->stderr_text), "%s", e);
-        hatrace(ha, "rdd.hostagent.refuse", "err", e);
-        ha_exit(ha, 1);
+        ha_refuse(ha, e, 0);
         return;
     }
     snprintf(buf, sizeof(buf), "%u\n", ha->pid);

@@ -107,6 +107,9 @@ struct rdd_ha {
     uint64_t spawned_ns;         /* read-only */
     uint64_t exited_ns;          /* read-only */
     char stderr_text[300];       /* read-only: what it wrote to stderr */
+    uint64_t trace_seq;          /* read-only: its latest rdd.hostagent.*
+                                    record (a link for explain; never
+                                    hashed) */
     int ssh_port;                /* read-only */
     int vm_owner;                /* read-only: it brought the VM up */
     rdd_ha_event_cb tail;        /* private: the watcher's tail */
@@ -185,6 +188,10 @@ int rdd_ha_spawn(rdd_instance_t *inst, const char *exe, uint32_t svc_pid,
                  rdd_ha_t **out);
 /* The hostagent with this pid, or NULL (alive or not). */
 rdd_ha_t *rdd_ha_find(rdd_instance_t *inst, uint32_t pid);
+/* The trace seq of the last hostagent's exit (host.proc.exit) or, while
+ * it lives, of its latest rdd.hostagent.* record; 0 if none.  A link for
+ * explain (stalls, L3), never hashed. */
+uint64_t rdd_last_ha_trace(rdd_instance_t *inst);
 /* Subscribes cb to ha's events (the tail of ha.stdout.log); NULL
  * unsubscribes. */
 void rdd_ha_tail(rdd_ha_t *ha, rdd_ha_event_cb cb, void *arg);

@@ -406,10 +406,14 @@ static void ensure_created(rdd_instance_t *inst)
             rm[0] = 0;
             rc = rdd__lvm_remove_stale_instance(inst, dir, rm, sizeof(rm));
             if (rc) {
+                sim_trace_scope_t scope = sim_trace_link_scope(
+                    inst->loop, "failed", sim_trace_last(inst->loop));
                 lv->stale_failures++;
                 lv->stale_streak++;
                 rdd_trace_kv(inst, "rdd.limavm.stale_remove_failed", "err", rm,
                         NULL, NULL);
+                sim_trace_scope_restore(inst->loop, scope);
+                lv->stale_fail_seq = sim_trace_last(inst->loop);
                 if (RDD_HAS(inst->flags, SURFACE_CREATE_FAILED) &&
                     lv->stale_streak >= RDD_LVM_STALE_SURFACE_AFTER) {
                     char both[800];

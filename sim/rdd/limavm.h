@@ -150,6 +150,12 @@ typedef struct {
                                    (0: not looping; a Create that
                                    succeeds ends it) */
     uint64_t stale_failures;    /* read-only: of them, RemoveAll failed */
+    uint64_t inspect_seq;       /* read-only: trace seq of the latest
+                                   rdd.limavm.inspect (a link for explain;
+                                   never hashed) */
+    uint64_t stale_fail_seq;    /* read-only: trace seq of the latest
+                                   rdd.limavm.stale_remove_failed (a link
+                                   for explain; never hashed) */
     uint64_t orphan_requeues;   /* read-only: killOrphaned + requeue 1 s */
     uint64_t orphan_since_ns;   /* read-only: first of the current loop
                                    (0: not looping; Inspect no longer

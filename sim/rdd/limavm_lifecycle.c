@@ -533,8 +533,20 @@ static int inspect_or_finish(rdd_instance_t *inst)
         rdd__lvm_finish(inst, rc, 0);
         return rc;
     }
-    rdd_trace_kv(inst, "rdd.limavm.inspect", "status",
-            rdd_lima_status_name(lv->li.status), NULL, NULL);
+    {
+        /* on WSL2 the answer is the distro's state: link its latest
+         * change (explain) */
+        char distro[64];
+        sim_trace_scope_t scope;
+        rdd_lima_distro(inst, distro, sizeof(distro));
+        scope = sim_trace_link_scope(
+            inst->loop, "distro",
+            rdd_lima_wsl2(inst) ? host_wsl_trace(inst->host, distro) : 0);
+        rdd_trace_kv(inst, "rdd.limavm.inspect", "status",
+                     rdd_lima_status_name(lv->li.status), NULL, NULL);
+        sim_trace_scope_restore(inst->loop, scope);
+        lv->inspect_seq = sim_trace_last(inst->loop);
+    }
     return 0;
 }
 

@@ -200,6 +200,8 @@ static int start(moby_client_t *c, const dock_req_t *req, uint64_t timeout_ns,
     rc = timeout_ns ? sim_timer_start(&m->deadline, on_deadline, timeout_ns)
                     : 0;
     if (rc == 0) {
+        sim_trace_scope_t scope = sim_trace_link_scope(
+            c->loop, "swallowed", c->swallowed ? *c->swallowed : 0);
         if (pipe)
             rc = npipe_dial(c->pipes, pipe, c->proc, deadline, SIM_EDEADLINE,
                             on_pipe_dial, m, &m->dial);
@@ -207,6 +209,7 @@ static int start(moby_client_t *c, const dock_req_t *req, uint64_t timeout_ns,
             rc = uds_connect(c->socks, path, c->client, on_pipe_dial, m);
         else
             rc = SIM_EINVAL;
+        sim_trace_scope_restore(c->loop, scope);
     }
     if (rc) {
         sim_timer_stop(&m->deadline);

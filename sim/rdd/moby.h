@@ -23,6 +23,11 @@ typedef struct {
     char endpoint[300];       /* "npipe:////./pipe/x" or "unix:///p" */
     char client[64];          /* caller identity carried in requests */
     npipe_owner_t proc;       /* the calling process */
+    const uint64_t *swallowed; /* NULL, or the trace seq of a failure the
+                                  caller swallowed and its calls depend on
+                                  (0: none now): each dial's records link
+                                  to it as "swallowed" (explain; never
+                                  hashed) */
 } moby_client_t;
 
 typedef struct moby_call moby_call_t;

@@ -96,6 +96,7 @@ static void trace_port(rdd_instance_t *inst, const char *ev, rdd_port_id_t id,
     if (err)
         sim_trace_err(tr, "err", err);
     sim_trace_end(tr);
+    inst->bridge.ports.p[id].trace_seq = sim_trace_last(inst->loop);
 }
 
 /* The ports the `rdd` service itself serves: the apiserver, the webhook
@@ -257,10 +258,13 @@ int rdd_kubeconfig_store(rdd_instance_t *inst)
     run_token(inst, token, sizeof(token));
     snprintf(buf, sizeof(buf),
              "server: https://127.0.0.1:%d\nca: %s\ntoken: %s\n"
-             "written_ns: %llu\n",
+             "written_ns: %llu\nwritten_trace: %llu\nwritten_pid: %lu\n",
              inst->bridge.ports.p[RDD_PORT_APISERVER].resolved,
              inst->id.tls_dir, token,
-             (unsigned long long)sim_now(inst->loop));
+             (unsigned long long)sim_now(inst->loop),
+             (unsigned long long)inst->bridge.ports.p[RDD_PORT_APISERVER]
+                 .trace_seq,
+             (unsigned long)inst->bridge.ports.pid);
     return host_fs_write(inst->host, path, buf);
 }
 
@@ -293,6 +297,10 @@ int rdd_kubeconfig_read(rdd_instance_t *inst, rdd_kubeconfig_t *kc)
     copy_line(kc->token, sizeof(kc->token), field(buf, "token: "));
     if ((v = field(buf, "written_ns: ")))
         kc->written_ns = strtoull(v, NULL, 10);
+    if ((v = field(buf, "written_trace: ")))
+        kc->written_trace = strtoull(v, NULL, 10);
+    if ((v = field(buf, "written_pid: ")))
+        kc->written_pid = (uint32_t)strtoul(v, NULL, 10);
     return 0;
 }
 

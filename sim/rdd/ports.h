@@ -77,6 +77,10 @@ typedef struct {
     char ca[300];              /* the cert it trusts: the writer's TLSDir() */
     char token[128];           /* the writer's admin token for that run */
     uint64_t written_ns;       /* when it was written */
+    uint64_t written_trace;    /* the trace seq of the bind that wrote it
+                                  (the simulator's own field, like
+                                  written_ns: a link for explain) */
+    uint32_t written_pid;      /* the service that wrote it (the same) */
 } rdd_kubeconfig_t;
 
 /* service.go:112-122 storeKubeConfigToDisk: called by rdd_ports_bind once

@@ -101,6 +101,8 @@ typedef struct {
     int resolve_err;           /* read-only: ResolvePort's error */
     int bound;                 /* read-only: 1 while bound for real */
     int bind_err;              /* read-only: the real bind's error */
+    uint64_t trace_seq;        /* read-only: its latest rdd.ports.* record
+                                  (a link for explain; never hashed) */
 } rdd_port_t;
 
 typedef struct {
@@ -126,6 +128,12 @@ typedef struct {
     char bind_msg[300];        /* read-only: the error Run returned */
     int failed_this_vm;        /* read-only: a bind failed in this VM life */
     uint64_t accepted;         /* read-only: connections handed to the VM */
+    uint64_t fail_seq;         /* read-only: trace seq of the swallowed
+                                  failure's record (rdd.bridge.exit,
+                                  rdd.hostswitch.fail/exit); 0 while
+                                  listening or off.  A link for explain
+                                  (the engine's dials name it), never
+                                  hashed */
     /* host-switch (hostswitch_windows.go:170-316) */
     uint64_t hs_start_ns;      /* private: handshake start (5 min limit) */
     uint64_t hs_ready_ns;      /* private: when the guest can answer */
@@ -203,6 +211,13 @@ typedef struct {
     int64_t stopped_gen;      /* read-only: generation of the last one */
     size_t stopped_store_mirrors; /* read-only: store mirrors at that write */
     size_t stopped_cache_mirrors; /* read-only: cache mirrors at that write */
+    uint64_t stopped_uid_mark;    /* read-only: the store's last uid then */
+    uint64_t trace_seq;       /* read-only: its latest rdd.engine.* record
+                                 (a link for explain; never hashed) */
+    uint64_t deleted_seq;     /* read-only: the record of its latest
+                                 mirror delete (the same) */
+    uint64_t error_seq;       /* read-only: its latest
+                                 rdd.engine.reconcile_error (the same) */
     /* retry-on-conflict in flight (one at a time: reconciles are serial) */
     sim_timer_t retry;        /* private: the 10 ms sleep between tries */
     int retry_tries;          /* private */

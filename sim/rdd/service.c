@@ -322,8 +322,13 @@ int rdd_svc_stop(rdd_instance_t *inst, int console)
              ? SIM_EACCES
              : host_interrupt(inst->host, pid);
     strace(inst, "rdd.svc.stop", "via", rc ? "TerminateProcess" : "interrupt");
-    if (rc)
+    if (rc) {
+        /* the kill's records link to the stop that decided it (explain) */
+        sim_trace_scope_t scope = sim_trace_link_scope(
+            inst->loop, "stop", sim_trace_last(inst->loop));
         rc = host_kill(inst->host, pid);
+        sim_trace_scope_restore(inst->loop, scope);
+    }
     return rc;
 }
 

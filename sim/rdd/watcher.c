@@ -809,6 +809,7 @@ int rdd_watcher_new(rdd_instance_t *inst, rdd_watcher_start_cb cb,
              inst->id.docker_endpoint);
     snprintf(w->cli.client, sizeof(w->cli.client), "%s", inst->id.name);
     w->cli.proc = inst->proc;
+    w->cli.swallowed = &inst->bridge.fail_seq;
     w->start_cb = cb;
     w->alive = 1;
     w->phase = W_PING;

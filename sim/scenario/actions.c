@@ -421,6 +421,15 @@ static void run_action_inner(world_t *w, const sc_action_t *a)
         act_trace(w, a, a->container, rc);
         return;
     }
+    case SC_ACT_DOCKER_API: {
+        dock_daemon_t *d = a->daemon_instance >= 0
+                               ? w->vm_daemons[a->daemon_instance]
+                               : w->daemons[find_daemon(w, a->daemon)];
+        rc = dock_user_call(d, (dock_op_t)a->docker_op, a->container,
+                            a->force);
+        act_trace(w, a, a->container, rc);
+        return;
+    }
     case SC_ACT_APP_PATCH: {
         winst_t *wi = &w->inst[a->instance];
         kube_obj_t app;
@@ -880,6 +889,18 @@ static int ctl_request(ctl_cli_t *c, const char *phase, winst_t **srv,
     sim_trace_ns(tr, "config_written", kc.written_ns);
     sim_trace_str(tr, "reached", reached);
     sim_trace_err(tr, "err", rc);
+    /* links for explain: the bind that wrote the config read, the bind of
+     * whoever answered, this service's own (moved) port */
+    sim_trace_link(tr, "config", kc.written_trace);
+    if (kc.written_pid && !host_proc_alive(w->host, kc.written_pid))
+        sim_trace_link(tr, "writer_exit",
+                       host_proc_trace(w->host, kc.written_pid, 1));
+    if (to && to != c->wi)
+        sim_trace_link(tr, "server",
+                       to->inst.bridge.ports.p[RDD_PORT_APISERVER].trace_seq);
+    if (to != c->wi)
+        sim_trace_link(tr, "own",
+                       in->bridge.ports.p[RDD_PORT_APISERVER].trace_seq);
     sim_trace_end(tr);
     /* S17: a client of this instance reached some other server. */
     if (owner && to != c->wi && !c->wi->s17_bad[0]) {

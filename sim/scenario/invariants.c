@@ -57,7 +57,8 @@ const sim_inv_info_t sim_inv_catalogue[] = {
      "or the status carried no Docker reference"},
     {"S15", "no mirror outlives a completed stop",
      "at the end of a run whose App is stopped with ContainerEngineReady "
-     "Stopped at the current generation, the store holds no mirror"},
+     "Stopped at the current generation, the store holds no mirror that "
+     "existed when that Stopped was written"},
     {"S6", "running-settled soundness",
      "Settled True at G with spec.running=true and the engine enabled "
      "implies Running True, the template up to date and "
@@ -265,6 +266,8 @@ static int check_s3(void *ctx, char *why, size_t len)
                      "%s reports ContainerEngineReady True/Connected although "
                      "its bridge failed: %s",
                      wi->inst.id.name, wi->inst.bridge.bind_msg);
+            sim_inv_link(&w->inv, "swallowed", wi->inst.bridge.fail_seq);
+            sim_inv_link(&w->inv, "engine", wi->cond_seq[WI_COND_ENGINE]);
             return 1;
         }
     }
@@ -303,10 +306,12 @@ static void blame_holder(world_t *w, const owner_t *o)
     uint32_t pid = npipe_creator_pid(w->pipes, o->pipe);
     int j;
     for (j = 0; j < w->sc->ninstances; j++)
-        if (w->inst[j].up && pid && w->inst[j].inst.proc.pid == pid)
+        if (w->inst[j].up && pid && w->inst[j].inst.proc.pid == pid) {
             snprintf(w->s14_why, sizeof(w->s14_why),
                      "%s cannot start: %s (the name is held by %s)",
                      o->name, o->start_err, w->inst[j].inst.id.name);
+            w->s14_holder = npipe_creator_trace(w->pipes, o->pipe);
+        }
 }
 
 void owner_start_checked(world_t *w, owner_t *o)
@@ -335,6 +340,7 @@ static int check_s14(void *ctx, char *why, size_t len)
     if (!w->s14_why[0])
         return 0;
     snprintf(why, len, "%s", w->s14_why);
+    sim_inv_link(&w->inv, "holder", w->s14_holder);
     return 1;
 }
 
@@ -375,6 +381,8 @@ static int check_s5(void *ctx, char *why, size_t len)
                      "informer cache",
                      wi->inst.id.name, (long long)e->stopped_gen,
                      e->stopped_store_mirrors, e->stopped_cache_mirrors);
+            sim_inv_link(&w->inv, "engine", e->trace_seq);
+            sim_inv_link(&w->inv, "deleted", e->deleted_seq);
             return 1;
         }
     }
@@ -415,6 +423,9 @@ static int check_l1(void *ctx, char *why, size_t len)
                  wi->inst.id.name, sim_fmt_ns(t, wi->running_false_ns));
         sim_inv_due(&w->inv, wi->running_false_ns + limit,
                     wi->running_false_seq);
+        if (wi->inst.engine.error_seq > wi->running_false_seq)
+            sim_inv_link(&w->inv, "error", wi->inst.engine.error_seq);
+        sim_inv_link(&w->inv, "engine", wi->inst.engine.trace_seq);
         return 1;
     }
     return 0;
@@ -468,6 +479,41 @@ static int check_s9(void *ctx, char *why, size_t len)
     return 0;
 }
 
+typedef struct {
+    uint64_t mark;
+    int only_owned;
+    size_t n;
+} s15_count_t;
+
+static int count_older(void *arg, const kube_obj_t *o)
+{
+    s15_count_t *c = arg;
+    c->n += o->uid <= c->mark &&
+            (!c->only_owned ||
+             kube_has_finalizer(o, RDD_MIRROR_FINALIZER) || o->deleting);
+    return 0;
+}
+
+/* Mirror resources (every object of the mirror kinds, as
+ * countMirrorResources counts them; with sweep_only_owned, those the
+ * sweep owns) in the store that existed when the last Stopped was
+ * written: one a user creates after the stop completed did not outlive
+ * it (S16 judges what happens to it). */
+static size_t mirrors_outliving(winst_t *wi)
+{
+    static const kube_kind_t kinds[] = {KUBE_CONTAINER, KUBE_VOLUME,
+                                        KUBE_IMAGE, KUBE_CONTAINER_NS};
+    kube_reader_t *r = kube_store_reader(wi->inst.api);
+    kube_status_t st;
+    s15_count_t c = {wi->inst.engine.stopped_uid_mark,
+                     RDD_HAS(wi->inst.flags, SWEEP_ONLY_OWNED), 0};
+    size_t i;
+    for (i = 0; i < SIM_ARRAY_LEN(kinds); i++)
+        (void)r->list(r, kinds[i], wi->inst.engine.api_ns, count_older, &c,
+                      &st);
+    return c.n;
+}
+
 static int check_s15(void *ctx, char *why, size_t len)
 {
     world_t *w = ctx;
@@ -478,7 +524,7 @@ static int check_s15(void *ctx, char *why, size_t len)
         if (!wi->up || !wi->running_false || !engine_stopped_now(wi) ||
             wi->inst.engine.state != RDD_ENG_IDLE)
             continue;
-        n = rdd_mirror_count(&wi->inst, 0);
+        n = mirrors_outliving(wi);
         if (n) {
             snprintf(why, len,
                      "%s's stop completed (Stopped at the current "
@@ -643,9 +689,36 @@ static int mirror_kind(kube_kind_t k)
            k == KUBE_CONTAINER_NS;
 }
 
+/* Stalls: the commit at which a condition took its present status and
+ * reason (sim.stall links to it; never hashed). */
+static void track_cond(winst_t *wi, int slot, kube_event_type_t type,
+                       const kube_obj_t *o, const char *cond)
+{
+    const kube_cond_t *c =
+        type == KUBE_DELETED ? NULL : kube_cond_find(o, cond);
+    char key[sizeof(wi->cond_key[0])];
+    if (!c) {
+        wi->cond_key[slot][0] = 0;
+        wi->cond_seq[slot] = 0;
+        return;
+    }
+    snprintf(key, sizeof(key), "%s/%s", c->status, c->reason);
+    if (strcmp(key, wi->cond_key[slot])) {
+        memcpy(wi->cond_key[slot], key, sizeof(key));
+        wi->cond_seq[slot] = commit_seq(wi);
+    }
+}
+
 void on_commit(void *arg, kube_event_type_t type, const kube_obj_t *o)
 {
     winst_t *wi = arg;
+    if (o->kind == KUBE_APP) {
+        track_cond(wi, WI_COND_SETTLED, type, o, "Settled");
+        track_cond(wi, WI_COND_ENGINE, type, o, RDD_COND_ENGINE);
+    } else if (o->kind == KUBE_LIMAVM && !strcmp(o->name, "rd")) {
+        track_cond(wi, WI_COND_CREATED, type, o, "Created");
+        track_cond(wi, WI_COND_RUNNING, type, o, RDD_COND_RUNNING);
+    }
     /* S16: an object no sync produced, deleted while no user acts. */
     if (mirror_kind(o->kind) && !o->provenance[0] && !wi->s16_bad[0] &&
         !wi->w->in_user_action &&
@@ -770,6 +843,33 @@ static int check_s13(void *ctx, char *why, size_t len)
     return 0;
 }
 
+/* L5 (and L3, stalls): the orphan's spawn, and the exit of the service
+ * that started it when that service is gone (links for explain). */
+static void link_orphan(winst_t *wi)
+{
+    rdd_instance_t *in = &wi->inst;
+    const rdd_ha_t *ha;
+    if (!wi->orphan_pid || !host_proc_alive(in->host, wi->orphan_pid))
+        return;
+    sim_inv_link(&wi->w->inv, "orphan",
+                 host_proc_trace(in->host, wi->orphan_pid, 0));
+    for (ha = in->lima.head; ha; ha = ha->next)
+        if (ha->pid == wi->orphan_pid && ha->svc_pid != in->proc.pid &&
+            !host_proc_alive(in->host, ha->svc_pid)) {
+            sim_inv_link(&wi->w->inv, "service",
+                         host_proc_trace(in->host, ha->svc_pid, 1));
+            break;
+        }
+}
+
+/* L3: the last hostagent (its exit, or its spawn while alive) and an
+ * orphan (links for explain). */
+static void link_hostagents(winst_t *wi)
+{
+    sim_inv_link(&wi->w->inv, "hostagent", rdd_last_ha_trace(&wi->inst));
+    link_orphan(wi);
+}
+
 static int check_l4(void *ctx, char *why, size_t len)
 {
     world_t *w = ctx;
@@ -794,6 +894,7 @@ static int check_l4(void *ctx, char *why, size_t len)
                  (unsigned long long)l->stale_failures);
         sim_inv_due(&w->inv, l->stale_since_ns + 60 * SIM_NS_PER_S,
                     wi->l4_seq);
+        sim_inv_link(&w->inv, "failed", l->stale_fail_seq);
         return 1;
     }
     return 0;
@@ -839,6 +940,7 @@ static int check_l5(void *ctx, char *why, size_t len)
                  sim_fmt_ns(t, wi->orphan_since_ns));
         sim_inv_due(&w->inv, wi->orphan_since_ns + 60 * SIM_NS_PER_S,
                     wi->orphan_seq);
+        link_orphan(wi);
         return 1;
     }
     return 0;
@@ -922,6 +1024,10 @@ static int check_l3(void *ctx, char *why, size_t len)
                  wi->inst.id.name, sim_fmt_ns(t, wi->starting_since_ns),
                  wi->starting_reason);
         sim_inv_due(&w->inv, wi->starting_since_ns + limit, wi->starting_seq);
+        link_hostagents(wi);
+        sim_inv_link(&w->inv, "stale", wi->inst.lvm.stale_fail_seq);
+        if (wi->inst.lvm.inspect_seq > wi->starting_seq)
+            sim_inv_link(&w->inv, "inspect", wi->inst.lvm.inspect_seq);
         return 1;
     }
     return 0;
@@ -985,6 +1091,10 @@ static int check_l6(void *ctx, char *why, size_t len)
                  in->bridge.bind_msg[0] ? ": " : "", in->bridge.bind_msg);
         sim_inv_due(&w->inv, wi->pipe_bad_since_ns + 10 * SIM_NS_PER_S,
                     wi->pipe_bad_seq);
+        sim_inv_link(&w->inv, "swallowed", in->bridge.fail_seq);
+        if (pid && pid != in->proc.pid)
+            sim_inv_link(&w->inv, "holder",
+                         npipe_creator_trace(w->pipes, in->id.docker_socket));
         return 1;
     }
     return 0;

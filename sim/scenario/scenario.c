@@ -32,7 +32,7 @@ static const char *const act_names[] = {
     "fs.hold",     "fs.release",  "wsl.start",  "wsl.terminate",
     "owner.crash", "pipe.hold",   "hostswitch.die", "docker.context.use",
     "docker.context.seed", "bats.setup", "bats.test37", "app.delete",
-    "rdd.ctl",
+    "rdd.ctl",     "docker.api",
 };
 
 /* The keys each kind of map may hold (yt_allow), as docs/scenarios.md
@@ -63,7 +63,8 @@ KEYS(k_fault, "site", "target", "chance", "after", "repeat", "from", "to");
 KEYS(k_step, "at", "every", "until", "do", "instance", "kind", "docker_name",
      "key", "value", "name", "running", "timeout", "owner", "daemon",
      "container", "image", "force", "exe", "console", "pid", "proc", "code",
-     "path", "distro", "pipe", "for", "config", "host", "verb", "namespace");
+     "path", "distro", "pipe", "for", "config", "host", "verb", "namespace",
+     "op", "ref");
 KEYS(k_variant, "base", "flags", "expect");
 KEYS(k_expect, "violated", "trace", "no_trace");
 KEYS(k_timers, "lateness");
@@ -1106,6 +1107,32 @@ static int parse_timeline(yt_node_t *n, scenario_t *sc, yt_error_t *err)
             if ((v = yt_get(m, "force")))
                 TRY(yt_bool(v, "force", &a->force, err));
             break;
+        case SC_ACT_DOCKER_API: {
+            char op[32];
+            if ((v = yt_get(m, "instance"))) {
+                TRY(find_instance(sc, v, &a->daemon_instance, err));
+            } else {
+                TRY(req(m, "daemon", what, &v, err));
+                TRY(yt_str(v, "daemon", a->daemon, sizeof(a->daemon), err));
+                if (find_daemon(sc, a->daemon) < 0)
+                    return yt_fail(err, v, "no daemon named '%s'", a->daemon);
+            }
+            TRY(req(m, "op", what, &v, err));
+            TRY(yt_str(v, "op", op, sizeof(op), err));
+            a->docker_op = dock_op_by_name(op);
+            if (a->docker_op < 0 || !dock_op_mutating(a->docker_op) ||
+                a->docker_op == DOCK_OP_CONTAINER_CREATE)
+                return yt_fail(err, v,
+                               "op must be ContainerStart, ContainerStop, "
+                               "ContainerRestart, ContainerPause, "
+                               "ContainerUnpause, ContainerRemove, "
+                               "ImageRemove or VolumeRemove");
+            TRY(req(m, "ref", what, &v, err));
+            TRY(yt_str(v, "ref", a->container, sizeof(a->container), err));
+            if ((v = yt_get(m, "force")))
+                TRY(yt_bool(v, "force", &a->force, err));
+            break;
+        }
         case SC_ACT_SVC_START:
             TRY(req(m, "instance", what, &v, err));
             TRY(find_instance(sc, v, &a->instance, err));

@@ -125,6 +125,8 @@ typedef enum {
     SC_ACT_BATS_TEST37,   /* engine-docker.bats test 37's meta.json check */
     SC_ACT_APP_DELETE,    /* kubectl delete app app */
     SC_ACT_RDD_CTL,       /* rdd ctl get|delete|patch KIND NAME */
+    SC_ACT_DOCKER_API,    /* one Engine API call on a daemon, as its user
+                             (docker stop, start, ..., image/volume rm) */
     SC_ACT__COUNT
 } sc_act_kind_t;
 
@@ -142,6 +144,7 @@ typedef struct {
     int owner;                /* index */
     char daemon[SC_NAME_MAX]; /* daemon name, or the instance's VM */
     int daemon_instance;      /* >= 0: the VM daemon of that instance */
+    int docker_op;            /* docker.api: a dock_op_t (its name: op) */
     char container[SC_NAME_MAX];
     char image[128];
     int force;

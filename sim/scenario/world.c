@@ -96,6 +96,25 @@ static int explain_stall(winst_t *wi, char *out, size_t len)
     return 1;
 }
 
+/* The commits that set each unsettled condition (explain walks back from
+ * them): links on the sim.stall record, never hashed. */
+static void stall_links(const winst_t *wi, sim_trace_t *tr)
+{
+    static const char *const names[WI_COND__COUNT] = {
+        "Settled", "ContainerEngineReady", "Created", "Running"};
+    const rdd_instance_t *in = &wi->inst;
+    int k;
+    for (k = 0; k < WI_COND__COUNT; k++)
+        if (k == WI_COND_SETTLED || strncmp(wi->cond_key[k], "True/", 5))
+            sim_trace_link(tr, names[k], wi->cond_seq[k]);
+    /* What the LimaVM waits on: its last hostagent (its exit, or its
+     * spawn while alive), and an orphan hostagent still alive (L5's). */
+    sim_trace_link(tr, "hostagent", rdd_last_ha_trace((rdd_instance_t *)in));
+    if (wi->orphan_pid && host_proc_alive(in->host, wi->orphan_pid))
+        sim_trace_link(tr, "orphan",
+                       host_proc_trace(in->host, wi->orphan_pid, 0));
+}
+
 static void find_stalls(world_t *w, world_result_t *res)
 {
     int j;
@@ -107,6 +126,7 @@ static void find_stalls(world_t *w, world_result_t *res)
         res->nstall++;
         tr = sim_trace_begin(&w->loop, "sim.stall");
         sim_trace_str(tr, "why", s);
+        stall_links(&w->inst[j], tr);
         sim_trace_end(tr);
     }
 }
@@ -570,6 +590,23 @@ static int world_run_one(const scenario_t *sc, const sc_variant_t *v,
                          uint64_t seed, const world_io_t *io,
                          world_result_t *res);
 
+/* Live mode: an instance's apiserver and whether its service runs. */
+static struct kube_store *live_kube_api(void *wp, int i, uint64_t *epoch,
+                                        int *up)
+{
+    world_t *w = wp;
+    winst_t *wi;
+    *up = 0;
+    if (i < 0 || i >= w->sc->ninstances)
+        return NULL;
+    wi = &w->inst[i];
+    if (!wi->up)
+        return NULL;
+    *epoch = wi->inst.api_epoch;
+    *up = wi->inst.svc != RDD_SVC_DOWN;
+    return wi->inst.api;
+}
+
 /* Live mode: show the world to the driver, let it run the loop in real
  * time; a signal seen between events still counts as an interrupt. */
 static int live_drive(world_t *w, const world_live_t *live)
@@ -585,6 +622,9 @@ static int live_drive(world_t *w, const world_live_t *live)
     for (i = 0; i < SC_MAX_INSTANCES; i++)
         if (w->vm_daemons[i])
             view.daemons[view.ndaemons++] = w->vm_daemons[i];
+    view.ninstances = w->sc->ninstances;
+    view.kube_api = live_kube_api;
+    view.world = w;
     if ((rc = live->built(live->arg, &view)) != 0)
         return rc;
     live->drive(live->arg, &w->loop, w->sc->duration_ns);
@@ -659,6 +699,8 @@ static int world_run_one(const scenario_t *sc, const sc_variant_t *v,
     if (io) {
         w->trace.on_event = io->on_event;
         w->trace.on_event_arg = io->on_event_arg;
+        w->trace.on_record = io->on_record;
+        w->trace.on_record_arg = io->on_record_arg;
     }
     memset(&match, 0, sizeof(match));
     match.v = v;

@@ -49,6 +49,7 @@ typedef struct {
 
 struct dock_daemon;
 struct npipe_ns;
+struct kube_store;
 
 /* Live mode (rddsim serve): what a run exposes to a real-time driver. */
 typedef struct {
@@ -56,6 +57,14 @@ typedef struct {
     struct npipe_ns *pipes;                  /* the machine's pipe names */
     int ndaemons;
     struct dock_daemon *daemons[SC_MAX_DAEMONS + SC_MAX_INSTANCES];
+    int ninstances;                          /* the scenario's instances */
+    /* Instance i's apiserver now: its store (NULL before the instance
+     * starts), *epoch, which changes whenever the store is replaced (rdd
+     * svc delete), and *up, 0 while its service is down.  Call with
+     * world. */
+    struct kube_store *(*kube_api)(void *world, int i, uint64_t *epoch,
+                                   int *up);
+    void *world;
 } world_live_view_t;
 
 typedef struct {
@@ -75,6 +84,8 @@ typedef struct {
     const volatile sig_atomic_t *interrupt;   /* set (non-zero): stop after the current event */
     sim_trace_ev_cb on_event; /* each trace event's name, or NULL */
     void *on_event_arg;
+    sim_trace_rec_cb on_record; /* each finished trace record, or NULL */
+    void *on_record_arg;
     const world_live_t *live;                 /* NULL: virtual time */
 } world_io_t;
 

@@ -29,6 +29,10 @@
 
 typedef struct world world_t;
 
+/* The conditions a stall names, and the commit that set each (on_commit). */
+enum { WI_COND_SETTLED, WI_COND_ENGINE, WI_COND_CREATED, WI_COND_RUNNING,
+       WI_COND__COUNT };
+
 typedef struct {
     world_t *w;
     rdd_instance_t inst;
@@ -82,6 +86,10 @@ typedef struct {
     uint64_t app_gone_seq;         /* L9: the trace seq then */
     char s17_bad[SIM_INV_WHY_MAX]; /* S17: a client of this instance
                                       reached another apiserver */
+    char cond_key[WI_COND__COUNT][80]; /* stalls: status/reason now ... */
+    uint64_t cond_seq[WI_COND__COUNT]; /* ... and the trace seq of the
+                                          commit that set it (a link for
+                                          explain; never hashed) */
 } winst_t;
 
 /* One `rdd set` invocation (rdd/cmd/rdd/set.go:255-328, 477-536). */
@@ -158,6 +166,7 @@ struct world {
     size_t s1_cursor[SC_MAX_DAEMONS + SC_MAX_INSTANCES];
     size_t s4_cursor[SC_MAX_DAEMONS + SC_MAX_INSTANCES];
     char s14_why[SIM_INV_WHY_MAX];
+    uint64_t s14_holder;           /* S14: the holder's listen (explain) */
     int s14_judged[SC_MAX_OWNERS]; /* S14: this failure was judged */
     host_t *host;                  /* the machine (host.h) */
     int torn_down;                 /* teardown began: see world_live */

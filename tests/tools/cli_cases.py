@@ -38,7 +38,8 @@ WALL_RE = re.compile(r"\d+\.\dms")
 SEQ_RE = re.compile(r"(#|events=|after_seq=)\d+")
 
 RUN_OPTS = ["--variant", "--flags", "--seed", "--seeds", "--trace", "--log",
-            "--only", "--around", "--no-expect", "--max-events", "--help"]
+            "--only", "--around", "--no-expect", "--max-events", "--help",
+            "--trace-format"]
 TINY = "{root}/tests/cli/tiny.yaml"
 LONG = "{root}/tests/cli/long.yaml"
 DD = "{root}/scenarios/collisions/dd-before-rdd.yaml"
@@ -76,7 +77,7 @@ CASES = {
                           out_has=RUN_OPTS),
     "help-suite": dict(args=["suite", "-h"], rc=0, err="",
                        out_has=["usage: rddsim suite", "--seed",
-                                "--max-events", "example:"]),
+                                "--max-events", "--junit", "examples:"]),
     "help-check": dict(args=["check", "--help"], rc=0, err="",
                        out_has=["usage: rddsim check FILE", "example:"]),
     "help-list": dict(args=["help", "list"], rc=0, err="",
@@ -261,7 +262,7 @@ CASES = {
                          err="rddsim: --log /dev/full: No space left on "
                              "device\n"),
     "trace-no-dir": dict(args=["run", TINY, "--trace", "/nonexistent/x"],
-                         rc=2, out="",
+                         rc=3, out="",
                          err="rddsim: --trace /nonexistent/x: No such file "
                              "or directory\n"),
     "stdout-full-run": dict(args=["run", TINY], out_to="/dev/full", rc=3,
@@ -419,6 +420,16 @@ CASES = {
            'COMP_WORDS=({rddsim} run x --se); COMP_CWORD=3; _rddsim; '
            'printf "%s\\n" "${{COMPREPLY[@]}}"',
         rc=0, out="--seed\n--seeds\n"),
+    "complete-bash-trace-format": dict(
+        sh='source {root}/scripts/completion/rddsim.bash; '
+           'COMP_WORDS=({rddsim} run x --trace-format p); COMP_CWORD=4; '
+           '_rddsim; printf "%s\\n" "${{COMPREPLY[@]}}"',
+        rc=0, out="perfetto\n"),
+    "complete-bash-suite-junit": dict(
+        sh='source {root}/scripts/completion/rddsim.bash; '
+           'COMP_WORDS=({rddsim} suite --j); COMP_CWORD=2; _rddsim; '
+           'printf "%s\\n" "${{COMPREPLY[@]}}"',
+        rc=0, out="--junit\n"),
     "complete-bash-list-kinds": dict(
         sh='source {root}/scripts/completion/rddsim.bash; '
            'COMP_WORDS=({rddsim} list i); COMP_CWORD=2; _rddsim; '
@@ -439,6 +450,9 @@ ZSH_CASES = {
         sh=ZSH + "'{rddsim} li'", rc=0, out="list\n"),
     "complete-zsh-list-kinds": dict(
         sh=ZSH + "'{rddsim} list i'", rc=0, out="invariants\n"),
+    "complete-zsh-trace-format": dict(
+        sh=ZSH + "'{rddsim} run x --trace-format='", rc=0,
+        out="jsonl\nperfetto\n"),
     "complete-zsh-options": dict(
         sh=ZSH + "'{rddsim} run x --se'", rc=0, out="--seed\n--seeds\n"),
 }

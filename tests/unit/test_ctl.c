@@ -228,7 +228,7 @@ static void test_stale_kubeconfig_reaches_other_instance(void **state)
             "port=6591 config_written=100ms reached=rancher-desktop-0 "
             "err=EX509");
     has(&r, "rdd.cli.print inst=rancher-desktop-test "
-            "line=apps.apps.rancherdesktop.io/app");
+            "line=apps.app.rancherdesktop.io/app");
     has(&r, "cmd=\"rdd ctl get App app\" code=0 err=\"\" elapsed=500ms");
     free(r.text);
 }
@@ -264,7 +264,7 @@ static void test_verbs(void **state)
             "kind: App, name: app, key: kubernetes.enabled, value: \"true\"}\n",
             &r);
     assert_int_equal(r.res.nviolated, 0);
-    has(&r, "line=\"apps.apps.rancherdesktop.io/app patched\"");
+    has(&r, "line=\"apps.app.rancherdesktop.io/app patched\"");
     has(&r, "kube.obj.update store=rancher-desktop-test kind=App");
     has(&r, "cmd=\"rdd ctl delete Volume v1\" code=0");
     has(&r, "cmd=\"rdd ctl get Volume v1\" code=1 err=\"Error from server "

@@ -104,7 +104,7 @@ static void test_kind_resource_names_match_the_crds(void **state)
 {
     (void)state;
     assert_string_equal(kube_kind_resource(KUBE_APP),
-                        "apps.apps.rancherdesktop.io");
+                        "apps.app.rancherdesktop.io");
     assert_string_equal(kube_kind_resource(KUBE_CONTAINER),
                         "containers.containers.rancherdesktop.io");
     assert_string_equal(kube_kind_resource(KUBE_IMAGE),
@@ -278,7 +278,7 @@ static void test_get_missing_is_404_with_apiserver_text(void **state)
     assert_int_equal(kube_get(f->s, KUBE_APP, "", "app", &o, &st),
                      SIM_ENOTFOUND);
     assert_string_equal(st.message,
-                        "apps.apps.rancherdesktop.io \"app\" not found");
+                        "apps.app.rancherdesktop.io \"app\" not found");
 }
 
 /* update ----------------------------------------------------------------*/

@@ -6,8 +6,10 @@
  * sim_fmt_ns, the run hash (over the binary records, identical for
  * identical events whatever the sinks, different when one field, key, name
  * or time differs), a NULL trace making every call a no-op, and a huge field
- * overflowing the line buffers into valid JSON with "truncated":true.  Sinks
- * are open_memstream buffers.  docs/trace.md's event catalogue is out of
+ * overflowing the line buffers into valid JSON with "truncated":true, and
+ * the on_record reader (time, seq, cause, name and every typed field in
+ * order; lookups by key; a truncated record with no fields; the hash
+ * unchanged by a reader).  Sinks are open_memstream buffers.  docs/trace.md's event catalogue is out of
  * scope.
  */
 #ifndef _POSIX_C_SOURCE
@@ -380,6 +382,210 @@ static void test_trace_many_fields_overflow_into_valid_json(void **state)
                         "\"truncated\":true}\n");
 }
 
+/* on_record -------------------------------------------------------------*/
+
+typedef struct {
+    int n;
+    uint64_t t_ns, seq, cause;
+    char ev[64];
+    int truncated;
+    char fields[512];           /* "type key=value;" per field */
+    const char *key_str;        /* sim_trace_rec_str(rec, "key") */
+    int have_rv, have_key_num;
+    uint64_t rv;
+    char key_copy[64];
+} seen_rec_t;
+
+static void on_rec(void *arg, const sim_trace_rec_t *rec)
+{
+    seen_rec_t *s = arg;
+    sim_trace_field_t f;
+    size_t pos = 0, n = 0;
+    uint64_t dummy;
+    const char *k;
+    s->n++;
+    s->t_ns = rec->t_ns;
+    s->seq = rec->seq;
+    s->cause = rec->cause;
+    snprintf(s->ev, sizeof(s->ev), "%s", rec->ev);
+    s->truncated = rec->truncated;
+    s->fields[0] = 0;
+    while (sim_trace_rec_field(rec, &pos, &f)) {
+        if (f.type == 's')
+            n += (size_t)snprintf(s->fields + n, sizeof(s->fields) - n,
+                                  "s %s=%s;", f.key, f.str);
+        else
+            n += (size_t)snprintf(s->fields + n, sizeof(s->fields) - n,
+                                  "%c %s=%lld;", f.type, f.key,
+                                  (long long)f.num);
+    }
+    k = sim_trace_rec_str(rec, "key");
+    snprintf(s->key_copy, sizeof(s->key_copy), "%s", k ? k : "(none)");
+    s->key_str = k;
+    s->have_rv = sim_trace_rec_num(rec, "rv", &s->rv);
+    s->have_key_num = sim_trace_rec_num(rec, "key", &dummy);
+}
+
+static void test_trace_on_record_sees_every_field_in_order(void **state)
+{
+    fix_t *f = *state;
+    seen_rec_t s;
+    sim_trace_t *tr;
+    uint64_t hash_before;
+    memset(&s, 0, sizeof(s));
+    f->tr.on_record = on_rec;
+    f->tr.on_record_arg = &s;
+    advance_to(f, SIM_MS(1250));
+    tr = sim_trace_begin(&f->loop, "kube.watch.event");
+    sim_trace_str(tr, "key", "a/b");
+    sim_trace_u64(tr, "rv", 1031);
+    sim_trace_i64(tr, "delta", -5);
+    sim_trace_ns(tr, "lag", 7);
+    sim_trace_cause(tr, 0);
+    sim_trace_end(tr);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.t_ns, SIM_MS(1250));
+    assert_int_equal(s.seq, 1);
+    assert_int_equal(s.cause, 0);
+    assert_string_equal(s.ev, "kube.watch.event");
+    assert_false(s.truncated);
+    assert_string_equal(s.fields, "s key=a/b;u rv=1031;i delta=-5;n lag=7;");
+    assert_string_equal(s.key_copy, "a/b");
+    assert_true(s.have_rv);
+    assert_int_equal(s.rv, 1031);
+    assert_false(s.have_key_num); /* a string is no number */
+    /* the second names the first as its cause; a missing key is NULL */
+    tr = sim_trace_begin(&f->loop, "a.b.c");
+    sim_trace_cause(tr, 1);
+    sim_trace_end(tr);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.seq, 2);
+    assert_int_equal(s.cause, 1);
+    assert_string_equal(s.fields, "");
+    assert_null(s.key_str);
+    assert_false(s.have_rv);
+    /* a reader never changes the hash */
+    hash_before = f->tr.hash;
+    {
+        sim_loop_t loop;
+        sim_trace_t plain;
+        assert_int_equal(sim_loop_init(&loop, 1), 0);
+        sim_trace_init(&plain, NULL, NULL);
+        loop.trace = &plain;
+        sim_loop_run(&loop, SIM_MS(1250));
+        tr = sim_trace_begin(&loop, "kube.watch.event");
+        sim_trace_str(tr, "key", "a/b");
+        sim_trace_u64(tr, "rv", 1031);
+        sim_trace_i64(tr, "delta", -5);
+        sim_trace_ns(tr, "lag", 7);
+        sim_trace_end(tr);
+        tr = sim_trace_begin(&loop, "a.b.c");
+        sim_trace_end(tr);
+        assert_int_equal(plain.hash, hash_before);
+        sim_loop_close(&loop);
+    }
+}
+
+static void test_trace_on_record_truncated_has_no_fields(void **state)
+{
+    fix_t *f = *state;
+    seen_rec_t s;
+    sim_trace_t *tr;
+    char *big = malloc(2 * SIM_TRACE_LINE_MAX);
+    assert_non_null(big);
+    memset(big, 'x', 2 * SIM_TRACE_LINE_MAX - 1);
+    big[2 * SIM_TRACE_LINE_MAX - 1] = 0;
+    memset(&s, 0, sizeof(s));
+    f->tr.on_record = on_rec;
+    f->tr.on_record_arg = &s;
+    tr = sim_trace_begin(&f->loop, "dock.body.big");
+    sim_trace_u64(tr, "rv", 1);
+    sim_trace_str(tr, "key", big);
+    sim_trace_end(tr);
+    free(big);
+    assert_int_equal(s.n, 1);
+    assert_true(s.truncated);
+    assert_string_equal(s.ev, "dock.body.big");
+    assert_string_equal(s.fields, "");
+    assert_false(s.have_rv);
+    assert_null(s.key_str);
+}
+
+#define TRACE_TEST(f)                                                          \
+    cmocka_unit_test_setup_teardown(f, setup_trace, teardown_trace)
+
+/* Named links ------------------------------------------------------------*/
+
+/* Links render as one JSON object after "ev" (in the order named, a key
+ * named twice or a seq not before the record dropped), a scope names a
+ * link on every record begun inside it, and text renders none. */
+static void test_trace_links_render_in_json_only(void **state)
+{
+    fix_t *f = *state;
+    sim_trace_t *tr;
+    sim_trace_scope_t prev;
+    tr = sim_trace_begin(&f->loop, "a.b.one");
+    sim_trace_link(tr, "x", 5); /* not an earlier record: dropped */
+    sim_trace_end(tr);
+    tr = sim_trace_begin(&f->loop, "a.b.two");
+    sim_trace_link(tr, "server", 1);
+    sim_trace_link(tr, "server", 1); /* twice: dropped */
+    sim_trace_link(tr, "zero", 0);   /* 0: dropped */
+    sim_trace_str(tr, "k", "v");
+    sim_trace_end(tr);
+    assert_int_equal(sim_trace_last(&f->loop), 2);
+    prev = sim_trace_link_scope(&f->loop, "fail", 2);
+    tr = sim_trace_begin(&f->loop, "a.b.three");
+    sim_trace_link(tr, "held", 1);
+    sim_trace_end(tr);
+    assert_int_equal(sim_trace_scope_now(&f->loop).seq, 2);
+    sim_trace_scope_restore(&f->loop, prev);
+    tr = sim_trace_begin(&f->loop, "a.b.four");
+    sim_trace_end(tr);
+    flush(f);
+    assert_string_equal(f->jbuf,
+                        "{\"t_ns\":0,\"seq\":1,\"ev\":\"a.b.one\"}\n"
+                        "{\"t_ns\":0,\"seq\":2,\"ev\":\"a.b.two\","
+                        "\"links\":{\"server\":1},\"k\":\"v\"}\n"
+                        "{\"t_ns\":0,\"seq\":3,\"ev\":\"a.b.three\","
+                        "\"links\":{\"fail\":2,\"held\":1}}\n"
+                        "{\"t_ns\":0,\"seq\":4,\"ev\":\"a.b.four\"}\n");
+    assert_string_equal(f->tbuf, "t=0.000000000s #1 a.b.one\n"
+                                 "t=0.000000000s #2 a.b.two k=v\n"
+                                 "t=0.000000000s #3 a.b.three\n"
+                                 "t=0.000000000s #4 a.b.four\n");
+}
+
+/* Links never enter the hash: the same events with and without them. */
+static void test_trace_links_do_not_change_the_hash(void **state)
+{
+    uint64_t h[2];
+    int with;
+    (void)state;
+    for (with = 0; with < 2; with++) {
+        sim_loop_t loop;
+        sim_trace_t tr;
+        sim_trace_t *t;
+        sim_trace_scope_t prev = {NULL, 0};
+        assert_int_equal(sim_loop_init(&loop, 1), 0);
+        sim_trace_init(&tr, NULL, NULL);
+        loop.trace = &tr;
+        t = sim_trace_begin(&loop, "a.b.one");
+        sim_trace_end(t);
+        if (with)
+            prev = sim_trace_link_scope(&loop, "s", 1);
+        t = sim_trace_begin(&loop, "a.b.two");
+        if (with)
+            sim_trace_link(t, "server", 1);
+        sim_trace_u64(t, "n", 7);
+        sim_trace_end(t);
+        sim_trace_scope_restore(&loop, prev);
+        h[with] = tr.hash;
+        sim_loop_close(&loop);
+    }
+    assert_true(h[0] == h[1]);
+}
+
 #define TRACE_TEST(f)                                                          \
     cmocka_unit_test_setup_teardown(f, setup_trace, teardown_trace)
 
@@ -398,6 +604,10 @@ int main(void)
         TRACE_TEST(
             test_trace_field_overflowing_text_only_still_truncates_json),
         TRACE_TEST(test_trace_many_fields_overflow_into_valid_json),
+        TRACE_TEST(test_trace_on_record_sees_every_field_in_order),
+        TRACE_TEST(test_trace_on_record_truncated_has_no_fields),
+        TRACE_TEST(test_trace_links_render_in_json_only),
+        cmocka_unit_test(test_trace_links_do_not_change_the_hash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

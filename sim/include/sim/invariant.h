@@ -20,6 +20,7 @@
 
 #define SIM_INV_MAX 32
 #define SIM_INV_WHY_MAX 512
+#define SIM_INV_LINKS 6 /* sim_inv_link: links per violation, at most */
 
 /* Returns 0 if it holds, 1 if violated (with a sentence in why). */
 typedef int (*sim_inv_check_cb)(void *ctx, char *why, size_t why_len);
@@ -30,7 +31,8 @@ typedef struct {
     sim_inv_check_cb check; /* public */
     void *ctx;              /* public */
     int end_only;           /* public: checked only by sim_inv_check_end */
-    uint64_t violations;    /* read-only: events after which it failed */
+    uint64_t violations;    /* read-only: 1 once it failed (a failed
+                               invariant is not checked again) */
     uint64_t first_ns;      /* read-only: time of the first violation (a
                                deadline's own time, see sim_inv_due) */
     uint64_t first_seq;     /* read-only: trace seq of the breaking event
@@ -46,6 +48,9 @@ typedef struct sim_inv {
     sim_loop_t *loop;               /* private */
     int due_set;                    /* private: sim_inv_due was called */
     uint64_t due_ns, due_seq;       /* private */
+    int nlinks;                     /* private: sim_inv_link */
+    const char *link_key[SIM_INV_LINKS]; /* private */
+    uint64_t link_seq[SIM_INV_LINKS];    /* private */
 } sim_inv_t;
 
 void sim_inv_init(sim_inv_t *inv, sim_loop_t *loop);
@@ -68,6 +73,13 @@ void sim_inv_check_end(sim_inv_t *inv);
  * seen at the first event after it and dated back without adding events
  * (and trace lines) to the run. */
 void sim_inv_due(sim_inv_t *inv, uint64_t at_ns, uint64_t cause_seq);
+
+/* Called by a check just before it returns 1: the violation record also
+ * names record seq under key (a string literal), a fact the check judged
+ * by besides its breaking event (a swallowed failure, the pipe's holder).
+ * A trace link (trace.h), never hashed; at most SIM_INV_LINKS, 0 is
+ * ignored. */
+void sim_inv_link(sim_inv_t *inv, const char *key, uint64_t seq);
 
 /* Number of invariants violated at least once. */
 int sim_inv_violated(const sim_inv_t *inv);

@@ -115,6 +115,11 @@ int sim_timer_start(sim_timer_t *t, sim_timer_cb cb, uint64_t delay_ns);
 /* Disarms t; a no-op when inactive. */
 void sim_timer_stop(sim_timer_t *t);
 
+/* Names seq (a trace record written after t was armed, by the same event)
+ * as the record that scheduled t: what t's callback writes then has it as
+ * cause (explain).  Never hashed; seq 0 is ignored. */
+void sim_timer_stamp(sim_timer_t *t, uint64_t seq);
+
 int sim_timer_active(const sim_timer_t *t);
 
 /* one-shot calls ---------------------------------------------------------*/

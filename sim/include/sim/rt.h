@@ -8,9 +8,10 @@
  *   Events run in (due, seq) order at their own virtual due times, exactly
  *   as in a virtual run; the driver only waits for the wall clock to reach
  *   them.  A run without external input is the virtual run, event for event.
- * - External input (a connection accepted on a unix socket, bytes read from
- *   it, its EOF) enters the loop at the virtual time it arrived: the loop is
- *   first run up to that time, then the input is handed over.
+ * - External input (a connection accepted on a unix or loopback TCP
+ *   socket, bytes read from it, its EOF) enters the loop at the virtual
+ *   time it arrived: the loop is first run up to that time, then the
+ *   input is handed over.
  * - A listener's connection is one sim_stream_t end (the "server end")
  *   given to the accept callback; bytes the simulated side writes on it go
  *   to the socket, closing it closes the socket (after pending writes).
@@ -44,6 +45,13 @@ int sim_rt_new(sim_loop_t *loop, double speed, sim_rt_t **out);
  * SIM_EADDRINUSE, SIM_EACCES or SIM_ENOMEM. */
 int sim_rt_listen(sim_rt_t *rt, const char *path, sim_rt_accept_cb cb,
                   void *arg);
+
+/* Listens on TCP 127.0.0.1:port (0: a port the OS picks; *bound_port, if
+ * not NULL, gets the port bound).  Loopback only.  Connections are
+ * handed over as for sim_rt_listen.  Returns 0, SIM_EINVAL (port out of
+ * range), SIM_EADDRINUSE, SIM_EACCES or SIM_ENOMEM. */
+int sim_rt_listen_tcp(sim_rt_t *rt, int port, int *bound_port,
+                      sim_rt_accept_cb cb, void *arg);
 
 /* Runs the loop in real time until virtual until_ns (SIM_NEVER: forever),
  * *stop turns non-zero (polled every 20 ms of wall time and after every
