@@ -92,9 +92,20 @@ static void run_all(sim_inv_t *inv, int with_end_only)
         memcpy(ev, tr->last_ev, sizeof(ev));
     else
         ev[0] = 0;
+    /* An event that traced nothing is blamed on what the last checks
+     * blamed, not on the violation records those checks wrote. */
+    if (tr && seq && seq == inv->checked_seq) {
+        seq = inv->blame_seq;
+        memcpy(ev, inv->blame_ev, sizeof(ev));
+    }
     for (i = 0; i < inv->n; i++)
         if (with_end_only || !inv->e[i].end_only)
             run_one(inv, &inv->e[i], seq, ev);
+    if (tr) {
+        inv->checked_seq = tr->last_seq;
+        inv->blame_seq = seq;
+        memcpy(inv->blame_ev, ev, sizeof(ev));
+    }
 }
 
 void sim_inv_check(sim_inv_t *inv)

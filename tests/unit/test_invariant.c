@@ -103,8 +103,10 @@ typedef struct {
 static void step_cb(void *a, void *b)
 {
     step_t *s = a;
-    sim_trace_t *tr = sim_trace_begin(&s->f->loop, s->ev);
-    sim_trace_end(tr);
+    if (s->ev) { /* NULL: an event that traces nothing */
+        sim_trace_t *tr = sim_trace_begin(&s->f->loop, s->ev);
+        sim_trace_end(tr);
+    }
     if (s->break0 >= 0)
         s->f->p[0].broken = s->break0;
     if (s->break1 >= 0)
@@ -192,6 +194,28 @@ static void test_invariant_is_not_checked_once_broken(void **state)
                                      "\"why\":\"S1 broken on call 1\"}"));
     assert_null(strstr(strstr(f->jbuf, "sim.invariant.violated") + 1,
                        "sim.invariant.violated"));
+}
+
+/* An event that traces nothing after S1 broke: S2, broken then, blames
+ * the event S1 blamed, not S1's violation record. */
+static void test_invariant_silent_event_blames_the_last_real_one(
+    void **state)
+{
+    fix_t *f = *state;
+    step_t steps[2] = {
+        {0, "kube.obj.delete", 1, -1},
+        {0, NULL, -1, 1},
+    };
+    assert_int_equal(sim_inv_add(&f->inv, "S1", "t", probe_check, &f->p[0],
+                                 0), 0);
+    assert_int_equal(sim_inv_add(&f->inv, "S2", "t", probe_check, &f->p[1],
+                                 0), 0);
+    schedule(f, steps, 2, SIM_MS(1));
+    sim_loop_run(&f->loop, SIM_NEVER);
+    assert_int_equal(sim_inv_violated(&f->inv), 2);
+    assert_string_equal(f->inv.e[1].first_ev, "kube.obj.delete");
+    assert_int_equal(f->inv.e[1].first_seq, 1);
+    assert_int_equal(f->inv.e[1].first_ns, SIM_MS(2));
 }
 
 static void test_invariant_two_broken_by_one_event_both_blame_it(
@@ -338,6 +362,7 @@ int main(void)
         INV_TEST(test_invariant_first_violation_records_time_seq_and_event),
         INV_TEST(test_invariant_is_not_checked_once_broken),
         INV_TEST(test_invariant_two_broken_by_one_event_both_blame_it),
+        INV_TEST(test_invariant_silent_event_blames_the_last_real_one),
         INV_TEST(test_invariant_end_only_checks_run_only_at_check_end),
         INV_TEST(test_invariant_add_returns_erange_when_full),
         INV_TEST(test_invariant_due_dates_at_deadline),

@@ -51,6 +51,10 @@ typedef struct sim_inv {
     int nlinks;                     /* private: sim_inv_link */
     const char *link_key[SIM_INV_LINKS]; /* private */
     uint64_t link_seq[SIM_INV_LINKS];    /* private */
+    uint64_t checked_seq;           /* private: the trace's last seq when
+                                       the last checks ended */
+    uint64_t blame_seq;             /* private: what those checks blamed */
+    char blame_ev[64];              /* private */
 } sim_inv_t;
 
 void sim_inv_init(sim_inv_t *inv, sim_loop_t *loop);
