@@ -249,6 +249,7 @@ static char *seed_line(const xopts_t *o, const xseed_result_t *r)
         json_object_set_new(f, "variant", json_string(r->find[i].variant));
         json_object_set_new(f, "inv", json_string(r->find[i].inv));
         json_object_set_new(f, "site", json_string(r->find[i].site));
+        json_object_set_new(f, "ev", json_string(r->find[i].ev));
         json_object_set_new(f, "at_ns",
                             json_integer((json_int_t)r->find[i].at_ns));
         json_array_append_new(fs, f);

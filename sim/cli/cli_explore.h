@@ -86,6 +86,7 @@ const char *xsig_name(int sig, char *buf, size_t len);
 typedef struct {
     char inv[8];
     char site[XSWEEP_SITE_MAX];
+    char ev[XSWEEP_EV_MAX];  /* the event it broke after, at first_seed */
     const char *label;       /* xknown's */
     uint64_t first_seed;
     uint64_t hits;           /* seeds */

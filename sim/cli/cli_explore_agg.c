@@ -34,24 +34,12 @@ static int variant_bit(const xagg_t *a, const char *v, uint64_t *mask)
     return -1;
 }
 
-/* A file name part: [A-Za-z0-9._-], anything else '_'. */
-static void clean_name(const char *in, char *out, size_t len)
-{
-    size_t i;
-    for (i = 0; in[i] && i + 1 < len; i++) {
-        char c = in[i];
-        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                 (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
-        out[i] = ok ? c : '_';
-    }
-    out[i] = 0;
-}
-
 static xagg_find_t *find_or_add(xagg_t *a, const char *inv, const char *site,
-                                uint64_t seed)
+                                const char *ev, uint64_t seed)
 {
     xagg_find_t *f;
-    char s[XSWEEP_SITE_MAX];
+    uint64_t h = 0xcbf29ce484222325ULL;
+    const char *c;
     int i;
     for (i = 0; i < a->n; i++)
         if (!strcmp(a->f[i].inv, inv) && !strcmp(a->f[i].site, site))
@@ -70,11 +58,15 @@ static xagg_find_t *find_or_add(xagg_t *a, const char *inv, const char *site,
     memset(f, 0, sizeof(*f));
     snprintf(f->inv, sizeof(f->inv), "%s", inv);
     snprintf(f->site, sizeof(f->site), "%s", site);
+    snprintf(f->ev, sizeof(f->ev), "%s", ev ? ev : "");
     f->label = xknown(inv, site);
     f->first_seed = seed;
-    clean_name(site, s, sizeof(s));
-    snprintf(f->file, sizeof(f->file), "findings/%llu-%s-%s.yaml",
-             (unsigned long long)seed, inv, s);
+    /* the site is a sentence: the file is named by its FNV-1a hash */
+    for (c = site; *c; c++)
+        h = (h ^ (unsigned char)*c) * 0x100000001b3ULL;
+    snprintf(f->file, sizeof(f->file), "findings/%llu-%s-%08llx.yaml",
+             (unsigned long long)seed, inv,
+             (unsigned long long)(h & 0xffffffffULL));
     return f;
 }
 
@@ -101,7 +93,9 @@ int xagg_add(xagg_t *a, const char *line, uint64_t *seedp)
         xagg_find_t *f;
         if (!inv || !site || !v || variant_bit(a, v, &m) != 0)
             continue;
-        if (!(f = find_or_add(a, inv, site, seed)))
+        if (!(f = find_or_add(a, inv, site,
+                              json_string_value(json_object_get(x, "ev")),
+                              seed)))
             break;
         f->vmask |= m;
         /* One hit per seed, however many variants. */
@@ -228,6 +222,7 @@ int xagg_write(xagg_t *a, const xprofile_t *p, const char *dir, int shrink)
                 json_array_append_new(va, json_string(a->variants[k]));
         json_object_set_new(o, "inv", json_string(f->inv));
         json_object_set_new(o, "site", json_string(f->site));
+        json_object_set_new(o, "ev", json_string(f->ev));
         json_object_set_new(o, "label", json_string(f->label));
         json_object_set_new(o, "first_seed", json_integer((json_int_t)f->first_seed));
         json_object_set_new(o, "hits", json_integer((json_int_t)f->hits));
@@ -258,15 +253,17 @@ void xagg_table(const xagg_t *a, const char *dir, FILE *f)
                 (unsigned long long)a->seeds);
         return;
     }
-    fprintf(f, "%-40s %-12s %10s %6s  %s\n", "signature", "label",
-            "first-seed", "hits", "variants");
+    fprintf(f, "%-6s %-12s %10s %6s  %-12s %s\n", "inv", "label",
+            "first-seed", "hits", "variants", "first cause (the invariant's "
+                                               "words, masked)");
     for (i = 0; i < a->n; i++) {
         const xagg_find_t *x = &a->f[i];
-        snprintf(sig, sizeof(sig), "%s@%s", x->inv, x->site);
-        fprintf(f, "%-40s %-12s %10llu %6llu  %s\n", sig, x->label,
+        snprintf(sig, sizeof(sig), "%.78s%s", x->site,
+                 strlen(x->site) > 78 ? "..." : "");
+        fprintf(f, "%-6s %-12s %10llu %6llu  %-12s %s\n", x->inv, x->label,
                 (unsigned long long)x->first_seed,
                 (unsigned long long)x->hits,
-                xagg_variants(a, x, vs, sizeof(vs)));
+                xagg_variants(a, x, vs, sizeof(vs)), sig);
     }
     fprintf(f, "replay: rddsim run %s/<file> --variant V "
                "(files and commands in %s/findings.jsonl)\n", dir, dir);

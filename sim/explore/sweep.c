@@ -2,7 +2,8 @@
  * sweep.c: one seed of an exploration in-process, and the known-hazard
  * labels (sweep.h).
  *
- * A violation's site is the name of the trace record its seq names.  The
+ * A violation's site is its sentence, masked (xcause); its ev is the name
+ * of the trace record its seq names.  The
  * world result gives the seq; the names come from world_io_t.on_event,
  * interned into a small table (a few hundred distinct names) with one
  * 16-bit code per record, so any seq, a deadline's cause included, can be
@@ -90,8 +91,8 @@ static void collect(xseed_result_t *s, const char *variant,
         memset(&f, 0, sizeof(f));
         snprintf(f.variant, sizeof(f.variant), "%s", variant);
         snprintf(f.inv, sizeof(f.inv), "%s", r->violated[i]);
-        snprintf(f.site, sizeof(f.site), "%s",
-                 name_of(t, r->violated_seq[i]));
+        xcause(r->why[i], f.site, sizeof(f.site));
+        snprintf(f.ev, sizeof(f.ev), "%s", name_of(t, r->violated_seq[i]));
         f.at_ns = r->violated_ns[i];
         s->find[s->nfind++] = f;
     }
@@ -205,6 +206,93 @@ out:
     return rc;
 }
 
+static int is_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+static int is_word(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+           (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+/* Does out[0..o) end with a kind or Docker call word and a space? */
+static int object_word(const char *out, size_t o)
+{
+    static const char *const words[] = {
+        "Container ", "Image ", "Volume ", "ContainerNamespace ",
+        "Remove(force) ", "Remove ", "Container default/", "Image default/",
+        "Volume default/"};
+    size_t i;
+    for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        size_t wl = strlen(words[i]);
+        if (o >= wl && !memcmp(out + o - wl, words[i], wl))
+            return 1;
+    }
+    return 0;
+}
+
+void xcause(const char *why, char *out, size_t len)
+{
+    static const struct {
+        const char *prefix, *as;
+    } names[] = {{"rancher-desktop-", "INST"},
+                 {"RDD-VM-ENGINE-", "RDD-VM-ENGINE-*"},
+                 {"vm-", "vm-*"}};
+    size_t o = 0, i;
+    const char *s = why;
+    if (!len)
+        return;
+    while (*s && o + 1 < len) {
+        const char *as = NULL;
+        size_t n = 0;
+        int start = s == why || !is_word(s[-1]);
+        for (i = 0; start && i < sizeof(names) / sizeof(names[0]); i++) {
+            size_t pl = strlen(names[i].prefix);
+            if (!strncmp(s, names[i].prefix, pl) && is_word(s[pl])) {
+                for (n = pl; is_word(s[n]) || s[n] == '-'; n++)
+                    ;
+                as = names[i].as;
+                break;
+            }
+        }
+        if (!as && start && is_hex(*s)) {
+            for (n = 0; is_hex(s[n]); n++)
+                ;
+            if (n >= 12 && !is_word(s[n]))
+                as = "ID";
+            else
+                n = 0;
+        }
+        if (!as && *s >= '0' && *s <= '9') {
+            /* a number, a fraction with it: 31s and 31.5s read alike */
+            for (n = 0; (s[n] >= '0' && s[n] <= '9') ||
+                        (s[n] == '.' && s[n + 1] >= '0' && s[n + 1] <= '9');
+                 n++)
+                ;
+            as = "#";
+        }
+        if (!as && start && o && out[o - 1] == ' ' && object_word(out, o)) {
+            /* the object a mirror or a Docker call names: "Container *" */
+            for (n = 0; s[n] && s[n] != ' ' && s[n] != ','; n++)
+                ;
+            as = "*";
+        }
+        if (as) {
+            size_t al = strlen(as);
+            if (o + al >= len)
+                break;
+            memcpy(out + o, as, al);
+            o += al;
+            s += n;
+        } else {
+            out[o++] = *s++;
+        }
+    }
+    out[o] = 0;
+}
+
 /* known.def rows, most specific first. */
 typedef struct {
     const char *inv, *site, *id;
@@ -216,10 +304,16 @@ static const known_t known[] = {
 #undef XX
 };
 
-/* A site pattern: exact, "*" for any, or "prefix*". */
+/* A site pattern: exact, "*" for any, "prefix*", or "*text*" (the site
+ * contains text). */
 static int site_match(const char *pat, const char *site)
 {
     size_t n = strlen(pat);
+    if (n >= 2 && pat[0] == '*' && pat[n - 1] == '*') {
+        char sub[XSWEEP_SITE_MAX];
+        snprintf(sub, sizeof(sub), "%.*s", (int)(n - 2), pat + 1);
+        return strstr(site, sub) != NULL;
+    }
     if (n && pat[n - 1] == '*')
         return !strncmp(pat, site, n - 1);
     return !strcmp(pat, site);

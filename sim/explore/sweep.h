@@ -8,10 +8,17 @@
  * with world_run, in-process, within an event budget.  Each violation
  * becomes a signature:
  *   - inv:  the invariant id ("S1");
- *   - site: the model's first-cause site, the trace event name of the
- *           record the violation's after_seq names (the event after
- *           which it broke; for a deadline, the event that started its
- *           clock), e.g. "dock.container.remove".
+ *   - site: the first cause as the invariant names it: the violation's
+ *           sentence with what varies from world to world masked
+ *           (xcause: instance names, numbers, ids, owner and daemon
+ *           names), e.g. "INST reports ContainerEngineReady
+ *           True/Connected although its bridge failed: socket-bridge:
+ *           listen on \\.\pipe\docker_engine: open ...: Access is
+ *           denied.";
+ *   - ev:   the trace event after which it broke (the record its
+ *           after_seq names; for a deadline, the one that started its
+ *           clock), e.g. "dock.call.done": kept for the reader, not part
+ *           of the signature.
  * Two findings are the same when (inv, site) are equal, whatever the
  * seed, variant or instance.  Two more come from the seed itself: inv
  * "BUDGET" (site "max_events": a variant ran XSWEEP_MAX_EVENTS events)
@@ -37,7 +44,8 @@
 #include "explore/gen.h"
 
 #define XSWEEP_MAX_FIND 32
-#define XSWEEP_SITE_MAX 48
+#define XSWEEP_SITE_MAX 160
+#define XSWEEP_EV_MAX 64
 /* Events one variant of one seed may take; a run that reaches it is the
  * finding inv "BUDGET", site "max_events" (a model that never settles). */
 #define XSWEEP_MAX_EVENTS 10000000ULL
@@ -46,6 +54,7 @@ typedef struct {
     char variant[SC_NAME_MAX * 2];
     char inv[8];
     char site[XSWEEP_SITE_MAX];
+    char ev[XSWEEP_EV_MAX];
     uint64_t at_ns;
 } xfind_t;
 
@@ -66,6 +75,14 @@ typedef struct {
 int xrun_seed(const xprofile_t *p, uint64_t seed,
               const char *const *variants, int nvariants,
               xseed_result_t *r, char **yaml);
+
+/* A violation's sentence with what varies between worlds masked, cut to
+ * XSWEEP_SITE_MAX - 1 bytes, into out: "rancher-desktop-<x>" -> INST,
+ * "RDD-VM-ENGINE-<x>" -> RDD-VM-ENGINE-*, "vm-<x>" -> vm-*, a run of 12
+ * or more hex digits -> ID, any other number (a fraction included) -> #,
+ * and the object a kind or a Docker call names ("Container web",
+ * "ContainerRemove(force) web") -> *. */
+void xcause(const char *why, char *out, size_t len);
 
 /* The known hazard a signature matches ("I1", "L1", "H5", ...), or
  * "NEW": the first row of known.def whose inv is equal and whose site

@@ -922,8 +922,10 @@ static int check_l5(void *ctx, char *why, size_t len)
         if (now < wi->l5_next_ns)
             continue;
         wi->l5_next_ns = now + 100 * SIM_NS_PER_MS;
+        /* a hostagent that exited is none, whoever has its pid now */
         for (ha = in->lima.head; ha && !orphan; ha = ha->next)
-            if (host_proc_alive(in->host, ha->pid) &&
+            if (ha->state != RDD_HA_EXITED &&
+                host_proc_alive(in->host, ha->pid) &&
                 ha->pid != rdd_limavm_tracked_pid(in))
                 orphan = ha->pid;
         if (orphan != wi->orphan_pid) {

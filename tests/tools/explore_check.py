@@ -162,7 +162,9 @@ def check_fault(exe, tmp, o, var, seed, inv, site, extra):
     if seeds != list(range(6)):
         print(f"explore_check: the sweep did not go on: seeds {seeds}")
         return 1
-    if p.returncode != 1 or f"{inv}@{site}" not in p.stdout:
+    row = re.compile(r"^" + re.escape(inv) + r"\s+\S+\s+" + str(seed) +
+                     r"\s+1\s+\S+\s+" + re.escape(site) + r"$", re.M)
+    if p.returncode != 1 or not row.search(p.stdout):
         print(f"explore_check: exit {p.returncode}, wanted 1, and the "
               f"table should name it:\n{p.stdout}")
         return 1
