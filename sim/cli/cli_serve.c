@@ -90,6 +90,7 @@ struct serve {
     const scenario_t *sc;
     const serve_opts_t *o;
     double speed;
+    int adhoc;                   /* the variant is a preset the file lacks */
     char dir[CLI_PATH_MAX];
     int made_dir;
     char pipes[SERVE_SOCKS_MAX][NPIPE_NAME_MAX]; /* canonical names */
@@ -702,6 +703,8 @@ static void verdict(const serve_t *s, const sc_variant_t *v, uint64_t seed,
     for (i = 0; i < res->nstall; i++)
         printf("stall: %s\n", res->stall[i]);
     cli_fmt_ids(v->expect, v->nexpect, exp, sizeof(exp));
+    if (s->adhoc) /* a preset the file does not declare: nothing expected */
+        snprintf(exp, sizeof(exp), "-");
     cli_fmt_ids((const char(*)[8])res->violated, res->nviolated, got,
                 sizeof(got));
     printf("verdict: scenario=%s variant=%s seed=%" PRIu64
@@ -710,6 +713,7 @@ static void verdict(const serve_t *s, const sc_variant_t *v, uint64_t seed,
            s->sc->name, v->name, seed, res->events,
            sim_fmt_ns(tbuf, res->sim_ns), res->trace_hash, exp, got,
            res->stop == WORLD_STOP_INTERRUPT ? "INTERRUPTED"
+           : s->adhoc ? (res->nviolated ? "VIOLATED" : "HOLDS")
            : res->matches                    ? "MATCH"
                                              : "MISMATCH");
 }
@@ -879,6 +883,7 @@ int cli_serve(int argc, char **argv)
     world_io_t io;
     cli_filter_t *flt = NULL;
     const sc_variant_t *v;
+    static sc_variant_t adhoc; /* a preset the file lacks */
     char msg[512];
     int rc;
     if ((rc = parse_opts(argc, argv, &o)) != 0)
@@ -923,10 +928,23 @@ int cli_serve(int argc, char **argv)
         goto out;
     }
     if (!(v = scenario_variant(sc, o.variant ? o.variant : "head"))) {
-        fprintf(stderr, "rddsim serve: --variant %s: %s has no such "
-                        "variant\n", o.variant ? o.variant : "head", o.file);
-        rc = EXIT_USAGE;
-        goto out;
+        /* a built-in preset the file does not declare runs as `run`
+         * runs it: its flags, no expectations */
+        const rdd_preset_t *p = rdd_preset_by_name(o.variant ? o.variant
+                                                             : "head");
+        if (!p) {
+            fprintf(stderr, "rddsim serve: --variant %s: %s has no such "
+                            "variant\n", o.variant ? o.variant : "head",
+                    o.file);
+            rc = EXIT_USAGE;
+            goto out;
+        }
+        memset(&adhoc, 0, sizeof(adhoc));
+        snprintf(adhoc.name, sizeof(adhoc.name), "%s", p->name);
+        adhoc.flags = p->flags;
+        adhoc.cell_owner = adhoc.cell_order = -1;
+        v = &adhoc;
+        s->adhoc = 1;
     }
     s->flags = v->flags;
     if ((rc = make_dir(s)) != 0)

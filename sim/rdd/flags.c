@@ -55,6 +55,22 @@ const rdd_preset_t rdd_presets[] = {
               "and the bridge, bind failure surfaced into readiness",
      F(PIPE_PER_INSTANCE) | F(BRIDGE_PIPE_FROM_INSTANCE) |
          F(BIND_FAILURE_SURFACED)},
+    /* What an exploration judges the fixes by: every flag that fixes a
+     * named finding (not the four that weaken or undo RDD's behaviour:
+     * cleanup_waits_on_apireader, no_generation_in_already_clean,
+     * cleanup_timeout_5s, no_consistent_list_from_cache). */
+    {"all-fixes", "fixed plus every other fix flag: the stalls (§7.6), "
+                  "the BATS fixes (I2, S4) and the hazards' (H3-H16)",
+     F(PIPE_PER_INSTANCE) | F(BRIDGE_PIPE_FROM_INSTANCE) |
+         F(BIND_FAILURE_SURFACED) | F(STARTING_TIMEOUT) |
+         F(CRASH_LOOP_BACKOFF) | F(KILL_ORPHAN_ON_EVERY_START) |
+         F(SURFACE_CREATE_FAILED) | F(SVC_DELETE_UNREGISTERS_DISTRO) |
+         F(RECONCILING_BOUNDED) | F(SCREEN_DRIVER_PID) | F(IS_MSYS) |
+         F(BATS_ENDPOINT_FROM_PATHS) | F(DISTRO_PER_INSTANCE) |
+         F(CONTEXT_LOCKED_RMW) | F(BRIDGE_ACCEPT_ERROR_CLOSES) |
+         F(HOSTSWITCH_DEATH_SURFACED) | F(FINALIZER_CHECKS_DAEMON) |
+         F(SWEEP_ONLY_OWNED) | F(ENGINE_QUIESCES_ON_APP_DELETE) |
+         F(LOG_DIR_PER_INSTANCE)},
 };
 const int rdd_presets_len = (int)SIM_ARRAY_LEN(rdd_presets);
 

@@ -154,7 +154,7 @@ CASES = {
                          out="",
                          err="rddsim run: --variant fixd: {root}/tests/cli/"
                              "tiny.yaml has no such variant\n"
-                             "  valid: head, fixed\n"
+                             "  valid: head, fixed, all-fixes\n"
                              "  did you mean fixed?\n"),
     "variant-preset-ad-hoc": dict(
         args=["run", TINY, "--variant", "fixed"], rc=0, err="",
@@ -183,9 +183,10 @@ CASES = {
                  "host=linux\n"]),
     "list-variants-file": dict(args=["list", "variants", DD], rc=0, err="",
                                out="head\nfixed\nbind-surfaced-only\n"
-                                   "half-fix-endpoint-only\n"),
+                                   "half-fix-endpoint-only\nall-fixes\n"),
     "list-variants-file-adds-presets": dict(
-        args=["list", "variants", TINY], rc=0, err="", out="head\nfixed\n"),
+        args=["list", "variants", TINY], rc=0, err="",
+        out="head\nfixed\nall-fixes\n"),
     "list-actions": dict(
         args=["list", "actions"], rc=0, err="",
         out_lacks=["not documented"],
