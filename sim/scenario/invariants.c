@@ -879,21 +879,34 @@ static int check_l4(void *ctx, char *why, size_t len)
         winst_t *wi = &w->inst[j];
         const rdd_limavm_t *l = &wi->inst.lvm;
         char t[32];
-        if (wi->up && l->stale_since_ns != wi->l4_since_ns) {
+        uint64_t since;
+        /* Only a running service can create the instance or report
+         * CreateFailed: its clock starts again with each service (a
+         * TerminateProcess between two attempts is no stall of the
+         * controller's). */
+        if (!wi->up || wi->inst.svc != RDD_SVC_RUNNING) {
+            wi->l4_svc_pid = 0;
+            continue;
+        }
+        if (wi->inst.proc.pid != wi->l4_svc_pid) {
+            wi->l4_svc_pid = wi->inst.proc.pid;
+            wi->l4_svc_ns = now;
+        }
+        if (l->stale_since_ns != wi->l4_since_ns) {
             wi->l4_since_ns = l->stale_since_ns;
             wi->l4_seq = w->trace.last_seq;
         }
-        if (!wi->up || !l->stale_since_ns ||
-            now < l->stale_since_ns + 60 * SIM_NS_PER_S)
+        since = l->stale_since_ns > wi->l4_svc_ns ? l->stale_since_ns
+                                                  : wi->l4_svc_ns;
+        if (!l->stale_since_ns || now < since + 60 * SIM_NS_PER_S)
             continue;
         snprintf(why, len, "%s has been removing a stale Lima directory "
                  "since %s (%llu attempts, %llu failed) without creating the "
                  "instance or reporting CreateFailed",
-                 wi->inst.id.name, sim_fmt_ns(t, l->stale_since_ns),
+                 wi->inst.id.name, sim_fmt_ns(t, since),
                  (unsigned long long)l->stale_removals,
                  (unsigned long long)l->stale_failures);
-        sim_inv_due(&w->inv, l->stale_since_ns + 60 * SIM_NS_PER_S,
-                    wi->l4_seq);
+        sim_inv_due(&w->inv, since + 60 * SIM_NS_PER_S, wi->l4_seq);
         sim_inv_link(&w->inv, "failed", l->stale_fail_seq);
         return 1;
     }
