@@ -93,9 +93,10 @@ static uint32_t role_pid(rdd_instance_t *inst, const char *role)
     const rdd_ha_t *ha, *live = NULL;
     if (!strcmp(role, "service"))
         return inst->proc.pid;
-    /* The newest live hostagent of this instance (and its driver). */
+    /* The newest live hostagent of this instance (and its driver); one
+     * that exited is none, whoever has its pid now. */
     for (ha = inst->lima.head; ha; ha = ha->next)
-        if (host_proc_alive(inst->host, ha->pid))
+        if (ha->state != RDD_HA_EXITED && host_proc_alive(inst->host, ha->pid))
             live = ha;
     if (!live)
         return 0;
