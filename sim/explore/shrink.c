@@ -2,6 +2,7 @@
  * shrink.c: ddmin and simplification of a failing scenario (shrink.h).
  */
 #include "shrink.h"
+#include "sweep.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -388,6 +389,7 @@ static int signature(const world_result_t *res, const char *inv,
     memset(sig, 0, sizeof(*sig));
     snprintf(sig->inv, sizeof(sig->inv), "%s", res->violated[best]);
     why_instance(res->why[best], sig->inst, sizeof(sig->inst));
+    xcause(res->why[best], sig->cause, sizeof(sig->cause));
     sig->at_ns = res->violated_ns[best];
     return 0;
 }
@@ -397,7 +399,8 @@ static int holds(const shrink_t *s, const world_result_t *res)
 {
     shrink_sig_t got;
     int i;
-    if (signature(res, s->sig.inv, &got) || strcmp(got.inst, s->sig.inst))
+    if (signature(res, s->sig.inv, &got) || strcmp(got.inst, s->sig.inst) ||
+        strcmp(got.cause, s->sig.cause))
         return 0;
     if (s->o->invariant)
         return 1;

@@ -3,12 +3,13 @@
  * fails the same way (docs/shrink.md).
  *
  * The target is the signature of one violation under one variant and one
- * seed: the invariant id plus the RDD instance its sentence names (the
- * world result exposes no first-cause site, so the instance stands in for
- * it).  Without an invariant given, the target is the run's first
- * violation (earliest time, then id order), and a candidate keeps it only
- * if that violation is still its first; with one given, the candidate
- * only has to violate it on the same instance.
+ * seed: the invariant id, its first cause as the invariant words it (the
+ * sentence masked by xcause, sweep.h: the signature `rddsim explore`
+ * dedups by) and the RDD instance the sentence names.  Without an
+ * invariant given, the target is the run's first violation (earliest
+ * time, then id order), and a candidate keeps it only if that violation
+ * is still its first; with one given, the candidate only has to violate
+ * it with the same cause on the same instance.
  *
  * shrink_scenario works in three phases, every candidate one in-process
  * world_run at the same seed:
@@ -48,6 +49,8 @@ typedef struct {
 typedef struct {
     char inv[8];             /* the invariant id */
     char inst[64];           /* the instance its sentence names, or "" */
+    char cause[160];         /* its first cause: the sentence masked
+                                (xcause, sweep.h) */
     uint64_t at_ns;          /* when it was violated */
 } shrink_sig_t;
 
