@@ -701,6 +701,48 @@ static void simplify_faults(shrink_t *s, char *log, size_t len)
     }
 }
 
+/* Each seeded choice point pinned, false first, then true: the minimal
+ * file does not depend on how the seed falls at it. */
+static void simplify_choices(shrink_t *s, char *log, size_t len)
+{
+    int c, pin;
+    for (c = 0; c < SIM_CHOICE__COUNT; c++) {
+        if (s->cur->choice[c] != SIM_PIN_NONE)
+            continue;
+        for (pin = SIM_PIN_FALSE; pin <= SIM_PIN_TRUE; pin++) {
+            *s->cand = *s->cur;
+            s->cand->choice[c] = pin;
+            if (accept(s)) {
+                add(log, len, "choice %s pinned %s; ",
+                    sim_choice_name((sim_choice_t)c),
+                    pin == SIM_PIN_TRUE ? "true" : "false");
+                break;
+            }
+        }
+    }
+}
+
+/* A world's heal time dropped (faults fire to the end), else moved
+ * earlier onto whole seconds. */
+static void simplify_heal(shrink_t *s, char *log, size_t len)
+{
+    if (!s->cur->heal_ns)
+        return;
+    if (!s->cur->nfaults) {
+        *s->cand = *s->cur;
+        s->cand->heal_ns = 0;
+        if (accept(s))
+            add(log, len, "heal dropped (no faults); ");
+        return;
+    }
+    if (s->cur->heal_ns % SIM_NS_PER_S) {
+        *s->cand = *s->cur;
+        s->cand->heal_ns = s->cur->heal_ns / SIM_NS_PER_S * SIM_NS_PER_S;
+        if (s->cand->heal_ns && accept(s))
+            add(log, len, "heal on a whole second; ");
+    }
+}
+
 static void simplify_lags(shrink_t *s, char *log, size_t len)
 {
     int i, k;
@@ -883,8 +925,10 @@ int shrink_scenario(const scenario_t *sc, const shrink_opts_t *opts,
     simplify_starts(s, r->simplified, sizeof(r->simplified));
     simplify_steps(s, r->simplified, sizeof(r->simplified));
     simplify_faults(s, r->simplified, sizeof(r->simplified));
+    simplify_heal(s, r->simplified, sizeof(r->simplified));
     simplify_lags(s, r->simplified, sizeof(r->simplified));
     simplify_counts(s, r->simplified, sizeof(r->simplified));
+    simplify_choices(s, r->simplified, sizeof(r->simplified));
     cut_duration(s, r->simplified, sizeof(r->simplified));
     {
         size_t n = strlen(r->simplified);

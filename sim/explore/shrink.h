@@ -22,7 +22,9 @@
  *      (an owner's steps, a daemon's owners, an instance's steps);
  *   3. simplification: steps earlier and onto whole seconds, fault and
  *      spike windows shorter, lags smaller, chance faults forced (1/1),
- *      container counts down, and the duration cut again.
+ *      heal dropped without faults (else on a whole second), container
+ *      counts down, every seeded choice point pinned (false, else true),
+ *      and the duration cut again.
  * Each candidate runs no longer than the original's duration and within
  * an event budget of 4 x the original's events + 100000 (a candidate that
  * loops is dropped, not waited for); at most opts->max_runs runs.
