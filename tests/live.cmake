@@ -15,7 +15,7 @@ endforeach()
 # The Kubernetes API (tests/tools/live_kube.py): kubectl (skipped, exit 77,
 # without it) and a stdlib client; KUBECONFIG names the served kubeconfig.
 set(SIM_LIVE_KUBE ${PROJECT_SOURCE_DIR}/tests/tools/live_kube.py)
-foreach(case kubectl-get kubectl-watch kubectl-delete kubectl-patch api
+foreach(case kubectl-get kubectl-watch kubectl-delete kubectl-i1 kubectl-patch api
              record)
   add_test(NAME live.kube.${case}
            COMMAND ${Python3_EXECUTABLE} ${SIM_LIVE_KUBE}

@@ -18,6 +18,9 @@ Cases:
                    the container is removed, then `kubectl wait --for=delete`
                    sees it go; a container's mirror delete (kubectl waits)
                    ends when RDD removed the finalizer
+  kubectl-i1       collisions/dd-before-rdd under head: kubectl deletes the
+                   mirror of Docker Desktop's db; docker ps -a on
+                   Docker Desktop's socket no longer lists it (I1)
   kubectl-patch    kubectl patch app app --type merge sets spec.running
                    (generation + 1, as `rdd set` does); a wrong type is 422,
                    a stale resourceVersion 409, a strategic patch 415
@@ -232,6 +235,44 @@ def case_delete(rddsim, repo):
               timeout=80)
     stop(srv)
     print("live_kube.py: kubectl-delete: ok")
+
+
+def case_i1(rddsim, repo):
+    """collisions/dd-before-rdd under head: the real kubectl deletes the
+    mirror of Docker Desktop's `db`, and the real docker CLI, on Docker
+    Desktop's own socket, no longer lists it (review I1, by hand)."""
+    if not shutil.which("docker"):
+        fail("no docker client on PATH (scripts/install-deps installs one)")
+    srv = serve(rddsim, repo, "scenarios/collisions/dd-before-rdd.yaml", 5)
+    k = Kube(srv, "2")
+    env = live.docker_env(srv.tmp, os.path.join(srv.dir, "docker", "dd.sock"))
+
+    def db_mirror():
+        # 503 until the instance's service has started (5 s)
+        p = k.run("get", "containers", "-o", "json", ok=False)
+        if p.returncode != 0:
+            return None
+        items = json.loads(p.stdout)["items"]
+        for i in items:
+            if i.get("status", {}).get("name") == "db":
+                return i["metadata"]["name"]
+        return None
+
+    ctr = k.wait_for("the mirror of Docker Desktop's db", db_mirror,
+                     timeout=60)
+    if "db" not in live.docker(env, "ps", "-a", "--format", "{{.Names}}"):
+        fail("docker ps -a on dd.sock does not list db before the delete")
+    p = k.run("delete", "container", ctr, "--timeout=25s", timeout=40)
+    if "deleted" not in p.stdout:
+        fail("kubectl delete container: " + p.stdout)
+    k.wait_for("db gone from Docker Desktop's daemon",
+               lambda: "db" not in live.docker(env, "ps", "-a", "--format",
+                                               "{{.Names}}").split())
+    text = stop(srv)
+    if "S1" not in text:
+        fail("no S1 in the verdict after deleting Docker Desktop's "
+             "container:\n" + text[-2000:])
+    print("live_kube.py: kubectl-i1: ok")
 
 
 def case_patch(rddsim, repo):
@@ -533,6 +574,7 @@ def main():
     rddsim, repo, case = sys.argv[1:]
     cases = {"kubectl-get": case_get, "kubectl-watch": case_watch,
              "kubectl-delete": case_delete, "kubectl-patch": case_patch,
+             "kubectl-i1": case_i1,
              "api": case_api, "record": case_record}
     if case not in cases:
         print("live_kube.py: unknown case " + case)
