@@ -434,17 +434,17 @@ typedef struct {
 } column_t;
 
 static const column_t cols_container[] = {
-    {"Running", "boolean", "", "status", "Running"}, {NULL}};
+    {"Running", "boolean", "", "status", "Running"}, {NULL, NULL, NULL, NULL, NULL}};
 static const column_t cols_image[] = {
     {"Tag", "string", "", "status.repoTag", NULL},
     {"Created", "date", "", "status.createdAt", NULL},
     {"Size", "integer", "byte", "status.size", NULL},
-    {NULL}};
+    {NULL, NULL, NULL, NULL, NULL}};
 static const column_t cols_volume[] = {
-    {"Driver", "string", "", "status.driver", NULL}, {NULL}};
+    {"Driver", "string", "", "status.driver", NULL}, {NULL, NULL, NULL, NULL, NULL}};
 static const column_t cols_limavm[] = {
-    {"Running", "boolean", "", "spec.running", NULL}, {NULL}};
-static const column_t cols_none[] = {{NULL}};
+    {"Running", "boolean", "", "spec.running", NULL}, {NULL, NULL, NULL, NULL, NULL}};
+static const column_t cols_none[] = {{NULL, NULL, NULL, NULL, NULL}};
 
 static const column_t *columns(kube_kind_t k)
 {
