@@ -108,10 +108,6 @@ static void conn_begin(dock__conn_t *c)
     c->state = CONN_WAIT;
     c->due_ns = sim_now(d->loop) +
                 sim_rng_range(&d->lat_rng, d->lat_min_ns, d->lat_max_ns);
-    /* dock.api.slow: this call answers after a 1-10 s spike */
-    if (SIM_FAULT(d->loop, DOCK_API_SLOW, d->name))
-        c->due_ns += sim_rng_range(&d->lat_rng, SIM_NS_PER_S,
-                                   10 * SIM_NS_PER_S);
     c->seq = ++d->pend_serial;
     while (*pp && (*pp)->due_ns <= c->due_ns)
         pp = &(*pp)->pnext;

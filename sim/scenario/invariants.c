@@ -1202,7 +1202,7 @@ static int check_s12(void *ctx, char *why, size_t len)
             if ((r->op != HOST_WSL_OP_TERMINATE &&
                  r->op != HOST_WSL_OP_UNREGISTER) ||
                 !r->registered_by[0] || !strcmp(r->actor, r->registered_by) ||
-                !strcmp(r->actor, "user") || !strcmp(r->actor, "fault"))
+                !strcmp(r->actor, "user"))
                 continue;
             snprintf(why, len, "%s %s WSL distro %s, which %s imported",
                      r->actor,

@@ -374,50 +374,9 @@ static void instance_start_cb(void *arg, void *ip)
         start_instance(w, (int)((winst_t *)ip - w->inst));
 }
 
-/* The crash fault sites, evaluated once a second per live target: each
- * ends its process through the path the timeline's kill steps use
- * (actions.c), so the rest of the world sees a real exit. */
-static void crash_faults(world_t *w)
-{
-    int i;
-    for (i = 0; i < w->sc->ninstances; i++) {
-        winst_t *wi = &w->inst[i];
-        rdd_instance_t *in = &wi->inst;
-        const rdd_ha_t *ha, *live = NULL;
-        if (!wi->up)
-            continue;
-        if (in->svc == RDD_SVC_RUNNING &&
-            SIM_FAULT(&w->loop, PROC_CRASH_SERVICE, in->id.name))
-            (void)host_kill(w->host, in->proc.pid);
-        for (ha = in->lima.head; ha; ha = ha->next)
-            if (ha->state != RDD_HA_EXITED &&
-                host_proc_alive(in->host, ha->pid))
-                live = ha;
-        if (live && SIM_FAULT(&w->loop, PROC_CRASH_HOSTAGENT, in->id.name))
-            (void)host_kill(w->host, live->pid);
-        if (in->svc == RDD_SVC_RUNNING && in->bridge.state != RDD_BRIDGE_OFF &&
-            SIM_FAULT(&w->loop, PROC_CRASH_HOSTSWITCH, in->id.name))
-            rdd_hostswitch_die(in, "vsock accept: use of closed network "
-                                   "connection");
-        if (in->id.distro[0] &&
-            host_wsl_state(w->host, in->id.distro) == HOST_WSL_RUNNING &&
-            SIM_FAULT(&w->loop, WSL_DISTRO_STOP, in->id.distro))
-            (void)host_wsl_terminate(w->host, in->id.distro, "fault");
-    }
-    for (i = 0; i < w->sc->nowners; i++)
-        if (w->owners[i].kind == OWNER_DOCKER_DESKTOP &&
-            w->owners[i].running &&
-            SIM_FAULT(&w->loop, OWNER_CRASH_DOCKER_DESKTOP,
-                      w->owners[i].name))
-            owner_crash(&w->owners[i]);
-}
-
 static void tick(sim_timer_t *t)
 {
-    world_t *w = t->data;
     (void)sim_timer_start(t, tick, SIM_NS_PER_S);
-    if (w && world_live(w))
-        crash_faults(w);
 }
 
 /* The VM daemon of instance i is named after the instance's suffix (an
@@ -529,7 +488,6 @@ static int build(world_t *w)
         sim_trace_end(tr);
     }
     sim_timer_init(&w->loop, &w->tick);
-    w->tick.data = w;
     if ((rc = sim_timer_start(&w->tick, tick, SIM_NS_PER_S)) != 0)
         return rc;
     return add_invariants(w);
