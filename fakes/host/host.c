@@ -1193,6 +1193,11 @@ host_wsl_state_t host_wsl_state(const host_t *h, const char *distro)
     return d ? d->state : HOST_WSL_ABSENT;
 }
 
+const char *host_wsl_distro(const host_t *h, size_t i)
+{
+    return i < h->ndistros ? h->distros[i].name : NULL;
+}
+
 const char *host_wsl_registered_by(const host_t *h, const char *distro)
 {
     distro_t *d = distro ? distro_find(h, distro, NULL) : NULL;

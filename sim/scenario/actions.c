@@ -1049,4 +1049,18 @@ void world_fault_tick(world_t *w)
             SIM_FAULT(&w->loop, OWNER_CRASH_DOCKER_DESKTOP, o->name))
             owner_crash(o);
     }
+    /* A running distro stops under its VM: the path of the timeline's
+     * wsl.terminate, actor "user" (the name is copied: observers run
+     * synchronously). */
+    for (i = 0;; i++) {
+        const char *d = host_wsl_distro(w->host, (size_t)i);
+        char name[64];
+        if (!d)
+            break;
+        if (host_wsl_state(w->host, d) != HOST_WSL_RUNNING)
+            continue;
+        snprintf(name, sizeof(name), "%s", d);
+        if (SIM_FAULT(&w->loop, WSL_DISTRO_STOP, name))
+            (void)host_wsl_terminate(w->host, name, "user");
+    }
 }
