@@ -108,6 +108,17 @@ static void conn_begin(dock__conn_t *c)
     c->state = CONN_WAIT;
     c->due_ns = sim_now(d->loop) +
                 sim_rng_range(&d->lat_rng, d->lat_min_ns, d->lat_max_ns);
+    /* Fault dock.api.slow: this call takes a latency spike of 1-10 s (a
+     * daemon busy with a long operation), drawn from the site's stream. */
+    if (SIM_FAULT(d->loop, DOCK_API_SLOW, d->name)) {
+        uint64_t extra = sim_fault_range(d->loop, SIM_FAULT_DOCK_API_SLOW,
+                                         1 * SIM_NS_PER_S, 10 * SIM_NS_PER_S);
+        sim_trace_t *tr = sim_trace_begin(d->loop, "dock.api.slow");
+        sim_trace_str(tr, "daemon", d->name);
+        sim_trace_ns(tr, "extra", extra);
+        sim_trace_end(tr);
+        c->due_ns += extra;
+    }
     c->seq = ++d->pend_serial;
     while (*pp && (*pp)->due_ns <= c->due_ns)
         pp = &(*pp)->pnext;

@@ -25,6 +25,7 @@
 #include "sim/alloc.h"
 #include "sim/assert.h"
 #include "sim/errno.h"
+#include "sim/fault.h"
 #include "sim/trace.h"
 
 #define HOST_PORT_MAX 65535
@@ -942,7 +943,17 @@ int host_fs_remove_all(host_t *h, const char *path, char *msg, size_t len)
     rc = path_ok(path, p);
     if (rc)
         return rc;
-    rc = rm_all(h, p, first);
+    /* Fault host.fs.remove_all: on Windows another process (a scanner,
+     * an editor) holds path open: nothing is removed and RemoveAll returns
+     * ERROR_SHARING_VIOLATION for path.  Unix removes open files, and a
+     * missing path is no error, so the site is not evaluated there. */
+    if (h->windows && fent_find(h, p, NULL) &&
+        SIM_FAULT(h->loop, HOST_FS_REMOVE_ALL, p)) {
+        rc = SIM_ESHARING;
+        copy_str(first, HOST_PATH_MAX, p);
+    } else {
+        rc = rm_all(h, p, first);
+    }
     if (!rc)
         return 0;
     if (msg && len)
@@ -1239,6 +1250,11 @@ host_wsl_state_t host_wsl_state(const host_t *h, const char *distro)
 {
     distro_t *d = distro ? distro_find(h, distro, NULL) : NULL;
     return d ? d->state : HOST_WSL_ABSENT;
+}
+
+const char *host_wsl_distro(const host_t *h, size_t i)
+{
+    return i < h->ndistros ? h->distros[i].name : NULL;
 }
 
 const char *host_wsl_registered_by(const host_t *h, const char *distro)

@@ -229,6 +229,9 @@ host_wsl_state_t host_wsl_state(const host_t *h, const char *distro);
 typedef void (*host_wsl_stop_cb)(void *arg, const char *distro);
 int host_wsl_on_stop(host_t *h, host_wsl_stop_cb cb, void *arg);
 void host_wsl_off(host_t *h, int id);
+/* The i-th registered distro's name, in name order; NULL when i is past
+ * the last. */
+const char *host_wsl_distro(const host_t *h, size_t i);
 /* "" if not registered. */
 const char *host_wsl_registered_by(const host_t *h, const char *distro);
 /* Every operation so far, oldest first; valid until the next one. */

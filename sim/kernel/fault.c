@@ -88,3 +88,11 @@ int sim_fault(sim_loop_t *loop, sim_fault_site_t site, const char *target)
     }
     return fire;
 }
+
+uint64_t sim_fault_range(sim_loop_t *loop, sim_fault_site_t site,
+                         uint64_t lo, uint64_t hi)
+{
+    if (!loop->faults)
+        return lo;
+    return sim_rng_range(&loop->faults->site[site].rng, lo, hi);
+}

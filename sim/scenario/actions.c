@@ -1032,3 +1032,57 @@ static void rdd_ctl(world_t *w, const sc_action_t *a)
     }
     ctl_poll(c);
 }
+
+/* fault ticks ---------------------------------------------------------------*/
+
+/* Once per virtual second: each live process of a kind asks its crash site
+ * whether it dies now, and dies by the path its timeline step takes
+ * (proc.kill, hostswitch.die, owner.crash).  dockerd in the VM dies alone:
+ * dock_daemon_stop on the instance's VM daemon, as lima.c does when the VM
+ * stops, but the VM and its hostagent stay up (the model does not restart
+ * it: the next VM start does). */
+void world_fault_tick(world_t *w)
+{
+    int i;
+    for (i = 0; i < w->sc->ninstances; i++) {
+        winst_t *wi = &w->inst[i];
+        const char *name = wi->inst.id.name;
+        uint32_t pid;
+        if (!wi->up)
+            continue;
+        pid = wi->inst.proc.pid;
+        if (pid && host_proc_alive(w->host, pid) &&
+            SIM_FAULT(&w->loop, PROC_CRASH_SERVICE, name))
+            (void)host_kill(w->host, pid);
+        pid = role_pid(&wi->inst, "hostagent");
+        if (pid && SIM_FAULT(&w->loop, PROC_CRASH_HOSTAGENT, name))
+            (void)host_kill(w->host, pid);
+        if (wi->up && rdd_hostswitch_up(&wi->inst) &&
+            SIM_FAULT(&w->loop, PROC_CRASH_HOSTSWITCH, name))
+            rdd_hostswitch_die(&wi->inst, "vsock accept: use of closed "
+                                          "network connection");
+        if (wi->inst.vm_daemon && dock_daemon_up(wi->inst.vm_daemon) &&
+            SIM_FAULT(&w->loop, PROC_CRASH_DOCKERD, name))
+            dock_daemon_stop(wi->inst.vm_daemon);
+    }
+    for (i = 0; i < w->sc->nowners; i++) {
+        owner_t *o = &w->owners[i];
+        if (o->kind == OWNER_DOCKER_DESKTOP && o->state != OWNER_DOWN &&
+            SIM_FAULT(&w->loop, OWNER_CRASH_DOCKER_DESKTOP, o->name))
+            owner_crash(o);
+    }
+    /* A running distro stops under its VM: the path of the timeline's
+     * wsl.terminate, actor "user" (the name is copied: observers run
+     * synchronously). */
+    for (i = 0;; i++) {
+        const char *d = host_wsl_distro(w->host, (size_t)i);
+        char name[64];
+        if (!d)
+            break;
+        if (host_wsl_state(w->host, d) != HOST_WSL_RUNNING)
+            continue;
+        snprintf(name, sizeof(name), "%s", d);
+        if (SIM_FAULT(&w->loop, WSL_DISTRO_STOP, name))
+            (void)host_wsl_terminate(w->host, name, "user");
+    }
+}

@@ -376,7 +376,10 @@ static void instance_start_cb(void *arg, void *ip)
 
 static void tick(sim_timer_t *t)
 {
+    world_t *w = (world_t *)((char *)t - offsetof(world_t, tick));
     (void)sim_timer_start(t, tick, SIM_NS_PER_S);
+    if (world_live(w))
+        world_fault_tick(w);
 }
 
 /* The VM daemon of instance i is named after the instance's suffix (an

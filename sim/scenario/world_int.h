@@ -220,5 +220,8 @@ void owner_start_checked(world_t *w, owner_t *o);
 
 /* sim_call callback (arg: world_t, actp: sc_action_t): one timeline step. */
 void run_action(void *arg, void *actp);
+/* The 1 s tick's fault sites: process crashes (proc.crash.*,
+ * owner.crash.docker_desktop) and WSL distro stops. */
+void world_fault_tick(world_t *w);
 
 #endif

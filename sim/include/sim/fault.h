@@ -63,4 +63,10 @@ const char *sim_fault_what(sim_fault_site_t site);
 int sim_fault(sim_loop_t *loop, sim_fault_site_t site, const char *target);
 #define SIM_FAULT(loop, id, target) sim_fault((loop), SIM_FAULT_##id, (target))
 
+/* A value uniform in [lo, hi] from the site's own stream (e.g. how long
+ * the failure lasts), for the caller whose sim_fault just fired; lo when
+ * no faults are attached. */
+uint64_t sim_fault_range(sim_loop_t *loop, sim_fault_site_t site,
+                         uint64_t lo, uint64_t hi);
+
 #endif
