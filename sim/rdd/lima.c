@@ -693,6 +693,16 @@ static void ha_on_exit(void *arg, const host_proc_t *p)
     char code[16];
     ha->exit_watch = 0;
     rdd__ha_transition(ha, RDD_HA_EXITED);
+    /* off the live list (rdd_lima_first_live) */
+    if (ha->live_prev)
+        ha->live_prev->live_next = ha->live_next;
+    else
+        ha->inst->lima.live_head = ha->live_next;
+    if (ha->live_next)
+        ha->live_next->live_prev = ha->live_prev;
+    else
+        ha->inst->lima.live_tail = ha->live_prev;
+    ha->live_next = ha->live_prev = NULL;
     ha->exit_code = p->exit_code;
     ha->killed = p->killed;
     ha->exited_ns = sim_now(ha->inst->loop);
@@ -732,6 +742,12 @@ int rdd_ha_spawn(rdd_instance_t *inst, const char *exe, uint32_t svc_pid,
         inst->lima.tail->next = ha;
     else
         inst->lima.head = ha;
+    ha->live_prev = inst->lima.live_tail;
+    if (inst->lima.live_tail)
+        inst->lima.live_tail->live_next = ha;
+    else
+        inst->lima.live_head = ha;
+    inst->lima.live_tail = ha;
     inst->lima.tail = ha;
     inst->lima.spawned++;
     (void)sim_timer_start(&ha->timer, ha_main, RDD_HA_STARTUP_NS);
@@ -807,4 +823,9 @@ void rdd_lima_free(rdd_instance_t *inst)
         ha = next;
     }
     memset(&inst->lima, 0, sizeof(inst->lima));
+}
+
+rdd_ha_t *rdd_lima_first_live(rdd_instance_t *inst)
+{
+    return inst->lima.live_head;
 }

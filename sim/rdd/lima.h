@@ -120,6 +120,9 @@ struct rdd_ha {
                                     (bit 0) and 6660 (bit 1) */
     rdd_ha_t *next;              /* private: registry order (spawn) */
     rdd_ha_t *prev;              /* private */
+    rdd_ha_t *live_next;         /* read-only: the next one not exited
+                                    (rdd_lima_first_live) */
+    rdd_ha_t *live_prev;         /* private */
 };
 
 /* Every hostagent ever launched for one instance (per instance: the
@@ -132,7 +135,15 @@ typedef struct {
     uint64_t spawned;            /* read-only */
     rdd_ha_t *found;             /* private: rdd_ha_find's last answer */
     int distro_watch;            /* private: host_wsl_on_stop id */
+    rdd_ha_t *live_head;         /* private: those not exited, spawn order */
+    rdd_ha_t *live_tail;         /* private */
 } rdd_lima_t;
+
+/* The oldest hostagent of inst that has not exited, or NULL; ->live_next
+ * gives the others not exited, in spawn order.  A walk over live
+ * hostagents need not pass every one ever launched (a crash loop
+ * launches thousands). */
+rdd_ha_t *rdd_lima_first_live(rdd_instance_t *inst);
 
 /* paths ---------------------------------------------------------------------*/
 

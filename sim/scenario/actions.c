@@ -95,7 +95,7 @@ static uint32_t role_pid(rdd_instance_t *inst, const char *role)
         return inst->proc.pid;
     /* The newest live hostagent of this instance (and its driver); one
      * that exited is none, whoever has its pid now. */
-    for (ha = inst->lima.head; ha; ha = ha->next)
+    for (ha = rdd_lima_first_live(inst); ha; ha = ha->live_next)
         if (ha->state != RDD_HA_EXITED && host_proc_alive(inst->host, ha->pid))
             live = ha;
     if (!live)

@@ -936,7 +936,7 @@ static int check_l5(void *ctx, char *why, size_t len)
             continue;
         wi->l5_next_ns = now + 100 * SIM_NS_PER_MS;
         /* a hostagent that exited is none, whoever has its pid now */
-        for (ha = in->lima.head; ha && !orphan; ha = ha->next)
+        for (ha = rdd_lima_first_live(in); ha && !orphan; ha = ha->live_next)
             if (ha->state != RDD_HA_EXITED &&
                 host_proc_alive(in->host, ha->pid) &&
                 ha->pid != rdd_limavm_tracked_pid(in))
