@@ -193,7 +193,12 @@ int rdd_ports_bind(rdd_instance_t *inst)
 
 static void bind_fire(sim_timer_t *t)
 {
-    (void)rdd_ports_bind(t->data);
+    rdd_instance_t *inst = t->data;
+    /* a service that died before its servers listened binds nothing
+     * (proc.kill or proc.crash.service in the window) */
+    if (!host_proc_alive(inst->host, inst->bridge.ports.pid))
+        return;
+    (void)rdd_ports_bind(inst);
 }
 
 /* Service start: every ResolvePort, then the real binds delay_ns later
