@@ -749,6 +749,14 @@ static void handle_restart_needed(rdd_instance_t *inst, rdd_phase_t phase)
         shutdown_hostagent(inst);
         return;
     }
+    /* STARTING_TIMEOUT covers every Starting instance: RDD's return here
+     * (no requeue) would otherwise leave a start that never completes
+     * silent whenever a template change is pending. */
+    if (phase == RDD_PHASE_STARTING &&
+        RDD_HAS(inst->flags, STARTING_TIMEOUT) && should_run(&lv->vm)) {
+        handle_watched(inst, 1, phase);
+        return;
+    }
     if (phase == RDD_PHASE_STARTING) {
         rdd__lvm_decision(inst, "restart needed but instance is starting");
         rdd__lvm_finish(inst, 0, 0);

@@ -298,6 +298,8 @@ static void bats_step(world_t *w, const sc_action_t *a, int then,
         *set = *a;
         set->kind = SC_ACT_RDD_SET;
         set->running = 1;
+        if (wi->alias >= 0)
+            set->instance = wi->alias;
         set->timeout_ns = 300 * SIM_NS_PER_S;
         rdd_set_for(w, set, a);
         return;
@@ -345,7 +347,12 @@ void run_action(void *arg, void *actp)
     if (a->every_ns && (!a->until_ns || now + a->every_ns <= a->until_ns))
         (void)world_at(w, a->every_ns, run_action, actp);
     w->cur_action = (int)(a - w->sc->actions);
-    if (a->instance >= 0 && w->inst[a->instance].alias >= 0) {
+    /* A BATS step stays with the instance it names: its setup_file state
+     * is the bats process's environment (RDD_INSTANCE, DOCKER_CONFIG),
+     * not the service's; only the `rdd set` test 37 runs goes to the
+     * alias (bats_step). */
+    if (a->instance >= 0 && w->inst[a->instance].alias >= 0 &&
+        a->kind != SC_ACT_BATS_SETUP && a->kind != SC_ACT_BATS_TEST37) {
         sc_action_t *c = &w->act_copy[w->cur_action];
         *c = *a;
         c->instance = w->inst[a->instance].alias;

@@ -726,6 +726,11 @@ void on_commit(void *arg, kube_event_type_t type, const kube_obj_t *o)
         snprintf(wi->s16_bad, sizeof(wi->s16_bad),
                  "%s deleted %s %s/%s, which no Docker sync produced",
                  wi->inst.id.name, kube_kind_name(o->kind), o->ns, o->name);
+    /* L9 judges a deletion only while the App stays deleted: a user's
+     * `rdd set` creates a new App (set.go:303-309), whose engine may
+     * rightly run a watcher. */
+    if (o->kind == KUBE_APP && type == KUBE_ADDED)
+        wi->app_gone = 0;
     if (o->kind == KUBE_APP && type == KUBE_DELETED && !wi->app_gone) {
         wi->app_gone = 1;
         wi->app_gone_ns = sim_now(&wi->w->loop);
@@ -1032,13 +1037,28 @@ static int check_l3(void *ctx, char *why, size_t len)
     for (j = 0; j < w->sc->ninstances; j++) {
         winst_t *wi = &w->inst[j];
         char t[32];
-        if (!wi->up || !wi->starting || now < wi->starting_since_ns + limit)
+        uint64_t since;
+        /* As L4: only a running service can start the VM or report a
+         * failure, so the clock starts again with each service (a user's
+         * `svc stop` between the request and the start is no silence of
+         * the controller's). */
+        if (!wi->up || wi->inst.svc != RDD_SVC_RUNNING) {
+            wi->l3_svc_pid = 0;
+            continue;
+        }
+        if (wi->inst.proc.pid != wi->l3_svc_pid) {
+            wi->l3_svc_pid = wi->inst.proc.pid;
+            wi->l3_svc_ns = now;
+        }
+        since = wi->starting_since_ns > wi->l3_svc_ns ? wi->starting_since_ns
+                                                      : wi->l3_svc_ns;
+        if (!wi->starting || now < since + limit)
             continue;
         snprintf(why, len,
                  "%s's LimaVM has wanted to run since %s but is still %s",
-                 wi->inst.id.name, sim_fmt_ns(t, wi->starting_since_ns),
+                 wi->inst.id.name, sim_fmt_ns(t, since),
                  wi->starting_reason);
-        sim_inv_due(&w->inv, wi->starting_since_ns + limit, wi->starting_seq);
+        sim_inv_due(&w->inv, since + limit, wi->starting_seq);
         link_hostagents(wi);
         sim_inv_link(&w->inv, "stale", wi->inst.lvm.stale_fail_seq);
         if (wi->inst.lvm.inspect_seq > wi->starting_seq)

@@ -77,6 +77,8 @@ typedef struct {
     uint64_t l4_since_ns;          /* L4: the stale loop's start seen ... */
     uint32_t l4_svc_pid;           /* L4: the service it is judging */
     uint64_t l4_svc_ns;            /* ... since when that one runs */
+    uint32_t l3_svc_pid;           /* L3: the service it is judging */
+    uint64_t l3_svc_ns;            /* ... since when that one runs */
     uint64_t l4_seq;               /* ... and the trace seq then */
     uint64_t l7_called_ns;         /* L7: the removeDockerContext call
                                       seen ... */
