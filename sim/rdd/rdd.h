@@ -305,6 +305,10 @@ struct rdd_instance {
     uint64_t svc_starts;         /* read-only */
     int svc_exit_watch;          /* private */
     int svc_delete_pending;      /* private: delete after the stop */
+    int svc_delete_rc;           /* the last Delete's RemoveAll(Dir())
+                                  * result (service.go:564), 0 or an
+                                  * errno-table code */
+    char svc_delete_err[300];    /* ... and its message, for the CLI */
     int svc_shutdown_parts;      /* private: shutdown runnables running */
     sim_timer_t svc_shutdown_cap; /* private: GracefulShutdownTimeout */
     char log_dir[HOST_PATH_MAX]; /* read-only: LogDir() (normalised) */
@@ -351,7 +355,9 @@ int rdd_svc_stop(rdd_instance_t *inst, int console);
 /* `rdd svc delete` (service.go:541-565): stop (as above), then once the
  * process is gone best-effort RemoveAll of LogDir (unless keep_logs),
  * ShortDir (errors ignored) and Dir: the datastore is gone (inst->api is
- * replaced by an empty store and api_epoch bumped). */
+ * replaced by an empty store and api_epoch bumped).  RemoveAll(Dir())'s
+ * error is Delete's (:564): returned here when no service ran, else kept
+ * in svc_delete_rc/svc_delete_err for the CLI once the process is gone. */
 int rdd_svc_delete(rdd_instance_t *inst, int console);
 /* `rdd set running=true` on a fresh datastore: creates the App
  * (spec.running=true, moby, namespace default) if absent. */

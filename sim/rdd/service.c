@@ -129,7 +129,7 @@ static void file_path(const char *dir, const char *name, char *out,
 }
 
 /* service.go:541-565 Delete's removals, after the process is gone. */
-static void do_delete(rdd_instance_t *inst)
+static int do_delete(rdd_instance_t *inst)
 {
     char msg[300], path[HOST_PATH_MAX];
     int rc;
@@ -146,8 +146,12 @@ static void do_delete(rdd_instance_t *inst)
     rc = host_fs_remove_all(inst->host, inst->short_dir, msg, sizeof(msg));
     if (rc)
         strace(inst, "rdd.svc.delete_short_dir", "err", msg); /* ignored */
+    /* :564 returns RemoveAll(Dir())'s error: the CLI exits 1 with it */
     rc = host_fs_remove_all(inst->host, inst->dir, msg, sizeof(msg));
     strace(inst, "rdd.svc.delete", "err", rc ? msg : "");
+    inst->svc_delete_rc = rc;
+    snprintf(inst->svc_delete_err, sizeof(inst->svc_delete_err), "%s",
+             rc ? msg : "");
     file_path(inst->dir, "rdd.sqlite3", path, sizeof(path));
     if (!host_fs_exists(inst->host, path) && inst->api) {
         kube_store_t *fresh;
@@ -157,6 +161,7 @@ static void do_delete(rdd_instance_t *inst)
             inst->api_epoch++;
         }
     }
+    return rc;
 }
 
 static void on_svc_exit(void *arg, const host_proc_t *p)
@@ -171,7 +176,7 @@ static void on_svc_exit(void *arg, const host_proc_t *p)
     inst->svc = RDD_SVC_DOWN;
     inst->proc.pid = 0;
     if (inst->svc_delete_pending)
-        do_delete(inst);
+        (void)do_delete(inst);
 }
 
 /* After the LimaVM shutdown hook: the apiserver drains and Run returns;
@@ -337,10 +342,11 @@ int rdd_svc_delete(rdd_instance_t *inst, int console)
     if (inst->svc != RDD_SVC_DOWN && inst->proc.pid &&
         host_proc_alive(inst->host, inst->proc.pid)) {
         inst->svc_delete_pending = 1;
+        inst->svc_delete_rc = 0;
+        inst->svc_delete_err[0] = 0;
         return rdd_svc_stop(inst, console);
     }
-    do_delete(inst);
-    return 0;
+    return do_delete(inst);
 }
 
 /* `rdd set running=true` on a fresh datastore: the App as app_types.go

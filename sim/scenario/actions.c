@@ -173,7 +173,13 @@ static void svc_cli_exited(void *arg, const host_proc_t *p)
     c->watch = 0;
     (void)p;
     rdd_kubeconfig_remove(&c->wi->inst);
-    svc_cli_end(c, 0, "");
+    /* svc delete: Delete's removals ran at the exit (the service's exit
+     * watch comes first); RemoveAll(Dir())'s error is the CLI's, exit 1
+     * (cmd/rdd/service.go:384-386, cmd/rdd/main.go:172-183) */
+    if (!strcmp(c->cmd, "rdd svc delete") && c->wi->inst.svc_delete_rc)
+        svc_cli_end(c, 1, c->wi->inst.svc_delete_err);
+    else
+        svc_cli_end(c, 0, "");
 }
 
 /* service.go:501-517: the wait's deadline kills the service (its
