@@ -875,6 +875,23 @@ static void link_hostagents(winst_t *wi)
     link_orphan(wi);
 }
 
+/* A liveness clock per service (L3, L4): 0 while no service runs (the
+ * clock forgets it), else 1, with *since_ns the instant this check first
+ * saw the running service's pid. */
+static int svc_clock(winst_t *wi, uint32_t *pid, uint64_t *since_ns,
+                     uint64_t now)
+{
+    if (!wi->up || wi->inst.svc != RDD_SVC_RUNNING) {
+        *pid = 0;
+        return 0;
+    }
+    if (wi->inst.proc.pid != *pid) {
+        *pid = wi->inst.proc.pid;
+        *since_ns = now;
+    }
+    return 1;
+}
+
 static int check_l4(void *ctx, char *why, size_t len)
 {
     world_t *w = ctx;
@@ -889,14 +906,8 @@ static int check_l4(void *ctx, char *why, size_t len)
          * CreateFailed: its clock starts again with each service (a
          * TerminateProcess between two attempts is no stall of the
          * controller's). */
-        if (!wi->up || wi->inst.svc != RDD_SVC_RUNNING) {
-            wi->l4_svc_pid = 0;
+        if (!svc_clock(wi, &wi->l4_svc_pid, &wi->l4_svc_ns, now))
             continue;
-        }
-        if (wi->inst.proc.pid != wi->l4_svc_pid) {
-            wi->l4_svc_pid = wi->inst.proc.pid;
-            wi->l4_svc_ns = now;
-        }
         if (l->stale_since_ns != wi->l4_since_ns) {
             wi->l4_since_ns = l->stale_since_ns;
             wi->l4_seq = w->trace.last_seq;
@@ -1042,14 +1053,8 @@ static int check_l3(void *ctx, char *why, size_t len)
          * failure, so the clock starts again with each service (a user's
          * `svc stop` between the request and the start is no silence of
          * the controller's). */
-        if (!wi->up || wi->inst.svc != RDD_SVC_RUNNING) {
-            wi->l3_svc_pid = 0;
+        if (!svc_clock(wi, &wi->l3_svc_pid, &wi->l3_svc_ns, now))
             continue;
-        }
-        if (wi->inst.proc.pid != wi->l3_svc_pid) {
-            wi->l3_svc_pid = wi->inst.proc.pid;
-            wi->l3_svc_ns = now;
-        }
         since = wi->starting_since_ns > wi->l3_svc_ns ? wi->starting_since_ns
                                                       : wi->l3_svc_ns;
         if (!wi->starting || now < since + limit)
