@@ -530,6 +530,7 @@ static int inspect_or_finish(rdd_instance_t *inst)
     lv->have_li = rc == 0;
     if (rc) {
         rdd_trace_kv(inst, "rdd.limavm.inspect", "err", msg, NULL, NULL);
+        lv->inspect_seq = sim_trace_last(inst->loop);
         rdd__lvm_finish(inst, rc, 0);
         return rc;
     }

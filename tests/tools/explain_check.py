@@ -174,6 +174,27 @@ CAUSES = {
     (R + "silent-crash-loop.yaml", "head", "L5"): ORPHAN,
     (R + "silent-crash-loop.yaml", "crash-loop-backoff", "L5"): ORPHAN,
     (R + "silent-crash-loop.yaml", "starting-timeout", "L5"): ORPHAN,
+    # header: the user's svc stop at 60 s, a new service at 200 s whose
+    # hostagent boots and never reports Running.
+    (R + "l3-clock-per-service.yaml", "head", "L3"):
+        ["rdd.svc.start inst=rancher-desktop-2 pid=4012",
+         "host.proc.spawn pid=4016 name=hostagent", "event=boot"],
+    # header: the hostagent boots and never reports Running (the chain
+    # does not show the pending restart: handleRestartNeeded's return
+    # writes nothing).
+    (R + "starting-timeout-restart-pending.yaml", "head", "L3"):
+        ["host.proc.spawn pid=4004 name=hostagent", "event=boot"],
+    # REPORT: TerminateProcess orphans the hostagent; the new service's
+    # Inspect fails on the removed lima.yaml, for good.
+    (R + "svc-delete-leaves-no-lima-yaml.yaml", "head", "L3"):
+        ORPHAN[:3] + ["lima.yaml: The system cannot find the file "
+                      "specified."],
+    (R + "svc-delete-leaves-no-lima-yaml.yaml", "head", "L5"): ORPHAN[:3],
+    (R + "svc-delete-leaves-no-lima-yaml.yaml", "all-fixes", "L3"):
+        ORPHAN[:3] + ["lima.yaml: The system cannot find the file "
+                      "specified."],
+    (R + "svc-delete-leaves-no-lima-yaml.yaml", "all-fixes", "L5"):
+        ORPHAN[:3],
 }
 
 # (scenario, variant) -> words its stall chains must contain (what each
