@@ -50,6 +50,7 @@ sim_bad(bad-proc "bad-proc.yaml:7:50: proc must be hostagent, service or driver"
 sim_bad(matrix-uncovered "matrix-uncovered.yaml:13:5: no expect rule covers cell squatter.later.head")
 sim_bad(matrix-dead-rule "matrix-dead-rule.yaml:13:7: this rule covers no cell")
 sim_bad(every-rdd-set "every-rdd-set.yaml:7:21: rdd.set cannot repeat")
+sim_bad(fault-twice "fault-twice.yaml:6:12: fault site 'dock.ping.unavailable' is armed twice \\(line 5\\)")
 sim_bad(typo-required-key "typo-required-key.yaml:10:5: unknown key 'deamon' in an owner \\(did you mean 'daemon'\\?\\)")
 # Hostile input (issue 9): one ctest per case, each checking the exit code,
 # the message's file:line:col and the child's peak RSS and wall time

@@ -783,6 +783,14 @@ static int fs_make(host_t *h, const char *path, int is_dir, const char *data)
     return 0;
 }
 
+/* Fault host.fs.disk_full: the disk is full; nothing is written (Win32
+ * ERROR_DISK_FULL, Unix ENOSPC; the caller words the error as its Go code
+ * does). */
+static int disk_full(host_t *h, const char *p)
+{
+    return SIM_FAULT(h->loop, HOST_FS_DISK_FULL, p) ? SIM_ENOSPC : 0;
+}
+
 int host_fs_write(host_t *h, const char *path, const char *data)
 {
     char p[HOST_PATH_MAX];
@@ -791,6 +799,8 @@ int host_fs_write(host_t *h, const char *path, const char *data)
         return rc;
     if (data && strlen(data) >= HOST_DATA_MAX)
         return SIM_ERANGE;
+    if ((rc = disk_full(h, p)))
+        return rc;
     return fs_make(h, p, 0, data);
 }
 
@@ -823,6 +833,8 @@ int host_fs_mkdir(host_t *h, const char *path)
     char p[HOST_PATH_MAX];
     int rc = path_ok(path, p);
     if (rc)
+        return rc;
+    if (!fent_find(h, p, NULL) && (rc = disk_full(h, p)))
         return rc;
     return fs_make(h, p, 1, "");
 }

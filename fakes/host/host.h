@@ -157,14 +157,16 @@ void host_procs(const host_t *h, int (*cb)(void *arg, const host_proc_t *p),
 void host_path_norm(const char *in, char *out);
 /* Creates or replaces a file, and its parent directories.  SIM_EINVAL
  * (empty path), SIM_ERANGE (path or data too long), SIM_EACCES (path is a
- * directory), SIM_EEXIST (a parent is a file), SIM_ENOMEM. */
+ * directory), SIM_EEXIST (a parent is a file), SIM_ENOMEM, SIM_ENOSPC
+ * (fault host.fs.disk_full, target: the normalised path). */
 int host_fs_write(host_t *h, const char *path, const char *data);
 /* Copies the text, NUL-terminated.  SIM_ENOENT if missing or a
  * directory; SIM_ERANGE (text truncated) if len is too small. */
 int host_fs_read(const host_t *h, const char *path, char *buf, size_t len);
 int host_fs_exists(const host_t *h, const char *path); /* file or dir */
 int host_fs_is_dir(const host_t *h, const char *path);
-/* mkdir -p.  SIM_EEXIST if path or a parent is a file. */
+/* mkdir -p.  SIM_EEXIST if path or a parent is a file; SIM_ENOSPC
+ * (host.fs.disk_full) when it must create path. */
 int host_fs_mkdir(host_t *h, const char *path);
 /* One file or empty directory.  SIM_ENOENT, SIM_ESHARING, SIM_EEXIST (a
  * directory that is not empty: errno.h has no ENOTEMPTY). */

@@ -51,6 +51,8 @@ struct kube_cache {
     uint64_t backoff_at_ns;         /* when it was taken */
     int in_relist;                  /* inside on_change from a relist */
     int dead;                       /* freed there: reaped next turn */
+    uint64_t watch_start_ns;        /* when the current watch began */
+    uint64_t watch_events;          /* ... and the events it delivered */
 };
 
 /* One change a relist found, for on_change. */
@@ -251,11 +253,16 @@ static void relist_fire(sim_timer_t *t)
     for (k = 0; k < KUBE_KIND__COUNT && rc == 0; k++)
         rc = relist_kind(&rl, (kube_kind_t)k);
     if (rc == 0) {
-        int id = kube_watch(c->s, KUBE_KIND__COUNT, cache_on_event, c);
-        if (id < 0)
+        int id = kube__store_down(c->s)
+                     ? SIM_ECONNREFUSED
+                     : kube_watch(c->s, KUBE_KIND__COUNT, cache_on_event, c);
+        if (id < 0) {
             rc = id;
-        else
+        } else {
             c->watch_id = id;
+            c->watch_start_ns = sim_now(c->loop);
+            c->watch_events = 0;
+        }
     }
     if (rc) {
         uint64_t wait = next_backoff(c);
@@ -275,14 +282,16 @@ static void relist_fire(sim_timer_t *t)
     relist_notify(c, &rl);
 }
 
-/* 410 Expired on the watch: end it (its pending events go with it) and
- * relist after the back-off.  0, or SIM_ENOMEM when the relist cannot be
- * scheduled (then the watch goes on as if nothing happened). */
-static int watch_expired(kube_cache_t *c, const kube_obj_t *o)
+/* The watch ends and ListAndWatch returns (reflector.go watch(): 410
+ * Expired, a very short watch, a refused connection): its pending events
+ * go with it and the reflector relists after the back-off.  what names the
+ * trace record.  0, or SIM_ENOMEM when the relist cannot be scheduled
+ * (then the watch goes on as if nothing happened). */
+static int watch_end(kube_cache_t *c, const kube_obj_t *o, const char *what)
 {
     uint64_t wait = next_backoff(c);
     int rc = sim_timer_start(&c->relist, relist_fire, wait);
-    sim_trace_t *tr = sim_trace_begin(c->loop, "kube.watch.expired");
+    sim_trace_t *tr = sim_trace_begin(c->loop, what);
     sim_trace_str(tr, "cache", c->name);
     sim_trace_u64(tr, "rv", o->rv);
     sim_trace_ns(tr, "backoff", wait);
@@ -296,6 +305,30 @@ static int watch_expired(kube_cache_t *c, const kube_obj_t *o)
     return 0;
 }
 
+/* Fault kube.watch.dropped: the stream closed with no error, so
+ * watchHandler returns nil (client-go tools/cache/reflector.go).  A watch
+ * under 1 s that delivered nothing is the "very short watch" error: the
+ * reflector relists after its back-off (as after 410).  Otherwise watch()
+ * opens a new watch from LastSyncResourceVersion at once, and the watch
+ * cache replays what came after it, this event included: 1, deliver it;
+ * 0 when the watch ended. */
+static int watch_dropped(kube_cache_t *c, const kube_obj_t *o)
+{
+    uint64_t now = sim_now(c->loop);
+    sim_trace_t *tr;
+    if (now - c->watch_start_ns < SIM_NS_PER_S && c->watch_events == 0)
+        return watch_end(c, o, "kube.watch.very_short") != 0;
+    tr = sim_trace_begin(c->loop, "kube.watch.dropped");
+    sim_trace_str(tr, "cache", c->name);
+    sim_trace_u64(tr, "rv", o->rv);
+    sim_trace_ns(tr, "lasted", now - c->watch_start_ns);
+    sim_trace_u64(tr, "events", c->watch_events);
+    sim_trace_end(tr);
+    c->watch_start_ns = now;
+    c->watch_events = 0;
+    return 1;
+}
+
 /* watch ------------------------------------------------------------------*/
 
 /* Watch callback: 410?, else apply, trace, then hand the event on. */
@@ -306,9 +339,16 @@ static void cache_on_event(void *arg, kube_event_type_t type,
     sim_trace_t *tr;
     int rc = 0;
     SIM_ASSERT((unsigned)o->kind < KUBE_KIND__COUNT);
-    if (SIM_FAULT(c->loop, KUBE_WATCH_EXPIRED, c->name) &&
-        watch_expired(c, o) == 0)
+    if (kube__store_down(c->s) &&
+        watch_end(c, o, "kube.watch.refused") == 0)
+        return; /* the apiserver went away: the stream is cut */
+    if (SIM_FAULT(c->loop, KUBE_WATCH_DROPPED, c->name) &&
+        !watch_dropped(c, o))
         return;
+    if (SIM_FAULT(c->loop, KUBE_WATCH_EXPIRED, c->name) &&
+        watch_end(c, o, "kube.watch.expired") == 0)
+        return;
+    c->watch_events++;
     if (type == KUBE_DELETED) {
         size_t pos;
         if (kube__idx_find(&c->idx[o->kind], o->ns, o->name, &pos))
@@ -417,6 +457,7 @@ int kube_cache_new(kube_store_t *s, const char *name, kube_watch_cb on_change,
         return id;
     }
     c->watch_id = id;
+    c->watch_start_ns = sim_now(s->loop);
     *out = c;
     return 0;
 }

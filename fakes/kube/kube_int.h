@@ -167,6 +167,8 @@ struct kube_store {
     kube_watch_cb observer;         /* private (store.c): see
                                        kube_store_observe */
     void *observer_arg;
+    uint64_t down_until_ns;         /* private (store.c): the end of a
+                                       kube.apiserver.unavailable outage */
 };
 
 /* Sets up the watch part of a new store (forks its lag stream). */
@@ -191,6 +193,9 @@ uint64_t kube__store_delivering_commit_ns(const kube_store_t *s);
 uint64_t kube__store_delivering_rv(const kube_store_t *s);
 /* The trace seq of the write being delivered (a cause link), 0 if none. */
 uint64_t kube__store_delivering_cause(const kube_store_t *s);
+/* True while a kube.apiserver.unavailable outage lasts: writes and new
+ * watches are refused, open watches end (cache.c). */
+int kube__store_down(const kube_store_t *s);
 /* Inside a watch callback of s handed o: the record o was unpacked from
  * (a reader may share it instead of packing o again); else NULL. */
 kube__rec_t *kube__store_delivering_rec(const kube_store_t *s,

@@ -118,9 +118,37 @@ static void trace_write(kube_store_t *s, const char *ev, const char *sub,
     sim_trace_end(tr);
 }
 
-/* The filters in front of every write: APF, then the injected 500. */
+int kube__store_down(const kube_store_t *s)
+{
+    return sim_now(s->loop) < s->down_until_ns;
+}
+
+/* The client's error while the apiserver is down: the TCP connect is
+ * refused before any HTTP exchange (no Status, no code). */
+static int refused(kube_status_t *st)
+{
+    return kube__st_err(st, SIM_ECONNREFUSED, 0, "",
+                        "dial tcp 127.0.0.1: connect: connection refused");
+}
+
+/* The filters in front of every write: an outage (kube.apiserver.
+ * unavailable opens one of 1-30 s at a write it fires on), APF, then the
+ * injected 500. */
 static int write_faults(kube_store_t *s, kube_status_t *st)
 {
+    if (kube__store_down(s))
+        return refused(st);
+    if (SIM_FAULT(s->loop, KUBE_APISERVER_UNAVAILABLE, s->name)) {
+        uint64_t len = sim_fault_range(s->loop,
+                                       SIM_FAULT_KUBE_APISERVER_UNAVAILABLE,
+                                       SIM_NS_PER_S, 30 * SIM_NS_PER_S);
+        sim_trace_t *tr = sim_trace_begin(s->loop, "kube.apiserver.down");
+        s->down_until_ns = sim_now(s->loop) + len;
+        sim_trace_str(tr, "store", s->name);
+        sim_trace_ns(tr, "for", len);
+        sim_trace_end(tr);
+        return refused(st);
+    }
     if (SIM_FAULT(s->loop, KUBE_APF_THROTTLED, s->name))
         return kube__st_err(st, SIM_ETOOMANY, 429, "TooManyRequests",
                             "Too many requests, please try again later.");

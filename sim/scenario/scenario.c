@@ -884,7 +884,14 @@ static int parse_faults(yt_node_t *n, scenario_t *sc, yt_error_t *err)
                                    "faults)", site,
                            did_you_mean(dym, sizeof(dym), site, site_name_i,
                                         SIM_FAULT__COUNT));
+        for (size_t j = 0; j < (size_t)sc->nfaults; j++)
+            if (sc->faults[j].site == (sim_fault_site_t)s)
+                return yt_fail(err, v, "fault site '%s' is armed twice "
+                                       "(line %d): a site takes one arm; "
+                                       "use one window, or a countdown",
+                               site, sc->faults[j].line);
         f->site = (sim_fault_site_t)s;
+        f->line = m->line;
         if ((v = yt_get(m, "target"))) {
             TRY(name_str(v, "target", f->arm.target, sizeof(f->arm.target),
                          err));
@@ -1568,8 +1575,10 @@ void scenario_cell(const scenario_t *sc, const sc_variant_t *v,
 /* The names a fault site's target can take, by the site's component:
  * dock.* a daemon (the scenario's, or an instance's VM daemon vm-<value>),
  * kube.* an instance's apiserver (its Name(), rancher-desktop-<suffix>, under
- * any variant's flags).  npipe.* and uds.* targets are process and client
- * names the models pick; they are not checked.  Returns the count. */
+ * any variant's flags), and kube.watch.* one of its informers'
+ * caches (<Name()>/engine, /app, /limavm).  npipe.* and uds.* targets are
+ * process and client names the models pick; they are not checked.
+ * Returns the count. */
 static int target_names(const scenario_t *sc, const char *site,
                         char names[][SC_NAME_MAX + 8], int max)
 {
@@ -1602,8 +1611,15 @@ static int target_names(const scenario_t *sc, const char *site,
             rdd_identity(&id, sc->os, ins[i]->env_set, ins[i]->value,
                          rdd_os_home(sc->os),
                          v < 0 ? 0 : sc->variants[v].flags);
-            snprintf(names[n++], SC_NAME_MAX + 8, "%.*s", SC_NAME_MAX,
-                     id.name);
+            if (strncmp(site, "kube.watch.", 11)) {
+                snprintf(names[n++], SC_NAME_MAX + 8, "%.*s", SC_NAME_MAX,
+                         id.name);
+                continue;
+            }
+            for (int c = 0; c < 3 && n < max; c++)
+                snprintf(names[n++], SC_NAME_MAX + 8, "%.*s/%s",
+                         SC_NAME_MAX, id.name,
+                         c == 0 ? "engine" : c == 1 ? "app" : "limavm");
         }
     return n;
 }
@@ -1611,7 +1627,7 @@ static int target_names(const scenario_t *sc, const char *site,
 /* A fault's target names something the world has (dock.*, kube.*). */
 static int check_targets(const scenario_t *sc, yt_error_t *err)
 {
-    static char names[SC_MAX_DAEMONS + (SC_MAX_INSTANCES + SC_MAX_AXIS) *
+    static char names[SC_MAX_DAEMONS + 3 * (SC_MAX_INSTANCES + SC_MAX_AXIS) *
                                             (SC_MAX_VARIANTS + 2)]
                      [SC_NAME_MAX + 8];
     const char *cands[SIM_ARRAY_LEN(names)];
@@ -1635,7 +1651,10 @@ static int check_targets(const scenario_t *sc, yt_error_t *err)
         snprintf(err->msg, sizeof(err->msg),
                  "fault target '%s' names no %s of this scenario%s%s%s",
                  ft->arm.target,
-                 site[0] == 'd' ? "daemon" : "instance's apiserver",
+                 site[0] == 'd' ? "daemon"
+                 : !strncmp(site, "kube.watch.", 11)
+                     ? "informer cache (<apiserver>/engine, /app, /limavm)"
+                     : "instance's apiserver",
                  near ? " (did you mean '" : "", near ? near : "",
                  near ? "'?)" : "");
         return SIM_EINVAL;

@@ -93,6 +93,7 @@ typedef struct {
     sim_fault_site_t site;
     sim_fault_arm_t arm;
     int target_line, target_col; /* where `target` was written (0: none) */
+    int line;                    /* where the fault was written */
 } sc_fault_t;
 
 typedef enum {

@@ -41,7 +41,9 @@
     XX(ESRCH, "no such process")                                              \
     XX(EX509, "tls: failed to verify certificate: x509: certificate signed "  \
               "by unknown authority")                                          \
-    XX(EUNAUTHORIZED, "Unauthorized (HTTP 401)")
+    XX(EUNAUTHORIZED, "Unauthorized (HTTP 401)")                               \
+    XX(ENOSPC, "no space left on device (Win32 ERROR_DISK_FULL: There is "    \
+               "not enough space on the disk.)")
 
 typedef enum {
     SIM_OK = 0,
