@@ -103,6 +103,7 @@ struct host {
     int next_watch_id;
     fent_t *files; /* sorted by path (strcmp) */
     size_t nfiles, cap_files;
+    uint64_t fs_gen; /* +1 per file write, create or removal */
     uint64_t kill_trace; /* the latest host.proc.kill record (explain) */
     hold_t *holds; /* add order */
     size_t nholds, cap_holds;
@@ -780,7 +781,13 @@ static int fs_make(host_t *h, const char *path, int is_dir, const char *data)
         fent_insert(h, i, path, is_dir, is_dir ? "" : data);
     else if (!is_dir)
         copy_str(e->data, sizeof(e->data), data);
+    h->fs_gen++;
     return 0;
+}
+
+uint64_t host_fs_generation(const host_t *h)
+{
+    return h->fs_gen;
 }
 
 /* Fault host.fs.disk_full: the disk is full; nothing is written (Win32
@@ -788,6 +795,10 @@ static int fs_make(host_t *h, const char *path, int is_dir, const char *data)
  * does). */
 static int disk_full(host_t *h, const char *p)
 {
+    /* /.rddsim/ holds the simulator's own records (the Docker-context
+     * journal, sim/rdd/dockerctx.h), not a component's files */
+    if (!strncmp(p, "/.rddsim/", 9))
+        return 0;
     return SIM_FAULT(h->loop, HOST_FS_DISK_FULL, p) ? SIM_ENOSPC : 0;
 }
 
@@ -868,6 +879,7 @@ static void fs_drop(host_t *h, size_t i)
     memmove(&h->files[i], &h->files[i + 1],
             (h->nfiles - i - 1) * sizeof(*h->files));
     h->nfiles--;
+    h->fs_gen++;
 }
 
 /* os.Remove. */

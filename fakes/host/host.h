@@ -164,6 +164,9 @@ int host_fs_write(host_t *h, const char *path, const char *data);
  * directory; SIM_ERANGE (text truncated) if len is too small. */
 int host_fs_read(const host_t *h, const char *path, char *buf, size_t len);
 int host_fs_exists(const host_t *h, const char *path); /* file or dir */
+/* Changes with every write, create or removal (for observers that recheck
+ * the files only when something changed). */
+uint64_t host_fs_generation(const host_t *h);
 int host_fs_is_dir(const host_t *h, const char *path);
 /* mkdir -p.  SIM_EEXIST if path or a parent is a file; SIM_ENOSPC
  * (host.fs.disk_full) when it must create path. */

@@ -133,6 +133,8 @@ struct npipe_ns {
     npipe_listener_t *dead_l; /* buried, freed on the next event */
     npipe_dial_t *dead_d;     /* buried, freed on the next event */
     uint64_t instance_seq;    /* numbers listening instances */
+    uint64_t gen;             /* +1 per change of names, listeners or
+                                 connections (npipe_ns_generation) */
 };
 
 /* Doubly linked lists with head and tail, kept in insertion order. */
@@ -297,6 +299,7 @@ static void name_release(npipe_ns_t *ns, npipe_name_t *n)
     sim_trace_str(tr, "name", n->name);
     sim_trace_end(tr);
     LIST_REMOVE(ns->names, ns->names_tail, n);
+    ns->gen++;
     sim__free(n);
 }
 
@@ -335,11 +338,13 @@ void npipe_ns_free(npipe_ns_t *ns)
     while (ns->conns) {
         c = ns->conns;
         LIST_REMOVE(ns->conns, ns->conns_tail, c);
+        ns->gen++;
         sim__free(c);
     }
     while (ns->listeners) {
         npipe_listener_t *l = ns->listeners;
         LIST_REMOVE(ns->listeners, ns->listeners_tail, l);
+        ns->gen++;
         sim_timer_stop(&l->timer);
         if (l->pend_stream)
             sim_stream_close(l->pend_stream, NULL);
@@ -356,6 +361,7 @@ void npipe_ns_free(npipe_ns_t *ns)
     while (ns->names) {
         npipe_name_t *n = ns->names;
         LIST_REMOVE(ns->names, ns->names_tail, n);
+        ns->gen++;
         sim__free(n);
     }
     sim__free(ns);
@@ -444,6 +450,7 @@ int npipe_listen(npipe_ns_t *ns, const char *path, npipe_owner_t owner,
         n->dacl_allows_others = o->dacl_allows_others;
         n->max_instances = o->max_instances;
         LIST_APPEND(ns->names, ns->names_tail, n);
+        ns->gen++;
     }
     n->handles++;
     n->listeners++;
@@ -455,6 +462,7 @@ int npipe_listen(npipe_ns_t *ns, const char *path, npipe_owner_t owner,
     sim_timer_init(ns->loop, &l->timer); /* calloc: NPIPE_L_IDLE */
     l->timer.data = l;
     LIST_APPEND(ns->listeners, ns->listeners_tail, l);
+    ns->gen++;
     l->trace_seq = trace_listen(ns, "npipe.listen.ok", canon, owner, 0, NULL);
     if (fresh)
         n->created_trace = l->trace_seq;
@@ -494,6 +502,7 @@ static void accept_deliver(npipe_listener_t *l)
     l->pend_conn = NULL;
     if (zombie) {
         LIST_REMOVE(ns->listeners, ns->listeners_tail, l);
+        ns->gen++;
         bury_listener(ns, l);
     }
     cb(l, arg, status, s); /* may close l, if it was open */
@@ -563,6 +572,7 @@ void npipe_listener_close(npipe_listener_t *l)
     n->closed_trace = sim_trace_last(ns->loop);
     l->closed = 1;
     l->name = NULL;
+    ns->gen++;
     if (was == NPIPE_L_LISTENING) {
         n->listening--;
         npipe__listener_transition(l, NPIPE_L_DELIVER);
@@ -579,6 +589,7 @@ void npipe_listener_close(npipe_listener_t *l)
             accept_deliver(l);
     } else if (was == NPIPE_L_IDLE) {
         LIST_REMOVE(ns->listeners, ns->listeners_tail, l);
+        ns->gen++;
         bury_listener(ns, l);
     }
 }
@@ -593,6 +604,7 @@ static void conn_hook(sim_stream_t *s, void *arg)
     npipe_name_t *n = c->name;
     if (s == c->server) {
         c->server = NULL;
+        ns->gen++;
         n->server_ends--;
         if (c->pend_l) {
             /* Closed before the Accept was answered (npipe_close_owner). */
@@ -611,6 +623,7 @@ static void conn_hook(sim_stream_t *s, void *arg)
     n->handles--;
     if (!c->server && !c->client) {
         LIST_REMOVE(ns->conns, ns->conns_tail, c);
+        ns->gen++;
         sim__free(c);
     }
     name_release(ns, n);
@@ -654,6 +667,7 @@ static int connect_instance(npipe_listener_t *l, sim_stream_t **client)
     sim_stream_set_hook(srv, conn_hook, c);
     sim_stream_set_hook(cli, conn_hook, c);
     LIST_APPEND(ns->conns, ns->conns_tail, c);
+    ns->gen++;
     n->listening--;
     n->server_ends++;
     n->handles += 2;
@@ -881,6 +895,11 @@ static int pid_seen_before(npipe_ns_t *ns, npipe_name_t *n, uint32_t pid,
 }
 
 /* Distinct pids among the name's listeners and server ends (S11). */
+uint64_t npipe_ns_generation(const npipe_ns_t *ns)
+{
+    return ns->gen;
+}
+
 int npipe_server_count(npipe_ns_t *ns, const char *path)
 {
     npipe_name_t *n = name_find_path(ns, path);

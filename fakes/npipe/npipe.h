@@ -120,6 +120,9 @@ void npipe_close_owner(npipe_ns_t *ns, uint32_t pid);
 
 /* 1 if the name exists (any handle open). */
 int npipe_exists(npipe_ns_t *ns, const char *path);
+/* Changes with every name, listener or connection created or gone, and
+ * every server end closed (for observers that recount only then). */
+uint64_t npipe_ns_generation(const npipe_ns_t *ns);
 /* Number of distinct processes holding server handles (listener or
  * instance) on the name right now: > 1 violates S11. */
 int npipe_server_count(npipe_ns_t *ns, const char *path);

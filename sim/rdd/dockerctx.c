@@ -462,30 +462,30 @@ int rdd_dctx_context_host(const host_t *h, const char *config_dir,
 
 /* journal -------------------------------------------------------------------*/
 
-static int count_entry(void *arg, const char *name, int is_dir)
-{
-    (void)name;
-    if (!is_dir)
-        (*(size_t *)arg)++;
-    return 0;
-}
+/* The count lives beside the directory, so the invariant that reads the
+ * journal after every event does one lookup, not a listing. */
+#define JOURNAL_LEN RDD_DCTX_JOURNAL_DIR ".len"
 
 size_t rdd_dctx_journal_len(const host_t *h)
 {
-    size_t n = 0;
-    host_fs_list(h, RDD_DCTX_JOURNAL_DIR, count_entry, &n);
-    return n;
+    char buf[32];
+    if (host_fs_read(h, JOURNAL_LEN, buf, sizeof(buf)) != 0)
+        return 0;
+    return (size_t)strtoull(buf, NULL, 10);
 }
 
 static void journal_add(host_t *h, const rdd_dctx_write_t *w)
 {
-    char path[HOST_PATH_MAX], data[HOST_DATA_MAX];
-    snprintf(path, sizeof(path), "%s/%08zu", RDD_DCTX_JOURNAL_DIR,
-             rdd_dctx_journal_len(h));
+    char path[HOST_PATH_MAX], data[HOST_DATA_MAX], len[32];
+    size_t n = rdd_dctx_journal_len(h);
+    snprintf(path, sizeof(path), "%s/%08zu", RDD_DCTX_JOURNAL_DIR, n);
     snprintf(data, sizeof(data), "%llu\n%s\n%s\n%s\n%s\n%s\n%d\n%s",
              (unsigned long long)w->at_ns, w->who, w->why, w->read, w->old,
              w->value, w->after_remove, w->judged);
-    (void)host_fs_write(h, path, data);
+    if (host_fs_write(h, path, data) == 0) {
+        snprintf(len, sizeof(len), "%zu", n + 1);
+        (void)host_fs_write(h, JOURNAL_LEN, len);
+    }
 }
 
 static char *next_line(char **p)

@@ -247,19 +247,45 @@ static int check_s2(void *ctx, char *why, size_t len)
     return first_noted(ctx, offsetof(winst_t, provenance_bad), why, len);
 }
 
+/* The App's ContainerEngineReady condition (NULL: no App, or no such
+ * condition) and the App's generation; the store is read again only when
+ * its revision or the store itself changed. */
+static const kube_cond_t *app_engine(winst_t *wi, int64_t *gen)
+{
+    static kube_obj_t app; /* large; the world is single-threaded */
+    uint64_t rv = kube_store_rv(wi->inst.api);
+    if (!wi->appc_valid || wi->appc_api != (const void *)wi->inst.api ||
+        wi->appc_epoch != wi->inst.api_epoch || wi->appc_rv != rv) {
+        const kube_cond_t *c = NULL;
+        wi->appc_valid = 1;
+        wi->appc_api = wi->inst.api;
+        wi->appc_epoch = wi->inst.api_epoch;
+        wi->appc_rv = rv;
+        wi->appc_gen = 0;
+        if (rdd_get_app(&wi->inst, kube_store_reader(wi->inst.api), &app) ==
+            0) {
+            c = kube_cond_find(&app, RDD_COND_ENGINE);
+            wi->appc_gen = app.generation;
+        }
+        wi->appc_has = c != NULL;
+        if (c)
+            wi->appc_cond = *c;
+    }
+    *gen = wi->appc_gen;
+    return wi->appc_has ? &wi->appc_cond : NULL;
+}
+
 static int check_s3(void *ctx, char *why, size_t len)
 {
     world_t *w = ctx;
     int j;
     for (j = 0; j < w->sc->ninstances; j++) {
         winst_t *wi = &w->inst[j];
-        kube_obj_t app;
         const kube_cond_t *c;
+        int64_t gen;
         if (!wi->up || !wi->inst.bridge.failed_this_vm)
             continue;
-        if (rdd_get_app(&wi->inst, kube_store_reader(wi->inst.api), &app))
-            continue;
-        c = kube_cond_find(&app, RDD_COND_ENGINE);
+        c = app_engine(wi, &gen);
         if (c && !strcmp(c->status, "True") &&
             !strcmp(c->reason, "Connected")) {
             snprintf(why, len,
@@ -278,6 +304,16 @@ static int check_s11(void *ctx, char *why, size_t len)
 {
     world_t *w = ctx;
     int i;
+    uint64_t up = 0, gen = npipe_ns_generation(w->pipes);
+    for (i = 0; i < w->sc->ninstances; i++)
+        up |= (uint64_t)(w->inst[i].up != 0) << i;
+    /* The counts change only with the namespace or the instances that
+     * are up: recount only then. */
+    if (w->s11_valid && gen == w->s11_gen && up == w->s11_up)
+        return 0;
+    w->s11_valid = 1;
+    w->s11_gen = gen;
+    w->s11_up = up;
     for (i = 0; i < w->sc->nowners; i++) {
         int n = npipe_server_count(w->pipes, w->owners[i].pipe);
         if (n > 1) {
@@ -397,13 +433,9 @@ static int check_s7(void *ctx, char *why, size_t len)
 /* The engine condition is Stopped at the App's current generation. */
 static int engine_stopped_now(winst_t *wi)
 {
-    kube_obj_t app;
-    const kube_cond_t *c;
-    if (rdd_get_app(&wi->inst, kube_store_reader(wi->inst.api), &app))
-        return 0;
-    c = kube_cond_find(&app, RDD_COND_ENGINE);
-    return c && !strcmp(c->reason, "Stopped") &&
-           c->observed_gen >= app.generation;
+    int64_t gen;
+    const kube_cond_t *c = app_engine(wi, &gen);
+    return c && !strcmp(c->reason, "Stopped") && c->observed_gen >= gen;
 }
 
 static int check_l1(void *ctx, char *why, size_t len)
@@ -758,7 +790,11 @@ void on_commit(void *arg, kube_event_type_t type, const kube_obj_t *o)
 static int check_s10(void *ctx, char *why, size_t len)
 {
     world_t *w = ctx;
-    size_t n = w->host ? rdd_dctx_journal_len(w->host) : 0;
+    size_t n;
+    if (!w->host || host_fs_generation(w->host) == w->s10_fs_gen)
+        return 0; /* the journal is files: nothing was written */
+    w->s10_fs_gen = host_fs_generation(w->host);
+    n = rdd_dctx_journal_len(w->host);
     for (; w->s10_seen < n; w->s10_seen++) {
         rdd_dctx_write_t r;
         if (rdd_dctx_journal_get(w->host, w->s10_seen, &r))

@@ -77,6 +77,14 @@ typedef struct {
     uint64_t l4_since_ns;          /* L4: the stale loop's start seen ... */
     uint32_t l4_svc_pid;           /* L4: the service it is judging */
     uint64_t l4_svc_ns;            /* ... since when that one runs */
+    /* The App's ContainerEngineReady, read at most once per store
+     * revision (app_engine in invariants.c: S3 and L1 ask after every
+     * event). */
+    const void *appc_api;
+    uint64_t appc_epoch, appc_rv;
+    int appc_valid, appc_has;
+    int64_t appc_gen;
+    kube_cond_t appc_cond;
     uint32_t l3_svc_pid;           /* L3: the service it is judging */
     uint64_t l3_svc_ns;            /* ... since when that one runs */
     uint64_t l4_seq;               /* ... and the trace seq then */
@@ -181,6 +189,9 @@ struct world {
     int cur_action;                /* index of the step running */
     sc_action_t act_copy[SC_MAX_ACTIONS]; /* steps redirected to an alias */
     size_t s10_seen;               /* S10: journal records judged */
+    uint64_t s10_fs_gen;           /* ... at this host_fs_generation */
+    int s11_valid;                 /* S11 counted at npipe generation */
+    uint64_t s11_gen, s11_up;      /* ... s11_gen, with these instances up */
     sim_timer_t tick;              /* a check every virtual second, so a
                                       liveness bound is judged on time in
                                       an idle world */
