@@ -41,6 +41,18 @@ struct dock_http {
     hconn_t *conns;
     unsigned long answered;
     uintptr_t serials;
+    /* The last list rendered, kept with the Engine answer it came from:
+     * a list asked again of an unchanged daemon is sent again, not
+     * re-rendered (libjansson's tree of a 1,000-container list is most
+     * of a request's cost). */
+    struct {
+        route_t route;
+        int all;
+        unsigned char *ans; /* the answer's items, compared whole */
+        size_t ans_len;
+        char *body;         /* the JSON text and its newline */
+        size_t body_len;
+    } lc;
 };
 
 typedef struct {
@@ -500,6 +512,61 @@ static json_t *render_list(hconn_t *c, const answer_t *a)
     return arr;
 }
 
+static void list_cache_drop(dock_http_t *h)
+{
+    sim__free(h->lc.ans);
+    sim__free(h->lc.body);
+    memset(&h->lc, 0, sizeof(h->lc));
+}
+
+/* A list answer: from the cache when the Engine answered the same items
+ * as last time, else rendered and kept.  1 if c is gone. */
+static int send_list(hconn_t *c, const answer_t *a)
+{
+    dock_http_t *h = c->h;
+    json_t *j;
+    char *txt;
+    size_t n;
+    /* the items only: the header's unused text is not cleared */
+    const unsigned char *items = a->msg + sizeof(dock_resp_t);
+    size_t ilen = a->len - sizeof(dock_resp_t);
+    if (a->len < sizeof(dock_resp_t))
+        return send_error(c, 500, "rddsim: cannot render the answer", 0);
+    if (h->lc.body && h->lc.route == c->route && h->lc.all == c->all &&
+        h->lc.ans_len == ilen && !memcmp(h->lc.ans, items, ilen))
+        return send_resp(c, 200, "application/json", h->lc.body,
+                         h->lc.body_len, 0);
+    j = render_list(c, a);
+    if (!j)
+        return send_error(c, 500, "rddsim: cannot render the answer", 0);
+    txt = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    if (!txt) {
+        conn_free(c);
+        return 1;
+    }
+    list_cache_drop(h);
+    n = strlen(txt);
+    h->lc.body = sim__malloc(n + 1);
+    h->lc.ans = sim__malloc(ilen ? ilen : 1);
+    if (!h->lc.body || !h->lc.ans) {
+        list_cache_drop(h);
+        free(txt);
+        conn_free(c);
+        return 1;
+    }
+    memcpy(h->lc.body, txt, n);
+    h->lc.body[n] = '\n';
+    h->lc.body_len = n + 1;
+    memcpy(h->lc.ans, items, ilen);
+    h->lc.ans_len = ilen;
+    h->lc.route = c->route;
+    h->lc.all = c->all;
+    free(txt);
+    return send_resp(c, 200, "application/json", h->lc.body, h->lc.body_len,
+                     0);
+}
+
 /* Renders and sends the answer of the current request; 1 if c is gone. */
 static int finish(hconn_t *c)
 {
@@ -533,8 +600,7 @@ static int finish(hconn_t *c)
     case R_CLIST:
     case R_ILIST:
     case R_VLIST:
-        j = render_list(c, a);
-        break;
+        return send_list(c, a);
     case R_CINSPECT:
     case R_IINSPECT:
     case R_VINSPECT: {
@@ -1031,6 +1097,7 @@ void dock_http_free(dock_http_t *h)
     if (!h)
         return;
     dock_http_close_all(h);
+    list_cache_drop(h);
     sim__free(h);
 }
 
