@@ -20,6 +20,7 @@
 #include "host/host.h"
 #include "sim/alloc.h"
 #include "sim/errno.h"
+#include "sim/fault.h"
 #include "sim/loop.h"
 #include "sim/trace.h"
 
@@ -864,6 +865,38 @@ static void test_remove_all_on_linux_ignores_holds(void **state)
     world_free(w);
 }
 
+/* host.fs.disk_full: a write or a new directory fails with ENOSPC and
+ * nothing is written; an existing directory needs no space; the
+ * simulator's own /.rddsim records are not the disk's. */
+static void test_disk_full_writes_nothing(void **state)
+{
+    world_t *w = world_new(1);
+    sim_faults_t fs;
+    sim_fault_arm_t a;
+    char buf[16];
+    (void)state;
+    sim_faults_init(&fs);
+    memset(&a, 0, sizeof(a));
+    a.by_time = 1;
+    a.from_ns = 0;
+    a.to_ns = SIM_NS_PER_S;
+    sim_faults_arm(&fs, SIM_FAULT_HOST_FS_DISK_FULL, &a, 1);
+    assert_int_equal(host_fs_mkdir(w->h, "C:/d"), 0); /* before the arm */
+    w->loop.faults = &fs;
+    assert_int_equal(host_fs_write(w->h, "C:/d/f", "x"), SIM_ENOSPC);
+    assert_int_equal(host_fs_exists(w->h, "C:/d/f"), 0);
+    assert_int_equal(host_fs_mkdir(w->h, "C:/e"), SIM_ENOSPC);
+    assert_int_equal(host_fs_exists(w->h, "C:/e"), 0);
+    assert_int_equal(host_fs_mkdir(w->h, "C:/d"), 0);
+    assert_int_equal(host_fs_write(w->h, "/.rddsim/x", "1"), 0);
+    assert_true(traced(w, "fault.fire site=host.fs.disk_full target=C:/d/f"));
+    sim_loop_run(&w->loop, 2 * SIM_NS_PER_S);
+    assert_int_equal(host_fs_write(w->h, "C:/d/f", "x"), 0);
+    assert_int_equal(host_fs_read(w->h, "C:/d/f", buf, sizeof(buf)), 0);
+    w->loop.faults = NULL;
+    world_free(w);
+}
+
 static void test_remove_all_edge_cases(void **state)
 {
     world_t *w = world_new(1);
@@ -1398,6 +1431,7 @@ int main(void)
         cmocka_unit_test(test_list_gives_direct_children_in_byte_order),
         cmocka_unit_test(test_remove_all_on_windows_keeps_held_files),
         cmocka_unit_test(test_remove_all_on_linux_ignores_holds),
+        cmocka_unit_test(test_disk_full_writes_nothing),
         cmocka_unit_test(test_remove_all_edge_cases),
         cmocka_unit_test(test_fs_write_is_all_or_nothing_under_enomem),
         cmocka_unit_test(test_wsl_import_start_terminate_unregister),

@@ -1118,6 +1118,38 @@ static void test_fault_server_error_returns_500_with_text(void **state)
     f->loop.faults = NULL;
 }
 
+/* kube.apiserver.unavailable: the write it fires on opens an outage of
+ * 1-30 s; every write in it is refused without an HTTP exchange, and the
+ * store answers again after it. */
+static void test_fault_apiserver_unavailable_refuses_until_it_is_back(
+    void **state)
+{
+    fx_t *f = *state;
+    sim_faults_t fs;
+    kube_obj_t o;
+    kube_status_t st;
+    uint64_t rv;
+    sim_faults_init(&fs);
+    f->loop.faults = &fs;
+    create_ctr(f, "web", 0, &o);
+    rv = kube_store_rv(f->s);
+    arm(&fs, SIM_FAULT_KUBE_APISERVER_UNAVAILABLE, "apiserver");
+    assert_int_equal(kube_spec_set(&o, "image", "redis"), 0);
+    assert_int_equal(kube_update(f->s, &o, &st), SIM_ECONNREFUSED);
+    assert_int_equal(st.http, 0);
+    assert_string_equal(st.message,
+                        "dial tcp 127.0.0.1: connect: connection refused");
+    /* the site fired once (repeat 1); the outage goes on without it */
+    assert_int_equal(kube_delete(f->s, KUBE_CONTAINER, NS, "web", &st),
+                     SIM_ECONNREFUSED);
+    assert_int_equal(fs.site[SIM_FAULT_KUBE_APISERVER_UNAVAILABLE].fired, 1);
+    assert_int_equal(kube_store_rv(f->s), rv);
+    sim_loop_run(&f->loop, sim_now(&f->loop) + 31 * SIM_NS_PER_S);
+    assert_int_equal(kube_update(f->s, &o, &st), 0);
+    assert_true(kube_store_rv(f->s) > rv);
+    f->loop.faults = NULL;
+}
+
 static void test_fault_targets_only_the_named_store(void **state)
 {
     fx_t *f = *state;
@@ -1260,6 +1292,7 @@ int main(void)
         T(test_fault_conflict_returns_409_with_apiserver_text),
         T(test_fault_apf_returns_429_with_apiserver_text),
         T(test_fault_server_error_returns_500_with_text),
+        T(test_fault_apiserver_unavailable_refuses_until_it_is_back),
         T(test_fault_targets_only_the_named_store),
         T(test_trace_records_writes_and_errors),
         T(test_writes_under_oom_commit_nothing),
