@@ -607,19 +607,9 @@ int dock_user_call(dock_daemon_t *d, dock_op_t op, const char *ref,
                    int force)
 {
     dock__res_t res;
-    switch (op) {
-    case DOCK_OP_CONTAINER_REMOVE:
-    case DOCK_OP_CONTAINER_START:
-    case DOCK_OP_CONTAINER_STOP:
-    case DOCK_OP_CONTAINER_PAUSE:
-    case DOCK_OP_CONTAINER_UNPAUSE:
-    case DOCK_OP_CONTAINER_RESTART:
-    case DOCK_OP_IMAGE_REMOVE:
-    case DOCK_OP_VOLUME_REMOVE:
-        break;
-    default:
+    /* the mutating calls but create, which dock_container_create makes */
+    if (!dock_op_mutating(op) || op == DOCK_OP_CONTAINER_CREATE)
         return SIM_EINVAL;
-    }
     if (!d->up)
         return SIM_ECONNREFUSED;
     if (dock__calls_reserve(d))

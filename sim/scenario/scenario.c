@@ -947,6 +947,22 @@ static int find_instance(const scenario_t *sc, yt_node_t *v, int *out,
                            "'unset' for one without)", val);
 }
 
+/* A docker.* step's target: an instance's VM daemon (`instance`) or a
+ * daemon of the scenario's by name (`daemon`). */
+static int parse_docker_target(const scenario_t *sc, yt_node_t *m,
+                               const char *what, sc_action_t *a,
+                               yt_error_t *err)
+{
+    yt_node_t *v;
+    if ((v = yt_get(m, "instance")))
+        return find_instance(sc, v, &a->daemon_instance, err);
+    TRY(req(m, "daemon", what, &v, err));
+    TRY(yt_str(v, "daemon", a->daemon, sizeof(a->daemon), err));
+    if (find_daemon(sc, a->daemon) < 0)
+        return yt_fail(err, v, "no daemon named '%s'", a->daemon);
+    return 0;
+}
+
 /* `instance` and a mirror `kind` (Container, Image or Volume). */
 static int parse_mirror_target(const scenario_t *sc, yt_node_t *m,
                                const char *what, sc_action_t *a,
@@ -1098,14 +1114,7 @@ static int parse_timeline(yt_node_t *n, scenario_t *sc, yt_error_t *err)
             break;
         case SC_ACT_DOCKER_RM:
         case SC_ACT_DOCKER_RUN:
-            if ((v = yt_get(m, "instance"))) {
-                TRY(find_instance(sc, v, &a->daemon_instance, err));
-            } else {
-                TRY(req(m, "daemon", what, &v, err));
-                TRY(yt_str(v, "daemon", a->daemon, sizeof(a->daemon), err));
-                if (find_daemon(sc, a->daemon) < 0)
-                    return yt_fail(err, v, "no daemon named '%s'", a->daemon);
-            }
+            TRY(parse_docker_target(sc, m, what, a, err));
             TRY(req(m, "container", what, &v, err));
             TRY(yt_str(v, "container", a->container, sizeof(a->container),
                        err));
@@ -1116,14 +1125,7 @@ static int parse_timeline(yt_node_t *n, scenario_t *sc, yt_error_t *err)
             break;
         case SC_ACT_DOCKER_API: {
             char op[32];
-            if ((v = yt_get(m, "instance"))) {
-                TRY(find_instance(sc, v, &a->daemon_instance, err));
-            } else {
-                TRY(req(m, "daemon", what, &v, err));
-                TRY(yt_str(v, "daemon", a->daemon, sizeof(a->daemon), err));
-                if (find_daemon(sc, a->daemon) < 0)
-                    return yt_fail(err, v, "no daemon named '%s'", a->daemon);
-            }
+            TRY(parse_docker_target(sc, m, what, a, err));
             TRY(req(m, "op", what, &v, err));
             TRY(yt_str(v, "op", op, sizeof(op), err));
             a->docker_op = dock_op_by_name(op);
