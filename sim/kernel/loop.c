@@ -1,15 +1,17 @@
 /*
  * loop.c: the virtual backend of sim_loop_t.
  *
- * A binary min-heap of 32-byte entries {key, cb, t}: key is one unsigned
- * 128-bit number, due_ns in the high half and a tag in the low half, the
- * tag being (seq << 24) | slot with seq the start counter.  Keys are
+ * A binary min-heap of 16-byte entries, each one key: an unsigned 128-bit
+ * number, due_ns in the high half and a tag in the low half, the tag
+ * being (seq << 24) | slot with seq the start counter.  The slot names
+ * the timer (loop->slots[slot].t), so a sift moves 16 bytes a level and
+ * a 1,000-timer heap fits in 16 KiB.  Keys are
  * unique (seq is) and ordered by (due_ns, seq), so the pop order is the
  * total order on (due_ns, start order) whatever the heap's shape; this is
  * what keeps traces byte-identical.
  *
  * Cancellation is lazy.  A started timer owns a slot; loop->slots[slot]
- * holds the tag of its one live entry.  Stopping a timer frees its slot
+ * holds the tag of its one live entry and the timer.  Stopping a timer frees its slot
  * (the slot then holds a free-list link, below 2^24, never a tag); moving
  * it pushes a new entry and stores the new tag.  The old entry stays in
  * the heap, stale, and is dropped when it reaches the top, so no operation
@@ -81,13 +83,13 @@ static inline uint64_t key_tag(sim__key_t k)
 static inline int hent_live(const sim_loop_t *loop, const struct sim__hent *e)
 {
     uint64_t tag = key_tag(e->key);
-    return loop->slots[tag & TAG_SLOT_MASK] == tag;
+    return loop->slots[tag & TAG_SLOT_MASK].tag == tag;
 }
 
 /*
  * The heap is 1-based: the root is heap[1], the children of i are 2i and
  * 2i+1, and heap[len + 1] holds a max-key sentinel.  The array is 64-byte
- * aligned, so two siblings (32 bytes each) share one cache line.
+ * aligned, so two siblings (16 bytes each) share one cache line.
  */
 
 /* Places e at hole i or above.  heap[i] is free. */
@@ -124,7 +126,7 @@ static inline void heap_sift_down(struct sim__hent *h, uint32_t n, uint32_t i,
         c += right;
         if (!(kc < e.key))
             break;
-        h[i] = h[c];
+        h[i].key = kc; /* the entry is its key: no reload */
         i = c;
     }
     h[i] = e;
@@ -208,7 +210,7 @@ static int heap_reserve(sim_loop_t *loop, int moving)
  * index of the next free one (0: none), always below 2^24, never a tag. */
 static int slot_reserve(sim_loop_t *loop)
 {
-    uint64_t *s;
+    struct sim__slot *s;
     uint32_t cap;
     if (loop->slot_free || loop->slot_top < loop->slot_cap)
         return 0;
@@ -223,20 +225,21 @@ static int slot_reserve(sim_loop_t *loop)
     return 0;
 }
 
-/* After slot_reserve. */
-static uint32_t slot_take(sim_loop_t *loop)
+/* After slot_reserve: a slot for t, which holds none. */
+static void slot_take(sim_loop_t *loop, sim_timer_t *t)
 {
     uint32_t i = loop->slot_free;
     if (i)
-        loop->slot_free = (uint32_t)loop->slots[i];
+        loop->slot_free = (uint32_t)loop->slots[i].tag;
     else
         i = loop->slot_top++;
-    return i;
+    loop->slots[i].t = t;
+    t->slot = i;
 }
 
 static void slot_release(sim_loop_t *loop, sim_timer_t *t)
 {
-    loop->slots[t->slot] = loop->slot_free;
+    loop->slots[t->slot].tag = loop->slot_free;
     loop->slot_free = t->slot;
     t->slot = 0;
 }
@@ -245,7 +248,7 @@ static void slot_release(sim_loop_t *loop, sim_timer_t *t)
 static inline uint64_t tag_next(sim_loop_t *loop, const sim_timer_t *t)
 {
     uint64_t tag = (++loop->seq << TAG_SLOT_BITS) | t->slot;
-    loop->slots[t->slot] = tag;
+    loop->slots[t->slot].tag = tag;
     return tag;
 }
 
@@ -273,9 +276,10 @@ void sim_loop_close(sim_loop_t *loop)
      * queued are owned by the loop: the marker set by sim_call finds
      * them. */
     for (i = 1; i <= loop->heap_len; i++) {
-        sim_timer_t *t = loop->heap[i].t;
+        sim_timer_t *t;
         if (!hent_live(loop, &loop->heap[i]))
             continue;
+        t = loop->slots[key_tag(loop->heap[i].key) & TAG_SLOT_MASK].t;
         t->state = SIM__TIMER_IDLE;
         t->slot = 0;
         if (t->data == (void *)loop)
@@ -308,21 +312,19 @@ static __attribute__((noinline)) int timer_push(sim_timer_t *t,
     struct sim__hent e;
     int moving = t->state == SIM__TIMER_ACTIVE;
     if (moving) {
-        loop->slots[t->slot] = 0; /* its entry goes stale: matches no tag */
+        loop->slots[t->slot].tag = 0; /* its entry goes stale: matches no tag */
         loop->stale++;
     }
     if (heap_reserve(loop, moving) || (!t->slot && slot_reserve(loop)))
         return SIM_ENOMEM;
     if (!t->slot)
-        t->slot = slot_take(loop);
+        slot_take(loop, t);
     if (t->state == SIM__TIMER_IDLE)
         loop->armed++;
     t->cb = cb;
     t->due_ns = due;
     t->state = SIM__TIMER_ACTIVE;
     e.key = mkkey(due, tag_next(loop, t));
-    e.cb = cb;
-    e.t = t;
     heap_sift_up(loop->heap, ++loop->heap_len, e);
     loop->heap[loop->heap_len + 1].key = KEY_MAX;
     return 0;
@@ -344,14 +346,12 @@ int sim_timer_start(sim_timer_t *t, sim_timer_cb cb, uint64_t delay_ns)
         return timer_push(t, cb, due);
     /* Re-armed by its own callback: its entry is the root; the new key is
      * larger, so one sift-down places it. */
-    LOOP_ASSERT(loop->heap[1].t == t);
+    LOOP_ASSERT(loop->slots[key_tag(loop->heap[1].key) & TAG_SLOT_MASK].t == t);
     t->cb = cb;
     t->due_ns = due;
     t->state = SIM__TIMER_ACTIVE;
     loop->firing = 0;
     e.key = mkkey(due, tag_next(loop, t));
-    e.cb = cb;
-    e.t = t;
     heap_sift_down(loop->heap, loop->heap_len, 1, e);
     return 0;
 }
@@ -436,7 +436,7 @@ uint64_t sim_loop_run(sim_loop_t *loop, uint64_t until_ns)
             return n;
         }
         LOOP_ASSERT(due >= loop->now_ns);
-        t = top->t;
+        t = loop->slots[key_tag(top->key) & TAG_SLOT_MASK].t;
         loop->now_ns = due;
         t->state = SIM__TIMER_FIRING; /* still counted in armed */
         loop->firing = 1;
@@ -446,7 +446,7 @@ uint64_t sim_loop_run(sim_loop_t *loop, uint64_t until_ns)
             loop->trace->ambient = loop->trace->stamp = t->cause;
             loop->trace->in_event = 1;
         }
-        top->cb(t);
+        t->cb(t);
         if (loop->firing) {
             /* Not re-armed in place: the entry leaves the heap. */
             loop->firing = 0;

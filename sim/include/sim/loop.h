@@ -57,11 +57,18 @@ struct sim_timer {
  * the low, compared as one unsigned 128-bit number (branch-free). */
 __extension__ typedef unsigned __int128 sim__key_t;
 
-/* A heap entry, 32 bytes.  Live iff slots[tag & 0xffffff] == tag. */
+/* A heap entry, 16 bytes: the key alone.  Live iff
+ * slots[tag & 0xffffff].tag == tag; its timer is that slot's t. */
 struct sim__hent {
     sim__key_t key;
-    sim_timer_cb cb;
-    sim_timer_t *t;     /* read only once the entry is known live */
+};
+
+/* A timer slot, 16 bytes: the tag of the timer's one live entry and the
+ * timer; a free slot's tag is the next free slot (below 2^24, never a
+ * tag). */
+struct sim__slot {
+    uint64_t tag;
+    sim_timer_t *t;
 };
 
 struct sim__call;
@@ -82,7 +89,8 @@ struct sim_loop {
                                    the one firing */
     int firing;                 /* private: heap[0] is the entry running */
     uint32_t stale;             /* private: stale entries in the heap */
-    uint64_t *slots;            /* private: live tag per slot; [0] unused */
+    struct sim__slot *slots;    /* private: live tag and timer per slot;
+                                   [0] unused */
     uint32_t slot_cap;          /* private */
     uint32_t slot_free;         /* private: head of the free list, 0 = none */
     uint32_t slot_top;          /* private: slots handed out so far + 1 */
