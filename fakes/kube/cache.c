@@ -405,6 +405,15 @@ static int cache_list(kube_reader_t *r, kube_kind_t kind, const char *ns,
     return kube__idx_list(&c->idx[kind], ns, visit, arg, st);
 }
 
+static int cache_list_deleting(kube_reader_t *r, kube_kind_t kind,
+                               const char *ns, kube_visit_cb visit, void *arg,
+                               kube_status_t *st)
+{
+    kube_cache_t *c = r->impl;
+    SIM_ASSERT((unsigned)kind < KUBE_KIND__COUNT);
+    return kube__idx_list_deleting(&c->idx[kind], ns, visit, arg, st);
+}
+
 static int cache_count(kube_reader_t *r, kube_kind_t kind, const char *ns,
                        size_t *n, kube_status_t *st)
 {
@@ -437,6 +446,7 @@ int kube_cache_new(kube_store_t *s, const char *name, kube_watch_cb on_change,
     c->arg = arg;
     c->reader.get = cache_get;
     c->reader.list = cache_list;
+    c->reader.list_deleting = cache_list_deleting;
     c->reader.count = cache_count;
     c->reader.impl = c;
     sim_timer_init(c->loop, &c->relist);

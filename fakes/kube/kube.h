@@ -307,7 +307,11 @@ uint64_t kube_store_consistent_list_wait_kind_ns(
 /*
  * A read interface.  list and count visit objects of one kind in one
  * namespace ("" = all namespaces) in (ns, name) order.  visit returns 0 to
- * go on, 1 to stop.
+ * go on, 1 to stop.  list_deleting visits what list would visit with a
+ * visitor that skips every object without a deletion timestamp (the same
+ * objects, in the same order), without unpacking the others, and costs
+ * nothing when no object of the kind is being deleted: for callers that
+ * act only on objects being deleted (processFinalizers).
  */
 typedef int (*kube_visit_cb)(void *arg, const kube_obj_t *o);
 typedef struct kube_reader kube_reader_t;
@@ -316,6 +320,8 @@ struct kube_reader {
                const char *name, kube_obj_t *out, kube_status_t *st);
     int (*list)(kube_reader_t *r, kube_kind_t kind, const char *ns,
                 kube_visit_cb visit, void *arg, kube_status_t *st);
+    int (*list_deleting)(kube_reader_t *r, kube_kind_t kind, const char *ns,
+                         kube_visit_cb visit, void *arg, kube_status_t *st);
     int (*count)(kube_reader_t *r, kube_kind_t kind, const char *ns,
                  size_t *n, kube_status_t *st);
     void *impl;

@@ -72,6 +72,7 @@ typedef struct {
     size_t capc;        /* private */
     kube__chunk_t *spare; /* private: reserved for the next split */
     size_t n;           /* read-only: records */
+    size_t ndel;        /* read-only: records with a deletion timestamp */
 } kube__index_t;
 
 /* records ---------------------------------------------------------------*/
@@ -127,6 +128,9 @@ int kube__idx_get(const kube__index_t *ix, kube_kind_t kind, const char *ns,
                   const char *name, kube_obj_t *out, kube_status_t *st);
 int kube__idx_list(const kube__index_t *ix, const char *ns,
                    kube_visit_cb visit, void *arg, kube_status_t *st);
+int kube__idx_list_deleting(const kube__index_t *ix, const char *ns,
+                            kube_visit_cb visit, void *arg,
+                            kube_status_t *st);
 int kube__idx_count(const kube__index_t *ix, const char *ns, size_t *n,
                     kube_status_t *st);
 

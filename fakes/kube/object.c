@@ -601,6 +601,7 @@ kube__rec_t *kube__idx_swap(kube__index_t *ix, size_t pos, kube__rec_t *r)
     SIM_ASSERT(POS_I(pos) < ch->n);
     old = ch->v[POS_I(pos)];
     ch->v[POS_I(pos)] = r;
+    ix->ndel = ix->ndel - old->deleting + r->deleting;
     return old;
 }
 
@@ -688,6 +689,7 @@ void kube__idx_insert(kube__index_t *ix, size_t pos, kube__rec_t *r)
         SIM_ASSERT(pos == 0);
         chunk_put(chunk_add(ix, 0), 0, r);
         ix->n++;
+        ix->ndel += r->deleting;
         return;
     }
     SIM_ASSERT(ci < ix->nc && i <= ix->c[ci]->n);
@@ -696,6 +698,7 @@ void kube__idx_insert(kube__index_t *ix, size_t pos, kube__rec_t *r)
         if (ci == ix->nc - 1 && i == KUBE__CHUNK) {
             chunk_put(chunk_add(ix, ci + 1), 0, r);
             ix->n++;
+            ix->ndel += r->deleting;
             return;
         }
         nw = chunk_add(ix, ci + 1);
@@ -710,6 +713,7 @@ void kube__idx_insert(kube__index_t *ix, size_t pos, kube__rec_t *r)
     }
     chunk_put(ch, i, r);
     ix->n++;
+    ix->ndel += r->deleting;
 }
 
 /* Removes the record at pos; the caller gets its reference.  An emptied
@@ -725,6 +729,7 @@ kube__rec_t *kube__idx_remove(kube__index_t *ix, size_t pos)
     memmove(&ch->v[i], &ch->v[i + 1], (ch->n - i - 1) * sizeof(*ch->v));
     ch->n--;
     ix->n--;
+    ix->ndel -= r->deleting;
     if (ch->n == 0) {
         memmove(&ix->c[ci], &ix->c[ci + 1],
                 (ix->nc - ci - 1) * sizeof(*ix->c));
@@ -748,7 +753,7 @@ void kube__idx_free(kube__index_t *ix)
     }
     SIM_FREE(ix->c);
     SIM_FREE(ix->spare);
-    ix->n = ix->nc = ix->capc = 0;
+    ix->n = ix->nc = ix->capc = ix->ndel = 0;
 }
 
 /* readers over an index ---------------------------------------------------*/
@@ -773,8 +778,8 @@ int kube__idx_get(const kube__index_t *ix, kube_kind_t kind, const char *ns,
  * first key after it again.  No object is visited twice; objects created
  * ahead of the cursor are visited, those behind it are not.
  */
-int kube__idx_list(const kube__index_t *ix, const char *ns,
-                   kube_visit_cb visit, void *arg, kube_status_t *st)
+static int idx_walk(const kube__index_t *ix, const char *ns, int only_del,
+                    kube_visit_cb visit, void *arg, kube_status_t *st)
 {
     kube_obj_t o;
     kube__rec_t *r, *prev = NULL;
@@ -786,6 +791,10 @@ int kube__idx_list(const kube__index_t *ix, const char *ns,
         int stop;
         if (!all && strcmp(KUBE__REC_NS(r), ns) != 0)
             break;
+        if (only_del && !r->deleting) {
+            i = kube__idx_next(ix, i);
+            continue;
+        }
         if (!zeroed) {
             /* One object for the walk, zeroed once: each record is
              * unpacked over the previous one. */
@@ -821,6 +830,25 @@ int kube__idx_list(const kube__index_t *ix, const char *ns,
     kube__rec_unref(prev);
     kube__st_ok(st, 200);
     return 0;
+}
+
+int kube__idx_list(const kube__index_t *ix, const char *ns,
+                   kube_visit_cb visit, void *arg, kube_status_t *st)
+{
+    return idx_walk(ix, ns, 0, visit, arg, st);
+}
+
+/* The walk of kube__idx_list over the records being deleted only: none
+ * when the count says so. */
+int kube__idx_list_deleting(const kube__index_t *ix, const char *ns,
+                            kube_visit_cb visit, void *arg,
+                            kube_status_t *st)
+{
+    if (ix->ndel == 0) {
+        kube__st_ok(st, 200);
+        return 0;
+    }
+    return idx_walk(ix, ns, 1, visit, arg, st);
 }
 
 /* Number of objects in ns ("" = all), by bisection. */

@@ -737,6 +737,16 @@ static int reader_list(kube_reader_t *r, kube_kind_t kind, const char *ns,
     return kube__idx_list(&s->idx[kind], ns, visit, arg, st);
 }
 
+static int reader_list_deleting(kube_reader_t *r, kube_kind_t kind,
+                                const char *ns, kube_visit_cb visit,
+                                void *arg, kube_status_t *st)
+{
+    kube_store_t *s = r->impl;
+    if ((unsigned)kind >= KUBE_KIND__COUNT)
+        return bad_object(st);
+    return kube__idx_list_deleting(&s->idx[kind], ns, visit, arg, st);
+}
+
 static int reader_count(kube_reader_t *r, kube_kind_t kind, const char *ns,
                         size_t *n, kube_status_t *st)
 {
@@ -786,6 +796,7 @@ int kube_store_new(sim_loop_t *loop, const char *name, kube_store_t **out)
     kube__watch_init(s);
     s->reader.get = reader_get;
     s->reader.list = reader_list;
+    s->reader.list_deleting = reader_list_deleting;
     s->reader.count = reader_count;
     s->reader.impl = s;
     *out = s;

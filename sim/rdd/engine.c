@@ -738,7 +738,9 @@ static void fin_list(rdd_instance_t *inst)
                                  : NULL;
     fc.flags = inst->flags;
     memset(&st, 0, sizeof(st));
-    if (r->list(r, fc.kind, e->api_ns, collect_fin, &fc, &st))
+    /* collect_fin keeps only objects being deleted: list_deleting visits
+     * exactly those, in the same order. */
+    if (r->list_deleting(r, fc.kind, e->api_ns, collect_fin, &fc, &st))
         rdd_errs_join(e->errs, sizeof(e->errs), st.message);
 }
 

@@ -242,6 +242,75 @@ static void test_cache_list_order_and_count_by_namespace(void **state)
     assert_int_equal(n, 0);
 }
 
+/* list_deleting visits what list visits with a visitor that skips the
+ * objects without a deletion timestamp, in the same order, in the cache and
+ * in the store, and nothing while no object is being deleted. */
+static int visit_deleting(void *arg, const kube_obj_t *o)
+{
+    return o->deleting ? visit_rec(arg, o) : 0;
+}
+
+static void expect_same_deleting(kube_reader_t *r, const char *ns, int n)
+{
+    visit_t a = {.n = 0}, b = {.n = 0};
+    kube_status_t st;
+    int i;
+    memset(&st, 0, sizeof(st));
+    assert_int_equal(r->list(r, KUBE_VOLUME, ns, visit_deleting, &a, NULL), 0);
+    assert_int_equal(r->list_deleting(r, KUBE_VOLUME, ns, visit_rec, &b, &st),
+                     0);
+    assert_int_equal(st.http, 200);
+    assert_int_equal(a.n, n);
+    assert_int_equal(b.n, n);
+    for (i = 0; i < n; i++)
+        assert_string_equal(a.names[i], b.names[i]);
+}
+
+static void test_list_deleting_visits_what_list_keeps(void **state)
+{
+    fx_t *f = *state;
+    kube_reader_t *r, *live = kube_store_reader(f->s);
+    visit_t v = {.n = 0};
+    kube_obj_t g;
+    create(f, KUBE_VOLUME, NS, "v1", 1, NULL);
+    create(f, KUBE_VOLUME, NS, "v2", 1, NULL);
+    create(f, KUBE_VOLUME, NS, "v3", 0, NULL);
+    create(f, KUBE_VOLUME, "zz", "v4", 1, NULL);
+    create(f, KUBE_VOLUME, "aa", "v5", 1, NULL);
+    new_cache(f);
+    r = kube_cache_reader(f->c);
+    expect_same_deleting(r, "", 0);
+    assert_int_equal(kube_delete(f->s, KUBE_VOLUME, NS, "v2", NULL), 0);
+    assert_int_equal(kube_delete(f->s, KUBE_VOLUME, NS, "v3", NULL), 0);
+    assert_int_equal(kube_delete(f->s, KUBE_VOLUME, "zz", "v4", NULL), 0);
+    assert_int_equal(kube_delete(f->s, KUBE_VOLUME, "aa", "v5", NULL), 0);
+    expect_same_deleting(live, "", 3); /* the store at once */
+    expect_same_deleting(r, "", 0);    /* the cache after its lag */
+    sim_loop_run(&f->loop, SIM_NEVER);
+    expect_same_deleting(r, "", 3);
+    assert_int_equal(r->list_deleting(r, KUBE_VOLUME, "", visit_rec, &v, NULL),
+                     0);
+    assert_string_equal(v.names[0], "aa/v5");
+    assert_string_equal(v.names[1], "default/v2");
+    assert_string_equal(v.names[2], "zz/v4");
+    expect_same_deleting(r, NS, 1);
+    expect_same_deleting(r, "none", 0);
+    /* An update of a deleting object keeps it counted; releasing its
+     * finalizer removes it. */
+    assert_int_equal(kube_get(f->s, KUBE_VOLUME, "zz", "v4", &g, NULL), 0);
+    assert_int_equal(kube_status_set(&g, "name", "v4"), 0);
+    assert_int_equal(kube_update_status(f->s, &g, NULL), 0);
+    sim_loop_run(&f->loop, SIM_NEVER);
+    expect_same_deleting(r, "", 3);
+    assert_int_equal(kube_get(f->s, KUBE_VOLUME, NS, "v2", &g, NULL), 0);
+    assert_int_equal(kube_remove_finalizer(&g, FIN), 1);
+    assert_int_equal(kube_update(f->s, &g, NULL), 0);
+    sim_loop_run(&f->loop, SIM_NEVER);
+    expect_same_deleting(r, "", 2);
+    expect_same_deleting(live, "", 2);
+    expect_same_deleting(r, NS, 0);
+}
+
 static void test_cache_and_store_reader_differ_until_the_loop_runs(
     void **state)
 {
@@ -378,6 +447,7 @@ int main(void)
         T(test_cache_applies_events_in_order_then_calls_on_change),
         T(test_terminating_objects_stay_in_cache_and_count),
         T(test_cache_list_order_and_count_by_namespace),
+        T(test_list_deleting_visits_what_list_keeps),
         T(test_cache_and_store_reader_differ_until_the_loop_runs),
         T(test_cache_free_inside_on_change_is_safe),
         T(test_cache_traces_each_applied_event),
