@@ -633,9 +633,9 @@ static void reconcile(void *arg, kube_ctrl_t *ctrl, const char *key)
 
 /* :696-701 SetupWithManager: For(App) and Owns(LimaVM); the predicate
  * only logs. */
-static void on_change(void *arg, kube_event_type_t type, const kube_obj_t *o)
+void rdd__app_on_change(rdd_instance_t *inst, kube_event_type_t type,
+                        const kube_obj_t *o)
 {
-    rdd_instance_t *inst = arg;
     (void)type;
     if (o->kind == KUBE_APP || o->kind == KUBE_LIMAVM)
         rdd_app_enqueue(inst);
@@ -661,14 +661,12 @@ int rdd_app_init(rdd_instance_t *inst)
     snprintf(name, sizeof(name), "rdd.%s.app.retry", inst->id.name);
     sim_rng_fork(&a->retry_rng, inst->loop->seed, name);
     snprintf(name, sizeof(name), "%s/app", inst->id.name);
-    rc = kube_cache_new(inst->api, name, on_change, inst, &a->cache);
+    rc = rdd_informer_acquire(inst, &a->cache);
     if (rc)
         return rc;
     rc = kube_ctrl_new(inst->loop, name, reconcile, inst, &a->ctrl);
-    if (rc) {
-        kube_cache_free(a->cache);
-        a->cache = NULL;
-    }
+    if (rc)
+        rdd_informer_release(inst, &a->cache);
     return rc;
 }
 
@@ -678,8 +676,6 @@ void rdd_app_free(rdd_instance_t *inst)
     sim_timer_stop(&a->retry);
     if (a->ctrl)
         kube_ctrl_free(a->ctrl);
-    if (a->cache)
-        kube_cache_free(a->cache);
     a->ctrl = NULL;
-    a->cache = NULL;
+    rdd_informer_release(inst, &a->cache);
 }

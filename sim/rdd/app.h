@@ -96,7 +96,8 @@ typedef struct {
     int nns;                       /* read-only */
     /* private */
     kube_ctrl_t *ctrl;        /* the App controller's queue */
-    kube_cache_t *cache;      /* its informer cache */
+    kube_cache_t *cache;      /* the manager's informer cache
+                                 (informer.c), NULL when not holding it */
     sim_timer_t retry;        /* the 10 ms sleep of RetryOnConflict */
     sim_rng_t retry_rng;      /* its jitter, "rdd.<inst>.app.retry" */
     int retry_tries;

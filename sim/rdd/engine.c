@@ -959,8 +959,8 @@ static void reconcile(void *arg, kube_ctrl_t *ctrl, const char *key)
  * key (no predicate: every event); the cache also holds LimaVMs and
  * ConfigMaps for the other controllers, whose events the engine does not
  * watch. */
-static void on_cache_change(void *arg, kube_event_type_t type,
-                            const kube_obj_t *obj)
+void rdd__engine_on_change(rdd_instance_t *inst, kube_event_type_t type,
+                           const kube_obj_t *obj)
 {
     (void)type;
     switch (obj->kind) {
@@ -969,7 +969,7 @@ static void on_cache_change(void *arg, kube_event_type_t type,
     case KUBE_IMAGE:
     case KUBE_VOLUME:
     case KUBE_CONTAINER_NS:
-        rdd_engine_enqueue(arg);
+        rdd_engine_enqueue(inst);
         return;
     default:
         return;
@@ -997,14 +997,12 @@ int rdd_engine_init(rdd_instance_t *inst)
     snprintf(name, sizeof(name), "rdd.%s.dctx.timers", inst->id.name);
     sim_rng_fork(&e->dctx_late_rng, inst->loop->seed, name);
     snprintf(name, sizeof(name), "%s/engine", inst->id.name);
-    rc = kube_cache_new(inst->api, name, on_cache_change, inst, &e->cache);
+    rc = rdd_informer_acquire(inst, &e->cache);
     if (rc)
         return rc;
     rc = kube_ctrl_new(inst->loop, name, reconcile, inst, &e->ctrl);
-    if (rc) {
-        kube_cache_free(e->cache);
-        e->cache = NULL;
-    }
+    if (rc)
+        rdd_informer_release(inst, &e->cache);
     return rc;
 }
 
@@ -1026,10 +1024,8 @@ void rdd_engine_free(rdd_instance_t *inst)
     e->nstripped = 0;
     if (e->ctrl)
         kube_ctrl_free(e->ctrl);
-    if (e->cache)
-        kube_cache_free(e->cache);
     e->ctrl = NULL;
-    e->cache = NULL;
+    rdd_informer_release(inst, &e->cache);
 }
 
 /* :833-840 the shutdown runnable: watcherCancel(), stopWatcher() (which

@@ -600,9 +600,9 @@ void rdd__limavm_enqueue_chan(rdd_instance_t *inst)
 }
 
 /* SetupWithManager (:591-613): For(LimaVM), Owns(ConfigMap). */
-static void on_change(void *arg, kube_event_type_t type, const kube_obj_t *o)
+void rdd__limavm_on_change(rdd_instance_t *inst, kube_event_type_t type,
+                           const kube_obj_t *o)
 {
-    rdd_instance_t *inst = arg;
     rdd_limavm_t *lv = &inst->lvm;
     char key[KUBE_NS_MAX + KUBE_NAME_MAX + 2];
     (void)type;
@@ -649,13 +649,12 @@ int rdd_limavm_init(rdd_instance_t *inst)
     sim_timer_init(inst->loop, &lv->timer);
     lv->timer.data = inst;
     snprintf(name, sizeof(name), "%s/limavm", inst->id.name);
-    rc = kube_cache_new(inst->api, name, on_change, inst, &lv->cache);
+    rc = rdd_informer_acquire(inst, &lv->cache);
     if (rc)
         return rc;
     rc = kube_ctrl_new(inst->loop, name, reconcile, inst, &lv->ctrl);
     if (rc) {
-        kube_cache_free(lv->cache);
-        lv->cache = NULL;
+        rdd_informer_release(inst, &lv->cache);
         return rc;
     }
     {
@@ -673,10 +672,8 @@ static void stop_queue(rdd_instance_t *inst)
     lv->step = RDD_LVM_IDLE;
     if (lv->ctrl)
         kube_ctrl_free(lv->ctrl);
-    if (lv->cache)
-        kube_cache_free(lv->cache);
     lv->ctrl = NULL;
-    lv->cache = NULL;
+    rdd_informer_release(inst, &lv->cache);
 }
 
 void rdd_limavm_free(rdd_instance_t *inst)

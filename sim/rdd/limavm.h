@@ -114,7 +114,8 @@ typedef enum {
 
 typedef struct {
     kube_ctrl_t *ctrl;          /* private: the controller's queue */
-    kube_cache_t *cache;        /* private: its informer cache */
+    kube_cache_t *cache;        /* private: the manager's informer cache
+                                   (informer.c), NULL when not holding it */
     rdd_hawatch_t w;            /* read-only: instanceStates["rd"] */
     int chan_full;              /* private: reconcileChan (1 slot) */
     uint64_t tail_seq;          /* private: the tail read scheduled */

@@ -191,7 +191,8 @@ typedef struct rdd_fin_item {
 typedef struct {
     rdd_engine_state_t state; /* read-only: via rdd__engine_transition */
     kube_ctrl_t *ctrl;        /* private: the engine controller's queue */
-    kube_cache_t *cache;      /* private: its informer cache */
+    kube_cache_t *cache;      /* private: the manager's informer cache
+                                 (informer.c), NULL when not holding it */
     char api_ns[64];          /* apiNamespace (App.spec.namespace) */
     /* reconcile in flight */
     int watcher_died;         /* private */
@@ -296,6 +297,9 @@ struct rdd_instance {
     rdd_vm_params_t vp;          /* public: read at each svc start / launch */
     rdd_app_t app;               /* App controller (app.h) */
     rdd_limavm_t lvm;            /* LimaVM controller (limavm.h) */
+    kube_cache_t *informer;      /* private: the manager's informer cache,
+                                    shared by the controllers (informer.c) */
+    int informer_refs;           /* private: controllers holding it */
     rdd_lima_t lima;             /* hostagents launched (lima.h) */
     rdd_dctx_t dctx;             /* Docker context management */
     int vm_running;              /* read-only: the VM's dockerd is up (a
@@ -411,6 +415,20 @@ void rdd_engine_free(rdd_instance_t *inst);
 void rdd_engine_shutdown(rdd_instance_t *inst, rdd_dctx_done_cb then);
 void rdd_engine_enqueue(rdd_instance_t *inst);
 const char *rdd_engine_state_name(rdd_engine_state_t s);
+
+/* The controller manager's informer cache (informer.c), one per instance:
+ * acquire creates it on the first call (named "<Name()>/manager") and
+ * counts the holders; release clears *c and frees the cache with the last
+ * holder.  Its events go to the handlers below of the controllers whose
+ * cache pointer is set (engine, App, LimaVM, in that order). */
+int rdd_informer_acquire(rdd_instance_t *inst, kube_cache_t **out);
+void rdd_informer_release(rdd_instance_t *inst, kube_cache_t **c);
+void rdd__engine_on_change(rdd_instance_t *inst, kube_event_type_t type,
+                           const kube_obj_t *o);
+void rdd__app_on_change(rdd_instance_t *inst, kube_event_type_t type,
+                        const kube_obj_t *o);
+void rdd__limavm_on_change(rdd_instance_t *inst, kube_event_type_t type,
+                           const kube_obj_t *o);
 
 /* Mirrors of all four kinds in the engine's namespace: in the store
  * (live) or in the engine's informer cache.  For invariants. */

@@ -1577,8 +1577,8 @@ void scenario_cell(const scenario_t *sc, const sc_variant_t *v,
 /* The names a fault site's target can take, by the site's component:
  * dock.* a daemon (the scenario's, or an instance's VM daemon vm-<value>),
  * kube.* an instance's apiserver (its Name(), rancher-desktop-<suffix>, under
- * any variant's flags), and kube.watch.* one of its informers'
- * caches (<Name()>/engine, /app, /limavm).  npipe.* and uds.* targets are
+ * any variant's flags), and kube.watch.* its controller manager's
+ * informer cache (<Name()>/manager).  npipe.* and uds.* targets are
  * process and client names the models pick; they are not checked.
  * Returns the count. */
 static int target_names(const scenario_t *sc, const char *site,
@@ -1618,10 +1618,8 @@ static int target_names(const scenario_t *sc, const char *site,
                          id.name);
                 continue;
             }
-            for (int c = 0; c < 3 && n < max; c++)
-                snprintf(names[n++], SC_NAME_MAX + 8, "%.*s/%s",
-                         SC_NAME_MAX, id.name,
-                         c == 0 ? "engine" : c == 1 ? "app" : "limavm");
+            snprintf(names[n++], SC_NAME_MAX + 8, "%.*s/manager",
+                     SC_NAME_MAX, id.name);
         }
     return n;
 }
@@ -1655,7 +1653,7 @@ static int check_targets(const scenario_t *sc, yt_error_t *err)
                  ft->arm.target,
                  site[0] == 'd' ? "daemon"
                  : !strncmp(site, "kube.watch.", 11)
-                     ? "informer cache (<apiserver>/engine, /app, /limavm)"
+                     ? "informer cache (<apiserver>/manager)"
                      : "instance's apiserver",
                  near ? " (did you mean '" : "", near ? near : "",
                  near ? "'?)" : "");

@@ -568,6 +568,62 @@ static void test_stream_end_lets_received_events_finish(void **state)
 
 /* Item 8 (engine_reconciler.go:499-510): each kind's deleteAllOfType
  * error is wrapped "failed to delete <Kinds>: ". */
+static int count_from(const char *text, size_t from, const char *needle)
+{
+    int n = 0;
+    const char *p = text + from;
+    while ((p = strstr(p, needle)) != NULL) {
+        n++;
+        p += strlen(needle);
+    }
+    return n;
+}
+
+/* RDD's controllers share one controller-runtime manager
+ * (rdd/pkg/service/cmd/service.go:913-931), so one informer cache: an
+ * event is applied once and reaches both controllers' handlers, and the
+ * cache lives until the last controller lets go of it. */
+static void test_controllers_share_the_managers_informer(void **state)
+{
+    fx_t *fx = *state;
+    size_t from;
+    char ev[160];
+    run_to(fx, SIM_S(2));
+    assert_non_null(fx->inst.informer);
+    assert_ptr_equal(fx->inst.engine.cache, fx->inst.informer);
+    assert_ptr_equal(fx->inst.app.cache, fx->inst.informer);
+    assert_int_equal(fx->inst.informer_refs, 2);
+    fflush(fx->text_f);
+    from = fx->text_len;
+    set_spec(fx, "rddsim.test/probe", "1");
+    snprintf(ev, sizeof(ev),
+             "kube.cache.event cache=rancher-desktop-9/manager type=MODIFIED "
+             "kind=App ns=\"\" name=app rv=%llu ",
+             (unsigned long long)app_now(fx).rv);
+    run_to(fx, sim_now(&fx->loop) + SIM_S(1));
+    /* One informer: the write is applied once, under the manager's name. */
+    assert_int_equal(count_from(fx->text, from, ev), 1);
+    assert_int_equal(count_from(fx->text, from, "cache=rancher-desktop-9/"
+                                                "engine"),
+                     0);
+    assert_int_equal(count_from(fx->text, from, "cache=rancher-desktop-9/app"),
+                     0);
+    assert_true(count_from(fx->text, from,
+                           "kube.reconcile.start ctrl=rancher-desktop-9/engine")
+                >= 1);
+    assert_true(count_from(fx->text, from,
+                           "kube.reconcile.start ctrl=rancher-desktop-9/app")
+                >= 1);
+    rdd_app_free(&fx->inst);
+    assert_null(fx->inst.app.cache);
+    assert_ptr_equal(fx->inst.engine.cache, fx->inst.informer);
+    assert_int_equal(fx->inst.informer_refs, 1);
+    rdd_engine_free(&fx->inst);
+    assert_null(fx->inst.engine.cache);
+    assert_null(fx->inst.informer);
+    assert_int_equal(fx->inst.informer_refs, 0);
+}
+
 static void test_cleanup_errors_carry_the_kind_prefix(void **state)
 {
     fx_t *fx = *state;
@@ -631,6 +687,7 @@ int main(void)
         T(test_stream_end_lets_received_events_finish),
         T(test_cleanup_errors_carry_the_kind_prefix),
         T(test_full_sync_errors_carry_the_sync_layer),
+        T(test_controllers_share_the_managers_informer),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
