@@ -102,6 +102,10 @@ int kube__conds_equal(const kube_obj_t *a, const kube_obj_t *b);
 /* SIM_EINVAL when counts are out of range or a string is unterminated. */
 int kube__obj_check(const kube_obj_t *o);
 
+/* Copies src into dst[cap] as snprintf(dst, cap, "%s", src) does (cut
+ * to cap - 1 bytes, NUL-terminated), without the printf machinery. */
+void kube__strlcpy(char *dst, size_t cap, const char *src);
+
 /* index -----------------------------------------------------------------*/
 
 /* 1 and *pos = its slot if found, else 0 and *pos = where it would go. */

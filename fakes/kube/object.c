@@ -64,6 +64,13 @@ static void copy_fixed(char *dst, size_t cap, const char *src)
     memcpy(dst, src, n + 1);
 }
 
+void kube__strlcpy(char *dst, size_t cap, const char *src)
+{
+    size_t n = strnlen(src, cap - 1);
+    memcpy(dst, src, n);
+    dst[n] = 0;
+}
+
 /* Zeroes o and names it; every byte of o is defined afterwards. */
 void kube_obj_init(kube_obj_t *o, kube_kind_t kind, const char *ns,
                    const char *name)

@@ -97,8 +97,8 @@ static void trace_write(kube_store_t *s, const char *ev, const char *sub,
     if (!tr)
         return;
     /* bounded copies: a malformed object may lack its NUL */
-    snprintf(nsb, sizeof(nsb), "%.*s", KUBE_NS_MAX - 1, ns);
-    snprintf(nameb, sizeof(nameb), "%.*s", KUBE_NAME_MAX - 1, name);
+    kube__strlcpy(nsb, sizeof(nsb), ns);
+    kube__strlcpy(nameb, sizeof(nameb), name);
     sim_trace_str(tr, "store", s->name);
     if (sub)
         sim_trace_str(tr, "sub", sub);
@@ -230,8 +230,8 @@ static void take_fields(kube_field_t *dst, int *ndst, const kube_field_t *src,
     memset(dst, 0, KUBE_FIELDS_MAX * sizeof(*dst));
     *ndst = 0;
     for (i = 0; i < nsrc; i++) {
-        snprintf(dst[*ndst].key, KUBE_KEY_MAX, "%s", src[i].key);
-        snprintf(dst[*ndst].val, KUBE_VAL_MAX, "%s", src[i].val);
+        kube__strlcpy(dst[*ndst].key, KUBE_KEY_MAX, src[i].key);
+        kube__strlcpy(dst[*ndst].val, KUBE_VAL_MAX, src[i].val);
         (*ndst)++;
     }
 }
@@ -239,10 +239,10 @@ static void take_fields(kube_field_t *dst, int *ndst, const kube_field_t *src,
 static void copy_cond(kube_cond_t *d, const kube_cond_t *c)
 {
     memset(d, 0, sizeof(*d));
-    snprintf(d->type, sizeof(d->type), "%s", c->type);
-    snprintf(d->status, sizeof(d->status), "%s", c->status);
-    snprintf(d->reason, sizeof(d->reason), "%s", c->reason);
-    snprintf(d->message, sizeof(d->message), "%s", c->message);
+    kube__strlcpy(d->type, sizeof(d->type), c->type);
+    kube__strlcpy(d->status, sizeof(d->status), c->status);
+    kube__strlcpy(d->reason, sizeof(d->reason), c->reason);
+    kube__strlcpy(d->message, sizeof(d->message), c->message);
     d->observed_gen = c->observed_gen;
     d->last_transition_ns = c->last_transition_ns;
     d->reason_since_ns = c->reason_since_ns;
@@ -262,8 +262,8 @@ static void take_conds(kube_obj_t *dst, const kube_obj_t *src)
 static void take_provenance(kube_obj_t *dst, const kube_obj_t *src)
 {
     if (src->provenance[0])
-        snprintf(dst->provenance, sizeof(dst->provenance), "%s",
-                 src->provenance);
+        kube__strlcpy(dst->provenance, sizeof(dst->provenance),
+                      src->provenance);
 }
 
 /* Builds and commits a new object at index position pos from the
@@ -484,8 +484,8 @@ static int merge_fields(kube_field_t *dst, int *ndst, const kube_field_t *orig,
                 return SIM_ERANGE;
             (*ndst)++;
         }
-        snprintf(dst[k].key, KUBE_KEY_MAX, "%s", mod[i].key);
-        snprintf(dst[k].val, KUBE_VAL_MAX, "%s", mod[i].val);
+        kube__strlcpy(dst[k].key, KUBE_KEY_MAX, mod[i].key);
+        kube__strlcpy(dst[k].val, KUBE_VAL_MAX, mod[i].val);
     }
     for (j = 0; j < norig; j++) {
         for (i = 0; i < nmod; i++)
