@@ -42,6 +42,11 @@ static inline uint64_t sim_uniform_from(uint64_t x, uint64_t lo, uint64_t hi)
 uint64_t sim_fnv1a(const void *buf, uint64_t len, uint64_t h);
 #define SIM_FNV_OFFSET 0xcbf29ce484222325ULL
 
+/* A fast hash of n bytes, 8 at a time (a multiply-xorshift fold), for
+ * hash tables: the same value on every build, and not FNV-1a (which the
+ * names of streams keep). */
+uint64_t sim_hash_bytes(const void *buf, uint64_t n);
+
 /* Seeds r from seed and name.  The same (seed, name) gives the same stream
  * on every build. */
 void sim_rng_fork(sim_rng_t *r, uint64_t seed, const char *name);
