@@ -125,9 +125,16 @@ static const dock_call_t *next_call(world_t *w, size_t *cursors,
                                     dock_daemon_t **from)
 {
     int i;
-    for (i = 0; i < SC_MAX_DAEMONS + SC_MAX_INSTANCES; i++) {
-        dock_daemon_t *d = daemon_at(w, i);
+    /* Daemons exist at [0, ndaemons) and VM daemons at SC_MAX_DAEMONS +
+     * [0, ninstances) (world.c): the slots in between are always empty. */
+    for (i = 0; i < SC_MAX_DAEMONS + w->sc->ninstances; i++) {
+        dock_daemon_t *d;
         const dock_call_t *calls;
+        if (i == w->sc->ndaemons && i < SC_MAX_DAEMONS)
+            i = SC_MAX_DAEMONS;
+        if (i >= SC_MAX_DAEMONS + w->sc->ninstances)
+            break;
+        d = daemon_at(w, i);
         if (d && cursors[i] < dock_calls(d, &calls)) {
             *from = d;
             return &calls[cursors[i]++];
