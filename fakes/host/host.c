@@ -790,9 +790,9 @@ uint64_t host_fs_generation(const host_t *h)
     return h->fs_gen;
 }
 
-/* Fault host.fs.disk_full: the disk is full; nothing is written (Win32
- * ERROR_DISK_FULL, Unix ENOSPC; the caller words the error as its Go code
- * does). */
+/* Fault host.fs.disk_full: the disk is full (Win32 ERROR_DISK_FULL, Unix
+ * ENOSPC; the caller words the error as its Go code does, with
+ * host_fs_errmsg's text). */
 static int disk_full(host_t *h, const char *p)
 {
     /* /.rddsim/ holds the simulator's own records (the Docker-context
@@ -810,9 +810,20 @@ int host_fs_write(host_t *h, const char *path, const char *data)
         return rc;
     if (data && strlen(data) >= HOST_DATA_MAX)
         return SIM_ERANGE;
-    if ((rc = disk_full(h, p)))
-        return rc;
+    if (data && data[0] && (rc = disk_full(h, p))) {
+        /* os.WriteFile's open (O_CREATE|O_TRUNC) succeeded, its write
+         * did not: the file stays, empty. */
+        int mk = fs_make(h, p, 0, "");
+        return mk ? mk : rc;
+    }
     return fs_make(h, p, 0, data);
+}
+
+const char *host_fs_errmsg(const host_t *h, int err)
+{
+    if (err == SIM_ENOSPC)
+        return h->windows ? HOST_DISK_FULL_WIN_MSG : HOST_DISK_FULL_MSG;
+    return sim_strerror(err);
 }
 
 int host_fs_read(const host_t *h, const char *path, char *buf, size_t len)

@@ -75,6 +75,9 @@
     "bind: Only one usage of each socket address (protocol/network "          \
     "address/port) is normally permitted."
 #define HOST_PORT_INUSE_MSG "bind: address already in use"
+/* SIM_ENOSPC: ERROR_DISK_FULL's text (Windows), ENOSPC's (elsewhere). */
+#define HOST_DISK_FULL_WIN_MSG "There is not enough space on the disk."
+#define HOST_DISK_FULL_MSG "no space left on device"
 
 typedef struct host host_t;
 
@@ -155,11 +158,18 @@ void host_procs(const host_t *h, int (*cb)(void *arg, const host_proc_t *p),
 
 /* "C:\Users\u\x" -> "C:/Users/u/x" (into out, HOST_PATH_MAX). */
 void host_path_norm(const char *in, char *out);
-/* Creates or replaces a file, and its parent directories.  SIM_EINVAL
+/* Creates or replaces a file, and its parent directories, as Go's
+ * os.WriteFile does (open with O_CREATE|O_TRUNC, then write).  SIM_EINVAL
  * (empty path), SIM_ERANGE (path or data too long), SIM_EACCES (path is a
  * directory), SIM_EEXIST (a parent is a file), SIM_ENOMEM, SIM_ENOSPC
- * (fault host.fs.disk_full, target: the normalised path). */
+ * (fault host.fs.disk_full, target: the normalised path; evaluated for a
+ * write of data only, since an empty file needs no data blocks: the open
+ * succeeded, so the file is left empty, created or truncated). */
 int host_fs_write(host_t *h, const char *path, const char *data);
+/* The text the real component gives for a code a host_fs_* call returned,
+ * on this host: SIM_ENOSPC HOST_DISK_FULL_WIN_MSG on Windows,
+ * HOST_DISK_FULL_MSG elsewhere; sim_strerror otherwise. */
+const char *host_fs_errmsg(const host_t *h, int err);
 /* Copies the text, NUL-terminated.  SIM_ENOENT if missing or a
  * directory; SIM_ERANGE (text truncated) if len is too small. */
 int host_fs_read(const host_t *h, const char *path, char *buf, size_t len);

@@ -84,8 +84,21 @@ int rdd_lima_read_pidfile(rdd_instance_t *inst, const char *path,
         msg[0] = 0;
     if (host_fs_read(inst->host, path, buf, sizeof(buf)) != 0)
         return 0;
-    if (sscanf(buf, "%lu", &v) != 1)
-        return 0;
+    if (sscanf(buf, "%lu", &v) != 1) {
+        /* strconv.Atoi(strings.TrimSpace(...)) fails and its error is
+         * returned: e.g. the empty file a write that found the disk full
+         * leaves (Lima v2.1.2 pkg/store/instance.go:210-213). */
+        char *b = buf, *end = buf + strlen(buf);
+        while (*b == ' ' || *b == '\t' || *b == '\n' || *b == '\r')
+            b++;
+        while (end > b && (end[-1] == ' ' || end[-1] == '\t' ||
+                           end[-1] == '\n' || end[-1] == '\r'))
+            *--end = 0;
+        if (msg)
+            snprintf(msg, len, "strconv.Atoi: parsing \"%s\": invalid syntax",
+                     b);
+        return SIM_ESYNTAX;
+    }
     if (!host_proc_alive(inst->host, (uint32_t)v)) {
         if (host_is_windows(inst->host)) {
             /* os.FindProcess -> OpenProcess fails for a dead pid. */
@@ -206,7 +219,10 @@ int rdd_lima_create(rdd_instance_t *inst, const char *tmpl, char *msg,
     rdd_lima_path(inst, "lima.yaml", path, sizeof(path));
     if (rc == 0)
         rc = host_fs_write(inst->host, path, tmpl);
-    if (rc && msg)
+    if (rc == SIM_ENOSPC && msg) /* os.WriteFile's PathError */
+        snprintf(msg, len, "failed to create instance \"%s\": write %s: %s",
+                 RDD_LIMA_VM, path, host_fs_errmsg(inst->host, rc));
+    else if (rc && msg)
         snprintf(msg, len, "failed to create instance \"%s\": %s",
                  RDD_LIMA_VM, sim_strerror(rc));
     rdd_trace_kv(inst, "rdd.lima.create", "err", rc ? sim_err_name(rc) : "OK",
@@ -225,7 +241,10 @@ int rdd_lima_prepare(rdd_instance_t *inst, char *msg, size_t len)
         rdd_lima_path(inst, "diffdisk", path, sizeof(path));
         rc = host_fs_write(inst->host, path, "disk");
     }
-    if (rc && msg)
+    if (rc == SIM_ENOSPC && msg) /* the image or disk copy's write */
+        snprintf(msg, len, "failed to prepare \"%s\": write %s: %s",
+                 RDD_LIMA_VM, path, host_fs_errmsg(inst->host, rc));
+    else if (rc && msg)
         snprintf(msg, len, "failed to prepare \"%s\": %s", RDD_LIMA_VM,
                  sim_strerror(rc));
     return rc;
@@ -575,19 +594,22 @@ static void ha_running(sim_timer_t *t)
 }
 
 /* command.go:48-63's refusal: the message, exit 1.  Links for explain:
- * the refusal names the process the pid file names (existing), the exit
- * names the refusal. */
-static void ha_refuse(rdd_ha_t *ha, const char *e, uint32_t existing)
+ * the refusal names what the pid file holds (pidfile_seq: the process it
+ * names, or the failed write that left it behind), the exit names the
+ * refusal. */
+static uint64_t ha_refuse(rdd_ha_t *ha, const char *e, uint64_t pidfile_seq)
 {
     sim_loop_t *loop = ha->inst->loop;
-    sim_trace_scope_t scope = sim_trace_link_scope(
-        loop, "pidfile",
-        existing ? host_proc_trace(ha->inst->host, existing, 0) : 0);
+    sim_trace_scope_t scope =
+        sim_trace_link_scope(loop, "pidfile", pidfile_seq);
+    uint64_t seq;
     hatrace(ha, "rdd.hostagent.refuse", "err", e);
     sim_trace_scope_restore(loop, scope);
-    scope = sim_trace_link_scope(loop, "fail", sim_trace_last(loop));
+    seq = sim_trace_last(loop);
+    scope = sim_trace_link_scope(loop, "fail", seq);
     ha_exit(ha, 1);
     sim_trace_scope_restore(loop, scope);
+    return seq;
 }
 
 /* command.go:48-63 then hostagent.New/Run's start. */
@@ -606,7 +628,7 @@ static void ha_main(sim_timer_t *t)
                  "(pidfile \"%s\")",
                  existing, ha->pidfile);
         snprintf(ha->stderr_text, sizeof(ha->stderr_text), "%s", e);
-        ha_refuse(ha, e, existing);
+        (void)ha_refuse(ha, e, host_proc_trace(inst->host, existing, 0));
         return;
     }
     if (rc) {
@@ -615,12 +637,21 @@ static void ha_main(sim_timer_t *t)
                  "failed to determine if another hostagent is running: %s",
                  msg);
         snprintf(ha->stderr_text, sizeof(ha->stderr_text), "%s", e);
-        ha_refuse(ha, e, 0);
+        (void)ha_refuse(ha, e, inst->lima.pidfile_left_seq);
         return;
     }
     snprintf(buf, sizeof(buf), "%u\n", ha->pid);
-    if (host_fs_write(inst->host, ha->pidfile, buf) != 0) {
-        ha_exit(ha, 1);
+    rc = host_fs_write(inst->host, ha->pidfile, buf);
+    if (rc) {
+        /* command.go:60-62: os.WriteFile's error is returned before the
+         * deferred RemoveAll(pidfile) is set up, so what the open created
+         * or truncated stays (empty after a full disk); cobra prints the
+         * error, exit 1. */
+        char e[300];
+        snprintf(e, sizeof(e), "write %s: %s", ha->pidfile,
+                 host_fs_errmsg(inst->host, rc));
+        snprintf(ha->stderr_text, sizeof(ha->stderr_text), "%s", e);
+        inst->lima.pidfile_left_seq = ha_refuse(ha, e, 0);
         return;
     }
     /* Its stdout and stderr are the log files RDD created. */

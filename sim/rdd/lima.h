@@ -137,6 +137,9 @@ typedef struct {
     int distro_watch;            /* private: host_wsl_on_stop id */
     rdd_ha_t *live_head;         /* private: those not exited, spawn order */
     rdd_ha_t *live_tail;         /* private */
+    uint64_t pidfile_left_seq;   /* private: the trace record of the failed
+                                    ha.pid write that left the file behind
+                                    (explain links; never hashed) */
 } rdd_lima_t;
 
 /* The oldest hostagent of inst that has not exited, or NULL; ->live_next

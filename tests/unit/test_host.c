@@ -868,7 +868,10 @@ static void test_remove_all_on_linux_ignores_holds(void **state)
 /* host.fs.disk_full: a write or a new directory fails with ENOSPC and
  * nothing is written; an existing directory needs no space; the
  * simulator's own /.rddsim records are not the disk's. */
-static void test_disk_full_writes_nothing(void **state)
+/* os.WriteFile on a full disk: the open creates or truncates the file,
+ * the write fails, the file stays empty; an empty file needs no data
+ * blocks and is created; the text is the OS's. */
+static void test_disk_full_leaves_the_file_empty(void **state)
 {
     world_t *w = world_new(1);
     sim_faults_t fs;
@@ -882,9 +885,18 @@ static void test_disk_full_writes_nothing(void **state)
     a.to_ns = SIM_NS_PER_S;
     sim_faults_arm(&fs, SIM_FAULT_HOST_FS_DISK_FULL, &a, 1);
     assert_int_equal(host_fs_mkdir(w->h, "C:/d"), 0); /* before the arm */
+    assert_int_equal(host_fs_write(w->h, "C:/d/g", "old"), 0);
     w->loop.faults = &fs;
+    assert_int_equal(host_fs_write(w->h, "C:/d/g", "new"), SIM_ENOSPC);
+    assert_int_equal(host_fs_read(w->h, "C:/d/g", buf, sizeof(buf)), 0);
+    assert_string_equal(buf, ""); /* truncated */
     assert_int_equal(host_fs_write(w->h, "C:/d/f", "x"), SIM_ENOSPC);
-    assert_int_equal(host_fs_exists(w->h, "C:/d/f"), 0);
+    assert_int_equal(host_fs_exists(w->h, "C:/d/f"), 1);
+    assert_int_equal(host_fs_read(w->h, "C:/d/f", buf, sizeof(buf)), 0);
+    assert_string_equal(buf, "");
+    assert_int_equal(host_fs_write(w->h, "C:/d/h", ""), 0);
+    assert_string_equal(host_fs_errmsg(w->h, SIM_ENOSPC),
+                        "There is not enough space on the disk.");
     assert_int_equal(host_fs_mkdir(w->h, "C:/e"), SIM_ENOSPC);
     assert_int_equal(host_fs_exists(w->h, "C:/e"), 0);
     assert_int_equal(host_fs_mkdir(w->h, "C:/d"), 0);
@@ -1431,7 +1443,7 @@ int main(void)
         cmocka_unit_test(test_list_gives_direct_children_in_byte_order),
         cmocka_unit_test(test_remove_all_on_windows_keeps_held_files),
         cmocka_unit_test(test_remove_all_on_linux_ignores_holds),
-        cmocka_unit_test(test_disk_full_writes_nothing),
+        cmocka_unit_test(test_disk_full_leaves_the_file_empty),
         cmocka_unit_test(test_remove_all_edge_cases),
         cmocka_unit_test(test_fs_write_is_all_or_nothing_under_enomem),
         cmocka_unit_test(test_wsl_import_start_terminate_unregister),
