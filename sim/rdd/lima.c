@@ -164,9 +164,16 @@ int rdd_lima_inspect(rdd_instance_t *inst, rdd_lima_inst_t *out, char *msg,
         snprintf(e, sizeof(e), "failed to get Info from \"%s\"", sock);
         errs_add(out, e);
     }
-    /* The driver pid file (both VM types here: see lima.h). */
-    rdd_lima_path(inst, driver_pidfile_name(inst), path, sizeof(path));
-    rc = rdd_lima_read_pidfile(inst, path, &out->driver_pid, e, sizeof(e));
+    /* The driver pid file: inspectStatusWithPIDFiles, which Lima runs
+     * only when the driver reports no status (instance.go:160-173): never
+     * on WSL2, whose status is the distro's (lima.h: the deviation flag
+     * WSL2_DRIVER_PIDFILE reads a wsl2.pid there). */
+    rc = 0;
+    if (!out->wsl2 || RDD_HAS(inst->flags, WSL2_DRIVER_PIDFILE)) {
+        rdd_lima_path(inst, driver_pidfile_name(inst), path, sizeof(path));
+        rc = rdd_lima_read_pidfile(inst, path, &out->driver_pid, e,
+                                   sizeof(e));
+    }
     if (out->wsl2) {
         char distro[64];
         rdd_lima_distro(inst, distro, sizeof(distro));
@@ -666,7 +673,11 @@ static void ha_main(sim_timer_t *t)
                                                     : "/usr/bin/qemu-system-x86_64",
                     rdd_lima_wsl2(inst) ? "wsl.exe" : "qemu", ha->pid, 0,
                     &ha->driver_pid);
-    if (rc == 0) {
+    /* qemu writes its -pidfile (Lima qemu.go:990); Lima's WSL2 driver
+     * records no pid (the deviation flag WSL2_DRIVER_PIDFILE writes
+     * wsl2.pid). */
+    if (rc == 0 &&
+        (!rdd_lima_wsl2(inst) || RDD_HAS(inst->flags, WSL2_DRIVER_PIDFILE))) {
         snprintf(path, sizeof(path), "%s/%s", ha->dir,
                  driver_pidfile_name(inst));
         snprintf(buf, sizeof(buf), "%u\n", ha->driver_pid);

@@ -30,11 +30,13 @@
  * Events reach a subscriber (the watcher's tail of ha.stdout.log) as direct
  * callbacks on the turn they are emitted.
  *
- * Deviation (brief: "the driver may be modelled as a second process"): on
- * WSL2 the keep-alive wsl.exe is the driver and its pid is written to
- * wsl2.pid, which Inspect reads as DriverPID; Lima's wsl2 status path
- * reads no driver pid file.  Without it the DriverPID screen (H14) would be
- * unreachable on Windows.
+ * On WSL2 the keep-alive wsl.exe is the driver process; as in Lima v2.1.2
+ * its pid is recorded nowhere and Inspect takes the distro's status, so
+ * DriverPID is 0 (pkg/store/instance.go:160-173).  The deviation flag
+ * WSL2_DRIVER_PIDFILE writes it to wsl2.pid and has Inspect read it as
+ * DriverPID, the model before that flag existed, which made the DriverPID
+ * screen (H14) reachable on Windows; in RDD it is reachable on Unix hosts
+ * (qemu writes qemu.pid).
  */
 #ifndef RDD_LIMA_H
 #define RDD_LIMA_H

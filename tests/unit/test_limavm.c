@@ -561,8 +561,9 @@ static void test_orphan_killed_on_every_start(void **state)
 
 /* An orphan started from another rdd.exe fails IsOurProcess: with the
  * distro Running, stopInstanceForcibly screens it and never kills it
- * (S13); only the driver is killed, so the tmp files go (every kill it
- * tried succeeded) and a second hostagent boots beside the orphan. */
+ * (S13); DriverPID is 0 on WSL2 (Lima records no driver pid there), so
+ * nothing is killed, the tmp files go (no kill failed) and a second
+ * hostagent boots beside the orphan. */
 static void test_foreign_orphan_is_screened(void **state)
 {
     fx_t *fx = *state;
@@ -577,24 +578,27 @@ static void test_foreign_orphan_is_screened(void **state)
     assert_int_equal(rdd_svc_start(&fx->inst), 0);
     run_for(fx, SIM_S(30));
     assert_true(host_proc_alive(fx->host, orphan));
-    for (i = 0; i < fx->inst.lvm.nkills; i++)
+    for (i = 0; i < fx->inst.lvm.nkills; i++) {
         assert_false(fx->inst.lvm.kills[i].pid == orphan);
-    assert_true(fx->inst.lvm.nkills >= 1);
-    assert_string_equal(fx->inst.lvm.kills[0].role, "driver");
-    assert_int_equal(fx->inst.lvm.kills[0].identity, -1);
+        assert_string_not_equal(fx->inst.lvm.kills[i].role, "driver");
+    }
     assert_int_equal(count_substr(fx, "rdd.limavm.screened"), 1);
     assert_cond(fx, "Running", "True", "Started");
     assert_true(tracked(fx) != orphan);
 }
 
 /* SCREEN_DRIVER_PID: the same restart screens DriverPID too (H14): the
- * driver, not running our rdd.exe, is not killed either. */
+ * driver, not running our rdd.exe, is not killed either.  On WSL2 only
+ * the deviation WSL2_DRIVER_PIDFILE gives a DriverPID to screen. */
 static void test_screen_driver_pid_spares_the_driver(void **state)
 {
     fx_t *fx;
     uint32_t orphan;
     size_t i;
-    refx(state, 1, RDD_FLAG_BIT(RDD_FLAG_SCREEN_DRIVER_PID), SIM_S(2), 0);
+    refx(state, 1,
+         RDD_FLAG_BIT(RDD_FLAG_SCREEN_DRIVER_PID) |
+             RDD_FLAG_BIT(RDD_FLAG_WSL2_DRIVER_PIDFILE),
+         SIM_S(2), 0);
     fx = *state;
     boot(fx, 1);
     orphan = tracked(fx);
