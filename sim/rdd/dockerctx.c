@@ -646,8 +646,13 @@ static int rmw_begin(rdd_dctx_rmw_t *r, int *err)
             return 1;
         }
         *err = host_fs_write(r->h, path, r->who);
-        if (*err)
+        if (*err) {
+            /* The fix's lock (not RDD code): a lock file whose write
+             * failed (a full disk leaves it empty) is ours to remove, or
+             * every later writer would wait on it forever. */
+            (void)host_fs_remove(r->h, path);
             return 0;
+        }
         r->holds_lock = 1;
     }
     if (rmw_load(r, err))
