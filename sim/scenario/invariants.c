@@ -118,28 +118,34 @@ static dock_daemon_t *daemon_at(world_t *w, int i)
                               : w->vm_daemons[i - SC_MAX_DAEMONS];
 }
 
+/* The next call d logged since *cursor, or NULL. */
+static const dock_call_t *next_from(dock_daemon_t *d, size_t *cursor,
+                                    dock_daemon_t **from)
+{
+    const dock_call_t *calls;
+    if (!d || *cursor >= dock_calls(d, &calls))
+        return NULL;
+    *from = d;
+    return &calls[(*cursor)++];
+}
+
 /* The next mutating call any daemon logged since *cursors last moved, and
  * the daemon that logged it; NULL when there is none.  Each invariant that
- * reads the call logs keeps its own cursors. */
+ * reads the call logs keeps its own cursors.  Daemons exist at [0,
+ * ndaemons) and VM daemons at SC_MAX_DAEMONS + [0, ninstances) (world.c),
+ * so only those slots are read, in that order. */
 static const dock_call_t *next_call(world_t *w, size_t *cursors,
                                     dock_daemon_t **from)
 {
+    const dock_call_t *c;
     int i;
-    /* Daemons exist at [0, ndaemons) and VM daemons at SC_MAX_DAEMONS +
-     * [0, ninstances) (world.c): the slots in between are always empty. */
-    for (i = 0; i < SC_MAX_DAEMONS + w->sc->ninstances; i++) {
-        dock_daemon_t *d;
-        const dock_call_t *calls;
-        if (i == w->sc->ndaemons && i < SC_MAX_DAEMONS)
-            i = SC_MAX_DAEMONS;
-        if (i >= SC_MAX_DAEMONS + w->sc->ninstances)
-            break;
-        d = daemon_at(w, i);
-        if (d && cursors[i] < dock_calls(d, &calls)) {
-            *from = d;
-            return &calls[cursors[i]++];
-        }
-    }
+    for (i = 0; i < w->sc->ndaemons; i++)
+        if ((c = next_from(w->daemons[i], &cursors[i], from)) != NULL)
+            return c;
+    for (i = 0; i < w->sc->ninstances; i++)
+        if ((c = next_from(w->vm_daemons[i], &cursors[SC_MAX_DAEMONS + i],
+                           from)) != NULL)
+            return c;
     return NULL;
 }
 
