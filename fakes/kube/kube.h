@@ -181,6 +181,9 @@ int kube_cond_set(kube_obj_t *o, const kube_cond_t *c, uint64_t now_ns);
 
 /* Creates an empty store on loop.  Returns 0 or SIM_ENOMEM. */
 int kube_store_new(sim_loop_t *loop, const char *name, kube_store_t **out);
+/* The host:port its clients dial ("127.0.0.1:6443"; "127.0.0.1" until
+ * set): the text of a refused dial names it, as the Go client's does. */
+void kube_store_set_addr(kube_store_t *s, const char *hostport);
 /* Frees objects and subscriptions; free the caches fed by s first.  Safe
  * inside a watch callback. */
 void kube_store_free(kube_store_t *s);

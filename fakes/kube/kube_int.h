@@ -147,6 +147,7 @@ typedef struct kube__watcher kube__watcher_t;
 struct kube_store {
     sim_loop_t *loop;               /* read-only */
     char name[KUBE__STORE_NAME_MAX]; /* read-only: fault target, trace */
+    char addr[32];                  /* private: host:port clients dial */
     uint64_t rv;                    /* private (store.c): the revision */
     uint64_t next_uid;              /* private (store.c) */
     kube__index_t idx[KUBE_KIND__COUNT]; /* private (store.c) */

@@ -123,12 +123,18 @@ int kube__store_down(const kube_store_t *s)
     return sim_now(s->loop) < s->down_until_ns;
 }
 
+void kube_store_set_addr(kube_store_t *s, const char *hostport)
+{
+    kube__strlcpy(s->addr, sizeof(s->addr), hostport);
+}
+
 /* The client's error while the apiserver is down: the TCP connect is
  * refused before any HTTP exchange (no Status, no code). */
-static int refused(kube_status_t *st)
+static int refused(const kube_store_t *s, kube_status_t *st)
 {
     return kube__st_err(st, SIM_ECONNREFUSED, 0, "",
-                        "dial tcp 127.0.0.1: connect: connection refused");
+                        "dial tcp %s: connect: connection refused",
+                        s->addr[0] ? s->addr : "127.0.0.1");
 }
 
 /* The filters in front of every write: an outage (kube.apiserver.
@@ -137,7 +143,7 @@ static int refused(kube_status_t *st)
 static int write_faults(kube_store_t *s, kube_status_t *st)
 {
     if (kube__store_down(s))
-        return refused(st);
+        return refused(s, st);
     if (SIM_FAULT(s->loop, KUBE_APISERVER_UNAVAILABLE, s->name)) {
         uint64_t len = sim_fault_range(s->loop,
                                        SIM_FAULT_KUBE_APISERVER_UNAVAILABLE,
@@ -147,7 +153,7 @@ static int write_faults(kube_store_t *s, kube_status_t *st)
         sim_trace_str(tr, "store", s->name);
         sim_trace_ns(tr, "for", len);
         sim_trace_end(tr);
-        return refused(st);
+        return refused(s, st);
     }
     if (SIM_FAULT(s->loop, KUBE_APF_THROTTLED, s->name))
         return kube__st_err(st, SIM_ETOOMANY, 429, "TooManyRequests",

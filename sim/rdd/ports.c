@@ -43,6 +43,17 @@ const char *rdd_port_name(rdd_port_id_t id)
  * manager.go:72-73 (9443+i, 9090+i), service.go:905-910 (8082+4i,
  * 8083+4i), external/main.go:32-39 (8080+4i, 8081+4i),
  * app_controller.go:329-349 (7441+i). */
+/* The in-process clients dial what the kubeconfig names
+ * (service.go:850 GetKubeRestConfig): 127.0.0.1 and the apiserver's port;
+ * a refused dial's text names it. */
+void rdd_ports_set_api_addr(rdd_instance_t *inst, int port)
+{
+    char addr[32];
+    snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+    if (inst->api)
+        kube_store_set_addr(inst->api, addr);
+}
+
 int rdd_port_desired(rdd_port_id_t id, int index)
 {
     switch (id) {
@@ -185,8 +196,10 @@ int rdd_ports_bind(rdd_instance_t *inst)
                    p->bind_err);
         /* service.go:829-845: Run stores the kubeconfig with the port the
          * apiserver really bound (a failed bind ends Run before it). */
-        if (i == RDD_PORT_APISERVER && p->bound)
+        if (i == RDD_PORT_APISERVER && p->bound) {
+            rdd_ports_set_api_addr(inst, p->resolved);
             (void)rdd_kubeconfig_store(inst);
+        }
     }
     return first;
 }

@@ -45,6 +45,7 @@ int rdd__instance_base(rdd_instance_t *inst, sim_loop_t *loop, rdd_os_t os,
                        rdd_flags_t flags, npipe_ns_t *pipes, uds_ns_t *socks,
                        dock_daemon_t *vm_daemon)
 {
+    int rc;
     memset(inst, 0, sizeof(*inst));
     inst->loop = loop;
     inst->flags = flags;
@@ -58,7 +59,11 @@ int rdd__instance_base(rdd_instance_t *inst, sim_loop_t *loop, rdd_os_t os,
     host_path_norm(inst->id.log_dir, inst->log_dir); /* LogDir() */
     inst->proc.proc = inst->id.name;
     sim_timer_init(loop, &inst->svc_shutdown_cap);
-    return kube_store_new(loop, inst->id.name, &inst->api);
+    rc = kube_store_new(loop, inst->id.name, &inst->api);
+    if (rc == 0)
+        rdd_ports_set_api_addr(inst, rdd_port_desired(RDD_PORT_APISERVER,
+                                                      inst->id.index));
+    return rc;
 }
 
 int rdd_instance_init(rdd_instance_t *inst, sim_loop_t *loop, host_t *host,
@@ -159,6 +164,8 @@ static int do_delete(rdd_instance_t *inst)
             kube_store_free(inst->api);
             inst->api = fresh;
             inst->api_epoch++;
+            rdd_ports_set_api_addr(inst, rdd_port_desired(RDD_PORT_APISERVER,
+                                                          inst->id.index));
         }
     }
     return rc;

@@ -1139,9 +1139,13 @@ static void test_fault_apiserver_unavailable_refuses_until_it_is_back(
     assert_int_equal(st.http, 0);
     assert_string_equal(st.message,
                         "dial tcp 127.0.0.1: connect: connection refused");
-    /* the site fired once (repeat 1); the outage goes on without it */
+    /* the site fired once (repeat 1); the outage goes on without it; the
+     * text names the address the clients dial once it is known */
+    kube_store_set_addr(f->s, "127.0.0.1:6445");
     assert_int_equal(kube_delete(f->s, KUBE_CONTAINER, NS, "web", &st),
                      SIM_ECONNREFUSED);
+    assert_string_equal(st.message,
+                        "dial tcp 127.0.0.1:6445: connect: connection refused");
     assert_int_equal(fs.site[SIM_FAULT_KUBE_APISERVER_UNAVAILABLE].fired, 1);
     assert_int_equal(kube_store_rv(f->s), rv);
     sim_loop_run(&f->loop, sim_now(&f->loop) + 31 * SIM_NS_PER_S);
