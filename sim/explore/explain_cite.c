@@ -148,6 +148,8 @@ static const struct {
      "pkg/service/cmd/service.go:541-565"},
     {"rdd.svc.exit",
      "pkg/service/cmd/service.go:465-533"},
+    {"rdd.svc.fail",
+     "pkg/service/cmd/service.go:704-707"},
     {"rdd.svc.interrupt_lost",
      "pkg/util/process/process_windows.go:37-39"},
     {"rdd.svc.shutdown",

@@ -166,13 +166,15 @@ int rdd_ports_resolve(rdd_instance_t *inst)
     return first;
 }
 
+static void config_path(const rdd_instance_t *inst, char *out, size_t len);
+
 /* The servers' own Listen on the resolved ports (apiserver SecureServing,
  * controller-runtime's metrics, health, webhook and passthrough servers):
  * whoever bound the port since ResolvePort closed it wins. */
 int rdd_ports_bind(rdd_instance_t *inst)
 {
     rdd_ports_t *ps = &inst->bridge.ports;
-    int i, got, first = 0;
+    int i, got, first = 0, kc = 0;
     SIM_ASSERT(inst->host != NULL);
     SIM_ASSERT(ps->resolved);
     for (i = 0; i < RDD_PORT__COUNT; i++) {
@@ -198,8 +200,20 @@ int rdd_ports_bind(rdd_instance_t *inst)
          * apiserver really bound (a failed bind ends Run before it). */
         if (i == RDD_PORT_APISERVER && p->bound) {
             rdd_ports_set_api_addr(inst, p->resolved);
-            (void)rdd_kubeconfig_store(inst);
+            kc = rdd_kubeconfig_store(inst);
         }
+    }
+    if (kc) {
+        /* service.go:118-119, 838-847: storeKubeConfigToDisk's error ends
+         * Run, the process exits 1.  After the loop: the exit tears the
+         * ports down. */
+        char path[HOST_PATH_MAX], msg[2 * HOST_PATH_MAX + 96];
+        config_path(inst, path, sizeof(path));
+        snprintf(msg, sizeof(msg),
+                 "failed to write config to %s: write %s: %s", path, path,
+                 host_fs_errmsg(inst->host, kc));
+        rdd__svc_fail(inst, msg);
+        return kc;
     }
     return first;
 }

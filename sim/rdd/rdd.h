@@ -350,6 +350,12 @@ void rdd_instance_free(rdd_instance_t *inst);
  * starts its controllers (engine, App, LimaVM).  SIM_EEXIST if a service
  * runs, SIM_ENOMEM. */
 int rdd_svc_start(rdd_instance_t *inst);
+/* Run returned err, a fatal error of the service (a file it must write:
+ * rdd.pid, service.go:704-707; the kubeconfig, :118-119 and :838-847):
+ * traces rdd.svc.fail err=<err> and the service process exits 1 on this
+ * turn (its exit watchers run inside the call).  A no-op when no service
+ * runs. */
+void rdd__svc_fail(rdd_instance_t *inst, const char *err);
 /* `rdd svc stop` (service.go:470-492): interrupt; if the interrupt fails
  * (console == 0 on Windows: no shared console) TerminateProcess: no
  * shutdown hook, hostagents survive as orphans.  With the interrupt, the

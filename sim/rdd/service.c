@@ -186,6 +186,15 @@ static void on_svc_exit(void *arg, const host_proc_t *p)
         (void)do_delete(inst);
 }
 
+void rdd__svc_fail(rdd_instance_t *inst, const char *err)
+{
+    uint32_t pid = inst->proc.pid;
+    if (inst->svc == RDD_SVC_DOWN || !pid || !host_proc_alive(inst->host, pid))
+        return;
+    strace(inst, "rdd.svc.fail", "err", err);
+    (void)host_exit(inst->host, pid, 1);
+}
+
 /* After the LimaVM shutdown hook: the apiserver drains and Run returns;
  * the pid file goes (a graceful exit). */
 static void hook_done(rdd_instance_t *inst)
@@ -284,7 +293,20 @@ int rdd_svc_start(rdd_instance_t *inst)
     (void)host_fs_mkdir(inst->host, inst->dir);
     file_path(inst->dir, "rdd.pid", path, sizeof(path));
     snprintf(buf, sizeof(buf), "%u\n", pid);
-    (void)host_fs_write(inst->host, path, buf);
+    rc = host_fs_write(inst->host, path, buf);
+    if (rc) {
+        /* service.go:704-707: the serve command writes its PID file
+         * before anything runs; the error ends it (exit 1).  The CLI's
+         * Start has already succeeded (cmd.Start): it waits for a
+         * readiness that never comes.  os.WriteFile's PathError. */
+        char msg[2 * HOST_PATH_MAX + 96];
+        snprintf(msg, sizeof(msg), "failed to write \"%s\": write %s: %s",
+                 path, path, host_fs_errmsg(inst->host, rc));
+        rc = host_watch_exit(inst->host, pid, on_svc_exit, inst);
+        inst->svc_exit_watch = rc > 0 ? rc : 0;
+        rdd__svc_fail(inst, msg);
+        return 0;
+    }
     file_path(inst->dir, "rdd.sqlite3", path, sizeof(path));
     if (!host_fs_exists(inst->host, path))
         (void)host_fs_write(inst->host, path, "");
