@@ -43,17 +43,6 @@ const char *rdd_port_name(rdd_port_id_t id)
  * manager.go:72-73 (9443+i, 9090+i), service.go:905-910 (8082+4i,
  * 8083+4i), external/main.go:32-39 (8080+4i, 8081+4i),
  * app_controller.go:329-349 (7441+i). */
-/* The in-process clients dial what the kubeconfig names
- * (service.go:850 GetKubeRestConfig): 127.0.0.1 and the apiserver's port;
- * a refused dial's text names it. */
-void rdd_ports_set_api_addr(rdd_instance_t *inst, int port)
-{
-    char addr[32];
-    snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
-    if (inst->api)
-        kube_store_set_addr(inst->api, addr);
-}
-
 int rdd_port_desired(rdd_port_id_t id, int index)
 {
     switch (id) {
@@ -164,6 +153,19 @@ int rdd_ports_resolve(rdd_instance_t *inst)
                    p->resolve_err);
     }
     return first;
+}
+
+/* The in-process clients dial what the kubeconfig names
+ * (service.go:850 GetKubeRestConfig): 127.0.0.1 and the apiserver's port
+ * (0: the one it asks for, 6443 + Index); a refused dial's text names it. */
+void rdd_ports_set_api_addr(rdd_instance_t *inst, int port)
+{
+    char addr[32];
+    if (!port)
+        port = rdd_port_desired(RDD_PORT_APISERVER, inst->id.index);
+    snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+    if (inst->api)
+        kube_store_set_addr(inst->api, addr);
 }
 
 static void config_path(const rdd_instance_t *inst, char *out, size_t len);

@@ -23,8 +23,9 @@
 
 /* The family's port for an Index, and its name ("apiserver", ...). */
 int rdd_port_desired(rdd_port_id_t id, int index);
-/* Names 127.0.0.1:port as the address the instance's apiserver clients
- * dial (kube_store_set_addr): the text of a refused dial carries it. */
+/* Names 127.0.0.1:port (port 0: the apiserver's desired port, 6443 +
+ * Index) as the address the instance's apiserver clients dial
+ * (kube_store_set_addr): the text of a refused dial carries it. */
 void rdd_ports_set_api_addr(rdd_instance_t *inst, int port);
 const char *rdd_port_name(rdd_port_id_t id);
 /* 1 for the families the `rdd` service binds itself (apiserver, webhook,

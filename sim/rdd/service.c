@@ -61,8 +61,7 @@ int rdd__instance_base(rdd_instance_t *inst, sim_loop_t *loop, rdd_os_t os,
     sim_timer_init(loop, &inst->svc_shutdown_cap);
     rc = kube_store_new(loop, inst->id.name, &inst->api);
     if (rc == 0)
-        rdd_ports_set_api_addr(inst, rdd_port_desired(RDD_PORT_APISERVER,
-                                                      inst->id.index));
+        rdd_ports_set_api_addr(inst, 0);
     return rc;
 }
 
@@ -164,8 +163,7 @@ static int do_delete(rdd_instance_t *inst)
             kube_store_free(inst->api);
             inst->api = fresh;
             inst->api_epoch++;
-            rdd_ports_set_api_addr(inst, rdd_port_desired(RDD_PORT_APISERVER,
-                                                          inst->id.index));
+            rdd_ports_set_api_addr(inst, 0);
         }
     }
     return rc;
