@@ -3,7 +3,7 @@
  * docker_int.h), so that finding a container by ID or name, an image by
  * ID or tag and a volume by name costs O(1) instead of a strcmp scan.
  *
- * Open addressing with linear probing over sim_hash_bytes of the key; a slot
+ * Open addressing with linear probing over sim_hash_fold of the key; a slot
  * holds position + 1.  Lookups only: the table is never iterated, so its
  * layout decides nothing (determinism).  Positions are added in increasing
  * order and never deleted one by one, so among equal keys the first added
@@ -21,7 +21,7 @@
 
 static uint64_t fnv1a(const char *s)
 {
-    return sim_hash_bytes(s, strlen(s));
+    return sim_hash_fold(s, strlen(s), SIM_FNV_OFFSET);
 }
 
 void dock__ix_free(dock__index_t *ix)

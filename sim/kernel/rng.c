@@ -16,23 +16,6 @@ uint64_t sim_fnv1a(const void *buf, uint64_t len, uint64_t h)
     return h;
 }
 
-uint64_t sim_hash_bytes(const void *buf, uint64_t n)
-{
-    const unsigned char *p = buf;
-    const uint64_t k = UINT64_C(0x9e3779b97f4a7c15);
-    uint64_t h = SIM_FNV_OFFSET ^ n, w;
-    for (; n >= 8; p += 8, n -= 8) {
-        memcpy(&w, p, 8); /* byte order only changes which slot: a hash
-                             table's layout decides nothing */
-        h = (h ^ w) * k;
-        h ^= h >> 29;
-    }
-    w = 0;
-    memcpy(&w, p, (size_t)n);
-    h = (h ^ w) * k;
-    return h ^ (h >> 32);
-}
-
 void sim_rng_fork(sim_rng_t *r, uint64_t seed, const char *name)
 {
     uint64_t st = seed ^ sim_fnv1a(name, strlen(name), SIM_FNV_OFFSET);

@@ -29,36 +29,6 @@ enum {
     REC_END = 'e',
 };
 
-/* Folds n bytes into h, 8 at a time (little endian, the last word padded
- * with zeros and tagged with its length): a multiply and a shift-xor per
- * word, several times cheaper than byte-wise FNV-1a. */
-static inline uint64_t load_le64(const unsigned char *p)
-{
-    uint64_t w;
-    memcpy(&w, p, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    w = __builtin_bswap64(w);
-#endif
-    return w;
-}
-
-static uint64_t hash_fold(const unsigned char *p, size_t n, uint64_t h)
-{
-    const uint64_t k = UINT64_C(0x9e3779b97f4a7c15);
-    uint64_t w;
-    size_t i;
-    for (; n >= 8; p += 8, n -= 8) {
-        h = (h ^ load_le64(p)) * k;
-        h ^= h >> 29;
-    }
-    w = (uint64_t)n << 56;
-    for (i = n; i-- > 0;)
-        w |= (uint64_t)p[i] << (8 * i);
-    h = (h ^ w) * k;
-    h ^= h >> 29;
-    return h;
-}
-
 void sim_trace_init(sim_trace_t *tr, FILE *text, FILE *jsonl)
 {
     memset(tr, 0, sizeof(*tr));
@@ -531,7 +501,7 @@ void sim_trace_end(sim_trace_t *tr)
         tr->rec[tr->rlen++] = REC_TRUNC;
     }
     tr->rec[tr->rlen++] = REC_END;
-    tr->hash = hash_fold(tr->rec, tr->rlen, tr->hash);
+    tr->hash = sim_hash_fold(tr->rec, tr->rlen, tr->hash);
     if (tr->on_record) {
         sim_trace_rec_t r;
         r.t_ns = get_u64(tr->rec);
