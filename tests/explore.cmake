@@ -98,6 +98,8 @@ foreach(mode golden causes cites)
                    $<TARGET_FILE:rddsim> ${PROJECT_SOURCE_DIR} ${mode})
   set_tests_properties(explore.explain.${mode} PROPERTIES LABELS explore)
 endforeach()
+# The longest CPU-bound test (33 s under ASan): started early.
+set_tests_properties(explore.explain.causes PROPERTIES COST 20)
 
 # The generator (sim/explore/gen.c): every seed of every profile draws the
 # same loadable world twice; worlds emit and reload to the same run.
