@@ -60,8 +60,15 @@ typedef struct kube__rec {
 
 #define KUBE__CHUNK 256
 
+/* Up to KUBE__CHUNK records in key order.  Unless mixed_ns, every record
+ * is in namespace ns; pk[i] is the order-preserving 8-byte prefix of
+ * v[i]'s name (kube__name_prefix).  A bisection then reads the chunk,
+ * not the records, except on a prefix tie. */
 typedef struct {
     uint32_t n;
+    uint32_t mixed_ns;
+    char ns[KUBE_NS_MAX];
+    uint64_t pk[KUBE__CHUNK];
     kube__rec_t *v[KUBE__CHUNK];
 } kube__chunk_t;
 
@@ -92,6 +99,9 @@ kube__rec_t *kube__rec_ref(kube__rec_t *r);
 void kube__rec_unref(kube__rec_t *r);
 int kube__key_cmp(const char *ns_a, const char *name_a, const char *ns_b,
                   const char *name_b);
+/* The first 8 bytes of name, zero-padded, big-endian: names whose
+ * prefixes differ are in the order of their prefixes. */
+uint64_t kube__name_prefix(const char *name);
 
 /* Equality of the parts a write compares (maps order-free, lists in
  * order). */

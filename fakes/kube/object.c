@@ -520,11 +520,43 @@ int kube__key_cmp(const char *ns_a, const char *name_a, const char *ns_b,
     return c ? c : strcmp(name_a, name_b);
 }
 
+/* Zero padding keeps a name below every longer name it starts (strcmp
+ * compares unsigned bytes, and a name holds no NUL). */
+uint64_t kube__name_prefix(const char *name)
+{
+    uint64_t v = 0;
+    int i;
+    for (i = 0; i < 8 && name[i]; i++)
+        v = v << 8 | (unsigned char)name[i];
+    return i < 8 ? v << (8 * (8 - i)) : v;
+}
+
 /* index -----------------------------------------------------------------*/
 
 static int rec_cmp(const kube__rec_t *r, const char *ns, const char *name)
 {
     return kube__key_cmp(KUBE__REC_NS(r), r->name, ns, name);
+}
+
+/* The key (ns, name), whose name prefix is pk, against the chunk's i-th
+ * record, when the chunk's records all are in namespace ns. */
+static int chunk_name_cmp(const kube__chunk_t *ch, size_t i, uint64_t pk,
+                          const char *name)
+{
+    if (ch->pk[i] != pk)
+        return ch->pk[i] < pk ? -1 : 1;
+    return strcmp(ch->v[i]->name, name);
+}
+
+/* The chunk's i-th record against the key (ns, name) of name prefix pk. */
+static int chunk_cmp(const kube__chunk_t *ch, size_t i, uint64_t pk,
+                     const char *ns, const char *name)
+{
+    int c;
+    if (ch->mixed_ns)
+        return rec_cmp(ch->v[i], ns, name);
+    c = strcmp(ch->ns, ns);
+    return c ? c : chunk_name_cmp(ch, i, pk, name);
 }
 
 /* Bisection for (ns, name); appends past the last key skip it. */
@@ -542,13 +574,15 @@ int kube__idx_find(const kube__index_t *ix, const char *ns,
 {
     size_t lo = 0, hi, clo, chi;
     const kube__chunk_t *ch;
+    uint64_t pk;
     int c;
     if (ix->nc == 0) {
         *pos = 0;
         return 0;
     }
+    pk = kube__name_prefix(name);
     ch = ix->c[ix->nc - 1];
-    c = rec_cmp(chunk_last(ch), ns, name);
+    c = chunk_cmp(ch, ch->n - 1, pk, ns, name);
     if (c < 0) {
         *pos = POS(ix->nc - 1, ch->n);
         return 0;
@@ -562,16 +596,27 @@ int kube__idx_find(const kube__index_t *ix, const char *ns,
     chi = ix->nc - 1;
     while (clo < chi) {
         size_t mid = clo + (chi - clo) / 2;
-        if (rec_cmp(chunk_last(ix->c[mid]), ns, name) < 0)
+        const kube__chunk_t *m = ix->c[mid];
+        if (chunk_cmp(m, m->n - 1, pk, ns, name) < 0)
             clo = mid + 1;
         else
             chi = mid;
     }
     ch = ix->c[clo];
     hi = ch->n;
+    if (!ch->mixed_ns) {
+        /* One namespace: it places the key before or after the whole
+         * chunk, or the names decide. */
+        c = strcmp(ch->ns, ns);
+        if (c) {
+            *pos = POS(clo, c > 0 ? 0 : hi);
+            return 0;
+        }
+    }
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        c = rec_cmp(ch->v[mid], ns, name);
+        c = ch->mixed_ns ? rec_cmp(ch->v[mid], ns, name)
+                         : chunk_name_cmp(ch, mid, pk, name);
         if (c == 0) {
             *pos = POS(clo, mid);
             return 1;
@@ -607,6 +652,7 @@ kube__rec_t *kube__idx_swap(kube__index_t *ix, size_t pos, kube__rec_t *r)
     kube__rec_t *old;
     SIM_ASSERT(POS_I(pos) < ch->n);
     old = ch->v[POS_I(pos)];
+    SIM_ASSERT(rec_cmp(old, KUBE__REC_NS(r), r->name) == 0); /* same key */
     ch->v[POS_I(pos)] = r;
     ix->ndel = ix->ndel - old->deleting + r->deleting;
     return old;
@@ -678,10 +724,28 @@ static kube__chunk_t *chunk_add(kube__index_t *ix, size_t ci)
     return ch;
 }
 
+/* Sets ns and mixed_ns from the chunk's records (n > 0). */
+static void chunk_scan_ns(kube__chunk_t *ch)
+{
+    uint32_t i;
+    kube__strlcpy(ch->ns, sizeof(ch->ns), KUBE__REC_NS(ch->v[0]));
+    ch->mixed_ns = 0;
+    for (i = 1; i < ch->n && !ch->mixed_ns; i++)
+        ch->mixed_ns = strcmp(KUBE__REC_NS(ch->v[i]), ch->ns) != 0;
+}
+
 static void chunk_put(kube__chunk_t *ch, size_t i, kube__rec_t *r)
 {
+    if (ch->n == 0) {
+        kube__strlcpy(ch->ns, sizeof(ch->ns), KUBE__REC_NS(r));
+        ch->mixed_ns = 0;
+    } else if (!ch->mixed_ns) {
+        ch->mixed_ns = strcmp(KUBE__REC_NS(r), ch->ns) != 0;
+    }
     memmove(&ch->v[i + 1], &ch->v[i], (ch->n - i) * sizeof(*ch->v));
+    memmove(&ch->pk[i + 1], &ch->pk[i], (ch->n - i) * sizeof(*ch->pk));
     ch->v[i] = r;
+    ch->pk[i] = kube__name_prefix(r->name);
     ch->n++;
 }
 
@@ -711,8 +775,17 @@ void kube__idx_insert(kube__index_t *ix, size_t pos, kube__rec_t *r)
         nw = chunk_add(ix, ci + 1);
         memcpy(nw->v, &ch->v[KUBE__CHUNK / 2],
                (KUBE__CHUNK / 2) * sizeof(*ch->v));
+        memcpy(nw->pk, &ch->pk[KUBE__CHUNK / 2],
+               (KUBE__CHUNK / 2) * sizeof(*ch->pk));
         nw->n = KUBE__CHUNK / 2;
         ch->n = KUBE__CHUNK / 2;
+        if (ch->mixed_ns) {
+            chunk_scan_ns(ch);
+            chunk_scan_ns(nw);
+        } else {
+            memcpy(nw->ns, ch->ns, sizeof(nw->ns));
+            nw->mixed_ns = 0;
+        }
         if (i > KUBE__CHUNK / 2) {
             ch = nw;
             i -= KUBE__CHUNK / 2;
@@ -734,6 +807,7 @@ kube__rec_t *kube__idx_remove(kube__index_t *ix, size_t pos)
     ch = ix->c[ci];
     r = ch->v[i];
     memmove(&ch->v[i], &ch->v[i + 1], (ch->n - i - 1) * sizeof(*ch->v));
+    memmove(&ch->pk[i], &ch->pk[i + 1], (ch->n - i - 1) * sizeof(*ch->pk));
     ch->n--;
     ix->n--;
     ix->ndel -= r->deleting;

@@ -4,7 +4,12 @@
  * plain sorted array as the model: thousands of random inserts and deletes
  * across several namespaces (chunks splitting, emptying and leaving),
  * lookups of present and absent keys, in-order walks by position, count by
- * namespace, and appends in key order filling whole chunks; then
+ * namespace, and appends in key order filling whole chunks.  Names come
+ * in four shapes, so that the chunks' 8-byte name prefixes are compared
+ * every way: random ("n" and 8 hex digits), 1-4 hex digits (shorter than a
+ * prefix: zero padding), 8 characters whose neighbours differ in the last
+ * byte of the prefix, and 16 characters sharing their first 8 (every
+ * prefix ties, the names decide); then
  * kube__rec_unpack_over giving byte-identical objects to kube__rec_unpack
  * for records of shrinking and growing size.  The store's writes through
  * the index are covered by test_kube_store.c.
@@ -26,7 +31,7 @@
 
 typedef struct {
     char ns[8];
-    char name[16];
+    char name[24];
     int in;
 } key_t_;
 
@@ -87,8 +92,23 @@ static void test_index_random_inserts_and_deletes_match_a_sorted_array(
     for (i = 0; i < NKEYS; i++) {
         snprintf(keys[i].ns, sizeof(keys[i].ns), "%c",
                  (char)('a' + sim_rng_range(&rng, 0, 2)));
-        snprintf(keys[i].name, sizeof(keys[i].name), "n%08x",
-                 (unsigned)sim_rng_next(&rng));
+        switch (i % 4) {
+        case 0:
+            snprintf(keys[i].name, sizeof(keys[i].name), "n%08x",
+                     (unsigned)sim_rng_next(&rng));
+            break;
+        case 1: /* unique: i differs */
+            snprintf(keys[i].name, sizeof(keys[i].name), "%x", (unsigned)i);
+            break;
+        case 2: /* 8 characters: neighbours differ in the last one */
+            snprintf(keys[i].name, sizeof(keys[i].name), "q%07x",
+                     (unsigned)i);
+            break;
+        default:
+            snprintf(keys[i].name, sizeof(keys[i].name), "longpref%08x",
+                     (unsigned)i);
+            break;
+        }
         keys[i].in = 0;
     }
     qsort(keys, NKEYS, sizeof(keys[0]), key_cmp);
