@@ -107,29 +107,40 @@ static inline void heap_sift_up(struct sim__hent *h, uint32_t i,
 }
 
 /* Places e at hole i or below, among n entries.  The sentinel at h[n + 1]
- * lets the smaller child be picked by arithmetic, without a bounds test. */
+ * lets the smaller child be picked by arithmetic, without a bounds test.
+ * Positions are kept as byte offsets (16 * index): the children of the
+ * entry at offset o are at 2o and 2o + 16, so no shift sits on the
+ * load-compare-pick chain that each level waits on. */
+static inline sim__key_t key_at(const char *base, size_t off)
+{
+    return ((const struct sim__hent *)(const void *)(base + off))->key;
+}
+
 static inline void heap_sift_down(struct sim__hent *h, uint32_t n, uint32_t i,
                                   struct sim__hent e)
 {
+    char *base = (char *)h;
+    size_t o = (size_t)i * sizeof(*h), end = (size_t)n * sizeof(*h);
     for (;;) {
-        uint32_t c = 2 * i;
+        size_t c = 2 * o;
         sim__key_t kl, kr, kc;
-        uint32_t right;
-        if (c > n)
+        int right;
+        if (c > end)
             break;
         /* Both keys in registers, the smaller picked by arithmetic: no
          * reload of the chosen child on the critical path. */
-        kl = h[c].key;
-        kr = h[c + 1].key;
+        kl = key_at(base, c);
+        kr = key_at(base, c + sizeof(*h));
         right = kr < kl;
         kc = right ? kr : kl;
-        c += right;
+        c = right ? c + sizeof(*h) : c; /* a cmov, like kc's halves */
         if (!(kc < e.key))
             break;
-        h[i].key = kc; /* the entry is its key: no reload */
-        i = c;
+        /* the entry is its key: no reload */
+        ((struct sim__hent *)(void *)(base + o))->key = kc;
+        o = c;
     }
-    h[i] = e;
+    *(struct sim__hent *)(void *)(base + o) = e;
 }
 
 static inline void heap_pop_root(sim_loop_t *loop)
