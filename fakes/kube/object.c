@@ -528,6 +528,8 @@ uint64_t kube__name_prefix(const char *name)
     int i;
     for (i = 0; i < 8 && name[i]; i++)
         v = v << 8 | (unsigned char)name[i];
+    if (i == 0)
+        return 0; /* "" (and no shift by 64) */
     return i < 8 ? v << (8 * (8 - i)) : v;
 }
 
