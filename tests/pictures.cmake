@@ -23,9 +23,10 @@ function(sim_perfetto_case name scen variant)
   set_tests_properties(pictures.perfetto.${name}.run
                        pictures.perfetto.${name}.jsonl PROPERTIES
                        LABELS pictures FIXTURES_SETUP pic_${name})
+  # json.tool's output goes nowhere: a pretty copy of running-false-
+  # starting's trace is 217 MB, and nothing reads it.
   add_test(NAME pictures.perfetto.${name}.json_tool
-           COMMAND ${Python3_EXECUTABLE} -m json.tool ${base}.json
-                   ${base}.pretty.json)
+           COMMAND ${Python3_EXECUTABLE} -m json.tool ${base}.json /dev/null)
   set(expect)
   foreach(t ${ARGN})
     list(APPEND expect --expect-track ${t})
