@@ -106,16 +106,17 @@ static inline void heap_sift_up(struct sim__hent *h, uint32_t i,
     h[i] = e;
 }
 
-/* Places e at hole i or below, among n entries.  The sentinel at h[n + 1]
- * lets the smaller child be picked by arithmetic, without a bounds test.
- * Positions are kept as byte offsets (16 * index): the children of the
- * entry at offset o are at 2o and 2o + 16, so no shift sits on the
- * load-compare-pick chain that each level waits on. */
+/* The key of the entry at byte offset off from base. */
 static inline sim__key_t key_at(const char *base, size_t off)
 {
     return ((const struct sim__hent *)(const void *)(base + off))->key;
 }
 
+/* Places e at hole i or below, among n entries.  The sentinel at h[n + 1]
+ * lets the smaller child be picked by arithmetic, without a bounds test.
+ * Positions are kept as byte offsets (16 * index): the children of the
+ * entry at offset o are at 2o and 2o + 16, so no shift sits on the
+ * load-compare-pick chain that each level waits on. */
 static inline void heap_sift_down(struct sim__hent *h, uint32_t n, uint32_t i,
                                   struct sim__hent e)
 {
